@@ -1,0 +1,1 @@
+// Bert.Classification: the classification head, the trainer, metrics and the saved classifier.

@@ -1,0 +1,29 @@
+using Bert.Core;
+using TorchSharp;
+
+namespace Bert.Core.Tests;
+
+public class TorchRuntimeTests
+{
+    [Fact]
+    public void Libtorch_loads_and_computes_a_matrix_product()
+    {
+        TorchRuntime.EnsureAvailable();
+        using var a = torch.tensor(new float[] { 1, 2, 3, 4, 5, 6 }, 2, 3);
+        using var b = torch.tensor(new float[] { 7, 8, 9, 10, 11, 12 }, 3, 2);
+        using var c = torch.matmul(a, b);
+        c.data<float>().ToArray().Should().Equal(58f, 64f, 139f, 154f);
+    }
+
+    [Fact]
+    public void The_native_library_in_the_output_has_no_hard_GLIBCXX_3_4_32_requirement()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var lib = Path.Combine(AppContext.BaseDirectory, "libLibTorchSharp.so");
+        File.Exists(lib).Should().BeTrue("the linux-x64 natives are copied next to the test assembly");
+        // The build target rewrote the vernaux flags: the loaded library must be this patched copy.
+        TorchRuntime.EnsureAvailable();
+        var maps = File.ReadAllText("/proc/self/maps");
+        maps.Should().Contain(lib, "libLibTorchSharp.so must be loaded from the build output, not the NuGet cache");
+    }
+}
