@@ -1,5 +1,19 @@
-using Bert.Core;
+using System.CommandLine;
+using System.Text;
+using Bert.Cli.Commands;
 
-TorchRuntime.EnsureAvailable();
-Console.WriteLine("Bert.Cli: libtorch " + TorchSharp.torch.__version__ + " loaded.");
-return 0;
+Console.OutputEncoding = Encoding.UTF8;
+
+var root = new RootCommand("""
+    Bert.NET: fine-tune and use BERT classifiers from .NET.
+    With no arguments, runs 'train' with its defaults: a KNBC topic classifier from ../shared.
+    """)
+{
+    TrainCommand.Create(),
+    EvaluateCommand.Create(),
+    PredictCommand.Create(),
+    TokenizeCommand.CreateTokenize(),
+    TokenizeCommand.CreateStats(),
+};
+root.SetAction((_, token) => Task.FromResult(TrainCommand.RunDefaults(token)));
+return await root.Parse(args).InvokeAsync();

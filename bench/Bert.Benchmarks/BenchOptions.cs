@@ -1,0 +1,54 @@
+using System.Globalization;
+
+namespace Bert.Benchmarks;
+
+/// <summary>Command-line options of the benchmark.</summary>
+internal sealed class BenchOptions
+{
+    public List<string> Shapes { get; } = new();
+    public List<string> Modes { get; } = new();
+    public int Batch { get; set; } = 16;
+    public int Seq { get; set; } = 128;
+    public int Threads { get; set; } = 2;
+    public string DType { get; set; } = "fp32";
+    public int Iterations { get; set; } = 5;
+    public int Warmup { get; set; } = 2;
+    public string? LengthsFrom { get; set; }
+    public string? Spm { get; set; }
+
+    public static BenchOptions? Parse(string[] args)
+    {
+        var o = new BenchOptions();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            int NextInt() => int.Parse(Next(), CultureInfo.InvariantCulture);
+            switch (args[i])
+            {
+                case "--shape": o.Shapes.AddRange(Next().Split(',')); break;
+                case "--mode": o.Modes.AddRange(Next().Split(',')); break;
+                case "--batch": o.Batch = NextInt(); break;
+                case "--seq": o.Seq = NextInt(); break;
+                case "--threads": o.Threads = NextInt(); break;
+                case "--dtype": o.DType = Next(); break;
+                case "--iterations": o.Iterations = NextInt(); break;
+                case "--warmup": o.Warmup = NextInt(); break;
+                case "--knbc-lengths": o.LengthsFrom = Next(); break;
+                case "--spm": o.Spm = Next(); break;
+                case "-h" or "--help":
+                    Console.WriteLine("""
+                        bench/Bert.Benchmarks: --shape tiny|small|base[,..] --mode infer|train|indexer[,..] --batch 16 --seq 128
+                          --threads 2 [--dtype fp32|bf16] [--iterations 5] [--warmup 2]
+                          [--knbc-lengths knbc-spm_encode-ids.tsv]  (train/infer on real KNBC lengths, dynamic padding)
+                          [--spm wiki-ja.model]                     (indexer mode: tokens/s on the KNBC sentences)
+                        """);
+                    return null;
+                default: throw new ArgumentException($"unknown option {args[i]}");
+            }
+        }
+        if (o.Shapes.Count == 0) o.Shapes.Add("small");
+        if (o.Modes.Count == 0) o.Modes.Add("infer");
+        if (o.DType is not ("fp32" or "bf16")) throw new ArgumentException("--dtype must be fp32 or bf16");
+        return o;
+    }
+}

@@ -1,0 +1,36 @@
+// Bert.Benchmarks: speed and memory of Bert.NET, printed as JSON (one object per case, then a summary table).
+//   dotnet run --project bench/Bert.Benchmarks -c Release -- --shape small --mode train --batch 16 --seq 128 --threads 2
+// The last line is always the JSON of the last case, with shape, mode, dtype, batch, seq, threads, seq_per_s
+// (median over iterations after warm-up) and peak_rss_mb. bench/pytorch_reference.py measures PyTorch the same way.
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Bert.Benchmarks;
+
+var options = BenchOptions.Parse(args);
+if (options is null) return 2;
+var results = new List<Dictionary<string, object>>();
+foreach (var shape in options.Shapes)
+{
+    foreach (var mode in options.Modes)
+    {
+        var result = mode switch
+        {
+            "infer" => ModelBench.Inference(shape, options),
+            "train" => ModelBench.Training(shape, options),
+            "indexer" => IndexerBench.Run(options),
+            _ => throw new ArgumentException($"unknown mode {mode}"),
+        };
+        results.Add(result);
+        Console.WriteLine(JsonSerializer.Serialize(result));
+    }
+}
+Console.Error.WriteLine();
+Console.Error.WriteLine($"{"shape",-6} {"mode",-8} {"dtype",-5} {"batch",5} {"seq",5} {"seq/s",9} {"GFLOP/s",8} {"peak MB",8}");
+foreach (var r in results)
+{
+    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{r["shape"],-6} {r["mode"],-8} {r["dtype"],-5} {r["batch"],5} {r["seq"],5} {Convert.ToDouble(r["seq_per_s"], CultureInfo.InvariantCulture),9:F2} {Convert.ToDouble(r.GetValueOrDefault("gflops", 0.0), CultureInfo.InvariantCulture),8:F1} {r["peak_rss_mb"],8}"));
+}
+if (results.Count > 1) Console.WriteLine(JsonSerializer.Serialize(results[^1]));
+return 0;

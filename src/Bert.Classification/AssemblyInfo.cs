@@ -1,1 +1,0 @@
-// Bert.Classification: the classification head, the trainer, metrics and the saved classifier.

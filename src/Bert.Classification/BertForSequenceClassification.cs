@@ -1,0 +1,127 @@
+using Bert.Core;
+using Bert.Core.Modeling;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Bert.Classification;
+
+/// <summary>
+/// BERT with a dropout and a linear layer on a pooled vector, for N labels (Hugging Face's
+/// <c>BertForSequenceClassification</c>: parameters <c>bert.*</c>, <c>classifier.weight</c>, <c>classifier.bias</c>).
+/// </summary>
+public sealed class BertForSequenceClassification : nn.Module<Tensor, Tensor, Tensor, Tensor>
+{
+    private readonly BertModel bert;
+    private readonly Dropout dropout;
+    private readonly Linear classifier;
+
+    /// <summary>Puts a classification head for <paramref name="numLabels"/> outputs on <paramref name="bert"/>.</summary>
+    /// <param name="bert">The encoder; its parameters become <c>bert.*</c>.</param>
+    /// <param name="numLabels">Number of labels (1 for regression).</param>
+    /// <param name="options">Pooling, dropout and problem type; null for the defaults.</param>
+    public BertForSequenceClassification(BertModel bert, int numLabels, ClassificationHeadOptions? options = null)
+        : base(nameof(BertForSequenceClassification))
+    {
+        ArgumentNullException.ThrowIfNull(bert);
+        Options = options ?? new ClassificationHeadOptions();
+        Options.Validate(bert.Config.NumHiddenLayers);
+        if (Options.ProblemType == ProblemType.Regression ? numLabels != 1 : numLabels < 1)
+            throw new ArgumentOutOfRangeException(nameof(numLabels), numLabels,
+                Options.ProblemType == ProblemType.Regression ? "Regression has exactly one output." : "At least one label is needed.");
+
+        NumLabels = numLabels;
+        this.bert = bert;
+        var config = bert.Config;
+        dropout = nn.Dropout(Options.Dropout ?? config.HiddenDropoutProb);
+        int inFeatures = Options.Pooling == PoolingStrategy.ConcatLastLayers ? config.HiddenSize * Options.ConcatLayers : config.HiddenSize;
+        classifier = nn.Linear(inFeatures, numLabels);
+        using (no_grad())
+        {
+            nn.init.normal_(classifier.weight, 0, config.InitializerRange);
+            nn.init.zeros_(classifier.bias);
+        }
+        RegisterComponents();
+    }
+
+    /// <summary>The encoder.</summary>
+    public BertModel Bert => bert;
+
+    /// <summary>The head's options.</summary>
+    public ClassificationHeadOptions Options { get; }
+
+    /// <summary>The number of outputs.</summary>
+    public int NumLabels { get; }
+
+    /// <summary>Logits (B, NumLabels) for a batch of (B, T) int64 inputs; attention mask 1 marks real tokens.</summary>
+    public override Tensor forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
+    {
+        using var scope = NewDisposeScope();
+        bool allLayers = Options.Pooling == PoolingStrategy.ConcatLastLayers;
+        var output = bert.forward(inputIds, tokenTypeIds, attentionMask, allLayers);
+        var pooled = Pool(output, attentionMask);
+        return classifier.forward(dropout.forward(pooled)).MoveToOuterDisposeScope();
+    }
+
+    private Tensor Pool(BertModelOutput output, Tensor attentionMask)
+    {
+        switch (Options.Pooling)
+        {
+            case PoolingStrategy.Pooler:
+                return output.PooledOutput;
+            case PoolingStrategy.Cls:
+                return output.SequenceOutput.select(1, 0); // (B, T, H) -> (B, H)
+            case PoolingStrategy.MaskedMean:
+            {
+                var mask = attentionMask.unsqueeze(-1).to(output.SequenceOutput.dtype); // (B, T) -> (B, T, 1)
+                var sum = (output.SequenceOutput * mask).sum(1);                            // (B, H)
+                return sum / mask.sum(1).clamp_min(1);
+            }
+            case PoolingStrategy.MaskedMax:
+            {
+                var pad = attentionMask.unsqueeze(-1).eq(0);                                // (B, T, 1)
+                return output.SequenceOutput.masked_fill(pad, float.NegativeInfinity).amax(1); // (B, H)
+            }
+            case PoolingStrategy.ConcatLastLayers:
+            {
+                var states = output.HiddenStates
+                    ?? throw new InvalidOperationException("BertModel returned no hidden states for ConcatLastLayers pooling.");
+                var last = states.Skip(states.Count - Options.ConcatLayers).Select(h => h.select(1, 0)).ToArray(); // k x (B, H)
+                return cat(last, 1);                                                                               // (B, k*H)
+            }
+            default:
+                throw new InvalidOperationException($"Unknown pooling {Options.Pooling}.");
+        }
+    }
+
+    /// <summary>
+    /// The loss of <paramref name="logits"/> against <paramref name="labels"/>: cross-entropy over label indices (int64, (B)),
+    /// binary cross-entropy over 0/1 targets (float, (B, N)), or mean squared error (float, (B)).
+    /// </summary>
+    /// <param name="logits">The output of <see cref="forward"/>.</param>
+    /// <param name="labels">The targets, as described above.</param>
+    /// <param name="classWeights">Optional per-label weights (N), for single-label problems.</param>
+    public Tensor Loss(Tensor logits, Tensor labels, Tensor? classWeights = null)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(labels);
+        return Options.ProblemType switch
+        {
+            ProblemType.SingleLabel => nn.functional.cross_entropy(logits, labels, classWeights),
+            ProblemType.MultiLabel => nn.functional.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype)),
+            _ => nn.functional.mse_loss(logits.squeeze(-1), labels.to(logits.dtype)),
+        };
+    }
+
+    /// <summary>Probabilities from logits: softmax (single-label), sigmoid (multi-label), identity (regression).</summary>
+    public Tensor Probabilities(Tensor logits)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        return Options.ProblemType switch
+        {
+            ProblemType.SingleLabel => logits.softmax(-1),
+            ProblemType.MultiLabel => logits.sigmoid(),
+            _ => logits.alias(),
+        };
+    }
+}

@@ -1,0 +1,20 @@
+namespace Bert.Classification;
+
+/// <summary>How <see cref="BertForSequenceClassification"/> turns BERT's outputs into one vector per text.</summary>
+public enum PoolingStrategy
+{
+    /// <summary>The pooler output: tanh dense on the [CLS] vector (keras-bert's <c>NSP-Dense</c>; the reference run's choice).</summary>
+    Pooler,
+
+    /// <summary>The raw last-layer [CLS] vector, without the pooler.</summary>
+    Cls,
+
+    /// <summary>The mean of the last layer over real tokens (attention mask 1).</summary>
+    MaskedMean,
+
+    /// <summary>The element-wise maximum over real tokens (keras-bert's <c>MaskedGlobalMaxPool1D</c>).</summary>
+    MaskedMax,
+
+    /// <summary>The [CLS] vectors of the last k layers concatenated (keras-bert's <c>output_layer_num</c>).</summary>
+    ConcatLastLayers,
+}

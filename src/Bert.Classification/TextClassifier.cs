@@ -1,0 +1,270 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Bert.Core;
+using Bert.Core.Checkpoints;
+using Bert.Core.Modeling;
+using Bert.Core.Tokenization;
+using static TorchSharp.torch;
+
+namespace Bert.Classification;
+
+/// <summary>
+/// A fine-tuned classifier ready for inference: the model, its tokenizer and its labels. <see cref="Predict"/> and
+/// <see cref="PredictBatch"/> run without gradients in eval mode and are safe to call from many threads.
+/// </summary>
+/// <remarks>
+/// Saved as a folder: <c>config.json</c> (the BERT config plus <c>id2label</c>, <c>label2id</c> and a
+/// <c>bert_net</c> section with the head and tokenizer settings), <c>model.safetensors</c> (Hugging Face names
+/// <c>bert.*</c>, <c>classifier.*</c>) and the tokenizer file (<c>tokenizer.model</c> or <c>vocab.txt</c>).
+/// </remarks>
+public sealed class TextClassifier : IDisposable
+{
+    private const string ConfigFile = "config.json";
+    private const string WeightsFile = "model.safetensors";
+    private readonly IBertIndexer indexer;
+
+    /// <summary>Wraps a trained model for inference.</summary>
+    /// <param name="model">The classifier (it is switched to eval mode).</param>
+    /// <param name="indexer">The indexer the model was trained with.</param>
+    /// <param name="labels">Label names in output order.</param>
+    /// <param name="tokenizerFile">The tokenizer's file (SentencePiece <c>.model</c> or WordPiece <c>vocab.txt</c>), copied on save.</param>
+    /// <param name="maxSequenceLength">Truncation length used in training.</param>
+    /// <param name="lowerCase">Whether the indexer lower-cases (saved so that loading re-creates it).</param>
+    public TextClassifier(
+        BertForSequenceClassification model, IBertIndexer indexer, IReadOnlyList<string> labels,
+        string tokenizerFile, int maxSequenceLength, bool lowerCase = false)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(indexer);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentException.ThrowIfNullOrEmpty(tokenizerFile);
+        if (labels.Count != model.NumLabels)
+            throw new ArgumentException($"The model has {model.NumLabels} outputs but {labels.Count} labels were given.", nameof(labels));
+        Model = model;
+        this.indexer = indexer;
+        Labels = labels.ToArray();
+        TokenizerFile = tokenizerFile;
+        MaxSequenceLength = maxSequenceLength;
+        LowerCase = lowerCase;
+        model.eval();
+    }
+
+    /// <summary>The classification model.</summary>
+    public BertForSequenceClassification Model { get; }
+
+    /// <summary>Label names, in the order of the model's outputs.</summary>
+    public IReadOnlyList<string> Labels { get; }
+
+    /// <summary>The tokenizer file this classifier uses.</summary>
+    public string TokenizerFile { get; }
+
+    /// <summary>Texts are truncated to this many pieces (with [CLS] and [SEP]).</summary>
+    public int MaxSequenceLength { get; }
+
+    /// <summary>Whether texts are lower-cased before tokenization.</summary>
+    public bool LowerCase { get; }
+
+    /// <summary>The label and probabilities of one text.</summary>
+    public Prediction Predict(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return PredictBatch(new[] { text })[0];
+    }
+
+    /// <summary>Predicts many texts, longest first in batches padded to their own longest; results in input order.</summary>
+    /// <param name="texts">The texts.</param>
+    /// <param name="batchSize">Texts per forward pass.</param>
+    /// <param name="cancellationToken">Stops between batches.</param>
+    public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts, int batchSize = 32, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        for (int i = 0; i < texts.Count; i++)
+        {
+            if (texts[i] is null) throw new ArgumentNullException(nameof(texts), $"Text {i} is null.");
+        }
+        var ids = indexer.EncodeMany(texts).Select(e => Truncate(e.InputIds.AsSpan(0, e.Length).ToArray())).ToArray();
+        var order = Enumerable.Range(0, ids.Length).OrderByDescending(i => ids[i].Length).ToArray();
+        var results = new Prediction[ids.Length];
+        using var noGrad = no_grad();
+        for (int start = 0; start < order.Length; start += batchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var rows = order.Skip(start).Take(batchSize).ToArray();
+            int length = rows.Max(r => ids[r].Length);
+            var input = new long[rows.Length * length];
+            var mask = new long[rows.Length * length];
+            Array.Fill(input, indexer.PadId);
+            for (int r = 0; r < rows.Length; r++)
+            {
+                for (int t = 0; t < ids[rows[r]].Length; t++)
+                {
+                    input[r * length + t] = ids[rows[r]][t];
+                    mask[r * length + t] = 1;
+                }
+            }
+            var shape = new long[] { rows.Length, length };
+            var logits = Model.forward(tensor(input, shape), zeros(shape, ScalarType.Int64), tensor(mask, shape));
+            var probabilities = Model.Probabilities(logits).to(ScalarType.Float32).data<float>().ToArray();
+            for (int r = 0; r < rows.Length; r++)
+            {
+                var p = probabilities.AsSpan(r * Labels.Count, Labels.Count).ToArray();
+                int best = 0;
+                for (int k = 1; k < p.Length; k++) if (p[k] > p[best]) best = k;
+                results[rows[r]] = new Prediction(Labels[best], p[best],
+                    Labels.Select((l, k) => new KeyValuePair<string, float>(l, p[k])).ToArray());
+            }
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// Writes the classifier to <paramref name="directory"/> atomically: everything goes into a temporary sibling
+    /// folder that then replaces the target, so a failure leaves a previous save intact.
+    /// </summary>
+    /// <param name="directory">The target folder (created or replaced).</param>
+    /// <param name="extraFiles">Optional text files to store beside the model (name, content), e.g. the report.</param>
+    public void Save(string directory, IReadOnlyDictionary<string, string>? extraFiles = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        string full = Path.GetFullPath(directory);
+        string temp = full.TrimEnd(Path.DirectorySeparatorChar) + ".tmp-" + Environment.ProcessId;
+        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        Directory.CreateDirectory(temp);
+
+        var config = JsonNode.Parse(Model.Bert.Config.ToJson())!.AsObject();
+        config["architectures"] = new JsonArray("BertForSequenceClassification");
+        config["model_type"] = "bert";
+        var id2label = new JsonObject();
+        var label2id = new JsonObject();
+        for (int i = 0; i < Labels.Count; i++)
+        {
+            id2label[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = Labels[i];
+            label2id[Labels[i]] = i;
+        }
+        config["id2label"] = id2label;
+        config["label2id"] = label2id;
+        string tokenizerName = TokenizerKindFileName(TokenizerFile);
+        config["bert_net"] = new JsonObject
+        {
+            ["pooling"] = Model.Options.Pooling.ToString(),
+            ["concat_layers"] = Model.Options.ConcatLayers,
+            ["problem_type"] = Model.Options.ProblemType.ToString(),
+            ["max_seq_len"] = MaxSequenceLength,
+            ["lower_case"] = LowerCase,
+            ["tokenizer"] = tokenizerName,
+        };
+        File.WriteAllText(Path.Combine(temp, ConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        SafeTensors.Write(Path.Combine(temp, WeightsFile), Model.state_dict());
+        File.Copy(TokenizerFile, Path.Combine(temp, tokenizerName));
+        if (extraFiles is not null)
+        {
+            foreach (var (name, content) in extraFiles)
+            {
+                if (name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name is ConfigFile or WeightsFile || name == tokenizerName)
+                    throw new ArgumentException($"'{name}' cannot be stored beside the model.", nameof(extraFiles));
+                File.WriteAllText(Path.Combine(temp, name), content);
+            }
+        }
+
+        string old = full.TrimEnd(Path.DirectorySeparatorChar) + ".old-" + Environment.ProcessId;
+        if (Directory.Exists(full)) Directory.Move(full, old);
+        Directory.Move(temp, full);
+        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+    }
+
+    /// <summary>Loads a classifier saved by <see cref="Save"/>.</summary>
+    /// <param name="directory">The folder.</param>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="InvalidDataException">A file in it is missing or malformed.</exception>
+    public static TextClassifier Load(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        if (!Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"No saved classifier at {directory}.");
+        TorchRuntime.EnsureAvailable();
+        string configPath = Path.Combine(directory, ConfigFile);
+        if (!File.Exists(configPath))
+            throw new InvalidDataException($"{directory} holds no {ConfigFile}: it is not a saved classifier.");
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(File.ReadAllText(configPath))?.AsObject()
+                ?? throw new InvalidDataException($"{configPath} is empty.");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{configPath} is not valid JSON: {ex.Message}", ex);
+        }
+        var bertConfig = BertConfig.FromJsonFile(configPath);
+        var settings = root["bert_net"]?.AsObject()
+            ?? throw new InvalidDataException($"{configPath} has no 'bert_net' section: it was not written by TextClassifier.Save.");
+        var id2label = root["id2label"]?.AsObject()
+            ?? throw new InvalidDataException($"{configPath} has no 'id2label'.");
+        var labels = new string[id2label.Count];
+        foreach (var (key, value) in id2label)
+        {
+            if (!int.TryParse(key, out int index) || index < 0 || index >= labels.Length || value is null)
+                throw new InvalidDataException($"{configPath}: id2label must map 0..{labels.Length - 1} to names; found key '{key}'.");
+            labels[index] = value.GetValue<string>();
+        }
+
+        var head = new ClassificationHeadOptions
+        {
+            Pooling = Enum.Parse<PoolingStrategy>(Setting(settings, "pooling", configPath)),
+            ConcatLayers = settings["concat_layers"]?.GetValue<int>() ?? 4,
+            ProblemType = Enum.Parse<ProblemType>(Setting(settings, "problem_type", configPath)),
+        };
+        int maxLen = settings["max_seq_len"]?.GetValue<int>() ?? bertConfig.MaxPositionEmbeddings;
+        bool lower = settings["lower_case"]?.GetValue<bool>() ?? false;
+        string tokenizerPath = Path.Combine(directory, Setting(settings, "tokenizer", configPath));
+        if (!File.Exists(tokenizerPath))
+            throw new InvalidDataException($"The tokenizer file {tokenizerPath} named in {configPath} is missing.");
+
+        IBertIndexer indexer = Path.GetFileName(tokenizerPath) == "vocab.txt"
+            ? WordPieceIndexer.Load(tokenizerPath, new WordPieceIndexerOptions { MaxSequenceLength = maxLen, LowerCase = lower })
+            : SentencePieceIndexer.Load(tokenizerPath, new SentencePieceIndexerOptions { MaxSequenceLength = maxLen, LowerCase = lower });
+
+        var model = new BertForSequenceClassification(new BertModel(bertConfig), labels.Length, head);
+        var weights = SafeTensors.Read(Path.Combine(directory, WeightsFile));
+        try
+        {
+            var expected = model.state_dict();
+            var missing = expected.Keys.Except(weights.Keys).ToArray();
+            var unexpected = weights.Keys.Except(expected.Keys).ToArray();
+            if (missing.Length > 0 || unexpected.Length > 0)
+                throw new InvalidDataException(
+                    $"{Path.Combine(directory, WeightsFile)} does not fit its config: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", unexpected)}].");
+            foreach (var (name, value) in weights)
+            {
+                if (!value.shape.SequenceEqual(expected[name].shape))
+                    throw new InvalidDataException(
+                        $"{Path.Combine(directory, WeightsFile)}: tensor '{name}' has shape [{string.Join(", ", value.shape)}], the config expects [{string.Join(", ", expected[name].shape)}].");
+            }
+            model.load_state_dict(weights, strict: true);
+        }
+        finally
+        {
+            foreach (var t in weights.Values) t.Dispose();
+        }
+        return new TextClassifier(model, indexer, labels, tokenizerPath, maxLen, lower);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Model.Dispose();
+
+    private int[] Truncate(int[] ids)
+    {
+        if (ids.Length <= MaxSequenceLength) return ids;
+        var cut = ids.AsSpan(0, MaxSequenceLength).ToArray();
+        cut[^1] = indexer.SepId;
+        return cut;
+    }
+
+    private static string TokenizerKindFileName(string path) =>
+        Path.GetFileName(path).Equals("vocab.txt", StringComparison.OrdinalIgnoreCase) ? "vocab.txt" : "tokenizer.model";
+
+    private static string Setting(JsonObject settings, string key, string path) =>
+        settings[key]?.GetValue<string>() ?? throw new InvalidDataException($"{path}: 'bert_net.{key}' is missing.");
+}

@@ -1,0 +1,14 @@
+namespace Bert.Classification.Training;
+
+/// <summary>The outcome of <see cref="ClassificationTrainer.Train"/>; the model holds the best epoch's weights.</summary>
+/// <param name="History">One entry per completed epoch.</param>
+/// <param name="BestEpoch">The epoch whose weights were restored (from 1).</param>
+/// <param name="MaxSequenceLength">The sequence length limit used (measured or given).</param>
+/// <param name="StoppedEarly">True when early stopping ended training before the last epoch.</param>
+/// <param name="ResumedFromEpoch">The epoch a checkpoint resumed from, or 0 for a fresh run.</param>
+public sealed record TrainingResult(
+    IReadOnlyList<EpochResult> History, int BestEpoch, int MaxSequenceLength, bool StoppedEarly, int ResumedFromEpoch)
+{
+    /// <summary>The best epoch's measurements.</summary>
+    public EpochResult Best => History.First(e => e.Epoch == BestEpoch);
+}

@@ -1,0 +1,137 @@
+using Bert.Classification.Training;
+using Bert.Tests;
+using static TorchSharp.torch;
+
+namespace Bert.Classification.Tests.Training;
+
+public class ClassificationTrainerTests
+{
+    private static ClassificationTrainerOptions Fast(int epochs = 3) => new()
+    {
+        Epochs = epochs,
+        BatchSize = 16,
+        LearningRate = 1e-3,
+        WarmupProportion = 0.1,
+        Seed = 7,
+    };
+
+    [SharedFact(ToyData.SpmModel)]
+    public void Learns_a_toy_topic_task_that_the_untrained_model_does_not_know()
+    {
+        var indexer = ToyData.Indexer();
+        var train = ToyData.Make(240, seed: 1);
+        var validation = ToyData.Make(80, seed: 2);
+        using var model = ToyData.Model(indexer.VocabSize, seed: 3);
+        var trainer = new ClassificationTrainer(model, indexer, ToyData.Labels, Fast(epochs: 4));
+        double before = trainer.Evaluate(validation).Report.Accuracy;
+
+        var result = trainer.Train(train, validation);
+
+        result.History.Should().HaveCount(4);
+        result.History[^1].TrainLoss.Should().BeLessThan(result.History[0].TrainLoss);
+        var after = trainer.Evaluate(validation);
+        after.Report.Accuracy.Should().BeGreaterThanOrEqualTo(0.9, $"untrained accuracy was {before:F3}");
+        after.Report.Accuracy.Should().Be(result.Best.Accuracy, "the best epoch's weights are restored");
+        result.MaxSequenceLength.Should().Be(train.Select(e => indexer.Encode(e.Text).Length).Max());
+    }
+
+    [SharedFact(ToyData.SpmModel)]
+    public void The_same_seed_gives_bit_identical_weights()
+    {
+        var indexer = ToyData.Indexer();
+        var train = ToyData.Make(64, seed: 4);
+        var validation = ToyData.Make(16, seed: 5);
+        float[] Run()
+        {
+            using var model = ToyData.Model(indexer.VocabSize, seed: 6);
+            new ClassificationTrainer(model, indexer, ToyData.Labels, Fast(epochs: 2)).Train(train, validation);
+            return model.state_dict()["classifier.weight"].data<float>().ToArray()
+                .Concat(model.state_dict()["bert.encoder.layer.0.attention.self.query.weight"].data<float>().ToArray()).ToArray();
+        }
+        Run().Should().Equal(Run());
+    }
+
+    [SharedFact(ToyData.SpmModel)]
+    public void A_run_cancelled_mid_epoch_resumes_from_its_checkpoint_to_the_same_weights()
+    {
+        var indexer = ToyData.Indexer();
+        var train = ToyData.Make(96, seed: 8);
+        var validation = ToyData.Make(32, seed: 9);
+        using var dirs = new TempDirectory();
+
+        float[] Weights(BertForSequenceClassification m) => m.state_dict()["bert.encoder.layer.1.output.dense.weight"].data<float>().ToArray();
+
+        using var uninterrupted = ToyData.Model(indexer.VocabSize, seed: 10);
+        var options = Fast(epochs: 3);
+        options.CheckpointDirectory = Path.Combine(dirs.Path, "a");
+        var full = new ClassificationTrainer(uninterrupted, indexer, ToyData.Labels, options).Train(train, validation);
+
+        using var cts = new CancellationTokenSource();
+        using (var first = ToyData.Model(indexer.VocabSize, seed: 10))
+        {
+            var optionsB = Fast(epochs: 3);
+            optionsB.CheckpointDirectory = Path.Combine(dirs.Path, "b");
+            var progress = new SyncProgress(p => { if (p.Epoch == 2 && p.Batch == 3) cts.Cancel(); });
+            var act = () => new ClassificationTrainer(first, indexer, ToyData.Labels, optionsB).Train(train, validation, progress, cts.Token);
+            act.Should().Throw<OperationCanceledException>();
+        }
+
+        using var resumed = ToyData.Model(indexer.VocabSize, seed: 999); // different init: the checkpoint must overwrite it
+        var optionsC = Fast(epochs: 3);
+        optionsC.CheckpointDirectory = Path.Combine(dirs.Path, "b");
+        var result = new ClassificationTrainer(resumed, indexer, ToyData.Labels, optionsC).Train(train, validation);
+
+        result.ResumedFromEpoch.Should().Be(1);
+        result.History.Select(h => h.ValidationLoss).Should().Equal(full.History.Select(h => h.ValidationLoss));
+        Weights(resumed).Should().Equal(Weights(uninterrupted));
+    }
+
+    [SharedFact(ToyData.SpmModel)]
+    public void A_diverging_loss_stops_with_the_epoch_and_step()
+    {
+        var indexer = ToyData.Indexer();
+        using var model = ToyData.Model(indexer.VocabSize, seed: 11);
+        var options = Fast(epochs: 2);
+        options.LearningRate = 1e30;
+        options.MaxGradNorm = null;
+        options.WarmupProportion = 0;
+        var act = () => new ClassificationTrainer(model, indexer, ToyData.Labels, options).Train(ToyData.Make(64, 12), ToyData.Make(16, 13));
+        act.Should().Throw<TrainingDivergedException>().Where(e => e.Step >= 1 && e.Epoch == 1).WithMessage("*epoch 1, batch*");
+    }
+
+    [SharedFact(ToyData.SpmModel)]
+    public void Unknown_labels_are_named()
+    {
+        var indexer = ToyData.Indexer();
+        using var model = ToyData.Model(indexer.VocabSize, seed: 14);
+        var trainer = new ClassificationTrainer(model, indexer, ToyData.Labels, Fast());
+        var bad = ToyData.Make(8, 15);
+        bad[3] = bad[3] with { Label = "京都" };
+        var act = () => trainer.Train(ToyData.Make(8, 16), bad);
+        act.Should().Throw<ArgumentException>().WithMessage("*'京都'*");
+    }
+
+    [SharedFact(ToyData.SpmModel)]
+    public void Bucketed_batches_cover_every_example_once_and_pad_less()
+    {
+        var indexer = ToyData.Indexer();
+        using var model = ToyData.Model(indexer.VocabSize, seed: 17);
+        var texts = ToyData.Make(800, 18);
+        var ids = texts.Select(t => indexer.Encode(t.Text).InputIds.Take(indexer.Encode(t.Text).Length).ToArray()).ToArray();
+        long Padding(List<int[]> batches) => batches.Sum(b => b.Length * (long)b.Max(i => ids[i].Length) - b.Sum(i => (long)ids[i].Length));
+
+        var bucketed = new ClassificationTrainer(model, indexer, ToyData.Labels, Fast()).BatchOrder(ids, epoch: 1);
+        var plainOptions = Fast();
+        plainOptions.LengthBucketing = false;
+        var plain = new ClassificationTrainer(model, indexer, ToyData.Labels, plainOptions).BatchOrder(ids, epoch: 1);
+
+        bucketed.SelectMany(b => b).Should().BeEquivalentTo(Enumerable.Range(0, ids.Length));
+        bucketed.Should().HaveCount(50);
+        Padding(bucketed).Should().BeLessThan(Padding(plain) / 2);
+    }
+
+    private sealed class SyncProgress(Action<TrainingProgress> action) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => action(value);
+    }
+}
