@@ -25,24 +25,17 @@ public sealed class TensorFlowCheckpointReader : IDisposable
     private const long MaxIndexBytes = 1L << 30;
 
     private readonly Dictionary<string, TensorFlowTensorInfo> _byName;
-    private readonly SafeFileHandle?[] _shards;
-    private readonly long[] _shardLengths;
+    private readonly Dictionary<int, SafeFileHandle> _shards = [];
     private readonly object _gate = new();
     private bool _disposed;
 
-    private TensorFlowCheckpointReader(string prefix, string indexPath, long numShards, IReadOnlyList<TensorFlowTensorInfo> tensors,
-        Dictionary<int, long> shardLengths)
+    private TensorFlowCheckpointReader(string prefix, string indexPath, long numShards, IReadOnlyList<TensorFlowTensorInfo> tensors)
     {
         Prefix = prefix;
         IndexPath = indexPath;
         NumShards = numShards;
         Tensors = tensors;
         _byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        int maxShard = shardLengths.Count == 0 ? 0 : shardLengths.Keys.Max() + 1;
-        _shards = new SafeFileHandle?[maxShard];
-        _shardLengths = new long[maxShard];
-        foreach (var (shard, length) in shardLengths)
-            _shardLengths[shard] = length;
     }
 
     /// <summary>The checkpoint prefix (the index path without <c>.index</c>).</summary>
@@ -146,7 +139,7 @@ public sealed class TensorFlowCheckpointReader : IDisposable
                     $"'{TensorBundleFiles.DataPath(prefix, info.ShardId, header.NumShards)}' has only {shardLength} bytes (truncated?)");
             tensors.Add(info);
         }
-        return new TensorFlowCheckpointReader(prefix, indexPath, header.NumShards, tensors, shardLengths);
+        return new TensorFlowCheckpointReader(prefix, indexPath, header.NumShards, tensors);
     }
 
     /// <summary>True when the checkpoint holds a tensor of that name.</summary>
@@ -244,7 +237,7 @@ public sealed class TensorFlowCheckpointReader : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            foreach (var h in _shards) h?.Dispose();
+            foreach (var h in _shards.Values) h.Dispose();
         }
     }
 
@@ -272,7 +265,15 @@ public sealed class TensorFlowCheckpointReader : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return _shards[shardId] ??= File.OpenHandle(DataPath(shardId), FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
+            if (!_shards.TryGetValue(shardId, out var handle))
+            {
+                string path = DataPath(shardId);
+                if (!File.Exists(path))
+                    throw new FileNotFoundException($"Data file '{path}' of TensorFlow checkpoint '{IndexPath}' has disappeared", path);
+                handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
+                _shards[shardId] = handle;
+            }
+            return handle;
         }
     }
 
