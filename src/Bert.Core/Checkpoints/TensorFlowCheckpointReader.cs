@@ -29,8 +29,9 @@ public sealed class TensorFlowCheckpointReader : IDisposable
     private readonly object _gate = new();
     private bool _disposed;
 
-    private TensorFlowCheckpointReader(string prefix, string indexPath, long numShards, IReadOnlyList<TensorFlowTensorInfo> tensors)
+    private TensorFlowCheckpointReader(string prefix, string indexPath, long numShards, bool bigEndian, IReadOnlyList<TensorFlowTensorInfo> tensors)
     {
+        IsBigEndian = bigEndian;
         Prefix = prefix;
         IndexPath = indexPath;
         NumShards = numShards;
@@ -47,6 +48,12 @@ public sealed class TensorFlowCheckpointReader : IDisposable
     /// <summary>The number of data shards the header declares.</summary>
     public long NumShards { get; }
 
+    /// <summary>
+    /// True when the bundle was written on a big-endian machine; reads then swap each element to little-endian
+    /// (after the CRC, which covers the stored bytes), as TensorFlow's BundleReader does.
+    /// </summary>
+    public bool IsBigEndian { get; }
+
     /// <summary>Every tensor of the checkpoint, sorted by name (ordinal byte order, as in the index).</summary>
     public IReadOnlyList<TensorFlowTensorInfo> Tensors { get; }
 
@@ -55,7 +62,8 @@ public sealed class TensorFlowCheckpointReader : IDisposable
 
     /// <summary>
     /// Opens a checkpoint. <paramref name="prefixOrIndexPath"/> is the prefix (<c>.../model.ckpt-1400000</c>,
-    /// <c>.../bert_model.ckpt</c>), the <c>.index</c> path, or a data file path.
+    /// <c>.../bert_model.ckpt</c>), the <c>.index</c> path, a data file path, or a folder: its <c>checkpoint</c> file's
+    /// <c>model_checkpoint_path</c> when present, else its only <c>*.index</c> file.
     /// </summary>
     /// <exception cref="FileNotFoundException">The index or a data shard that an entry refers to is missing.</exception>
     /// <exception cref="InvalidDataException">The index is malformed or disagrees with the data files.</exception>
@@ -139,7 +147,7 @@ public sealed class TensorFlowCheckpointReader : IDisposable
                     $"'{TensorBundleFiles.DataPath(prefix, info.ShardId, header.NumShards)}' has only {shardLength} bytes (truncated?)");
             tensors.Add(info);
         }
-        return new TensorFlowCheckpointReader(prefix, indexPath, header.NumShards, tensors);
+        return new TensorFlowCheckpointReader(prefix, indexPath, header.NumShards, header.Endianness == TensorBundleHeader.Big, tensors);
     }
 
     /// <summary>True when the checkpoint holds a tensor of that name.</summary>
@@ -159,7 +167,7 @@ public sealed class TensorFlowCheckpointReader : IDisposable
         return info;
     }
 
-    /// <summary>The raw little-endian bytes of a tensor, CRC-checked.</summary>
+    /// <summary>The bytes of a tensor, CRC-checked, little-endian (row-major, as TensorFlow stores them).</summary>
     /// <exception cref="KeyNotFoundException">No tensor has that name.</exception>
     /// <exception cref="InvalidDataException">The CRC32C does not match or the data file is shorter than the entry says.</exception>
     public byte[] ReadBytes(string name)
@@ -258,6 +266,21 @@ public sealed class TensorFlowCheckpointReader : IDisposable
         if (actual != info.Crc32C)
             throw new InvalidDataException(
                 $"CRC32C mismatch for tensor '{info.Name}' in file '{path}' (stored 0x{info.Crc32C:x8}, computed 0x{actual:x8}): the checkpoint is corrupt");
+        if (IsBigEndian)
+            SwapToLittleEndian(info.DType, destination);
+    }
+
+    private static void SwapToLittleEndian(TensorFlowDType dtype, Span<byte> data)
+    {
+        int size = dtype switch
+        {
+            TensorFlowDType.Complex64 => 4, // two float32 components
+            TensorFlowDType.Complex128 => 8,
+            _ => dtype.ElementSize(),
+        };
+        if (size <= 1) return;
+        for (int i = 0; i + size <= data.Length; i += size)
+            data.Slice(i, size).Reverse();
     }
 
     private SafeFileHandle Shard(int shardId)
@@ -281,9 +304,9 @@ public sealed class TensorFlowCheckpointReader : IDisposable
     {
         if (header.NumShards <= 0)
             throw new InvalidDataException($"Malformed TensorFlow checkpoint index '{indexPath}': the header declares {header.NumShards} shards");
-        if (header.Endianness != TensorBundleHeader.Little)
+        if (header.Endianness is not (TensorBundleHeader.Little or TensorBundleHeader.Big))
             throw new InvalidDataException(
-                $"TensorFlow checkpoint '{indexPath}' was written big-endian (endianness {header.Endianness}); only little-endian bundles are supported");
+                $"Malformed TensorFlow checkpoint index '{indexPath}': unknown endianness {header.Endianness} in the header");
         if (header.MinConsumer > TensorBundleHeader.CurrentVersion || header.BadConsumers.Contains(TensorBundleHeader.CurrentVersion))
             throw new InvalidDataException(
                 $"TensorFlow checkpoint '{indexPath}' needs a newer reader (bundle format producer {header.Producer}, min_consumer {header.MinConsumer})");

@@ -103,7 +103,7 @@ public class TensorFlowCheckpointReaderRobustnessTests(ITestOutputHelper output)
         Expect(Header(1), "*Negative dimension*", ("w", Entry(TensorFlowDType.Float32, [-1], size: 16)));
         Expect(Header(1), "*Invalid dtype 0*", ("w", Entry(TensorFlowDType.Invalid, [4], size: 16)));
         Expect(Header(0), "*0 shards*", ("w", good));
-        Expect(Header(1) with { Endianness = 1 }, "*big-endian*", ("w", good));
+        Expect(Header(1) with { Endianness = 2 }, "*unknown endianness 2*", ("w", good));
         Expect(Header(1) with { MinConsumer = 2 }, "*newer reader*", ("w", good));
         Expect(null, "*header entry*missing*", ("w", good));
 
@@ -117,6 +117,47 @@ public class TensorFlowCheckpointReaderRobustnessTests(ITestOutputHelper output)
             var act = () => TensorFlowCheckpointReader.Open(prefix);
             act.Should().Throw<InvalidDataException>().WithMessage($"*{prefix}.index*").WithMessage(message);
         }
+    }
+
+    [Fact]
+    public void A_big_endian_bundle_is_read_with_bytes_swapped_after_the_CRC_check()
+    {
+        // Hand-made like TensorFlow on a big-endian host: header endianness BIG, CRC over the stored bytes.
+        using var folder = new TempFolder();
+        string prefix = Path.Combine(folder.Path, "be.ckpt");
+        var floats = new byte[12];
+        BinaryPrimitives.WriteSingleBigEndian(floats, 1.5f);
+        BinaryPrimitives.WriteSingleBigEndian(floats.AsSpan(4), -2.25f);
+        BinaryPrimitives.WriteSingleBigEndian(floats.AsSpan(8), 1e-3f);
+        var step = new byte[8];
+        BinaryPrimitives.WriteInt64BigEndian(step, 123456789012L);
+        File.WriteAllBytes(prefix + ".data-00000-of-00001", [.. floats, .. step]);
+        WriteIndex(prefix, Header(1) with { Endianness = TensorBundleHeader.Big },
+            ("f", new TensorBundleEntry { DType = 1, Shape = [3], Size = 12, Crc32C = Crc32C.Mask(Crc32C.Compute(floats)) }),
+            ("global_step", new TensorBundleEntry { DType = 9, Shape = [], Offset = 12, Size = 8, Crc32C = Crc32C.Mask(Crc32C.Compute(step)) }));
+
+        using var reader = TensorFlowCheckpointReader.Open(prefix);
+        reader.IsBigEndian.Should().BeTrue();
+        reader.ReadFloats("f").Should().Equal(1.5f, -2.25f, 1e-3f);
+        BitConverter.ToInt64(reader.ReadBytes("global_step")).Should().Be(123456789012L);
+    }
+
+    [Fact]
+    public void A_folder_opens_the_checkpoint_its_checkpoint_file_names_or_its_only_index()
+    {
+        using var folder = new TempFolder();
+        TensorFlowCheckpointWriter.Write(Path.Combine(folder.Path, "model.ckpt-10"), []);
+        using (var only = TensorFlowCheckpointReader.Open(folder.Path))
+            only.Prefix.Should().Be(Path.Combine(folder.Path, "model.ckpt-10"));
+
+        TensorFlowCheckpointWriter.Write(Path.Combine(folder.Path, "model.ckpt-20"), []);
+        var ambiguous = () => TensorFlowCheckpointReader.Open(folder.Path);
+        ambiguous.Should().Throw<FileNotFoundException>().WithMessage("*2 checkpoints*");
+
+        File.WriteAllText(Path.Combine(folder.Path, "checkpoint"),
+            "model_checkpoint_path: \"model.ckpt-20\"\nall_model_checkpoint_paths: \"model.ckpt-10\"\n");
+        using var named = TensorFlowCheckpointReader.Open(folder.Path);
+        named.Prefix.Should().Be(Path.Combine(folder.Path, "model.ckpt-20"));
     }
 
     [Fact]
