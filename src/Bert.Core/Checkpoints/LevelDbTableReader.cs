@@ -27,8 +27,10 @@ internal static class LevelDbTableReader
         var indexHandle = LevelDbBlockHandle.Decode(handles, ref pos, "table footer (index handle)");
 
         var index = ReadBlock(file, indexHandle, footerStart, "index block");
-        // Prefix compression lets a small block expand into long keys; legitimate indexes expand about 10x at most.
-        var budget = new KeyBudget(64L * file.Length + (1 << 20));
+        // Prefix compression lets a small block expand into long keys; each entry costs at least ~20 bytes (varints and
+        // a BundleEntryProto), so real indexes expand well under 32x. A corrupt block could otherwise re-expand one
+        // long key into gigabytes.
+        var budget = new KeyBudget(32L * file.Length + (16 << 20));
         var result = new List<KeyValuePair<byte[], byte[]>>();
         byte[]? previousKey = null;
         foreach (var (_, handleBytes) in ReadBlockEntries(index, "index block", null, budget))

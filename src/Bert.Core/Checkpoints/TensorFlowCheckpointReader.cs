@@ -22,7 +22,7 @@ namespace Bert.Core.Checkpoints;
 public sealed class TensorFlowCheckpointReader : IDisposable
 {
     /// <summary>Index files larger than this are rejected (a BERT-large index with optimizer slots is about 100 KB).</summary>
-    private const long MaxIndexBytes = 1L << 30;
+    private const long MaxIndexBytes = 256L << 20;
 
     private readonly Dictionary<string, TensorFlowTensorInfo> _byName;
     private readonly Dictionary<int, SafeFileHandle> _shards = [];
