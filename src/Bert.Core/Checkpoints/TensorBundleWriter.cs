@@ -30,7 +30,7 @@ public sealed class TensorBundleWriter : IDisposable
     private bool _failed;
     private bool _disposed;
 
-    /// <summary>Starts a bundle at <paramref name="prefix"/> (e.g. <c>out/model.ckpt-1000</c>); the folder must exist.</summary>
+    /// <summary>Starts a bundle at <paramref name="prefix"/> (e.g. <c>out/model.ckpt-1000</c>), creating its folder if needed.</summary>
     public TensorBundleWriter(string prefix, TensorBundleWriterOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(prefix);
@@ -38,8 +38,8 @@ public sealed class TensorBundleWriter : IDisposable
         _options.Validate();
         Prefix = Path.GetFullPath(prefix);
         string? dir = Path.GetDirectoryName(Prefix);
-        if (dir is not null && !Directory.Exists(dir))
-            throw new DirectoryNotFoundException($"The folder of checkpoint prefix '{Prefix}' does not exist");
+        if (dir is not null)
+            Directory.CreateDirectory(dir); // as TensorFlow's BundleWriter does
         int n = _options.NumShards;
         _tempData = new string[n];
         _data = new FileStream?[n];
