@@ -190,11 +190,17 @@ public sealed class TensorFlowCheckpointReader : IDisposable
         if (info.DType is not (TensorFlowDType.Float32 or TensorFlowDType.Float16 or TensorFlowDType.BFloat16))
             throw new NotSupportedException(
                 $"Tensor '{name}' in '{IndexPath}' has dtype {info.DType}; ReadFloats reads float32, float16 and bfloat16 (use ReadBytes or ReadTensor)");
+        if (info.DType == TensorFlowDType.Float32)
+        {
+            if (info.Size / 4 > Array.MaxLength)
+                throw new NotSupportedException($"Tensor '{name}' in '{IndexPath}' has more elements than one .NET array holds");
+            var floats = GC.AllocateUninitializedArray<float>((int)(info.Size / 4));
+            ReadInto(info, MemoryMarshal.AsBytes(floats.AsSpan())); // straight into the result, no extra copy
+            return floats;
+        }
         var bytes = ReadBytes(name);
         switch (info.DType)
         {
-            case TensorFlowDType.Float32:
-                return MemoryMarshal.Cast<byte, float>(bytes).ToArray();
             case TensorFlowDType.Float16:
             {
                 var half = MemoryMarshal.Cast<byte, Half>(bytes);
