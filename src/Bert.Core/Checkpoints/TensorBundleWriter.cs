@@ -124,6 +124,7 @@ public sealed class TensorBundleWriter : IDisposable
     public void Add(string name, torch.Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
+        TorchRuntime.EnsureAvailable();
         var dtype = TensorFlowDTypeExtensions.FromScalarType(tensor.dtype)
             ?? throw new ArgumentException($"Tensor '{name}': dtype {tensor.dtype} cannot be written to a TensorFlow checkpoint", nameof(tensor));
         using var detached = tensor.detach();

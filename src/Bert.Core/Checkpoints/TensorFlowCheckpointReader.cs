@@ -230,6 +230,7 @@ public sealed class TensorFlowCheckpointReader : IDisposable
             ?? throw new NotSupportedException($"Tensor '{name}' in '{IndexPath}' has dtype {info.DType}, which ReadTensor does not support");
         if (info.Size > int.MaxValue)
             throw new NotSupportedException($"Tensor '{name}' in '{IndexPath}' is {info.Size} bytes; tensors over 2 GB are not supported");
+        TorchRuntime.EnsureAvailable();
         var tensor = torch.empty(info.Shape, scalar);
         try
         {
