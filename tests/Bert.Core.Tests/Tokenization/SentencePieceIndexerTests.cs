@@ -59,4 +59,41 @@ public class SentencePieceIndexerTests(ITestOutputHelper output)
         matchedIds.Should().Be(4186);
         matchedPieces.Should().Be(4186);
     }
+
+    [Theory]
+    [InlineData("unigram-ja.model", "unigram-ja-goldens.tsv")]
+    [InlineData("bpe-ja.model", "bpe-ja-goldens.tsv")]
+    public void Trained_models_match_spm_encode_on_edge_cases(string model, string goldens)
+    {
+        var cases = SpmGolden.Read(goldens);
+        CheckGoldens(SpmGolden.TestDataPath(model), cases, model).Should().Be(cases.Count);
+    }
+
+    [SharedFact(WikiJa)]
+    public void Wiki_ja_matches_spm_encode_on_normalization_and_edge_cases()
+    {
+        var cases = SpmGolden.Read("wiki-ja-goldens.tsv");
+        CheckGoldens(SharedData.PathOf(WikiJa), cases, "wiki-ja.model").Should().Be(cases.Count);
+    }
+
+    private int CheckGoldens(string modelPath, IReadOnlyList<SpmGolden> cases, string name)
+    {
+        var plain = SentencePieceIndexer.Load(modelPath);
+        var lower = SentencePieceIndexer.Load(modelPath, new SentencePieceIndexerOptions { LowerCase = true });
+        var matched = 0;
+        var mismatches = new List<string>();
+        foreach (var golden in cases)
+        {
+            var indexer = golden.Lower ? lower : plain;
+            var ids = indexer.TokenizeToIds(golden.Text);
+            var pieces = indexer.TokenizeToPieces(golden.Text);
+            if (ids.SequenceEqual(golden.Ids) && pieces.SequenceEqual(golden.Pieces))
+                matched++;
+            else
+                mismatches.Add($"{golden}: expected [{string.Join(' ', golden.Ids)}] [{string.Join(' ', golden.Pieces)}], got [{string.Join(' ', ids)}] [{string.Join(' ', pieces)}]");
+        }
+        output.WriteLine($"{name}: {matched}/{cases.Count} edge cases equal spm_encode");
+        mismatches.Should().BeEmpty();
+        return matched;
+    }
 }
