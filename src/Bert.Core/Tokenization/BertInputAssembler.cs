@@ -102,6 +102,22 @@ internal static class BertInputAssembler
         return builder.ToString();
     }
 
+    /// <summary>Encodes texts one by one through <paramref name="indexer"/>, checking nulls and pair counts.</summary>
+    public static IReadOnlyList<EncodedInput> EncodeMany(IBertIndexer indexer, IReadOnlyList<string> texts, IReadOnlyList<string>? pairs)
+    {
+        CheckPairs(texts, pairs);
+        var result = new EncodedInput[texts.Count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            var text = texts[i] ?? throw new ArgumentNullException(nameof(texts), $"texts[{i}] is null.");
+            string? pair = null;
+            if (pairs is not null)
+                pair = pairs[i] ?? throw new ArgumentNullException(nameof(pairs), $"pairs[{i}] is null.");
+            result[i] = indexer.Encode(text, pair);
+        }
+        return result;
+    }
+
     public static void CheckPairs(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs)
     {
         ArgumentNullException.ThrowIfNull(texts);

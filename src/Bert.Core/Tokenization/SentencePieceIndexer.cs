@@ -109,17 +109,8 @@ public sealed class SentencePieceIndexer : IBertIndexer
     }
 
     /// <inheritdoc/>
-    public IReadOnlyList<EncodedInput> EncodeMany(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null)
-    {
-        BertInputAssembler.CheckPairs(texts, pairs);
-        var result = new EncodedInput[texts.Count];
-        for (var i = 0; i < result.Length; i++)
-        {
-            var text = texts[i] ?? throw new ArgumentNullException(nameof(texts), $"texts[{i}] is null.");
-            result[i] = Encode(text, pairs?[i] ?? (pairs is null ? null : throw new ArgumentNullException(nameof(pairs), $"pairs[{i}] is null.")));
-        }
-        return result;
-    }
+    public IReadOnlyList<EncodedInput> EncodeMany(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null) =>
+        BertInputAssembler.EncodeMany(this, texts, pairs);
 
     /// <inheritdoc/>
     public BertBatch EncodeBatch(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null) =>
