@@ -83,9 +83,11 @@ internal sealed class SentencePieceModel
         if (UnkId < 0)
             throw new InvalidDataException($"'{source}': the model has no piece of type UNKNOWN (<unk>).");
 
+        trie.Freeze();
+        reservedTrie.Freeze();
+        userDefinedTrie = userDefined?.Freeze();
         for (var b = 0; b < 256; b++)
             byteIds[b] = PieceToIdOrUnk(BytePiece((byte)b));
-        userDefinedTrie = userDefined;
         normalizer = new SentencePieceNormalizer(proto, userDefined, source);
     }
 
