@@ -43,6 +43,9 @@ public interface IBertIndexer
     /// <summary>The piece ids of a text, without <c>[CLS]</c>/<c>[SEP]</c> and without truncation.</summary>
     IReadOnlyList<int> TokenizeToIds(string text);
 
+    /// <summary>The pieces and ids of a text in one pass, without <c>[CLS]</c>/<c>[SEP]</c> and without truncation.</summary>
+    TokenizedText Tokenize(string text);
+
     /// <summary>The piece (vocabulary entry) of an id.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="id"/> is not in [0, VocabSize).</exception>
     string IdToPiece(int id);

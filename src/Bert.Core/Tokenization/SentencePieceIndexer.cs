@@ -58,8 +58,8 @@ public sealed class SentencePieceIndexer : IBertIndexer
     /// <summary>True when the model splits unknown characters into byte pieces (<c>&lt;0xE3&gt;</c>...).</summary>
     public bool ByteFallback => model.ByteFallback;
 
-    /// <summary>The options this indexer was loaded with (do not change them afterwards).</summary>
-    public SentencePieceIndexerOptions Options => options;
+    /// <summary>A copy of the options this indexer was loaded with (the indexer keeps its own copy).</summary>
+    public SentencePieceIndexerOptions Options => options.Copy<SentencePieceIndexerOptions>();
 
     /// <summary>Loads a SentencePiece model file (<c>*.model</c>, a serialized ModelProto).</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
@@ -84,7 +84,7 @@ public sealed class SentencePieceIndexer : IBertIndexer
 
     private static SentencePieceIndexer Create(byte[] bytes, SentencePieceIndexerOptions? options, string source)
     {
-        options ??= new SentencePieceIndexerOptions();
+        options = options?.Copy<SentencePieceIndexerOptions>() ?? new SentencePieceIndexerOptions();
         options.Validate();
         return new SentencePieceIndexer(SentencePieceModel.Load(bytes, source), options, source);
     }
@@ -121,6 +121,14 @@ public sealed class SentencePieceIndexer : IBertIndexer
     {
         ArgumentNullException.ThrowIfNull(text);
         return Tokenize(text, true).Pieces!;
+    }
+
+    /// <inheritdoc/>
+    public TokenizedText Tokenize(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var (ids, pieces) = Tokenize(text, true);
+        return new TokenizedText(ids, pieces!);
     }
 
     /// <inheritdoc/>

@@ -140,9 +140,10 @@ internal sealed class SentencePieceModel
 
         var segments = modelType == SentencePieceModelType.Bpe ? EncodeBpe(normalized) : EncodeUnigram(normalized);
 
-        // Post-processing of SentencePieceProcessor::Encode: byte fallback, or merging runs of unknown pieces.
+        // Post-processing of SentencePieceProcessor::Encode: byte fallback, or merging runs of unknown pieces
+        // (the merged piece's text is built once per run, so a long run stays linear).
         var previousUnknown = false;
-        var unkStart = 0;
+        int unkStart = 0, unkEnd = 0;
         foreach (var (start, length, id) in segments)
         {
             var isUnknown = id == UnkId;
@@ -157,18 +158,22 @@ internal sealed class SentencePieceModel
             }
             else if (isUnknown && previousUnknown)
             {
-                if (outPieces is not null)
-                    outPieces[^1] = Encoding.UTF8.GetString(normalized, unkStart, start + length - unkStart);
+                unkEnd = start + length;
             }
             else
             {
+                if (previousUnknown && !byteFallback)
+                    outPieces?.Add(Encoding.UTF8.GetString(normalized, unkStart, unkEnd - unkStart));
                 ids.Add(id);
-                if (outPieces is not null)
-                    outPieces.Add(isUnknown ? Encoding.UTF8.GetString(normalized, start, length) : pieces[id]);
-                unkStart = start;
+                if (isUnknown)
+                    (unkStart, unkEnd) = (start, start + length);
+                else
+                    outPieces?.Add(pieces[id]);
             }
             previousUnknown = isUnknown;
         }
+        if (previousUnknown && !byteFallback)
+            outPieces?.Add(Encoding.UTF8.GetString(normalized, unkStart, unkEnd - unkStart));
     }
 
     /// <summary>unigram_model.cc <c>Model::EncodeOptimized</c>: Viterbi without a stored lattice.</summary>

@@ -54,8 +54,8 @@ public sealed class WordPieceIndexer : IBertIndexer
     /// <inheritdoc/>
     public int MaxSequenceLength => options.MaxSequenceLength;
 
-    /// <summary>The options this indexer was loaded with (do not change them afterwards).</summary>
-    public WordPieceIndexerOptions Options => options;
+    /// <summary>A copy of the options this indexer was loaded with (the indexer keeps its own copy).</summary>
+    public WordPieceIndexerOptions Options => options.Copy<WordPieceIndexerOptions>();
 
     /// <summary>Loads a WordPiece vocabulary file (<c>vocab.txt</c>, UTF-8).</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
@@ -79,7 +79,7 @@ public sealed class WordPieceIndexer : IBertIndexer
 
     private static WordPieceIndexer Create(Stream stream, WordPieceIndexerOptions? options, string source)
     {
-        options ??= new WordPieceIndexerOptions();
+        options = options?.Copy<WordPieceIndexerOptions>() ?? new WordPieceIndexerOptions();
         options.Validate();
         var lines = new List<string>();
         using (var reader = new StreamReader(stream, new UTF8Encoding(false, true), true, 4096, leaveOpen: true))
@@ -130,6 +130,14 @@ public sealed class WordPieceIndexer : IBertIndexer
     {
         ArgumentNullException.ThrowIfNull(text);
         return Tokenize(text, true).Pieces!;
+    }
+
+    /// <inheritdoc/>
+    public TokenizedText Tokenize(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var (ids, pieces) = Tokenize(text, true);
+        return new TokenizedText(ids, pieces!);
     }
 
     /// <inheritdoc/>
