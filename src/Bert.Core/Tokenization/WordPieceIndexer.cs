@@ -1,0 +1,174 @@
+using System.Text;
+
+namespace Bert.Core.Tokenization;
+
+/// <summary>
+/// A BERT indexer over Google's WordPiece <c>vocab.txt</c> (one token per line, the line number is the id), with
+/// the tokenization of Google's <c>tokenization.py</c> <c>FullTokenizer</c>: basic tokenization (CJK ideographs
+/// split, punctuation split, accents stripped when lower-casing) then greedy longest-match WordPiece. Set
+/// <see cref="BertIndexerOptions.LowerCase"/> for "uncased" checkpoints. Thread-safe.
+/// </summary>
+public sealed class WordPieceIndexer : IBertIndexer
+{
+    private readonly string[] pieces;
+    private readonly Dictionary<string, int> vocab;
+    private readonly WordPieceEncoder encoder;
+    private readonly WordPieceIndexerOptions options;
+    private readonly string[] specialTokens;
+
+    private WordPieceIndexer(string[] pieces, WordPieceIndexerOptions options, string source)
+    {
+        this.pieces = pieces;
+        this.options = options;
+        specialTokens = options.SpecialTokens();
+        // load_vocab: a token listed twice keeps its last line, as a Python dict assignment does.
+        vocab = new Dictionary<string, int>(pieces.Length, StringComparer.Ordinal);
+        for (var i = 0; i < pieces.Length; i++)
+            vocab[pieces[i]] = i;
+        ClsId = Require(options.ClsToken, nameof(options.ClsToken), source);
+        SepId = Require(options.SepToken, nameof(options.SepToken), source);
+        PadId = Require(options.PadToken, nameof(options.PadToken), source);
+        MaskId = Require(options.MaskToken, nameof(options.MaskToken), source);
+        UnkId = Require(options.UnkToken, nameof(options.UnkToken), source);
+        encoder = new WordPieceEncoder(vocab, UnkId, options.MaxInputCharsPerWord, options.LowerCase);
+    }
+
+    /// <inheritdoc/>
+    public int PadId { get; }
+
+    /// <inheritdoc/>
+    public int ClsId { get; }
+
+    /// <inheritdoc/>
+    public int SepId { get; }
+
+    /// <inheritdoc/>
+    public int MaskId { get; }
+
+    /// <inheritdoc/>
+    public int UnkId { get; }
+
+    /// <inheritdoc/>
+    public int VocabSize => pieces.Length;
+
+    /// <inheritdoc/>
+    public int MaxSequenceLength => options.MaxSequenceLength;
+
+    /// <summary>A copy of the options this indexer was loaded with (the indexer keeps its own copy).</summary>
+    public WordPieceIndexerOptions Options => options.Copy<WordPieceIndexerOptions>();
+
+    /// <summary>Loads a WordPiece vocabulary file (<c>vocab.txt</c>, UTF-8).</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The vocabulary is empty or lacks a special token.</exception>
+    public static WordPieceIndexer Load(string vocabPath, WordPieceIndexerOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(vocabPath);
+        if (!File.Exists(vocabPath))
+            throw new FileNotFoundException($"WordPiece vocabulary '{vocabPath}' not found.", vocabPath);
+        using var stream = File.OpenRead(vocabPath);
+        return Create(stream, options, vocabPath);
+    }
+
+    /// <summary>Loads a WordPiece vocabulary from a UTF-8 stream (read to its end, not disposed).</summary>
+    /// <exception cref="InvalidDataException">The vocabulary is empty or lacks a special token.</exception>
+    public static WordPieceIndexer Load(Stream vocabStream, WordPieceIndexerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(vocabStream);
+        return Create(vocabStream, options, "(stream)");
+    }
+
+    private static WordPieceIndexer Create(Stream stream, WordPieceIndexerOptions? options, string source)
+    {
+        options = options?.Copy<WordPieceIndexerOptions>() ?? new WordPieceIndexerOptions();
+        options.Validate();
+        var lines = new List<string>();
+        using (var reader = new StreamReader(stream, new UTF8Encoding(false, true), true, 4096, leaveOpen: true))
+        {
+            try
+            {
+                for (var line = reader.ReadLine(); line is not null; line = reader.ReadLine())
+                    lines.Add(line.Trim());
+            }
+            catch (DecoderFallbackException e)
+            {
+                throw new InvalidDataException($"'{source}' is not UTF-8 text (line {lines.Count + 1}).", e);
+            }
+        }
+        if (lines.Count == 0)
+            throw new InvalidDataException($"'{source}' is an empty vocabulary.");
+        return new WordPieceIndexer([.. lines], options, source);
+    }
+
+    private int Require(string token, string property, string source)
+    {
+        if (!vocab.TryGetValue(token, out var id))
+            throw new InvalidDataException($"'{source}' has no token '{token}' (WordPieceIndexerOptions.{property}); set {property} to a token of the vocabulary.");
+        return id;
+    }
+
+    /// <inheritdoc/>
+    public EncodedInput Encode(string text, string? pair = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var (a, aPieces) = Tokenize(text, options.ReturnPieces);
+        if (pair is null)
+            return BertInputAssembler.Assemble(a, aPieces, null, null, ClsId, SepId, PadId, options);
+        var (b, bPieces) = Tokenize(pair, options.ReturnPieces);
+        return BertInputAssembler.Assemble(a, aPieces, b, bPieces, ClsId, SepId, PadId, options);
+    }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<EncodedInput> EncodeMany(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null) =>
+        BertInputAssembler.EncodeMany(this, texts, pairs);
+
+    /// <inheritdoc/>
+    public BertBatch EncodeBatch(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null) =>
+        BertBatch.Collate(EncodeMany(texts, pairs), PadId, options.Padding == BertPadding.MaxLength ? options.MaxSequenceLength : null);
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> TokenizeToPieces(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return Tokenize(text, true).Pieces!;
+    }
+
+    /// <inheritdoc/>
+    public TokenizedText Tokenize(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var (ids, pieces) = Tokenize(text, true);
+        return new TokenizedText(ids, pieces!);
+    }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<int> TokenizeToIds(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return Tokenize(text, false).Ids;
+    }
+
+    /// <inheritdoc/>
+    public string IdToPiece(int id)
+    {
+        if ((uint)id >= (uint)pieces.Length)
+            throw new ArgumentOutOfRangeException(nameof(id), id, $"Ids run from 0 to {pieces.Length - 1}.");
+        return pieces[id];
+    }
+
+    /// <inheritdoc/>
+    public int PieceToId(string piece)
+    {
+        ArgumentNullException.ThrowIfNull(piece);
+        return vocab.TryGetValue(piece, out var id) ? id : -1;
+    }
+
+    private (List<int> Ids, List<string>? Pieces) Tokenize(string text, bool withPieces)
+    {
+        if (options.LowerCase)
+            text = BertInputAssembler.LowerCaseKeeping(text, specialTokens);
+        var ids = new List<int>(text.Length / 2 + 2);
+        var result = withPieces ? new List<string>(ids.Capacity) : null;
+        encoder.Encode(text, ids, result, options.UnkToken);
+        return (ids, result);
+    }
+}
