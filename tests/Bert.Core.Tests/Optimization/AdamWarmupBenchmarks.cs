@@ -62,12 +62,15 @@ public class AdamWarmupBenchmarks
         torch.set_num_threads(2);
         torch.manual_seed(0);
         var shapes = BertBaseShapes();
-        var named = shapes.Select(s =>
+        var named = new List<(string Name, Parameter p)>();
+        foreach (var (name, shape) in shapes)
         {
-            var p = new Parameter(randn(s.Shape) * 0.02f);
-            p.grad = randn(s.Shape) * 1e-3f;
-            return (s.Name, p);
-        }).ToList();
+            using var scope = NewDisposeScope();
+            var p = new Parameter(randn(shape).mul_(0.02f));
+            p.DetachFromDisposeScope();
+            p.grad = randn(shape).mul_(1e-3f);
+            named.Add((name, p));
+        }
         var options = new AdamWarmupOptions { LearningRate = 1e-4, WarmupSteps = 100, DecaySteps = 1000, WeightDecay = 0.01 };
 
         foreach (var clip in new double?[] { null, 1.0 })
@@ -80,7 +83,7 @@ public class AdamWarmupBenchmarks
                 var times = new List<double>();
                 var rssBefore = Process.GetCurrentProcess().WorkingSet64;
                 var tensorsBefore = torch.Tensor.TotalCount;
-                for (var i = 0; i < 10; i++)
+                for (var i = 0; i < 15; i++)
                 {
                     var watch = Stopwatch.StartNew();
                     optimizer.Step();
