@@ -108,6 +108,8 @@ public class AdamWarmupTests
         optimizer.NoDecayElementCount.Should().Be(12);
         optimizer.DecayTensorCount.Should().Be(4);
         optimizer.DecayElementCount.Should().Be(12 + 63 + 6 + 5);
+        optimizer.ToString().Should().Be(
+            "AdamWarmup: 7 tensors (98 elements); weight decay 0.01 on 4 tensors (86 elements), none on 3 (12) matching bias, LayerNorm");
     }
 
     [Fact]
@@ -327,7 +329,7 @@ public class AdamWarmupTests
 
         var initial = Loss();
         var (total, warmup) = TrainingSteps.Calculate(numExamples: 4, batchSize: 4, epochs: 400);
-        using var optimizer = new AdamWarmup(model.named_parameters().Select(p => (p.name, p.parameter)),
+        using var optimizer = new AdamWarmup(model.named_parameters(),
             new AdamWarmupOptions { LearningRate = 0.05, WarmupSteps = warmup, DecaySteps = total, WeightDecay = 1e-4 });
         optimizer.NoDecayParameterNames.Should().Equal("hidden.bias", "out.bias");
         for (var step = 0; step < total; step++)
