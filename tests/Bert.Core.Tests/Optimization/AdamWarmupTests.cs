@@ -97,6 +97,35 @@ public class AdamWarmupTests
         theta[2].Should().BeApproximately(0.9762149f, 1e-7f, "1 - 0.099 * 1e-6 / (1e-6 + 3.1623e-6); PyTorch's placement gives 0.91");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_tensor_split_across_threads_gets_the_hand_computed_first_step(bool tensorOperations)
+    {
+        // 600,001 elements: three chunks of the fused kernel (2^18 elements each), run in parallel, and a scalar tail.
+        const int N = 600_001;
+        torch.manual_seed(7);
+        using var theta0 = torch.randn(N);
+        using var grad = torch.randn(N);
+        using var p = new Parameter(theta0.clone());
+        using var optimizer = new AdamWarmup(new[] { ("big.weight", p) },
+            new AdamWarmupOptions { LearningRate = 0.01, WarmupSteps = 4, DecaySteps = 100, WeightDecay = 0.5 }) { UseTensorOperations = tensorOperations };
+        p.grad = grad;
+        optimizer.Step();
+        // t = 1, lr_s = 0.01 / 4: theta_1 = theta_0 - lr_s * sqrt(1 - b2) / (1 - b1) * ((1 - b1) g / (sqrt(1 - b2) |g| + eps) + wd theta_0).
+        var t0 = theta0.data<float>().ToArray();
+        var g = grad.data<float>().ToArray();
+        var actual = p.data<float>().ToArray();
+        var lrT = 0.0025 * Math.Sqrt(0.001) / 0.1;
+        var worst = 0.0;
+        for (var k = 0; k < N; k++)
+        {
+            var expected = t0[k] - lrT * (0.1 * g[k] / (Math.Sqrt(0.001) * Math.Abs(g[k]) + 1e-7) + 0.5 * t0[k]);
+            worst = Math.Max(worst, Math.Abs(actual[k] - expected) / (1e-6 * Math.Abs(expected) + 1e-7));
+        }
+        worst.Should().BeLessThan(1, "every element, in every chunk and the tail, follows the formula");
+    }
+
     [Fact]
     public void Named_parameters_split_into_decay_and_no_decay_groups_by_name()
     {
