@@ -12,6 +12,10 @@ namespace Bert.Classification.Data;
 /// Decoding is strict: a byte sequence that is not valid EUC-JP (for example a UTF-8 file) is an
 /// <see cref="InvalidDataException"/> naming the file and line, never replacement characters. Rows need at least the
 /// two first columns, a non-empty sentence id containing '-' and no spaces, a non-empty sentence; sentence ids are unique.
+/// Characters are mapped as iconv and Python's <c>euc_jp</c> map them (JIS X 0208: 0xA1C1 is U+301C WAVE DASH, 0xA1DD
+/// U+2212 MINUS SIGN, ...), not as .NET's code page 51932 alone does (CP932 style: U+FF5E, U+FF0D, ...): the decoded
+/// text equals the UTF-8 text the reference tokenization was made from. Three-byte JIS X 0212 characters (0x8F ...)
+/// are not supported by .NET's code page 51932 and are reported as invalid; KNBC has none.
 /// </remarks>
 public static class KnbcCorpus
 {

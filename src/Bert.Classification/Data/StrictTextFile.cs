@@ -94,11 +94,37 @@ internal static class StrictTextFile
         return lines;
     }
 
+    /// <summary>
+    /// .NET's code page 51932 decodes six JIS X 0208 codes to Microsoft's CP932 choices; the EUC-JP standard mapping
+    /// (iconv, Python's <c>euc_jp</c>, and the UTF-8 KNBC text the reference tokenization was made from) gives
+    /// other characters, which SentencePiece's NFKC then treats differently (U+FF5E becomes '~', U+301C stays).
+    /// These six are the only differences over all two-byte codes (checked code by code against Python), and only
+    /// those codes decode to these characters, so replacing them after decoding is exact.
+    /// </summary>
+    internal static string ToJisMapping(string text)
+    {
+        if (text.AsSpan().IndexOfAny(CpChars) < 0)
+            return text;
+        var chars = text.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            var k = CpChars.IndexOf(chars[i]);
+            if (k >= 0)
+                chars[i] = JisChars[k];
+        }
+        return new string(chars);
+    }
+
+    // A1C1 A1C2 A1DD A1F1 A1F2 A2CC: .NET (CP932 style) -> EUC-JP standard (JIS X 0208 as in iconv).
+    private const string CpChars = "\uFF5E\u2225\uFF0D\uFFE0\uFFE1\uFFE2";
+    private const string JisChars = "\u301C\u2016\u2212\u00A2\u00A3\u00AC";
+
     private static string Decode(byte[] bytes, int start, int length, Encoding encoding, string sourceName, int lineNumber)
     {
         try
         {
-            return encoding.GetString(bytes, start, length);
+            var text = encoding.GetString(bytes, start, length);
+            return encoding.CodePage == 51932 ? ToJisMapping(text) : text;
         }
         catch (DecoderFallbackException e)
         {

@@ -16,6 +16,9 @@ public sealed record McNemarResult(int B, int C, double PValue)
 
     /// <summary>A one-line summary, e.g. <c>McNemar exact test: A right/B wrong 12, A wrong/B right 20, p = 0.2153</c>.</summary>
     /// <returns>The summary.</returns>
-    public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"McNemar exact test: A right/B wrong {B}, A wrong/B right {C}, p = {PValue:0.####}");
+    public override string ToString()
+    {
+        var p = PValue < 1e-4 ? PValue.ToString("0.##E+0", CultureInfo.InvariantCulture) : PValue.ToString("0.####", CultureInfo.InvariantCulture);
+        return $"McNemar exact test: A right/B wrong {B}, A wrong/B right {C}, p = {p}";
+    }
 }
