@@ -11,8 +11,8 @@ namespace Bert.Classification.Metrics;
 /// (tested against scikit-learn 1.2 goldens), plus bootstrap confidence intervals.
 /// </summary>
 /// <remarks>
-/// <para><b>Labels.</b> Without <c>labels</c> the classes are the union of true and predicted labels sorted by ordinal
-/// string order (scikit-learn sorts them). With <c>labels</c> the rows follow that order; as in scikit-learn, samples
+/// <para><b>Labels.</b> Without <c>labels</c> the classes are the union of true and predicted labels sorted by code point
+/// (as numpy sorts them for scikit-learn). With <c>labels</c> the rows follow that order; as in scikit-learn, samples
 /// whose true label is not listed are left out of the rows and averages (they still count in <see cref="Accuracy"/>),
 /// a prediction of an unlisted label counts as wrong (a miss for the true class, a false positive for no listed class),
 /// and when the listed labels differ from the observed ones the report shows a "micro avg" row
@@ -144,7 +144,7 @@ public sealed class ClassificationReport
         string[] classes;
         if (labels is null)
         {
-            classes = observed.Order(StringComparer.Ordinal).ToArray();
+            classes = observed.Order(CodePointComparer.Instance).ToArray();
             if (classes.Length < 2)
                 throw new ArgumentException($"All true and predicted labels are '{classes[0]}'; a classification report needs at least two classes (pass labels to name the others).", nameof(yTrue));
         }

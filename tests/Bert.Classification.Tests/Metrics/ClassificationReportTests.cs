@@ -108,6 +108,14 @@ public sealed class ClassificationReportTests
     }
 
     [Fact]
+    public void Labels_are_sorted_by_code_point_as_numpy_sorts_them()
+    {
+        // U+1F600 (a surrogate pair in UTF-16) sorts after U+FF21 by code point, before it by UTF-16 ordinal.
+        var report = ClassificationReport.Create(["😀", "Ａ", "a"], ["Ａ", "😀", "a"]);
+        report.Labels.Should().Equal("a", "Ａ", "😀");
+    }
+
+    [Fact]
     public void Hand_computed_case_gives_the_expected_scores()
     {
         // a: 8 true, predicted a 7 times of which 7... see make_metrics_goldens.py case hand_small.

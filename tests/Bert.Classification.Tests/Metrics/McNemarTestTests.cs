@@ -35,6 +35,15 @@ public sealed class McNemarTestTests
     }
 
     [Fact]
+    public void A_two_point_gain_on_419_sentences_is_not_significant()
+    {
+        // B right on 20 samples where A is wrong, A right on 12 where B is wrong: +8/419 = +1.9 points of accuracy.
+        var result = McNemarTest.Exact(12, 20);
+        result.PValue.Should().BeApproximately(0.2153, 1e-4, "scipy.stats.binomtest(12, 32).pvalue = 0.21534...");
+        result.PValue.Should().BeGreaterThan(0.05);
+    }
+
+    [Fact]
     public void Hand_computed_small_case()
     {
         // b = 0, c = 5: p = 2 * (1/2)^5 = 0.0625.
