@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using Bert.Classification.Data;
 using MathNet.Numerics.Statistics;
 
@@ -217,6 +219,33 @@ public sealed class ClassificationReport
     }
 
     /// <summary>
+    /// The report as JSON in the shape of scikit-learn's <c>classification_report(..., output_dict=True)</c>: one object
+    /// per label with <c>precision</c>, <c>recall</c>, <c>f1-score</c>, <c>support</c>, then <c>accuracy</c> (a number) or
+    /// <c>micro avg</c>, then <c>macro avg</c> and <c>weighted avg</c>. Doubles are written round-trip exact; non-ASCII
+    /// labels are written as is (UTF-8), not escaped.
+    /// </summary>
+    /// <param name="indented">Indent the JSON.</param>
+    /// <returns>The JSON text.</returns>
+    public string ToJson(bool indented = true)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = indented, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            json.WriteStartObject();
+            foreach (var row in Classes)
+                WriteRow(json, row.Label, row.Precision, row.Recall, row.F1, row.Support);
+            if (MicroIsAccuracy)
+                json.WriteNumber("accuracy", ReportedAccuracy!.Value);
+            else
+                WriteRow(json, "micro avg", MicroAvg!.Precision, MicroAvg.Recall, MicroAvg.F1, MicroAvg.Support);
+            WriteRow(json, "macro avg", MacroAvg.Precision, MacroAvg.Recall, MacroAvg.F1, MacroAvg.Support);
+            WriteRow(json, "weighted avg", WeightedAvg.Precision, WeightedAvg.Recall, WeightedAvg.F1, WeightedAvg.Support);
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>
     /// The confusion matrix as aligned text: a header row of predicted labels, then one row per true label; every
     /// column right-aligned by display width.
     /// </summary>
@@ -378,6 +407,16 @@ public sealed class ClassificationReport
         if (total == 0)
             return 0.0;
         return values.Select((v, i) => v * weights[i]).Sum() / total;
+    }
+
+    private static void WriteRow(Utf8JsonWriter json, string name, double precision, double recall, double f1, int support)
+    {
+        json.WriteStartObject(name);
+        json.WriteNumber("precision", precision);
+        json.WriteNumber("recall", recall);
+        json.WriteNumber("f1-score", f1);
+        json.WriteNumber("support", support);
+        json.WriteEndObject();
     }
 
     private static void AppendRow(StringBuilder text, string name, double precision, double recall, double f1, int support, int width, int digits)

@@ -55,6 +55,27 @@ public sealed class ClassificationReportTests
 
     [Theory]
     [MemberData(nameof(CaseNames))]
+    public void Json_has_the_shape_and_numbers_of_scikit_learns_output_dict(string name)
+    {
+        var golden = Case(name).GetProperty("report");
+        using var ours = JsonDocument.Parse(Build(Case(name)).ToJson());
+        var expected = golden.EnumerateObject().ToList();
+        var actual = ours.RootElement.EnumerateObject().ToList();
+        actual.Select(p => p.Name).Should().Equal(expected.Select(p => p.Name));
+        foreach (var (e, a) in expected.Zip(actual))
+        {
+            if (e.Value.ValueKind == JsonValueKind.Number)
+            {
+                a.Value.GetDouble().Should().BeApproximately(e.Value.GetDouble(), 1e-12);
+                continue;
+            }
+            foreach (var field in e.Value.EnumerateObject())
+                a.Value.GetProperty(field.Name).GetDouble().Should().BeApproximately(field.Value.GetDouble(), 1e-12, $"{e.Name}.{field.Name}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
     public void Confusion_matrix_equals_scikit_learn(string name)
     {
         var golden = Case(name);
