@@ -40,6 +40,21 @@ public static class McNemarTest
         return Exact(b, c);
     }
 
+    /// <summary>Compares class-index predictions (see the string overload).</summary>
+    /// <param name="yTrue">The true class indices.</param>
+    /// <param name="predA">Classifier A's predicted indices, same length and order.</param>
+    /// <param name="predB">Classifier B's predicted indices, same length and order.</param>
+    /// <returns>The discordant counts and the exact two-sided p-value.</returns>
+    /// <exception cref="ArgumentException">The lists are empty or of different lengths.</exception>
+    public static McNemarResult Exact(IReadOnlyList<int> yTrue, IReadOnlyList<int> predA, IReadOnlyList<int> predB)
+    {
+        ArgumentNullException.ThrowIfNull(yTrue);
+        ArgumentNullException.ThrowIfNull(predA);
+        ArgumentNullException.ThrowIfNull(predB);
+        static string[] Text(IReadOnlyList<int> list) => list.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        return Exact(Text(yTrue), Text(predA), Text(predB));
+    }
+
     /// <summary>The exact test from the discordant counts.</summary>
     /// <param name="b">Samples A got right and B got wrong.</param>
     /// <param name="c">Samples A got wrong and B got right.</param>

@@ -96,6 +96,26 @@ public sealed class LabeledTextFilesTests
     }
 
     [Fact]
+    public void A_file_truncated_inside_a_character_or_a_quoted_field_names_the_line()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("texts.csv");
+        LabeledTextFiles.SaveTextLabel(path, Tricky);
+        var bytes = File.ReadAllBytes(path);
+        var content = File.ReadAllText(path);
+        var lastLine = content.TrimEnd('\n').Split('\n').Length;
+        // The file ends with "emoji 😀 and ｶﾀｶﾅ,携帯電話\n": cut inside the last 3-byte character.
+        File.WriteAllBytes(path, bytes[..^2]);
+        FluentActions.Invoking(() => LabeledTextFiles.LoadTextLabel(path)).Should().Throw<InvalidDataException>()
+            .WithMessage($"{path}, line {lastLine}: invalid utf-8*");
+        // Cut inside the quoted "two\nlines" field (line 4 of the file).
+        var cut = content.IndexOf("two\nlines", StringComparison.Ordinal) + 5;
+        File.WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(content[..cut]));
+        FluentActions.Invoking(() => LabeledTextFiles.LoadTextLabel(path)).Should().Throw<InvalidDataException>()
+            .WithMessage($"{path}, line 4: a quoted field is not closed*");
+    }
+
+    [Fact]
     public void Euc_jp_where_utf8_is_expected_names_the_file_and_line()
     {
         using var temp = new TempFolder();

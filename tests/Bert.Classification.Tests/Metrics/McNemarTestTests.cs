@@ -53,6 +53,10 @@ public sealed class McNemarTestTests
         var result = McNemarTest.Exact(["a", "a", "b", "b"], ["a", "b", "b", "a"], ["b", "a", "b", "a"]);
         result.B.Should().Be(1);
         result.C.Should().Be(1);
+        // b = 3, c = 1: p = 2 (C(4,0) + C(4,1)) / 2^4 = 0.625.
+        var byIndex = McNemarTest.Exact([0, 0, 1, 1, 2], [0, 1, 1, 0, 2], [1, 0, 0, 0, 0]);
+        (byIndex.B, byIndex.C).Should().Be((3, 1));
+        byIndex.PValue.Should().BeApproximately(0.625, 1e-14);
     }
 
     [Fact]
