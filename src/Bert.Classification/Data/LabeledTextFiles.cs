@@ -61,27 +61,25 @@ public static class LabeledTextFiles
     /// <exception cref="ArgumentException">A path is a directory.</exception>
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
     /// <exception cref="InvalidDataException">Malformed content or different row counts, naming the file and line.</exception>
-    public static IReadOnlyList<TextExample> LoadFeaturesAndLabels(string featuresPath, string labelsPath)
+    public static IReadOnlyList<TextExample> LoadFeaturesAndLabels(string featuresPath, string labelsPath) =>
+        Combine(ReadColumns(featuresPath, nameof(featuresPath), ',', [FeatureColumn], []), ReadColumns(labelsPath, nameof(labelsPath), ',', [LabelColumn], []));
+
+    /// <summary>Reads features (column <c>feature</c>) and labels (column <c>label</c>) from two streams of UTF-8 CSV.</summary>
+    /// <param name="features">The features CSV.</param>
+    /// <param name="labels">The labels CSV, as many rows as <paramref name="features"/>.</param>
+    /// <param name="featuresName">The name of the features source in error messages.</param>
+    /// <param name="labelsName">The name of the labels source in error messages.</param>
+    /// <returns>One example per row, in order.</returns>
+    /// <exception cref="InvalidDataException">Malformed content or different row counts, naming the source and line.</exception>
+    public static IReadOnlyList<TextExample> LoadFeaturesAndLabels(Stream features, Stream labels, string featuresName = FeaturesFileName, string labelsName = LabelsFileName)
     {
-        var features = ReadColumns(featuresPath, nameof(featuresPath), ',', [FeatureColumn], []);
-        var labels = ReadColumns(labelsPath, nameof(labelsPath), ',', [LabelColumn], []);
-        if (features.Rows.Count != labels.Rows.Count)
-        {
-            var shorter = features.Rows.Count < labels.Rows.Count ? features : labels;
-            var longer = ReferenceEquals(shorter, features) ? labels : features;
-            throw new InvalidDataException(
-                $"{featuresPath} has {features.Rows.Count} rows but {labelsPath} has {labels.Rows.Count}; they must match row for row " +
-                $"({longer.Source}, line {longer.Rows[shorter.Rows.Count].LineNumber}, has no counterpart in {shorter.Source}).");
-        }
-        var examples = new List<TextExample>(features.Rows.Count);
-        for (var i = 0; i < features.Rows.Count; i++)
-        {
-            var label = labels.Rows[i].Values[0]!;
-            if (label.Length == 0)
-                throw new InvalidDataException($"{labelsPath}, line {labels.Rows[i].LineNumber}: the label is empty.");
-            examples.Add(new TextExample(features.Rows[i].Values[0]!, label));
-        }
-        return examples;
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentException.ThrowIfNullOrWhiteSpace(featuresName);
+        ArgumentException.ThrowIfNullOrWhiteSpace(labelsName);
+        return Combine(
+            ParseColumns(StrictTextFile.ReadAllBytes(features, featuresName), featuresName, ',', [FeatureColumn], []),
+            ParseColumns(StrictTextFile.ReadAllBytes(labels, labelsName), labelsName, ',', [LabelColumn], []));
     }
 
     /// <summary>Writes <c>features.csv</c> and <c>labels.csv</c> into <paramref name="directory"/> (created if needed), each atomically.</summary>
@@ -178,6 +176,27 @@ public static class LabeledTextFiles
                 throw new ArgumentException($"Example {i} has a null text or an empty label.", nameof(examples));
         }
         return list;
+    }
+
+    private static List<TextExample> Combine(Table features, Table labels)
+    {
+        if (features.Rows.Count != labels.Rows.Count)
+        {
+            var shorter = features.Rows.Count < labels.Rows.Count ? features : labels;
+            var longer = ReferenceEquals(shorter, features) ? labels : features;
+            throw new InvalidDataException(
+                $"{features.Source} has {features.Rows.Count} rows but {labels.Source} has {labels.Rows.Count}; they must match row for row " +
+                $"({longer.Source}, line {longer.Rows[shorter.Rows.Count].LineNumber}, has no counterpart in {shorter.Source}).");
+        }
+        var examples = new List<TextExample>(features.Rows.Count);
+        for (var i = 0; i < features.Rows.Count; i++)
+        {
+            var label = labels.Rows[i].Values[0]!;
+            if (label.Length == 0)
+                throw new InvalidDataException($"{labels.Source}, line {labels.Rows[i].LineNumber}: the label is empty.");
+            examples.Add(new TextExample(features.Rows[i].Values[0]!, label));
+        }
+        return examples;
     }
 
     private static List<TextExample> ToExamples(Table table)

@@ -66,6 +66,10 @@ public sealed class LabeledTextFilesTests
     {
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes("label,text\nA,\"x, y\"\nB,z\n"));
         LabeledTextFiles.LoadTextLabel(stream, "memory.csv").Should().Equal(new TextExample("x, y", "A"), new TextExample("z", "B"));
+        using var features = new MemoryStream(Encoding.UTF8.GetBytes("feature\none\ntwo\n"));
+        using var labels = new MemoryStream(Encoding.UTF8.GetBytes("label\nA\n"));
+        FluentActions.Invoking(() => LabeledTextFiles.LoadFeaturesAndLabels(features, labels)).Should().Throw<InvalidDataException>()
+            .WithMessage("features.csv has 2 rows but labels.csv has 1*features.csv, line 3, has no counterpart*");
     }
 
     [Fact]
