@@ -1,0 +1,185 @@
+using System.Text;
+using System.Text.Json;
+using Bert.Classification.Data;
+
+namespace Bert.Classification.Tests.Data;
+
+public sealed class LabeledTextFilesTests
+{
+    private static readonly string PythonCsv = Path.Combine(AppContext.BaseDirectory, "TestData", "data", "python_csv");
+
+    private static readonly TextExample[] Tricky =
+    [
+        new("六角堂の前にある、蕪村庵というお店に行ってきた。", "グルメ"),
+        new("He said \"hello\", then left", "quote"),
+        new("two\nlines", "newline"),
+        new("windows\r\nline end", "crlf"),
+        new("tab\tinside", "tab"),
+        new("  spaces  ", "space"),
+        new("", "empty text"),
+        new("\"", "lone quote"),
+        new("comma, only", "comma, label"),
+        new("emoji 😀 and ｶﾀｶﾅ", "携帯電話"),
+    ];
+
+    static LabeledTextFilesTests() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+
+    [Fact]
+    public void Reads_files_written_by_pythons_csv_module_with_bom_crlf_and_an_index_column()
+    {
+        var expected = JsonSerializer.Deserialize<List<Dictionary<string, string>>>(File.ReadAllText(Path.Combine(PythonCsv, "expected.json")))!
+            .Select(d => new TextExample(d["text"], d["label"])).ToList();
+        LabeledTextFiles.LoadFeaturesAndLabels(PythonCsv).Should().Equal(expected);
+        LabeledTextFiles.LoadTextLabel(Path.Combine(PythonCsv, "texts.tsv")).Should().Equal(expected);
+    }
+
+    [Fact]
+    public void Features_and_labels_round_trip_quotes_commas_and_newlines()
+    {
+        using var temp = new TempFolder();
+        LabeledTextFiles.SaveFeaturesAndLabels(temp.Path, Tricky);
+        LabeledTextFiles.LoadFeaturesAndLabels(temp.Path).Should().Equal(Tricky);
+        File.ReadAllText(temp.File("labels.csv")).Should().StartWith("label\n").And.Contain("\"comma, label\"\n");
+        File.ReadAllText(temp.File("features.csv")).Should().Contain("\n\"\"\n", "a lone empty field is written as \"\" (as Python's csv)");
+        Directory.GetFiles(temp.Path).Select(Path.GetFileName).Should().BeEquivalentTo(["features.csv", "labels.csv"], "no temporary files are left");
+    }
+
+    [Theory]
+    [InlineData("texts.csv")]
+    [InlineData("texts.tsv")]
+    public void Text_label_tables_round_trip_with_ids_groups_and_titles(string name)
+    {
+        using var temp = new TempFolder();
+        var examples = Tricky.Select((e, i) => e with { Id = "s" + i, GroupId = i % 3 == 0 ? null : "g" + (i % 2), IsTitle = i == 1 }).ToList();
+        var path = temp.File(name);
+        LabeledTextFiles.SaveTextLabel(path, examples);
+        LabeledTextFiles.LoadTextLabel(path).Should().Equal(examples);
+        File.ReadAllText(path).Should().StartWith(name.EndsWith(".tsv", StringComparison.Ordinal) ? "text\tlabel\tid\tgroup\tis_title\n" : "text,label,id,group,is_title\n");
+        // Overwriting is atomic: the new content replaces the old, no temporary file remains.
+        LabeledTextFiles.SaveTextLabel(path, examples.Take(2));
+        LabeledTextFiles.LoadTextLabel(path).Should().HaveCount(2);
+        Directory.GetFiles(temp.Path).Should().ContainSingle();
+    }
+
+    [Fact]
+    public void Reads_from_a_stream()
+    {
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes("label,text\nA,\"x, y\"\nB,z\n"));
+        LabeledTextFiles.LoadTextLabel(stream, "memory.csv").Should().Equal(new TextExample("x, y", "A"), new TextExample("z", "B"));
+        using var features = new MemoryStream(Encoding.UTF8.GetBytes("feature\none\ntwo\n"));
+        using var labels = new MemoryStream(Encoding.UTF8.GetBytes("label\nA\n"));
+        FluentActions.Invoking(() => LabeledTextFiles.LoadFeaturesAndLabels(features, labels)).Should().Throw<InvalidDataException>()
+            .WithMessage("features.csv has 2 rows but labels.csv has 1*features.csv, line 3, has no counterpart*");
+    }
+
+    [Fact]
+    public void Bad_content_names_the_file_and_line()
+    {
+        using var temp = new TempFolder();
+        var cases = new (string Content, string Expected)[]
+        {
+            ("text,lbl\na,b\n", "*line 1: no column 'label' in the header (found: 'text', 'lbl'*"),
+            ("text;label\na;b\n", "*line 1: no column 'text'*delimiter ','*"),
+            ("text,label\na,b\nc\n", "*line 3: 1 field(s) but the header has 2*"),
+            ("text,label\na,b\n\"unclosed,b\nmore\n", "*line 3: a quoted field is not closed*"),
+            ("text,label\n\"a\"x,b\n", "*line 2: unexpected character 'x' after the closing quote*"),
+            ("text,label\na,\n", "*line 2: the label is empty*"),
+            ("text,label\n", "*a header but no data rows*"),
+            ("\n\n", "*only blank lines*"),
+            ("text,label\na,b,is_title\n", "*line 2: 3 field(s)*"),
+            ("text,label,is_title\na,b,maybe\n", "*line 2: is_title is 'maybe'*"),
+            ("text,label,text\na,b,c\n", "*line 1: column 'text' appears 2 times*"),
+        };
+        foreach (var (content, expected) in cases)
+        {
+            var path = temp.File("t.csv");
+            File.WriteAllText(path, content);
+            FluentActions.Invoking(() => LabeledTextFiles.LoadTextLabel(path)).Should().Throw<InvalidDataException>()
+                .WithMessage(path + "*").WithMessage(expected);
+        }
+    }
+
+    [Fact]
+    public void A_file_truncated_inside_a_character_or_a_quoted_field_names_the_line()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("texts.csv");
+        LabeledTextFiles.SaveTextLabel(path, Tricky);
+        var bytes = File.ReadAllBytes(path);
+        var content = File.ReadAllText(path);
+        var lastLine = content.TrimEnd('\n').Split('\n').Length;
+        // The file ends with "emoji 😀 and ｶﾀｶﾅ,携帯電話\n": cut inside the last 3-byte character.
+        File.WriteAllBytes(path, bytes[..^2]);
+        FluentActions.Invoking(() => LabeledTextFiles.LoadTextLabel(path)).Should().Throw<InvalidDataException>()
+            .WithMessage($"{path}, line {lastLine}: invalid utf-8*");
+        // Cut inside the quoted "two\nlines" field (line 4 of the file).
+        var cut = content.IndexOf("two\nlines", StringComparison.Ordinal) + 5;
+        File.WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(content[..cut]));
+        FluentActions.Invoking(() => LabeledTextFiles.LoadTextLabel(path)).Should().Throw<InvalidDataException>()
+            .WithMessage($"{path}, line 4: a quoted field is not closed*");
+    }
+
+    [Fact]
+    public void Euc_jp_where_utf8_is_expected_names_the_file_and_line()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("t.csv");
+        File.WriteAllBytes(path, Encoding.GetEncoding(51932).GetBytes("text,label\nabc,x\n京都に行った,京都\n"));
+        FluentActions.Invoking(() => LabeledTextFiles.LoadTextLabel(path)).Should().Throw<InvalidDataException>()
+            .WithMessage($"{path}, line 3: invalid utf-8 byte sequence*");
+    }
+
+    [Fact]
+    public void Mismatched_row_counts_empty_files_directories_and_missing_files_are_documented_errors()
+    {
+        using var temp = new TempFolder();
+        File.WriteAllText(temp.File("features.csv"), "feature\na\nb\nc\n");
+        File.WriteAllText(temp.File("labels.csv"), "label\nx\ny\n");
+        FluentActions.Invoking(() => LabeledTextFiles.LoadFeaturesAndLabels(temp.Path)).Should().Throw<InvalidDataException>()
+            .WithMessage($"*features.csv has 3 rows but*labels.csv has 2*features.csv, line 4, has no counterpart*");
+        File.WriteAllText(temp.File("labels.csv"), "");
+        FluentActions.Invoking(() => LabeledTextFiles.LoadFeaturesAndLabels(temp.Path)).Should().Throw<InvalidDataException>()
+            .WithMessage($"{temp.File("labels.csv")}: the file is empty*");
+        File.Delete(temp.File("labels.csv"));
+        FluentActions.Invoking(() => LabeledTextFiles.LoadFeaturesAndLabels(temp.Path)).Should().Throw<FileNotFoundException>()
+            .WithMessage($"*{temp.File("labels.csv")}*");
+        Directory.CreateDirectory(temp.File("labels.csv"));
+        FluentActions.Invoking(() => LabeledTextFiles.LoadFeaturesAndLabels(temp.Path)).Should().Throw<ArgumentException>()
+            .WithMessage($"*{temp.File("labels.csv")}*is a directory*");
+        FluentActions.Invoking(() => LabeledTextFiles.LoadFeaturesAndLabels(temp.File("features.csv"))).Should().Throw<ArgumentException>()
+            .WithMessage("*is a file; expected the folder*");
+        FluentActions.Invoking(() => LabeledTextFiles.LoadTextLabel(temp.Path)).Should().Throw<ArgumentException>().WithMessage("*is a directory*");
+        FluentActions.Invoking(() => LabeledTextFiles.SaveTextLabel(temp.File("x.csv"), [new TextExample("a", "")])).Should().Throw<ArgumentException>();
+    }
+
+    [Fact]
+    public void Mutated_csv_files_load_or_fail_with_invalid_data_naming_the_file()
+    {
+        using var temp = new TempFolder();
+        var source = temp.File("source.csv");
+        LabeledTextFiles.SaveTextLabel(source, Enumerable.Range(0, 60).Select(i => Tricky[i % Tricky.Length] with { Id = "id" + i }));
+        var original = File.ReadAllBytes(source);
+        var rng = new Pcg64(7);
+        var invalid = 0;
+        for (var c = 0; c < 1000; c++)
+        {
+            var (bytes, what) = KnbcCorpusTests.Mutate(original, rng);
+            var path = temp.File("mutated.csv");
+            File.WriteAllBytes(path, bytes);
+            try
+            {
+                LabeledTextFiles.LoadTextLabel(path).Should().OnlyContain(e => e.Label.Length > 0, $"case {c} ({what})");
+            }
+            catch (InvalidDataException e)
+            {
+                e.Message.Should().StartWith(path, $"case {c} ({what})");
+                invalid++;
+            }
+            catch (Exception e)
+            {
+                throw new Xunit.Sdk.XunitException($"case {c} ({what}) threw {e.GetType().Name}: {e.Message}");
+            }
+        }
+        invalid.Should().BeGreaterThan(150);
+    }
+}
