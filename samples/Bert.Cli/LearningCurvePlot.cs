@@ -2,34 +2,37 @@ using Bert.Classification.Training;
 
 namespace Bert.Cli;
 
-/// <summary>Draws loss, F1 and the learning rate per epoch into one PNG with ScottPlot.</summary>
+/// <summary>Draws loss, accuracy and F1 per epoch (left axis) and the learning rate (right axis) into one PNG with ScottPlot.</summary>
 internal static class LearningCurvePlot
 {
     /// <summary>Saves the plot; returns null on success or the reason it could not be drawn.</summary>
-    public static string? TrySave(IReadOnlyList<EpochResult> history, string path)
+    /// <param name="history">The epochs.</param>
+    /// <param name="learningRates">The scheduled learning rate at every optimizer step, as (epoch position, rate).</param>
+    /// <param name="path">The PNG to write.</param>
+    public static string? TrySave(IReadOnlyList<EpochResult> history, IReadOnlyList<(double Epoch, double Rate)> learningRates, string path)
     {
         if (history.Count == 0) return "no completed epoch";
         try
         {
             double[] epochs = history.Select(e => (double)e.Epoch).ToArray();
-            var plot = new ScottPlot.Multiplot();
-            plot.AddPlots(3);
-            var loss = plot.GetPlot(0);
-            loss.Add.Scatter(epochs, history.Select(e => e.TrainLoss).ToArray()).LegendText = "train loss";
-            loss.Add.Scatter(epochs, history.Select(e => e.ValidationLoss).ToArray()).LegendText = "validation loss";
-            loss.Title("Loss");
-            loss.ShowLegend();
-            var f1 = plot.GetPlot(1);
-            f1.Add.Scatter(epochs, history.Select(e => e.WeightedF1).ToArray()).LegendText = "weighted F1";
-            f1.Add.Scatter(epochs, history.Select(e => e.Accuracy).ToArray()).LegendText = "accuracy";
-            f1.Title("Validation");
-            f1.ShowLegend();
-            var lr = plot.GetPlot(2);
-            lr.Add.Scatter(epochs, history.Select(e => e.LearningRate).ToArray()).LegendText = "learning rate (end of epoch)";
-            lr.Title("Learning rate");
-            foreach (var p in new[] { loss, f1, lr }) p.XLabel("epoch");
+            var plot = new ScottPlot.Plot();
+            plot.Add.Scatter(epochs, history.Select(e => e.TrainLoss).ToArray()).LegendText = "train loss";
+            plot.Add.Scatter(epochs, history.Select(e => e.ValidationLoss).ToArray()).LegendText = "validation loss";
+            plot.Add.Scatter(epochs, history.Select(e => e.Accuracy).ToArray()).LegendText = "validation accuracy";
+            plot.Add.Scatter(epochs, history.Select(e => e.WeightedF1).ToArray()).LegendText = "validation weighted F1";
+            if (learningRates.Count > 0)
+            {
+                var lr = plot.Add.ScatterLine(learningRates.Select(p => p.Epoch).ToArray(), learningRates.Select(p => p.Rate).ToArray());
+                lr.LegendText = "learning rate (right axis)";
+                lr.Axes.YAxis = plot.Axes.Right;
+                plot.Axes.Right.Label.Text = "learning rate";
+            }
+            plot.Title("Learning curves");
+            plot.XLabel("epoch");
+            plot.YLabel("loss / score");
+            plot.ShowLegend();
             string temp = path + ".tmp.png";
-            plot.SavePng(temp, 900, 1000);
+            plot.SavePng(temp, 1000, 600);
             File.Move(temp, path, overwrite: true);
             return null;
         }

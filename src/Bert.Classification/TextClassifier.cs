@@ -155,7 +155,7 @@ public sealed class TextClassifier : IDisposable
             ["lower_case"] = LowerCase,
             ["tokenizer"] = tokenizerName,
         };
-        File.WriteAllText(Path.Combine(temp, ConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(temp, ConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         SafeTensors.Write(Path.Combine(temp, WeightsFile), Model.state_dict());
         File.Copy(TokenizerFile, Path.Combine(temp, tokenizerName));
         if (extraFiles is not null)

@@ -33,8 +33,8 @@ internal static class EvaluateCommand
         if ((test is null) == (data is null))
             throw new CliException("Give exactly one of --test DIR (features.csv + labels.csv) or --data FILE (text,label).");
         IReadOnlyList<TextExample> examples = test is not null
-            ? LabeledTextFiles.ReadFeaturesAndLabels(test)
-            : LabeledTextFiles.ReadTextLabel(data!);
+            ? LabeledTextFiles.LoadFeaturesAndLabels(test)
+            : LabeledTextFiles.LoadTextLabel(data!);
         using var classifier = TextClassifier.Load(args.GetValue(Model)!);
         var unknown = examples.Select(e => e.Label).Distinct().Except(classifier.Labels).ToArray();
         if (unknown.Length > 0)

@@ -7,6 +7,7 @@ using Bert.Classification.Metrics;
 using Bert.Classification.Training;
 using Bert.Core;
 using Bert.Core.Modeling;
+using Bert.Core.Optimization;
 using Bert.Core.Tokenization;
 using TorchSharp;
 
@@ -111,8 +112,8 @@ internal static class TrainCommand
         text.AppendLine(report.ToString());
         text.AppendLine("Confusion matrix (rows: true, columns: predicted):");
         text.AppendLine(report.FormatConfusionMatrix());
-        var accuracyCi = report.BootstrapAccuracy(seed);
-        var f1Ci = report.BootstrapWeightedF1(seed);
+        var accuracyCi = report.BootstrapConfidenceInterval(ReportMetric.Accuracy, seed: seed);
+        var f1Ci = report.BootstrapConfidenceInterval(ReportMetric.WeightedF1, seed: seed);
         text.AppendLine(string.Create(CultureInfo.InvariantCulture,
             $"95% bootstrap intervals on {test.Count} test texts: accuracy {report.Accuracy:F3} [{accuracyCi.Lower:F3}, {accuracyCi.Upper:F3}], weighted F1 {report.WeightedAvg.F1:F3} [{f1Ci.Lower:F3}, {f1Ci.Upper:F3}]"));
         Console.WriteLine();
@@ -126,7 +127,11 @@ internal static class TrainCommand
         AtomicFile.WriteAllText(Path.Combine(output, "report.txt"), text.ToString());
         AtomicFile.WriteAllText(Path.Combine(output, "history.csv"), HistoryCsv(result.History));
         string plot = Path.Combine(output, "learning-curves.png");
-        string? plotError = LearningCurvePlot.TrySave(result.History, plot);
+        int stepsPerEpoch = Math.Max(1, result.TotalSteps / options.Epochs);
+        var schedule = Enumerable.Range(1, result.TotalSteps)
+            .Select(t => ((double)t / stepsPerEpoch, WarmupLinearSchedule.LearningRateAt(t, options.LearningRate, result.WarmupSteps, result.TotalSteps)))
+            .ToArray();
+        string? plotError = LearningCurvePlot.TrySave(result.History, schedule, plot);
         Directory.Delete(options.CheckpointDirectory, recursive: true);
         Console.WriteLine($"Saved: {Path.Combine(output, "model")} (classifier), report.txt, history.csv" + (plotError is null ? ", learning-curves.png" : $" (no plot: {plotError})") + $" in {output}");
         Console.WriteLine($"Try it: dotnet run --project samples/Bert.Cli -c Release -- predict --model {Path.Combine(output, "model")} \"京都の紅葉を見に行きました\"");
@@ -140,7 +145,7 @@ internal static class TrainCommand
         {
             if (trainDir is null || testDir is null)
                 throw new CliException("--train and --test go together (folders holding features.csv and labels.csv).");
-            return (LabeledTextFiles.ReadFeaturesAndLabels(trainDir), LabeledTextFiles.ReadFeaturesAndLabels(testDir), $"{trainDir} / {testDir}");
+            return (LabeledTextFiles.LoadFeaturesAndLabels(trainDir), LabeledTextFiles.LoadFeaturesAndLabels(testDir), $"{trainDir} / {testDir}");
         }
         string knbc = args.GetValue(Knbc) ?? SharedPaths.Default("data/knbc");
         if (!Directory.Exists(knbc))

@@ -153,7 +153,7 @@ public sealed class ClassificationTrainer
             foreach (var t in best.Values) t.Dispose();
         }
         stoppedEarly |= state.Epoch < options.Epochs;
-        return new TrainingResult(state.History.ToArray(), state.BestEpoch, maxLen, stoppedEarly, resumedFrom);
+        return new TrainingResult(state.History.ToArray(), state.BestEpoch, maxLen, stoppedEarly, resumedFrom, totalSteps, warmupSteps);
     }
 
     /// <summary>Predicts every example and measures loss, accuracy, precision, recall and F1.</summary>

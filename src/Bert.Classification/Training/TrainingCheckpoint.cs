@@ -56,7 +56,7 @@ internal static class TrainingCheckpoint
         if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
         if (Directory.Exists(target)) Directory.Move(target, old);
         Directory.Move(temp, target);
-        Directory.Delete(old, recursive: true);
+        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
     }
 
     public static State Load(string directory, nn.Module model, AdamWarmup optimizer, Dictionary<string, Tensor> best, State expected)

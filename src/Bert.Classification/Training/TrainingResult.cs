@@ -6,8 +6,11 @@ namespace Bert.Classification.Training;
 /// <param name="MaxSequenceLength">The sequence length limit used (measured or given).</param>
 /// <param name="StoppedEarly">True when early stopping ended training before the last epoch.</param>
 /// <param name="ResumedFromEpoch">The epoch a checkpoint resumed from, or 0 for a fresh run.</param>
+/// <param name="TotalSteps">Optimizer steps of the whole schedule (the decay steps of AdamWarmup).</param>
+/// <param name="WarmupSteps">Optimizer steps of linear warmup.</param>
 public sealed record TrainingResult(
-    IReadOnlyList<EpochResult> History, int BestEpoch, int MaxSequenceLength, bool StoppedEarly, int ResumedFromEpoch)
+    IReadOnlyList<EpochResult> History, int BestEpoch, int MaxSequenceLength, bool StoppedEarly, int ResumedFromEpoch,
+    int TotalSteps, int WarmupSteps)
 {
     /// <summary>The best epoch's measurements.</summary>
     public EpochResult Best => History.First(e => e.Epoch == BestEpoch);
