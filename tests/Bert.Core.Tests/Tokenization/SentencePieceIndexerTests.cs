@@ -63,16 +63,20 @@ public class SentencePieceIndexerTests(ITestOutputHelper output)
     [Theory]
     [InlineData("unigram-ja.model", "unigram-ja-goldens.tsv")]
     [InlineData("bpe-ja.model", "bpe-ja-goldens.tsv")]
+    [InlineData("unigram-ja.model", "unigram-ja-fuzz-goldens.tsv")]
+    [InlineData("bpe-ja.model", "bpe-ja-fuzz-goldens.tsv")]
     public void Trained_models_match_spm_encode_on_edge_cases(string model, string goldens)
     {
         var cases = SpmGolden.Read(goldens);
         CheckGoldens(SpmGolden.TestDataPath(model), cases, model).Should().Be(cases.Count);
     }
 
-    [SharedFact(WikiJa)]
-    public void Wiki_ja_matches_spm_encode_on_normalization_and_edge_cases()
+    [SharedTheory(WikiJa)]
+    [InlineData("wiki-ja-goldens.tsv")]
+    [InlineData("wiki-ja-fuzz-goldens.tsv")]
+    public void Wiki_ja_matches_spm_encode_on_normalization_and_edge_cases(string goldens)
     {
-        var cases = SpmGolden.Read("wiki-ja-goldens.tsv");
+        var cases = SpmGolden.Read(goldens);
         CheckGoldens(SharedData.PathOf(WikiJa), cases, "wiki-ja.model").Should().Be(cases.Count);
     }
 

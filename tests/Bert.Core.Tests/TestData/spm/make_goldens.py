@@ -10,9 +10,10 @@
 # half-width katakana incl. voiced combinations, circled digits, …, ligatures, tab) instead of nmt_nfkc, whose
 # 240 KB character map would make each model too large to commit; the real nmt_nfkc map is covered by the
 # wiki-ja goldens (wiki-ja-goldens.tsv, made with shared/models/wiki-ja/wiki-ja.model).
+# *-fuzz-goldens.tsv: 250 seeded random mixes of the characters above (every other one lower-cased).
 # Golden TSV columns: lower (1 = the input was lower-cased, keeping [CLS]-like tokens, before spm_encode),
 # the input escaped (\\ \t \r \n and \uXXXX for other control characters), spm_encode ids, spm_encode pieces (escaped alike).
-import os, re, subprocess, sys, tempfile, unicodedata
+import os, random, re, subprocess, sys, tempfile, unicodedata
 
 here = os.path.dirname(os.path.abspath(__file__))
 shared = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, '../../../../../shared')
@@ -81,8 +82,22 @@ def spm_encode(model, lines, fmt):
     assert result[-1] == '' and len(result) == len(lines) + 1, (model, fmt, len(result), len(lines))
     return result[:-1]
 
-def goldens(model, out_name):
-    cases = [(0, c) for c in CASES] + [(1, c) for c in LOWER_CASES]
+def fuzz_cases(count):
+    # Random mixes of scripts, widths, spaces, emoji, control and unknown characters (seeded: reproducible).
+    rng = random.Random(20261125)
+    pools = ['あいうえおかきくけこがぎぐげごぱぴぷぺぽゃゅょっー', 'アイウエオカキクケコガギグゲゴパピプペポャュョッヴ', 'ｱｲｳｴｵｶﾞｷﾞﾊﾟﾋﾟｯｰ',
+             '吾輩猫名前無生見当薄暗所泣記憶人間鬱齟齬𠮷', 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ', 'ＡＢＣａｂｃ０１２３',
+             '0123456789', ' ', '  ', '\u3000', '\t', '、。「」！？…・（）', '.,;:!?-()[]<>"\'/\\', '😀🇯🇵👍🏽👨\u200d👩',
+             '\u200b\u00ad\u0001\u007f', 'é\u0301ñü', 'Ελληνικάрусский', '①㈱ﬁ™', '<br>', '[CLS][SEP]', '▁']
+    cases = []
+    for i in range(count):
+        n = rng.randint(0, 24)
+        text = ''.join(rng.choice(rng.choice(pools)) if rng.random() < 0.8 else rng.choice(pools) for _ in range(n))
+        cases.append((i % 2, text))
+    return cases
+
+def goldens(model, out_name, cases=None):
+    cases = cases or [(0, c) for c in CASES] + [(1, c) for c in LOWER_CASES]
     inputs = [lower_keeping(c) if low else c for low, c in cases]
     for c in inputs:
         assert '\n' not in c, 'spm_encode reads lines'
@@ -115,3 +130,6 @@ train('bpe-ja', ['--model_type=bpe', '--byte_fallback=true'], 8000)
 goldens(os.path.join(here, 'unigram-ja.model'), 'unigram-ja-goldens.tsv')
 goldens(os.path.join(here, 'bpe-ja.model'), 'bpe-ja-goldens.tsv')
 goldens(os.path.join(shared, 'models/wiki-ja/wiki-ja.model'), 'wiki-ja-goldens.tsv')
+for name in ('unigram-ja', 'bpe-ja'):
+    goldens(os.path.join(here, name + '.model'), name + '-fuzz-goldens.tsv', fuzz_cases(250))
+goldens(os.path.join(shared, 'models/wiki-ja/wiki-ja.model'), 'wiki-ja-fuzz-goldens.tsv', fuzz_cases(250))
