@@ -5,6 +5,11 @@ namespace Bert.Core.Tokenization;
 /// and ids equal <c>spm_encode</c>'s. The special tokens are looked up in the model itself, so padding uses the
 /// model's real <c>[PAD]</c> id (3 in the Japanese Wikipedia BERT's wiki-ja.model). Thread-safe.
 /// </summary>
+/// <remarks>
+/// Pieces are what <c>spm_encode --output_format=piece</c> prints: vocabulary entries, byte pieces such as
+/// <c>&lt;0xE3&gt;</c> for byte-fallback models, and for a run of unknown characters its normalized text (one
+/// piece, id <see cref="UnkId"/>). Special tokens written inside a text are ordinary text, as in spm_encode.
+/// </remarks>
 /// <example>
 /// <code>
 /// var indexer = SentencePieceIndexer.Load("wiki-ja.model", new SentencePieceIndexerOptions { MaxSequenceLength = 103 });

@@ -13,7 +13,9 @@ namespace Bert.Core.Tokenization;
 /// <c>&lt;unk&gt;</c> per unknown character in unigram models (a flag emoji gives <c>[0, 0]</c>, spm <c>[0]</c>),
 /// gives byte-piece ids off by 255 with byte fallback, skips NFKC for BPE models, turns a lone space into
 /// <c>▁</c>, drops a lone unknown character, merges at least one BPE pair differently, and does not expose
-/// control symbols in its vocabulary. Each of these changes ids that the pretrained BERT was trained on, and
+/// control symbols in its vocabulary. On the 4186 KNBC sentences with wiki-ja.model it differs from spm_encode on
+/// 124: 121 unknown runs and 3 Viterbi near-ties (e.g. "………" as "... ......" where spm_encode, which sums scores in
+/// double precision, gives "...... ..."). Each of these changes ids that the pretrained BERT was trained on, and
 /// patching its output would need this exact algorithm anyway to know when it is wrong; so the whole encoder is
 /// implemented here from the reference algorithms (<c>normalizer.cc</c>, <c>unigram_model.cc</c>
 /// <c>EncodeOptimized</c>, <c>bpe_model.cc</c>, <c>sentencepiece_processor.cc</c>) and proven equal to

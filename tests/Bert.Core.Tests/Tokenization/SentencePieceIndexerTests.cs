@@ -289,6 +289,11 @@ public class SentencePieceIndexerTests(ITestOutputHelper output)
                 parallel[k][i].Pieces.Should().Equal(single[i].Pieces);
             }
         }
+
+        // EncodeMany goes parallel for large lists: same results, same order.
+        var many = indexer.EncodeMany(texts, texts.Reverse().ToArray());
+        for (var i = 0; i < texts.Length; i++)
+            many[i].InputIds.Should().Equal(indexer.Encode(texts[i], texts[texts.Length - 1 - i]).InputIds);
     }
 
     [SharedFact(WikiJa, KnbcIds)]
