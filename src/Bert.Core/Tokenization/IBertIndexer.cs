@@ -46,6 +46,14 @@ public interface IBertIndexer
     /// <summary>The pieces and ids of a text in one pass, without <c>[CLS]</c>/<c>[SEP]</c> and without truncation.</summary>
     TokenizedText Tokenize(string text);
 
+    /// <summary>
+    /// Turns ids back into text, dropping <c>[CLS]</c>, <c>[SEP]</c> and <c>[PAD]</c> (SentencePiece: as
+    /// <c>spm_decode</c>, which drops every control symbol and shows an unknown id as <c>" ⁇ "</c>; WordPiece:
+    /// tokens joined by spaces with <c>##</c> continuations glued, as Hugging Face's <c>convert_tokens_to_string</c>).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An id is not in [0, VocabSize).</exception>
+    string Decode(IEnumerable<int> ids);
+
     /// <summary>The piece (vocabulary entry) of an id.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="id"/> is not in [0, VocabSize).</exception>
     string IdToPiece(int id);

@@ -144,6 +144,13 @@ public sealed class SentencePieceIndexer : IBertIndexer
     }
 
     /// <inheritdoc/>
+    public string Decode(IEnumerable<int> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        return model.Decode(ids);
+    }
+
+    /// <inheritdoc/>
     public string IdToPiece(int id)
     {
         if ((uint)id >= (uint)model.PieceCount)

@@ -148,6 +148,24 @@ public sealed class WordPieceIndexer : IBertIndexer
     }
 
     /// <inheritdoc/>
+    public string Decode(IEnumerable<int> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var text = new StringBuilder();
+        foreach (var id in ids)
+        {
+            var piece = IdToPiece(id);
+            if (id == ClsId || id == SepId || id == PadId)
+                continue;
+            if (piece.StartsWith("##", StringComparison.Ordinal) && text.Length > 0)
+                text.Append(piece, 2, piece.Length - 2);
+            else
+                text.Append(text.Length > 0 ? " " : "").Append(piece);
+        }
+        return text.ToString();
+    }
+
+    /// <inheritdoc/>
     public string IdToPiece(int id)
     {
         if ((uint)id >= (uint)pieces.Length)

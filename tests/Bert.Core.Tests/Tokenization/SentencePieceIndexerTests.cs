@@ -80,6 +80,35 @@ public class SentencePieceIndexerTests(ITestOutputHelper output)
         CheckGoldens(SharedData.PathOf(WikiJa), cases, "wiki-ja.model").Should().Be(cases.Count);
     }
 
+    [Theory]
+    [InlineData("unigram-ja.model", "unigram-ja-decode-goldens.tsv")]
+    [InlineData("bpe-ja.model", "bpe-ja-decode-goldens.tsv")]
+    public void Decode_matches_spm_decode(string model, string goldens) =>
+        CheckDecode(SpmGolden.TestDataPath(model), goldens);
+
+    [SharedFact(WikiJa)]
+    public void Wiki_ja_decode_matches_spm_decode() => CheckDecode(SharedData.PathOf(WikiJa), "wiki-ja-decode-goldens.tsv");
+
+    private void CheckDecode(string modelPath, string goldens)
+    {
+        var indexer = SentencePieceIndexer.Load(modelPath);
+        var lines = File.ReadAllLines(SpmGolden.TestDataPath(goldens), System.Text.Encoding.UTF8);
+        var mismatches = new List<string>();
+        foreach (var line in lines)
+        {
+            var tab = line.IndexOf('\t', StringComparison.Ordinal);
+            var ids = line[..tab].Length == 0 ? [] : line[..tab].Split(' ').Select(int.Parse).ToArray();
+            var expected = SpmGolden.Unescape(line[(tab + 1)..]);
+            var actual = indexer.Decode(ids);
+            if (actual != expected)
+                mismatches.Add($"[{line[..tab]}]: expected '{expected}', got '{actual}'");
+        }
+        output.WriteLine($"{goldens}: {lines.Length - mismatches.Count}/{lines.Length} equal spm_decode");
+        mismatches.Should().BeEmpty();
+        lines.Length.Should().BeGreaterThan(300);
+        indexer.Invoking(i => i.Decode([indexer.VocabSize])).Should().Throw<ArgumentOutOfRangeException>();
+    }
+
     private int CheckGoldens(string modelPath, IReadOnlyList<SpmGolden> cases, string name)
     {
         var plain = SentencePieceIndexer.Load(modelPath);

@@ -11,6 +11,7 @@
 # 240 KB character map would make each model too large to commit; the real nmt_nfkc map is covered by the
 # wiki-ja goldens (wiki-ja-goldens.tsv, made with shared/models/wiki-ja/wiki-ja.model).
 # *-fuzz-goldens.tsv: 250 seeded random mixes of the characters above (every other one lower-cased).
+# *-decode-goldens.tsv: spm_decode of the encode goldens' ids and of 300 seeded random id sequences (ids, text).
 # Golden TSV columns: lower (1 = the input was lower-cased, keeping [CLS]-like tokens, before spm_encode),
 # the input escaped (\\ \t \r \n and \uXXXX for other control characters), spm_encode ids, spm_encode pieces (escaped alike).
 import os, random, re, subprocess, sys, tempfile, unicodedata
@@ -108,6 +109,41 @@ def goldens(model, out_name, cases=None):
             f.write(f'{low}\t{escape(c)}\t{i}\t{escape(p)}\n')
     print('wrote', out_name, len(cases), 'cases')
 
+def spm_decode(model, id_lines):
+    with tempfile.NamedTemporaryFile('w', encoding='utf-8', newline='', delete=False, suffix='.txt') as f:
+        f.write(''.join(l + '\n' for l in id_lines))
+        name = f.name
+    try:
+        out = subprocess.run(['/usr/bin/spm_decode', '--model', model, '--input_format', 'id', '--input', name],
+                             check=True, capture_output=True).stdout.decode('utf-8')
+    finally:
+        os.unlink(name)
+    result = out.split('\n')
+    assert result[-1] == '' and len(result) == len(id_lines) + 1, (model, len(result), len(id_lines))
+    return result[:-1]
+
+def decode_goldens(model, vocab_size, encoded_golden, out_name):
+    # Ids of the encode goldens (round trips), then 300 seeded random id sequences (control, unknown and byte
+    # pieces anywhere, '▁' pieces first...). Columns: ids, spm_decode's text escaped.
+    with open(os.path.join(here, encoded_golden), encoding='utf-8') as f:
+        id_lines = [line.split('\t')[2] for line in f.read().split('\n') if line]
+    id_lines = [l for l in id_lines if len(l) < 400]
+    # Byte pieces of line breaks would split spm_decode's output lines: left out of the random sequences.
+    vocab = subprocess.run(['/usr/bin/spm_export_vocab', '--model', model], check=True, capture_output=True).stdout.decode('utf-8')
+    pieces = [line.split('\t')[0] for line in vocab.split('\n') if line]
+    assert len(pieces) == vocab_size, (model, len(pieces))
+    allowed = [i for i, p in enumerate(pieces) if p not in ('<0x0A>', '<0x0D>')]
+    rng = random.Random(4186)
+    specials = [i for i in range(0, 10) if i in allowed]
+    for _ in range(300):
+        n = rng.randint(0, 12)
+        id_lines.append(' '.join(str(rng.choice(specials) if rng.random() < 0.3 else rng.choice(allowed)) for _ in range(n)))
+    texts = spm_decode(model, id_lines)
+    with open(os.path.join(here, out_name), 'w', encoding='utf-8', newline='\n') as f:
+        for ids, text in zip(id_lines, texts):
+            f.write(f'{ids}\t{escape(text)}\n')
+    print('wrote', out_name, len(id_lines), 'cases')
+
 def train(prefix, extra, slice_bytes):
     corpus = os.path.join(tempfile.gettempdir(), 'bert-net-spm-corpus.txt')
     with open(os.path.join(here, 'train_extra.txt'), encoding='utf-8') as f:
@@ -133,3 +169,6 @@ goldens(os.path.join(shared, 'models/wiki-ja/wiki-ja.model'), 'wiki-ja-goldens.t
 for name in ('unigram-ja', 'bpe-ja'):
     goldens(os.path.join(here, name + '.model'), name + '-fuzz-goldens.tsv', fuzz_cases(250))
 goldens(os.path.join(shared, 'models/wiki-ja/wiki-ja.model'), 'wiki-ja-fuzz-goldens.tsv', fuzz_cases(250))
+decode_goldens(os.path.join(here, 'unigram-ja.model'), 800, 'unigram-ja-goldens.tsv', 'unigram-ja-decode-goldens.tsv')
+decode_goldens(os.path.join(here, 'bpe-ja.model'), 800, 'bpe-ja-goldens.tsv', 'bpe-ja-decode-goldens.tsv')
+decode_goldens(os.path.join(shared, 'models/wiki-ja/wiki-ja.model'), 32000, 'wiki-ja-goldens.tsv', 'wiki-ja-decode-goldens.tsv')
