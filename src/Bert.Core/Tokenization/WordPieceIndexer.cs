@@ -8,6 +8,11 @@ namespace Bert.Core.Tokenization;
 /// split, punctuation split, accents stripped when lower-casing) then greedy longest-match WordPiece. Set
 /// <see cref="BertIndexerOptions.LowerCase"/> for "uncased" checkpoints. Thread-safe.
 /// </summary>
+/// <remarks>
+/// As in Google's tokenizer, special tokens written inside a text are ordinary text (<c>[CLS]</c> becomes
+/// <c>[</c>, <c>CLS</c>, <c>]</c>); with lower-casing they keep their case (see <see cref="BertIndexerOptions.LowerCase"/>),
+/// where Google's would lower-case them too. Unknown words are the unknown token, in ids and in pieces.
+/// </remarks>
 public sealed class WordPieceIndexer : IBertIndexer
 {
     private readonly string[] pieces;
