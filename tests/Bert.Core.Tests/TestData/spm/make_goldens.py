@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # Regenerates the SentencePiece test models and the spm_encode goldens next to this script:
 #   cd tests/Bert.Core.Tests/TestData/spm && /usr/bin/python3 make_goldens.py /work/shared
-# (argument: the shared/ folder; needs /usr/bin/spm_train and /usr/bin/spm_encode, Debian sentencepiece 0.1.97).
+# (argument: the shared/ folder, default ../shared beside the repository root; needs /usr/bin/spm_train,
+# spm_encode, spm_decode and spm_export_vocab of Debian sentencepiece 0.1.97). Deterministic: same models, same files.
 # Trains on train_extra.txt (written for these tests) plus the first 25,000 (unigram) / 8,000 (BPE) bytes of
 # shared/data/aozora/wagahaiwa_nekodearu.txt (read, not copied):
 #   unigram-ja.model  unigram, 800 pieces, no byte fallback, user-defined symbols <br> and ㈱
