@@ -5,6 +5,11 @@ namespace Bert.Core.Tokenization;
 /// and ids equal <c>spm_encode</c>'s. The special tokens are looked up in the model itself, so padding uses the
 /// model's real <c>[PAD]</c> id (3 in the Japanese Wikipedia BERT's wiki-ja.model). Thread-safe.
 /// </summary>
+/// <remarks>
+/// Pieces are what <c>spm_encode --output_format=piece</c> prints: vocabulary entries, byte pieces such as
+/// <c>&lt;0xE3&gt;</c> for byte-fallback models, and for a run of unknown characters its normalized text (one
+/// piece, id <see cref="UnkId"/>). Special tokens written inside a text are ordinary text, as in spm_encode.
+/// </remarks>
 /// <example>
 /// <code>
 /// var indexer = SentencePieceIndexer.Load("wiki-ja.model", new SentencePieceIndexerOptions { MaxSequenceLength = 103 });
@@ -15,13 +20,12 @@ public sealed class SentencePieceIndexer : IBertIndexer
 {
     private readonly SentencePieceModel model;
     private readonly SentencePieceIndexerOptions options;
-    private readonly string[] specialTokens;
+    private readonly BertIndexerCore core;
 
     private SentencePieceIndexer(SentencePieceModel model, SentencePieceIndexerOptions options, string source)
     {
         this.model = model;
         this.options = options;
-        specialTokens = options.SpecialTokens();
         ClsId = Require(options.ClsToken, nameof(options.ClsToken), source);
         SepId = Require(options.SepToken, nameof(options.SepToken), source);
         PadId = Require(options.PadToken, nameof(options.PadToken), source);
@@ -29,6 +33,7 @@ public sealed class SentencePieceIndexer : IBertIndexer
         UnkId = Require(options.UnkToken, nameof(options.UnkToken), source);
         if (UnkId != model.UnkId)
             throw new InvalidDataException($"'{source}': UnkToken '{options.UnkToken}' is id {UnkId}, but the model's unknown piece is '{model.IdToPiece(model.UnkId)}' (id {model.UnkId}).");
+        core = new BertIndexerCore(options, model.Encode) { ClsId = ClsId, SepId = SepId, PadId = PadId };
     }
 
     /// <inheritdoc/>
@@ -98,15 +103,7 @@ public sealed class SentencePieceIndexer : IBertIndexer
     }
 
     /// <inheritdoc/>
-    public EncodedInput Encode(string text, string? pair = null)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var (a, aPieces) = Tokenize(text, options.ReturnPieces);
-        if (pair is null)
-            return BertInputAssembler.Assemble(a, aPieces, null, null, ClsId, SepId, PadId, options);
-        var (b, bPieces) = Tokenize(pair, options.ReturnPieces);
-        return BertInputAssembler.Assemble(a, aPieces, b, bPieces, ClsId, SepId, PadId, options);
-    }
+    public EncodedInput Encode(string text, string? pair = null) => core.Encode(text, pair);
 
     /// <inheritdoc/>
     public IReadOnlyList<EncodedInput> EncodeMany(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null) =>
@@ -114,28 +111,22 @@ public sealed class SentencePieceIndexer : IBertIndexer
 
     /// <inheritdoc/>
     public BertBatch EncodeBatch(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null) =>
-        BertBatch.Collate(EncodeMany(texts, pairs), PadId, options.Padding == BertPadding.MaxLength ? options.MaxSequenceLength : null);
+        core.EncodeBatch(this, texts, pairs);
 
     /// <inheritdoc/>
-    public IReadOnlyList<string> TokenizeToPieces(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        return Tokenize(text, true).Pieces!;
-    }
+    public TokenizedText Tokenize(string text) => core.Tokenize(text);
 
     /// <inheritdoc/>
-    public TokenizedText Tokenize(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var (ids, pieces) = Tokenize(text, true);
-        return new TokenizedText(ids, pieces!);
-    }
+    public IReadOnlyList<string> TokenizeToPieces(string text) => core.TokenizeToPieces(text);
 
     /// <inheritdoc/>
-    public IReadOnlyList<int> TokenizeToIds(string text)
+    public IReadOnlyList<int> TokenizeToIds(string text) => core.TokenizeToIds(text);
+
+    /// <inheritdoc/>
+    public string Decode(IEnumerable<int> ids)
     {
-        ArgumentNullException.ThrowIfNull(text);
-        return Tokenize(text, false).Ids;
+        ArgumentNullException.ThrowIfNull(ids);
+        return model.Decode(ids);
     }
 
     /// <inheritdoc/>
@@ -151,15 +142,5 @@ public sealed class SentencePieceIndexer : IBertIndexer
     {
         ArgumentNullException.ThrowIfNull(piece);
         return model.PieceToId(piece);
-    }
-
-    private (List<int> Ids, List<string>? Pieces) Tokenize(string text, bool withPieces)
-    {
-        if (options.LowerCase)
-            text = BertInputAssembler.LowerCaseKeeping(text, specialTokens);
-        var ids = new List<int>(text.Length + 2);
-        var pieces = withPieces ? new List<string>(text.Length + 2) : null;
-        model.Encode(text, ids, pieces);
-        return (ids, pieces);
     }
 }

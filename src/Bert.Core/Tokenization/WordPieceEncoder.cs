@@ -50,9 +50,9 @@ internal sealed class WordPieceEncoder
             if (IsWhitespace(rune) || Rune.IsWhiteSpace(rune))
                 cleaned.Append(' ');
             else if (IsChineseChar(cp))
-                cleaned.Append(' ').Append(rune.ToString()).Append(' ');
+                Append(cleaned.Append(' '), rune).Append(' ');
             else
-                cleaned.Append(rune.ToString());
+                Append(cleaned, rune);
         }
 
         var output = new List<string>();
@@ -73,7 +73,7 @@ internal sealed class WordPieceEncoder
         foreach (var rune in decomposed.EnumerateRunes())
         {
             if (Rune.GetUnicodeCategory(rune) != UnicodeCategory.NonSpacingMark)
-                builder.Append(rune.ToString());
+                Append(builder, rune);
         }
         return builder.ToString();
     }
@@ -94,7 +94,7 @@ internal sealed class WordPieceEncoder
             }
             else
             {
-                current.Append(rune.ToString());
+                Append(current, rune);
             }
         }
         if (current.Length > 0)
@@ -145,6 +145,12 @@ internal sealed class WordPieceEncoder
             pieces?.Add(piece);
             start = end;
         }
+    }
+
+    private static StringBuilder Append(StringBuilder builder, Rune rune)
+    {
+        Span<char> chars = stackalloc char[2];
+        return builder.Append(chars[..rune.EncodeToUtf16(chars)]);
     }
 
     private static bool IsWhitespace(Rune rune) =>

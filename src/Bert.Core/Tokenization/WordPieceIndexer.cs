@@ -8,19 +8,23 @@ namespace Bert.Core.Tokenization;
 /// split, punctuation split, accents stripped when lower-casing) then greedy longest-match WordPiece. Set
 /// <see cref="BertIndexerOptions.LowerCase"/> for "uncased" checkpoints. Thread-safe.
 /// </summary>
+/// <remarks>
+/// As in Google's tokenizer, special tokens written inside a text are ordinary text (<c>[CLS]</c> becomes
+/// <c>[</c>, <c>CLS</c>, <c>]</c>); with lower-casing they keep their case (see <see cref="BertIndexerOptions.LowerCase"/>),
+/// where Google's would lower-case them too. Unknown words are the unknown token, in ids and in pieces.
+/// </remarks>
 public sealed class WordPieceIndexer : IBertIndexer
 {
     private readonly string[] pieces;
     private readonly Dictionary<string, int> vocab;
     private readonly WordPieceEncoder encoder;
     private readonly WordPieceIndexerOptions options;
-    private readonly string[] specialTokens;
+    private readonly BertIndexerCore core;
 
     private WordPieceIndexer(string[] pieces, WordPieceIndexerOptions options, string source)
     {
         this.pieces = pieces;
         this.options = options;
-        specialTokens = options.SpecialTokens();
         // load_vocab: a token listed twice keeps its last line, as a Python dict assignment does.
         vocab = new Dictionary<string, int>(pieces.Length, StringComparer.Ordinal);
         for (var i = 0; i < pieces.Length; i++)
@@ -31,6 +35,12 @@ public sealed class WordPieceIndexer : IBertIndexer
         MaskId = Require(options.MaskToken, nameof(options.MaskToken), source);
         UnkId = Require(options.UnkToken, nameof(options.UnkToken), source);
         encoder = new WordPieceEncoder(vocab, UnkId, options.MaxInputCharsPerWord, options.LowerCase);
+        core = new BertIndexerCore(options, (text, ids, result) => encoder.Encode(text, ids, result, options.UnkToken))
+        {
+            ClsId = ClsId,
+            SepId = SepId,
+            PadId = PadId,
+        };
     }
 
     /// <inheritdoc/>
@@ -107,15 +117,7 @@ public sealed class WordPieceIndexer : IBertIndexer
     }
 
     /// <inheritdoc/>
-    public EncodedInput Encode(string text, string? pair = null)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var (a, aPieces) = Tokenize(text, options.ReturnPieces);
-        if (pair is null)
-            return BertInputAssembler.Assemble(a, aPieces, null, null, ClsId, SepId, PadId, options);
-        var (b, bPieces) = Tokenize(pair, options.ReturnPieces);
-        return BertInputAssembler.Assemble(a, aPieces, b, bPieces, ClsId, SepId, PadId, options);
-    }
+    public EncodedInput Encode(string text, string? pair = null) => core.Encode(text, pair);
 
     /// <inheritdoc/>
     public IReadOnlyList<EncodedInput> EncodeMany(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null) =>
@@ -123,28 +125,33 @@ public sealed class WordPieceIndexer : IBertIndexer
 
     /// <inheritdoc/>
     public BertBatch EncodeBatch(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null) =>
-        BertBatch.Collate(EncodeMany(texts, pairs), PadId, options.Padding == BertPadding.MaxLength ? options.MaxSequenceLength : null);
+        core.EncodeBatch(this, texts, pairs);
 
     /// <inheritdoc/>
-    public IReadOnlyList<string> TokenizeToPieces(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        return Tokenize(text, true).Pieces!;
-    }
+    public TokenizedText Tokenize(string text) => core.Tokenize(text);
 
     /// <inheritdoc/>
-    public TokenizedText Tokenize(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var (ids, pieces) = Tokenize(text, true);
-        return new TokenizedText(ids, pieces!);
-    }
+    public IReadOnlyList<string> TokenizeToPieces(string text) => core.TokenizeToPieces(text);
 
     /// <inheritdoc/>
-    public IReadOnlyList<int> TokenizeToIds(string text)
+    public IReadOnlyList<int> TokenizeToIds(string text) => core.TokenizeToIds(text);
+
+    /// <inheritdoc/>
+    public string Decode(IEnumerable<int> ids)
     {
-        ArgumentNullException.ThrowIfNull(text);
-        return Tokenize(text, false).Ids;
+        ArgumentNullException.ThrowIfNull(ids);
+        var text = new StringBuilder();
+        foreach (var id in ids)
+        {
+            var piece = IdToPiece(id);
+            if (id == ClsId || id == SepId || id == PadId)
+                continue;
+            if (piece.StartsWith("##", StringComparison.Ordinal) && text.Length > 0)
+                text.Append(piece, 2, piece.Length - 2);
+            else
+                text.Append(text.Length > 0 ? " " : "").Append(piece);
+        }
+        return text.ToString();
     }
 
     /// <inheritdoc/>
@@ -160,15 +167,5 @@ public sealed class WordPieceIndexer : IBertIndexer
     {
         ArgumentNullException.ThrowIfNull(piece);
         return vocab.TryGetValue(piece, out var id) ? id : -1;
-    }
-
-    private (List<int> Ids, List<string>? Pieces) Tokenize(string text, bool withPieces)
-    {
-        if (options.LowerCase)
-            text = BertInputAssembler.LowerCaseKeeping(text, specialTokens);
-        var ids = new List<int>(text.Length / 2 + 2);
-        var result = withPieces ? new List<string>(ids.Capacity) : null;
-        encoder.Encode(text, ids, result, options.UnkToken);
-        return (ids, result);
     }
 }

@@ -63,17 +63,50 @@ public class SentencePieceIndexerTests(ITestOutputHelper output)
     [Theory]
     [InlineData("unigram-ja.model", "unigram-ja-goldens.tsv")]
     [InlineData("bpe-ja.model", "bpe-ja-goldens.tsv")]
+    [InlineData("unigram-ja.model", "unigram-ja-fuzz-goldens.tsv")]
+    [InlineData("bpe-ja.model", "bpe-ja-fuzz-goldens.tsv")]
     public void Trained_models_match_spm_encode_on_edge_cases(string model, string goldens)
     {
         var cases = SpmGolden.Read(goldens);
         CheckGoldens(SpmGolden.TestDataPath(model), cases, model).Should().Be(cases.Count);
     }
 
-    [SharedFact(WikiJa)]
-    public void Wiki_ja_matches_spm_encode_on_normalization_and_edge_cases()
+    [SharedTheory(WikiJa)]
+    [InlineData("wiki-ja-goldens.tsv")]
+    [InlineData("wiki-ja-fuzz-goldens.tsv")]
+    public void Wiki_ja_matches_spm_encode_on_normalization_and_edge_cases(string goldens)
     {
-        var cases = SpmGolden.Read("wiki-ja-goldens.tsv");
+        var cases = SpmGolden.Read(goldens);
         CheckGoldens(SharedData.PathOf(WikiJa), cases, "wiki-ja.model").Should().Be(cases.Count);
+    }
+
+    [Theory]
+    [InlineData("unigram-ja.model", "unigram-ja-decode-goldens.tsv")]
+    [InlineData("bpe-ja.model", "bpe-ja-decode-goldens.tsv")]
+    public void Decode_matches_spm_decode(string model, string goldens) =>
+        CheckDecode(SpmGolden.TestDataPath(model), goldens);
+
+    [SharedFact(WikiJa)]
+    public void Wiki_ja_decode_matches_spm_decode() => CheckDecode(SharedData.PathOf(WikiJa), "wiki-ja-decode-goldens.tsv");
+
+    private void CheckDecode(string modelPath, string goldens)
+    {
+        var indexer = SentencePieceIndexer.Load(modelPath);
+        var lines = File.ReadAllLines(SpmGolden.TestDataPath(goldens), System.Text.Encoding.UTF8);
+        var mismatches = new List<string>();
+        foreach (var line in lines)
+        {
+            var tab = line.IndexOf('\t', StringComparison.Ordinal);
+            var ids = line[..tab].Length == 0 ? [] : line[..tab].Split(' ').Select(int.Parse).ToArray();
+            var expected = SpmGolden.Unescape(line[(tab + 1)..]);
+            var actual = indexer.Decode(ids);
+            if (actual != expected)
+                mismatches.Add($"[{line[..tab]}]: expected '{expected}', got '{actual}'");
+        }
+        output.WriteLine($"{goldens}: {lines.Length - mismatches.Count}/{lines.Length} equal spm_decode");
+        mismatches.Should().BeEmpty();
+        lines.Length.Should().BeGreaterThan(300);
+        indexer.Invoking(i => i.Decode([indexer.VocabSize])).Should().Throw<ArgumentOutOfRangeException>();
     }
 
     private int CheckGoldens(string modelPath, IReadOnlyList<SpmGolden> cases, string name)
@@ -285,6 +318,11 @@ public class SentencePieceIndexerTests(ITestOutputHelper output)
                 parallel[k][i].Pieces.Should().Equal(single[i].Pieces);
             }
         }
+
+        // EncodeMany goes parallel for large lists: same results, same order.
+        var many = indexer.EncodeMany(texts, texts.Reverse().ToArray());
+        for (var i = 0; i < texts.Length; i++)
+            many[i].InputIds.Should().Equal(indexer.Encode(texts[i], texts[texts.Length - 1 - i]).InputIds);
     }
 
     [SharedFact(WikiJa, KnbcIds)]

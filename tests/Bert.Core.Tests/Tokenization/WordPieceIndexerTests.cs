@@ -107,6 +107,17 @@ public class WordPieceIndexerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Decode_glues_continuations_and_drops_cls_sep_pad()
+    {
+        var indexer = WordPieceIndexer.Load(OwnVocab);
+        // [CLS] un ##aff ##able hello ##world , [MASK] [UNK] [SEP] [PAD]
+        indexer.Decode([2, 5, 6, 7, 8, 9, 12, 4, 1, 3, 0]).Should().Be("unaffable helloworld , [MASK] [UNK]");
+        indexer.Decode([6, 5]).Should().Be("##aff un");
+        indexer.Decode([]).Should().BeEmpty();
+        indexer.Invoking(i => i.Decode([29])).Should().Throw<ArgumentOutOfRangeException>();
+    }
+
+    [Fact]
     public void Missing_special_token_names_the_token_and_the_file()
     {
         var act = () => WordPieceIndexer.Load(OwnVocab, new WordPieceIndexerOptions { MaskToken = "<mask>" });
