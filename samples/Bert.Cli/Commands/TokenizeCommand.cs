@@ -24,13 +24,12 @@ internal static class TokenizeCommand
             using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false)) { AutoFlush = false };
             for (string? line; (line = Console.In.ReadLine()) is not null;)
             {
-                var pieces = indexer.TokenizeToPieces(line);
-                var ids = pieces.Select(indexer.PieceToId);
+                var tokens = indexer.Tokenize(line);
                 stdout.Write(line);
                 stdout.Write('\t');
-                stdout.Write(string.Join(' ', ids));
+                stdout.Write(string.Join(' ', tokens.Ids));
                 stdout.Write('\t');
-                stdout.Write(string.Join(' ', pieces));
+                stdout.Write(string.Join(' ', tokens.Pieces));
                 stdout.Write('\n');
             }
             return 0;
