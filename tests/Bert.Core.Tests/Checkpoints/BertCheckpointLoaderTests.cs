@@ -113,9 +113,9 @@ public class BertCheckpointLoaderTests
             .Should().Throw<FileNotFoundException>().WithMessage("*No checkpoint at*nothing*");
         ((Action)(() => BertCheckpointLoader.Load(model, folder.Path)))
             .Should().Throw<FileNotFoundException>().WithMessage("*holds no model.safetensors*");
-        File.WriteAllBytes(Path.Combine(folder.Path, "pytorch_model.bin"), [0x80, 0x02]);
+        File.WriteAllBytes(Path.Combine(folder.Path, "pytorch_model.bin"), [0x80, 0x02, 0x7d]);
         ((Action)(() => BertCheckpointLoader.Load(model, Path.Combine(folder.Path, "pytorch_model.bin"))))
-            .Should().Throw<NotSupportedException>().WithMessage("*PyTorch pickle*safetensors*");
+            .Should().Throw<InvalidDataException>().WithMessage("*pytorch_model.bin*not a readable PyTorch state dict*");
     }
 
     [Fact]
