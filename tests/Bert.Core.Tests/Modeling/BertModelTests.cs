@@ -255,7 +255,7 @@ public class BertModelTests(ITestOutputHelper output)
             {
                 model.forward(ids, types, mask).Dispose();
                 var watch = System.Diagnostics.Stopwatch.StartNew();
-                const int runs = 5;
+                const int runs = 3;
                 for (int i = 0; i < runs; i++) model.forward(ids, types, mask).Dispose();
                 output.WriteLine($"{label}: {watch.Elapsed.TotalMilliseconds / runs:F2} ms per forward ({get_num_threads()} threads)");
             }
