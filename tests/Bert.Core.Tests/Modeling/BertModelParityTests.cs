@@ -17,12 +17,9 @@ public class BertModelParityTests(ITestOutputHelper output)
     [SharedFact(ModelTestData.KerasFixture)]
     public void Keras_bert_TensorFlow_checkpoint_matches_the_independent_PyTorch_outputs_within_1e_5()
     {
-        var model = new BertModelBuilder(BertConfig.FromJsonFile(ModelTestData.KerasConfig))
-            .WithCheckpoint(ModelTestData.KerasPrefix)
-            .Build();
-        using var _ = model;
-        var builder = new BertModelBuilder(model.Config).WithCheckpoint(ModelTestData.KerasPrefix);
-        using var again = builder.Build();
+        var builder = new BertModelBuilder(BertConfig.FromJsonFile(ModelTestData.KerasConfig))
+            .WithCheckpoint(ModelTestData.KerasPrefix);
+        using var model = builder.Build();
         var report = builder.LastLoadReport!;
         output.WriteLine(report.ToString());
         report.Loaded.Should().HaveCount(39, "5 embedding tensors, 16 per layer x 2, pooler 2");
@@ -63,6 +60,26 @@ public class BertModelParityTests(ITestOutputHelper output)
         compared.Should().Be(3 * 9 * 8, "padded positions are compared too");
         sequenceError.Should().BeLessThan(Tolerance);
         pooledError.Should().BeLessThan(Tolerance);
+    }
+
+    [Fact]
+    public void Pytorch_model_bin_written_by_torch_save_matches_the_float64_reference()
+    {
+        string folder = ModelTestData.Variant("gelu_new-bin");
+        var builder = BertModelBuilder.FromConfigFile(Path.Combine(folder, "config.json")).WithCheckpoint(folder);
+        using var model = builder.Build();
+        var report = builder.LastLoadReport!;
+        output.WriteLine(report.ToString());
+        report.Format.Should().Be("Hugging Face folder (pytorch_model.bin)");
+        report.Loaded.Should().HaveCount(39);
+        report.Skipped.Should().ContainSingle().Which.Name.Should().Be("bert.embeddings.position_ids");
+
+        var expected = ModelTestData.ReadExpected(Path.Combine(ModelTestData.Variant("gelu_new"), "expected_outputs.json"));
+        using var result = ModelTestData.Run(model, expected);
+        var (sequenceError, _) = ModelTestData.MaxAbsError(result.SequenceOutput, expected.Sequence);
+        output.WriteLine($"pytorch_model.bin: max |diff| sequence {sequenceError:E2}");
+        sequenceError.Should().BeLessThan(Tolerance);
+        ModelTestData.MaxAbsError(result.PooledOutput, expected.Pooled).Should().BeLessThan(Tolerance);
     }
 
     [Fact]
