@@ -14,6 +14,8 @@ var root = new RootCommand("""
     PredictCommand.Create(),
     TokenizeCommand.CreateTokenize(),
     TokenizeCommand.CreateStats(),
+    CheckpointCommands.CreateInspect(),
+    CheckpointCommands.CreateExtract(),
 };
 root.SetAction((_, token) => Task.FromResult(TrainCommand.RunDefaults(token)));
 return await root.Parse(args).InvokeAsync();
