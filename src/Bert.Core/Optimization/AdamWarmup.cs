@@ -204,7 +204,7 @@ public sealed class AdamWarmup : IDisposable
             if (g is null) continue;
             CheckGradient(i, g);
             grads[i] = g;
-            fusedGrad[i] = _fused[i] && !UseTensorOperations && IsFusable(g);
+            fusedGrad[i] = _fused[i] && !UseTensorOperations && IsFusable(_parameters[i]) && IsFusable(g);
         }
 
         var t = StepCount + 1;
@@ -417,6 +417,10 @@ public sealed class AdamWarmup : IDisposable
         if (!g.shape.SequenceEqual(p.shape))
             throw new InvalidOperationException(
                 $"Parameter #{i}{NameSuffix(_names, i)} has shape [{string.Join(", ", p.shape)}] but its gradient [{string.Join(", ", g.shape)}].");
+        if (!p.shape.SequenceEqual(_m[i].shape))
+            throw new InvalidOperationException(
+                $"Parameter #{i}{NameSuffix(_names, i)} has shape [{string.Join(", ", p.shape)}] but had [{string.Join(", ", _m[i].shape)}] " +
+                "when the optimizer was created: a resized parameter needs a new optimizer.");
         if (g.dtype != p.dtype || g.device_type != p.device_type)
             throw new InvalidOperationException(
                 $"Parameter #{i}{NameSuffix(_names, i)} is {p.dtype} on {p.device} but its gradient is {g.dtype} on {g.device}.");
