@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -89,13 +90,23 @@ public sealed class AdamWarmup : IDisposable
         _options = options.Clone();
         if (parameters.Length == 0)
             throw new ArgumentException("There are no parameters to optimize.", names is null ? "parameters" : "namedParameters");
-        var seen = new HashSet<IntPtr>();
+        var seen = new HashSet<Parameter>(ReferenceEqualityComparer.Instance);
+        var addresses = new Dictionary<nint, int>();
         for (var i = 0; i < parameters.Length; i++)
         {
             if (parameters[i] is null)
                 throw new ArgumentException($"Parameter #{i} is null.", names is null ? "parameters" : "namedParameters");
-            if (!seen.Add(parameters[i].Handle))
+            if (!seen.Add(parameters[i]))
                 throw new ArgumentException($"Parameter #{i}{NameSuffix(names, i)} appears twice.", names is null ? "parameters" : "namedParameters");
+            // Two wrappers of one tensor (tied weights) would be updated twice per step.
+            if (IsFusable(parameters[i]) && parameters[i].numel() > 0)
+            {
+                var address = Unsafe.ByteOffset(ref Unsafe.NullRef<byte>(), ref MemoryMarshal.GetReference(parameters[i].bytes));
+                if (!addresses.TryAdd(address, i))
+                    throw new ArgumentException(
+                        $"Parameter #{i}{NameSuffix(names, i)} shares its memory with parameter #{addresses[address]}{NameSuffix(names, addresses[address])} " +
+                        "(tied weights): pass it once.", names is null ? "parameters" : "namedParameters");
+            }
         }
         if (names is null && _options.WeightDecay > 0 && _options.WeightDecayExclusions.Count > 0)
             throw new ArgumentException(
