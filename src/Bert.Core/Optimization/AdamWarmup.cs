@@ -34,8 +34,10 @@ namespace Bert.Core.Optimization;
 /// bias-corrected <c>lr_t</c>, as in keras-bert. PyTorch's <c>Adam</c> with <c>weight_decay</c> adds it to the
 /// gradient instead (L2 regularisation), which goes through the moments.</description></item>
 /// <item><description>Google BERT's <c>AdamWeightDecayOptimizer</c> (<c>optimization.py</c>) has the same
-/// <c>u = m / (sqrt(v) + eps) + wd * theta</c> but no bias correction (<c>lr_t = lr_s</c>), default <c>eps</c> 1e-6, and
-/// its schedule decays polynomially from the end of the warm-up rather than linearly from step 0.</description></item>
+/// <c>u = m / (sqrt(v) + eps) + wd * theta</c> but no bias correction (<c>lr_t = lr_s</c>) and <c>eps</c> 1e-6. Its
+/// <c>create_optimizer</c> schedule is also linear warm-up then linear decay from step 0, but counts from 0 (the first
+/// update uses rate 0, each later one the rate this schedule gives the previous step), and it always clips the global
+/// norm to 1.0 with <c>tf.clip_by_global_norm</c> (factor <c>clip / max(norm, clip)</c>).</description></item>
 /// <item><description>The step counter is global, as in keras: a parameter without a gradient in some step keeps its
 /// moments, and its next update uses the bias correction of the global step (PyTorch counts steps per parameter).</description></item>
 /// </list>
