@@ -73,7 +73,10 @@ public class AdamWarmupBenchmarks
         }
         var options = new AdamWarmupOptions { LearningRate = 1e-4, WarmupSteps = 100, DecaySteps = 1000, WeightDecay = 0.01 };
 
-        foreach (var clip in new double?[] { null, 1.0 })
+        // A matrix product before each step, as the backward pass before a real step: libtorch's OpenMP threads are
+        // then busy or spinning when the step starts.
+        using var a = randn(1024, 1024);
+        foreach (var (clip, afterMatmul) in new (double?, bool)[] { (null, false), (1.0, false), (null, true) })
         {
             options.MaxGradNorm = clip;
             foreach (var tensorOperations in new[] { false, true })
@@ -85,13 +88,17 @@ public class AdamWarmupBenchmarks
                 var tensorsBefore = torch.Tensor.TotalCount;
                 for (var i = 0; i < 15; i++)
                 {
+                    if (afterMatmul)
+                    {
+                        using var product = a.mm(a);
+                    }
                     var watch = Stopwatch.StartNew();
                     optimizer.Step();
                     times.Add(watch.Elapsed.TotalSeconds);
                 }
                 times.Sort();
                 _output.WriteLine(
-                    $"{{\"impl\": \"AdamWarmup\", \"path\": \"{(tensorOperations ? "tensor operations" : "fused kernel")}\", \"clip\": {(clip is null ? "null" : clip)}, " +
+                    $"{{\"impl\": \"AdamWarmup\", \"path\": \"{(tensorOperations ? "tensor operations" : "fused kernel")}\", \"clip\": {(clip is null ? "null" : clip)}, \"after_matmul\": {(afterMatmul ? "true" : "false")}, " +
                     $"\"threads\": {torch.get_num_threads()}, \"tensors\": {named.Count}, \"elements\": {named.Sum(x => x.p.numel())}, " +
                     $"\"decay\": \"{optimizer.DecayTensorCount} tensors / {optimizer.DecayElementCount} elements\", " +
                     $"\"no_decay\": \"{optimizer.NoDecayTensorCount} tensors / {optimizer.NoDecayElementCount} elements\", " +
