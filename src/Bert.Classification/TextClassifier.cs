@@ -121,18 +121,19 @@ public sealed class TextClassifier : IDisposable
 
     /// <summary>
     /// Writes the classifier to <paramref name="directory"/> atomically: everything goes into a temporary sibling
-    /// folder that then replaces the target, so a failure leaves a previous save intact.
+    /// folder that then replaces the target, so a failure or a killed process leaves a complete save behind
+    /// (<see cref="Load"/> also finds the previous save when the process died between the two renames of the swap).
     /// </summary>
     /// <param name="directory">The target folder (created or replaced).</param>
     /// <param name="extraFiles">Optional text files to store beside the model (name, content), e.g. the report.</param>
     public void Save(string directory, IReadOnlyDictionary<string, string>? extraFiles = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        string full = Path.GetFullPath(directory);
-        string temp = full.TrimEnd(Path.DirectorySeparatorChar) + ".tmp-" + Environment.ProcessId;
-        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        Directory.CreateDirectory(temp);
+        AtomicDirectory.Replace(directory, temp => WriteFiles(temp, extraFiles));
+    }
 
+    private void WriteFiles(string folder, IReadOnlyDictionary<string, string>? extraFiles)
+    {
         var config = JsonNode.Parse(Model.Bert.Config.ToJson())!.AsObject();
         config["architectures"] = new JsonArray("BertForSequenceClassification");
         config["model_type"] = "bert";
@@ -155,23 +156,18 @@ public sealed class TextClassifier : IDisposable
             ["lower_case"] = LowerCase,
             ["tokenizer"] = tokenizerName,
         };
-        File.WriteAllText(Path.Combine(temp, ConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
-        SafeTensors.Write(Path.Combine(temp, WeightsFile), Model.state_dict());
-        File.Copy(TokenizerFile, Path.Combine(temp, tokenizerName));
+        File.WriteAllText(Path.Combine(folder, ConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+        SafeTensors.Write(Path.Combine(folder, WeightsFile), Model.state_dict());
+        File.Copy(TokenizerFile, Path.Combine(folder, tokenizerName));
         if (extraFiles is not null)
         {
             foreach (var (name, content) in extraFiles)
             {
                 if (name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name is ConfigFile or WeightsFile || name == tokenizerName)
                     throw new ArgumentException($"'{name}' cannot be stored beside the model.", nameof(extraFiles));
-                File.WriteAllText(Path.Combine(temp, name), content);
+                File.WriteAllText(Path.Combine(folder, name), content);
             }
         }
-
-        string old = full.TrimEnd(Path.DirectorySeparatorChar) + ".old-" + Environment.ProcessId;
-        if (Directory.Exists(full)) Directory.Move(full, old);
-        Directory.Move(temp, full);
-        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
     }
 
     /// <summary>Loads a classifier saved by <see cref="Save"/>.</summary>
@@ -181,8 +177,8 @@ public sealed class TextClassifier : IDisposable
     public static TextClassifier Load(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        if (!Directory.Exists(directory))
-            throw new DirectoryNotFoundException($"No saved classifier at {directory}.");
+        directory = AtomicDirectory.Resolve(directory)
+            ?? throw new DirectoryNotFoundException($"No saved classifier at {directory}.");
         TorchRuntime.EnsureAvailable();
         string configPath = Path.Combine(directory, ConfigFile);
         if (!File.Exists(configPath))

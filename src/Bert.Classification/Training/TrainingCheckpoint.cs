@@ -36,34 +36,24 @@ internal static class TrainingCheckpoint
     }
 
     public static bool Exists(string directory) =>
-        File.Exists(Path.Combine(directory, Folder, StateFile)) || File.Exists(Path.Combine(directory, Folder + ".old", StateFile));
+        AtomicDirectory.Resolve(Path.Combine(directory, Folder)) is { } folder && File.Exists(Path.Combine(folder, StateFile));
 
     public static void Save(string directory, nn.Module model, AdamWarmup optimizer, IReadOnlyDictionary<string, Tensor> best, State state)
     {
         Directory.CreateDirectory(directory);
-        string target = Path.Combine(directory, Folder);
-        string temp = Path.Combine(directory, Folder + ".tmp");
-        string old = Path.Combine(directory, Folder + ".old");
-        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        Directory.CreateDirectory(temp);
-
-        SafeTensors.Write(Path.Combine(temp, ModelFile), model.state_dict());
-        SafeTensors.Write(Path.Combine(temp, BestFile), best.ToDictionary(kv => kv.Key, kv => kv.Value));
-        optimizer.SaveState(Path.Combine(temp, OptimizerFile));
-        File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
-
-        // Swap: the previous checkpoint stays as checkpoint.old until the new one is in place.
-        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
-        if (Directory.Exists(target)) Directory.Move(target, old);
-        Directory.Move(temp, target);
-        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+        AtomicDirectory.Replace(Path.Combine(directory, Folder), temp =>
+        {
+            SafeTensors.Write(Path.Combine(temp, ModelFile), model.state_dict());
+            SafeTensors.Write(Path.Combine(temp, BestFile), best.ToDictionary(kv => kv.Key, kv => kv.Value));
+            optimizer.SaveState(Path.Combine(temp, OptimizerFile));
+            File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
+        });
     }
 
     public static State Load(string directory, nn.Module model, AdamWarmup optimizer, Dictionary<string, Tensor> best, State expected)
     {
-        string folder = Path.Combine(directory, Folder);
-        if (!File.Exists(Path.Combine(folder, StateFile)))
-            folder = Path.Combine(directory, Folder + ".old"); // interrupted between the two renames of Save
+        string folder = AtomicDirectory.Resolve(Path.Combine(directory, Folder))
+            ?? throw new FileNotFoundException($"No training checkpoint in {directory}.");
         string statePath = Path.Combine(folder, StateFile);
         State state;
         try

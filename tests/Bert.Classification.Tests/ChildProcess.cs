@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Globalization;
+using Bert.Classification.Training;
+using Bert.Tests;
+using TorchSharp;
+
+namespace Bert.Classification.Tests;
+
+/// <summary>
+/// The entry point of this assembly when a test starts it as a child process (<c>dotnet Bert.Classification.Tests.dll MODE ...</c>):
+/// work that must be killed mid-way, or whose resident memory must not be disturbed by other tests.
+/// </summary>
+public static class ChildProcess
+{
+    /// <summary>Runs one mode; see the cases below.</summary>
+    public static int Main(string[] args)
+    {
+        switch (args.FirstOrDefault())
+        {
+            case "save-loop":
+                return SaveLoop(args[1]);
+            case "memory":
+                return Memory(int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture));
+            default:
+                Console.Error.WriteLine("usage: save-loop FOLDER | memory PREDICTIONS STEPS");
+                return 2;
+        }
+    }
+
+    /// <summary>Starts this assembly as a child process with the given arguments.</summary>
+    internal static Process Start(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(typeof(ChildProcess).Assembly.Location);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["BERT_SHARED_DIR"] = SharedData.Directory ?? "";
+        start.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
+        return Process.Start(start) ?? throw new InvalidOperationException("could not start the child process");
+    }
+
+    /// <summary>Saves two different classifiers into FOLDER alternately, forever, printing "saved N" after each save.</summary>
+    private static int SaveLoop(string folder)
+    {
+        var indexer = ToyData.Indexer();
+        var models = new[] { 1, 2 }.Select(seed => new TextClassifier(ToyData.Model(indexer.VocabSize, seed), indexer, ToyData.Labels,
+            SharedData.PathOf(ToyData.SpmModel), 64)).ToArray();
+        for (long n = 0; ; n++)
+        {
+            models[n % 2].Save(folder);
+            Console.WriteLine("saved " + n);
+        }
+    }
+
+    /// <summary>
+    /// Runs PREDICTIONS single-text predictions and STEPS training steps of the small model (4 layers, hidden 256),
+    /// printing the resident set size (MB) after warm-up and at the end of each phase: "rss PHASE MB".
+    /// </summary>
+    private static int Memory(int predictions, int steps)
+    {
+        torch.set_num_threads(2);
+        var indexer = ToyData.Indexer();
+        var config = ToyData.TinyConfig(indexer.VocabSize);
+        config.HiddenSize = 256;
+        config.NumHiddenLayers = 4;
+        config.NumAttentionHeads = 4;
+        config.IntermediateSize = 1024;
+        torch.manual_seed(1);
+        var model = new BertForSequenceClassification(new Core.Modeling.BertModelBuilder(config).WithSeed(1).Build(), 2);
+        using var classifier = new TextClassifier(model, indexer, ToyData.Labels, SharedData.PathOf(ToyData.SpmModel), 64);
+        var texts = ToyData.Make(200, 3).Select(e => e.Text).ToArray();
+        for (int i = 0; i < 200; i++) classifier.Predict(texts[i % texts.Length]);
+        Report("predict-warm");
+        for (int i = 0; i < predictions; i++) classifier.Predict(texts[i % texts.Length]);
+        Report("predict-end");
+
+        // Training: each epoch of 16 batches of 16 is 16 steps.
+        int epochs = Math.Max(2, steps / 16);
+        var trainer = new ClassificationTrainer(model, indexer, ToyData.Labels, new ClassificationTrainerOptions { Epochs = epochs, LearningRate = 1e-4, Seed = 1 });
+        var train = ToyData.Make(256, 4);
+        var validation = ToyData.Make(16, 5);
+        var progress = new StepProgress(step =>
+        {
+            if (step == 32) Report("train-warm");
+        });
+        trainer.Train(train, validation, progress);
+        Report("train-end");
+        return 0;
+    }
+
+    private static void Report(string phase)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        double rss = double.NaN;
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                rss = double.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rss {phase} {rss:F1}"));
+    }
+
+    private sealed class StepProgress(Action<long> onStep) : IProgress<TrainingProgress>
+    {
+        private long last;
+
+        public void Report(TrainingProgress value)
+        {
+            if (value.Step != last)
+            {
+                last = value.Step;
+                onStep(value.Step);
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using Bert.Tests;
+
+namespace Bert.Classification.Tests.Reliability;
+
+/// <summary>Killing the process in the middle of a save leaves a complete, loadable classifier.</summary>
+public class CrashSafetyTests
+{
+    [SharedFact(ToyData.SpmModel)]
+    public void A_save_killed_at_any_moment_leaves_a_loadable_classifier()
+    {
+        using var dir = new TempDirectory();
+        string folder = Path.Combine(dir.Path, "model");
+        var random = new Random(5);
+        var indexer = ToyData.Indexer();
+        var texts = ToyData.Make(8, 6).Select(e => e.Text).ToArray();
+        // The two classifiers the child alternates between; any load must give exactly one of them.
+        var expected = new[] { 1, 2 }.Select(seed =>
+        {
+            using var c = new TextClassifier(ToyData.Model(indexer.VocabSize, seed), indexer, ToyData.Labels, SharedData.PathOf(ToyData.SpmModel), 64);
+            return c.PredictBatch(texts).SelectMany(p => p.Probabilities.Select(kv => kv.Value)).ToArray();
+        }).ToArray();
+
+        for (int round = 0; round < 4; round++)
+        {
+            using var child = ChildProcess.Start("save-loop", folder);
+            // Wait for at least one complete save, then kill at a random moment of a later one.
+            string? line;
+            while ((line = child.StandardOutput.ReadLine()) is not null && !line.StartsWith("saved", StringComparison.Ordinal)) { }
+            line.Should().NotBeNull("the child must save at least once: " + child.StandardError.ReadToEnd());
+            Thread.Sleep(random.Next(5, 400));
+            child.Kill(entireProcessTree: true);
+            child.WaitForExit();
+
+            using var loaded = TextClassifier.Load(folder);
+            var got = loaded.PredictBatch(texts).SelectMany(p => p.Probabilities.Select(kv => kv.Value)).ToArray();
+            (got.SequenceEqual(expected[0]) || got.SequenceEqual(expected[1])).Should().BeTrue($"round {round}: the loaded classifier must be one of the two saved ones");
+        }
+    }
+}

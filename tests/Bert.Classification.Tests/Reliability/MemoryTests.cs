@@ -1,0 +1,24 @@
+using System.Globalization;
+using Bert.Tests;
+
+namespace Bert.Classification.Tests.Reliability;
+
+/// <summary>Resident memory stays flat over long prediction and training runs (measured in a child process).</summary>
+public class MemoryTests
+{
+    [SharedFact(ToyData.SpmModel)]
+    public void Resident_memory_stays_flat_over_2000_predictions_and_300_training_steps()
+    {
+        using var child = ChildProcess.Start("memory", "2000", "300");
+        string output = child.StandardOutput.ReadToEnd();
+        string errors = child.StandardError.ReadToEnd();
+        child.WaitForExit();
+        child.ExitCode.Should().Be(0, errors);
+        var rss = output.Split('\n').Where(l => l.StartsWith("rss ", StringComparison.Ordinal))
+            .ToDictionary(l => l.Split(' ')[1], l => double.Parse(l.Split(' ')[2], CultureInfo.InvariantCulture));
+
+        // Within a few percent (and a few MB of allocator slack) after warm-up.
+        rss["predict-end"].Should().BeLessThan(rss["predict-warm"] * 1.05 + 8, output);
+        rss["train-end"].Should().BeLessThan(rss["train-warm"] * 1.05 + 8, output);
+    }
+}
