@@ -164,6 +164,16 @@ public static class SafeTensors
         dataStart = 8 + (long)headerLength;
         long dataLength = fileLength - dataStart;
 
+        try
+        {
+            // Invalid UTF-8 would otherwise surface later as an InvalidOperationException from System.Text.Json.
+            _ = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetCharCount(headerBytes);
+        }
+        catch (System.Text.DecoderFallbackException ex)
+        {
+            throw new InvalidDataException($"'{path}': the safetensors header is not valid UTF-8: {ex.Message}", ex);
+        }
+
         JsonObject root;
         try
         {

@@ -91,7 +91,16 @@ public sealed class SentencePieceIndexer : IBertIndexer
     {
         options = options?.Copy<SentencePieceIndexerOptions>() ?? new SentencePieceIndexerOptions();
         options.Validate();
-        return new SentencePieceIndexer(SentencePieceModel.Load(bytes, source), options, source);
+        SentencePieceModel model;
+        try
+        {
+            model = SentencePieceModel.Load(bytes, source);
+        }
+        catch (InvalidDataException ex) when (!ex.Message.Contains(source, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"'{source}' is not a valid SentencePiece model: {ex.Message}", ex);
+        }
+        return new SentencePieceIndexer(model, options, source);
     }
 
     private int Require(string token, string property, string source)

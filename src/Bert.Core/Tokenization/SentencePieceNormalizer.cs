@@ -20,9 +20,11 @@ internal sealed class SentencePieceNormalizer
     private readonly bool addDummyPrefix;
     private readonly bool removeExtraWhitespaces;
     private readonly bool escapeWhitespaces;
+    private readonly string source;
 
     public SentencePieceNormalizer(SentencePieceModelProto model, ByteTrie? userDefinedSymbols, string source)
     {
+        this.source = source;
         addDummyPrefix = model.AddDummyPrefix;
         removeExtraWhitespaces = model.RemoveExtraWhitespaces;
         escapeWhitespaces = model.EscapeWhitespaces;
@@ -143,7 +145,7 @@ internal sealed class SentencePieceNormalizer
 
         var start = longestValue;
         if (start >= normalizedBlob.Length)
-            throw new InvalidDataException($"The precompiled character map points past its strings ({start} >= {normalizedBlob.Length}).");
+            throw new InvalidDataException($"'{source}': the precompiled character map points past its strings ({start} >= {normalizedBlob.Length}).");
         var end = Array.IndexOf(normalizedBlob, (byte)0, start);
         result = normalizedBlob.AsSpan(start, (end < 0 ? normalizedBlob.Length : end) - start);
         return longestLength;
