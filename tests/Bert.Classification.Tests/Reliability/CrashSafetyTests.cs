@@ -23,10 +23,20 @@ public class CrashSafetyTests
         for (int round = 0; round < 4; round++)
         {
             using var child = ChildProcess.Start("save-loop", folder);
+            var errors = child.StandardError.ReadToEndAsync();
             // Wait for at least one complete save, then kill at a random moment of a later one.
-            string? line;
-            while ((line = child.StandardOutput.ReadLine()) is not null && !line.StartsWith("saved", StringComparison.Ordinal)) { }
-            line.Should().NotBeNull("the child must save at least once: " + child.StandardError.ReadToEnd());
+            var firstSave = Task.Run(() =>
+            {
+                string? line;
+                while ((line = child.StandardOutput.ReadLine()) is not null && !line.StartsWith("saved", StringComparison.Ordinal)) { }
+                return line;
+            });
+            if (!firstSave.Wait(TimeSpan.FromSeconds(120)) || firstSave.Result is null)
+            {
+                child.Kill(entireProcessTree: true);
+                child.WaitForExit();
+                throw new Xunit.Sdk.XunitException("the child did not save within 120 s: " + errors.Result);
+            }
             Thread.Sleep(random.Next(5, 400));
             child.Kill(entireProcessTree: true);
             child.WaitForExit();

@@ -10,9 +10,16 @@ public class MemoryTests
     public void Resident_memory_stays_flat_over_2000_predictions_and_300_training_steps()
     {
         using var child = ChildProcess.Start("memory", "2000", "300");
-        string output = child.StandardOutput.ReadToEnd();
-        string errors = child.StandardError.ReadToEnd();
-        child.WaitForExit();
+        var outputTask = child.StandardOutput.ReadToEndAsync();
+        var errorsTask = child.StandardError.ReadToEndAsync();
+        if (!child.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            child.Kill(entireProcessTree: true);
+            child.WaitForExit();
+            throw new Xunit.Sdk.XunitException("the child did not finish within 5 minutes: " + outputTask.Result + errorsTask.Result);
+        }
+        string output = outputTask.Result;
+        string errors = errorsTask.Result;
         child.ExitCode.Should().Be(0, errors);
         var rss = output.Split('\n').Where(l => l.StartsWith("rss ", StringComparison.Ordinal))
             .ToDictionary(l => l.Split(' ')[1], l => double.Parse(l.Split(' ')[2], CultureInfo.InvariantCulture));
