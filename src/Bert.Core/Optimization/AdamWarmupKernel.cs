@@ -1,0 +1,124 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Bert.Core.Optimization;
+
+/// <summary>The per-step scalars of one <see cref="AdamWarmup"/> update, in the precision of the parameters (float32).</summary>
+/// <param name="Beta1">b1.</param>
+/// <param name="OneMinusBeta1">1 - b1.</param>
+/// <param name="Beta2">b2.</param>
+/// <param name="OneMinusBeta2">1 - b2.</param>
+/// <param name="Epsilon">eps, added to sqrt(v).</param>
+/// <param name="StepSize">lr_t = lr_s * sqrt(1 - b2^t) / (1 - b1^t).</param>
+/// <param name="WeightDecay">wd for parameters that decay, 0 for the others.</param>
+/// <param name="GradScale">The clipping factor applied to the gradient (1 without clipping).</param>
+internal readonly record struct AdamWarmupCoefficients(
+    float Beta1, float OneMinusBeta1, float Beta2, float OneMinusBeta2, float Epsilon, float StepSize, float WeightDecay, float GradScale);
+
+/// <summary>
+/// The fused AdamWarmup update over contiguous float32 memory: one pass that reads theta, g, m, v (and vhat) once and
+/// writes theta, m, v (and vhat) once, instead of the eight or more full passes that separate tensor operations take.
+/// SIMD through <see cref="Vector{T}"/>; the scalar tail uses the same operations in the same order.
+/// </summary>
+internal static class AdamWarmupKernel
+{
+    /// <summary>Applies one update in place. <paramref name="vMax"/> is empty unless AMSGrad is on.</summary>
+    public static void Update(Span<float> theta, ReadOnlySpan<float> grad, Span<float> m, Span<float> v, Span<float> vMax,
+        in AdamWarmupCoefficients c)
+    {
+        var n = theta.Length;
+        if (grad.Length != n || m.Length != n || v.Length != n || (!vMax.IsEmpty && vMax.Length != n))
+            throw new ArgumentException("The parameter, gradient and state spans must have the same length.");
+        var amsgrad = !vMax.IsEmpty;
+        var decay = c.WeightDecay != 0f;
+
+        ref var p0 = ref MemoryMarshal.GetReference(theta);
+        ref var g0 = ref MemoryMarshal.GetReference(grad);
+        ref var m0 = ref MemoryMarshal.GetReference(m);
+        ref var v0 = ref MemoryMarshal.GetReference(v);
+        ref var h0 = ref MemoryMarshal.GetReference(vMax);
+
+        var i = 0;
+        if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
+        {
+            var b1 = new Vector<float>(c.Beta1);
+            var ob1 = new Vector<float>(c.OneMinusBeta1);
+            var b2 = new Vector<float>(c.Beta2);
+            var ob2 = new Vector<float>(c.OneMinusBeta2);
+            var eps = new Vector<float>(c.Epsilon);
+            var step = new Vector<float>(c.StepSize);
+            var wd = new Vector<float>(c.WeightDecay);
+            var scale = new Vector<float>(c.GradScale);
+            var last = n - Vector<float>.Count;
+            for (; i <= last; i += Vector<float>.Count)
+            {
+                var k = (nuint)i;
+                var g = Vector.LoadUnsafe(ref g0, k) * scale;
+                var p = Vector.LoadUnsafe(ref p0, k);
+                var mt = Vector.LoadUnsafe(ref m0, k) * b1 + g * ob1;
+                var vt = Vector.LoadUnsafe(ref v0, k) * b2 + g * g * ob2;
+                mt.StoreUnsafe(ref m0, k);
+                vt.StoreUnsafe(ref v0, k);
+                if (amsgrad)
+                {
+                    vt = Vector.Max(Vector.LoadUnsafe(ref h0, k), vt);
+                    vt.StoreUnsafe(ref h0, k);
+                }
+                var u = mt / (Vector.SquareRoot(vt) + eps);
+                if (decay)
+                    u += p * wd;
+                (p - u * step).StoreUnsafe(ref p0, k);
+            }
+        }
+        for (; i < n; i++)
+        {
+            var g = Unsafe.Add(ref g0, i) * c.GradScale;
+            var p = Unsafe.Add(ref p0, i);
+            var mt = Unsafe.Add(ref m0, i) * c.Beta1 + g * c.OneMinusBeta1;
+            var vt = Unsafe.Add(ref v0, i) * c.Beta2 + g * g * c.OneMinusBeta2;
+            Unsafe.Add(ref m0, i) = mt;
+            Unsafe.Add(ref v0, i) = vt;
+            if (amsgrad)
+            {
+                vt = MathF.Max(Unsafe.Add(ref h0, i), vt);
+                Unsafe.Add(ref h0, i) = vt;
+            }
+            var u = mt / (MathF.Sqrt(vt) + c.Epsilon);
+            if (decay)
+                u += p * c.WeightDecay;
+            Unsafe.Add(ref p0, i) = p - u * c.StepSize;
+        }
+    }
+
+    /// <summary>The sum of squares of <paramref name="values"/>, accumulated in float32 lanes over blocks of 4096 and in double across blocks.</summary>
+    public static double SumOfSquares(ReadOnlySpan<float> values)
+    {
+        const int Block = 4096;
+        double total = 0;
+        ref var x0 = ref MemoryMarshal.GetReference(values);
+        var n = values.Length;
+        var i = 0;
+        if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
+        {
+            var last = n - Vector<float>.Count;
+            while (i <= last)
+            {
+                var acc = Vector<float>.Zero;
+                var end = Math.Min(last, i + Block);
+                for (; i <= end; i += Vector<float>.Count)
+                {
+                    var x = Vector.LoadUnsafe(ref x0, (nuint)i);
+                    acc += x * x;
+                }
+                total += Vector.Sum(acc);
+            }
+        }
+        for (; i < n; i++)
+        {
+            var x = Unsafe.Add(ref x0, i);
+            total += x * x;
+        }
+        return total;
+    }
+}
