@@ -1,0 +1,258 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Bert.Core;
+
+/// <summary>
+/// The hyper-parameters of a BERT encoder, as Google's <c>bert_config.json</c> and Hugging Face's <c>config.json</c>
+/// store them (same keys; Hugging Face adds <c>layer_norm_eps</c>, <c>model_type</c>, <c>id2label</c>, ...).
+/// Keys this class does not know are kept in <see cref="ExtraFields"/> and written back by <see cref="ToJson"/>.
+/// The defaults are BERT-base (uncased English vocabulary size).
+/// </summary>
+public sealed class BertConfig
+{
+    /// <summary>The activation names <see cref="HiddenAct"/> accepts.</summary>
+    public static IReadOnlyList<string> SupportedActivations { get; } = ["gelu", "gelu_new", "gelu_pytorch_tanh", "relu"];
+
+    /// <summary><c>vocab_size</c>: rows of the word embedding table. Default 30522.</summary>
+    public int VocabSize { get; set; } = 30522;
+
+    /// <summary><c>hidden_size</c>: width H of every hidden state. Default 768.</summary>
+    public int HiddenSize { get; set; } = 768;
+
+    /// <summary><c>num_hidden_layers</c>: number of encoder layers. Default 12.</summary>
+    public int NumHiddenLayers { get; set; } = 12;
+
+    /// <summary><c>num_attention_heads</c>: heads per layer; must divide <see cref="HiddenSize"/>. Default 12.</summary>
+    public int NumAttentionHeads { get; set; } = 12;
+
+    /// <summary><c>intermediate_size</c>: width of the feed-forward layer. Default 3072.</summary>
+    public int IntermediateSize { get; set; } = 3072;
+
+    /// <summary>
+    /// <c>hidden_act</c>: <c>gelu</c> (exact, with erf), <c>gelu_new</c> or <c>gelu_pytorch_tanh</c> (tanh approximation,
+    /// what Google's TensorFlow code computes), or <c>relu</c>. Default <c>gelu</c>.
+    /// </summary>
+    public string HiddenAct { get; set; } = "gelu";
+
+    /// <summary><c>hidden_dropout_prob</c>: dropout after embeddings and every sub-layer, in [0, 1). Default 0.1.</summary>
+    public double HiddenDropoutProb { get; set; } = 0.1;
+
+    /// <summary><c>attention_probs_dropout_prob</c>: dropout on attention probabilities, in [0, 1). Default 0.1.</summary>
+    public double AttentionProbsDropoutProb { get; set; } = 0.1;
+
+    /// <summary><c>max_position_embeddings</c>: rows of the position table, the longest sequence. Default 512.</summary>
+    public int MaxPositionEmbeddings { get; set; } = 512;
+
+    /// <summary><c>type_vocab_size</c>: rows of the token type (segment) table. Default 2.</summary>
+    public int TypeVocabSize { get; set; } = 2;
+
+    /// <summary><c>initializer_range</c>: standard deviation of the normal weight initialisation. Default 0.02.</summary>
+    public double InitializerRange { get; set; } = 0.02;
+
+    /// <summary><c>layer_norm_eps</c>: epsilon of every LayerNorm. Default 1e-12 (Google's BERT).</summary>
+    public double LayerNormEps { get; set; } = 1e-12;
+
+    /// <summary>
+    /// Keys of the JSON this class does not model (<c>model_type</c>, <c>id2label</c>, <c>pooler_type</c>, ...), kept
+    /// in their order and written back by <see cref="ToJson"/>.
+    /// </summary>
+    public IDictionary<string, JsonNode?> ExtraFields { get; } = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+
+    private static readonly string[] KnownKeys =
+    [
+        "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "hidden_act",
+        "hidden_dropout_prob", "attention_probs_dropout_prob", "max_position_embeddings", "type_vocab_size",
+        "initializer_range", "layer_norm_eps",
+    ];
+
+    /// <summary>Reads a config from JSON text and validates it.</summary>
+    /// <exception cref="InvalidDataException">The text is not a JSON object, a field has the wrong type, or a value is invalid (the message names the field).</exception>
+    public static BertConfig FromJson(string json) => Parse(json, "config JSON");
+
+    /// <summary>Reads <c>bert_config.json</c> or <c>config.json</c> and validates it.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not a valid BERT config (the message names the file and field).</exception>
+    public static BertConfig FromJsonFile(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"BERT config '{path}' not found", path);
+        return Parse(File.ReadAllText(path), $"'{path}'");
+    }
+
+    /// <summary>Reads a config from a stream of UTF-8 JSON and validates it.</summary>
+    /// <exception cref="InvalidDataException">The JSON is not a valid BERT config.</exception>
+    public static BertConfig FromJson(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var reader = new StreamReader(stream, leaveOpen: true);
+        return Parse(reader.ReadToEnd(), "config stream");
+    }
+
+    private static BertConfig Parse(string json, string source)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(json) as JsonObject
+                ?? throw new InvalidDataException($"{source}: a BERT config must be a JSON object");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{source} is not valid JSON: {ex.Message}", ex);
+        }
+
+        var config = new BertConfig();
+        foreach (var (key, value) in root)
+        {
+            switch (key)
+            {
+                case "vocab_size": config.VocabSize = ReadInt(value, key, source); break;
+                case "hidden_size": config.HiddenSize = ReadInt(value, key, source); break;
+                case "num_hidden_layers": config.NumHiddenLayers = ReadInt(value, key, source); break;
+                case "num_attention_heads": config.NumAttentionHeads = ReadInt(value, key, source); break;
+                case "intermediate_size": config.IntermediateSize = ReadInt(value, key, source); break;
+                case "hidden_act": config.HiddenAct = ReadString(value, key, source); break;
+                case "hidden_dropout_prob": config.HiddenDropoutProb = ReadDouble(value, key, source); break;
+                case "attention_probs_dropout_prob": config.AttentionProbsDropoutProb = ReadDouble(value, key, source); break;
+                case "max_position_embeddings": config.MaxPositionEmbeddings = ReadInt(value, key, source); break;
+                case "type_vocab_size": config.TypeVocabSize = ReadInt(value, key, source); break;
+                case "initializer_range": config.InitializerRange = ReadDouble(value, key, source); break;
+                case "layer_norm_eps": config.LayerNormEps = ReadDouble(value, key, source); break;
+                default: config.ExtraFields[key] = value?.DeepClone(); break;
+            }
+        }
+        try
+        {
+            config.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidDataException($"{source}: {ex.Message}", ex);
+        }
+        return config;
+    }
+
+    private static int ReadInt(JsonNode? node, string key, string source)
+    {
+        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number)
+        {
+            if (v.TryGetValue<int>(out int i)) return i;
+            if (v.TryGetValue<double>(out double d) && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue) return (int)d;
+        }
+        throw new InvalidDataException($"{source}: field '{key}' must be an integer, not {Describe(node)}");
+    }
+
+    private static double ReadDouble(JsonNode? node, string key, string source)
+    {
+        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<double>(out double d))
+            return d;
+        throw new InvalidDataException($"{source}: field '{key}' must be a number, not {Describe(node)}");
+    }
+
+    private static string ReadString(JsonNode? node, string key, string source)
+    {
+        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.String)
+            return v.GetValue<string>();
+        throw new InvalidDataException($"{source}: field '{key}' must be a string, not {Describe(node)}");
+    }
+
+    private static string Describe(JsonNode? node) => node is null ? "null" : node.ToJsonString();
+
+    /// <summary>
+    /// Checks the values: positive sizes, <c>hidden_size</c> divisible by <c>num_attention_heads</c>, a supported
+    /// <c>hidden_act</c>, dropout probabilities in [0, 1), positive <c>layer_norm_eps</c>, and (if present) an absolute
+    /// <c>position_embedding_type</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">A value is invalid; the message names the JSON field.</exception>
+    public void Validate()
+    {
+        Positive(VocabSize, "vocab_size", nameof(VocabSize));
+        Positive(HiddenSize, "hidden_size", nameof(HiddenSize));
+        Positive(NumHiddenLayers, "num_hidden_layers", nameof(NumHiddenLayers));
+        Positive(NumAttentionHeads, "num_attention_heads", nameof(NumAttentionHeads));
+        Positive(IntermediateSize, "intermediate_size", nameof(IntermediateSize));
+        Positive(MaxPositionEmbeddings, "max_position_embeddings", nameof(MaxPositionEmbeddings));
+        Positive(TypeVocabSize, "type_vocab_size", nameof(TypeVocabSize));
+        if (HiddenSize % NumAttentionHeads != 0)
+            throw new ArgumentException(
+                $"hidden_size ({HiddenSize}) must be divisible by num_attention_heads ({NumAttentionHeads})", nameof(HiddenSize));
+        if (HiddenAct is null || !SupportedActivations.Contains(HiddenAct))
+            throw new ArgumentException(
+                $"hidden_act '{HiddenAct}' is not supported; use one of {string.Join(", ", SupportedActivations)}", nameof(HiddenAct));
+        Probability(HiddenDropoutProb, "hidden_dropout_prob", nameof(HiddenDropoutProb));
+        Probability(AttentionProbsDropoutProb, "attention_probs_dropout_prob", nameof(AttentionProbsDropoutProb));
+        if (!(InitializerRange >= 0) || double.IsInfinity(InitializerRange))
+            throw new ArgumentException($"initializer_range ({InitializerRange}) must be a finite number >= 0", nameof(InitializerRange));
+        if (!(LayerNormEps > 0) || double.IsInfinity(LayerNormEps))
+            throw new ArgumentException($"layer_norm_eps ({LayerNormEps}) must be a finite number > 0", nameof(LayerNormEps));
+        if (ExtraFields.TryGetValue("position_embedding_type", out var pet) && pet is JsonValue pv
+            && pv.GetValueKind() == JsonValueKind.String && pv.GetValue<string>() != "absolute")
+            throw new ArgumentException(
+                $"position_embedding_type '{pv.GetValue<string>()}' is not supported (only 'absolute')", nameof(ExtraFields));
+    }
+
+    private static void Positive(int value, string field, string property)
+    {
+        if (value <= 0)
+            throw new ArgumentException($"{field} ({value}) must be positive", property);
+    }
+
+    private static void Probability(double value, string field, string property)
+    {
+        if (!(value >= 0 && value < 1))
+            throw new ArgumentException($"{field} ({value}) must be in [0, 1)", property);
+    }
+
+    /// <summary>
+    /// The config as indented JSON with Hugging Face's keys (<c>layer_norm_eps</c> always written), followed by
+    /// <see cref="ExtraFields"/> in their order.
+    /// </summary>
+    public string ToJson()
+    {
+        var root = new JsonObject
+        {
+            ["vocab_size"] = VocabSize,
+            ["hidden_size"] = HiddenSize,
+            ["num_hidden_layers"] = NumHiddenLayers,
+            ["num_attention_heads"] = NumAttentionHeads,
+            ["intermediate_size"] = IntermediateSize,
+            ["hidden_act"] = HiddenAct,
+            ["hidden_dropout_prob"] = HiddenDropoutProb,
+            ["attention_probs_dropout_prob"] = AttentionProbsDropoutProb,
+            ["max_position_embeddings"] = MaxPositionEmbeddings,
+            ["type_vocab_size"] = TypeVocabSize,
+            ["initializer_range"] = InitializerRange,
+            ["layer_norm_eps"] = LayerNormEps,
+        };
+        foreach (var (key, value) in ExtraFields)
+        {
+            if (!KnownKeys.Contains(key))
+                root[key] = value?.DeepClone();
+        }
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>A deep copy (extra fields included).</summary>
+    public BertConfig Clone()
+    {
+        var copy = new BertConfig
+        {
+            VocabSize = VocabSize, HiddenSize = HiddenSize, NumHiddenLayers = NumHiddenLayers,
+            NumAttentionHeads = NumAttentionHeads, IntermediateSize = IntermediateSize, HiddenAct = HiddenAct,
+            HiddenDropoutProb = HiddenDropoutProb, AttentionProbsDropoutProb = AttentionProbsDropoutProb,
+            MaxPositionEmbeddings = MaxPositionEmbeddings, TypeVocabSize = TypeVocabSize,
+            InitializerRange = InitializerRange, LayerNormEps = LayerNormEps,
+        };
+        foreach (var (key, value) in ExtraFields) copy.ExtraFields[key] = value?.DeepClone();
+        return copy;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"BertConfig(layers {NumHiddenLayers}, hidden {HiddenSize}, heads {NumAttentionHeads}, intermediate {IntermediateSize}, vocab {VocabSize}, positions {MaxPositionEmbeddings}, {HiddenAct})");
+}

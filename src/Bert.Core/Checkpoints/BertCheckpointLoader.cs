@@ -1,0 +1,323 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Bert.Core.Modeling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bert.Core.Checkpoints;
+
+/// <summary>
+/// Reads BERT weights from a TensorFlow checkpoint (prefix or <c>.index</c>), a <c>.safetensors</c> file or a Hugging Face
+/// folder (<c>config.json</c> + <c>model.safetensors</c> or a sharded <c>model.safetensors.index.json</c>), under
+/// Hugging Face names, and loads them into a model with a report of what was loaded, missing, unexpected and skipped.
+/// Saves a <see cref="BertModel"/> as a Hugging Face folder that Python's transformers reads.
+/// </summary>
+public static class BertCheckpointLoader
+{
+    private const string BertPrefix = "bert.";
+
+    /// <summary>
+    /// Reads every weight of a checkpoint under Hugging Face names (a leading <c>bert.</c> removed; TensorFlow kernels
+    /// transposed; <c>cls.*</c> pre-training heads kept). TensorFlow optimizer slots and <c>global_step</c> are left out;
+    /// TensorFlow tensors the name map does not know keep their TensorFlow names. The caller disposes the tensors.
+    /// </summary>
+    /// <param name="path">A TensorFlow prefix or <c>.index</c> file, a <c>.safetensors</c> file, or a folder holding one of them.</param>
+    /// <exception cref="FileNotFoundException">Nothing readable is at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint is malformed (the message names the file and tensor).</exception>
+    /// <exception cref="NotSupportedException">The format is recognised but not supported (<c>pytorch_model.bin</c>).</exception>
+    public static Dictionary<string, Tensor> ReadStateDict(string path)
+    {
+        using var contents = ReadContents(path);
+        var result = new Dictionary<string, Tensor>(contents.Tensors, StringComparer.Ordinal);
+        contents.Tensors.Clear(); // ownership passes to the caller
+        return result;
+    }
+
+    /// <summary>
+    /// Loads a checkpoint into <paramref name="model"/> (a <see cref="BertModel"/>, or a module that holds one as
+    /// <c>bert</c>, whose weights are then found under <c>bert.*</c>). Every shape is checked before anything is copied;
+    /// values are converted to each parameter's dtype and device.
+    /// </summary>
+    /// <param name="model">The model to fill.</param>
+    /// <param name="path">See <see cref="ReadStateDict"/>.</param>
+    /// <param name="options">Strictness and adaptations; null for the defaults.</param>
+    /// <returns>What was loaded, missing, unexpected and skipped.</returns>
+    /// <exception cref="InvalidDataException">
+    /// A shape does not match (the message names the file and tensor), or <see cref="CheckpointLoadOptions.Strict"/>
+    /// and weights are missing or unexpected (all listed). The model is unchanged when this is thrown.
+    /// </exception>
+    public static CheckpointLoadReport Load(nn.Module model, string path, CheckpointLoadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        options ??= new CheckpointLoadOptions();
+        options.Validate();
+        TorchRuntime.EnsureAvailable();
+        using var contents = ReadContents(path);
+        var targets = model.state_dict();
+
+        var loaded = new List<CheckpointTensorRecord>();
+        var missing = new List<CheckpointTensorRecord>();
+        var unexpected = new List<CheckpointTensorRecord>();
+        var skipped = new List<CheckpointTensorRecord>(contents.Skipped);
+        var plan = new List<(Tensor Target, Tensor Source, long Rows)>();
+        var used = new HashSet<string>(StringComparer.Ordinal);
+
+        foreach (var (sourceName, source) in contents.Tensors)
+        {
+            string? targetName = targets.ContainsKey(sourceName) ? sourceName
+                : targets.ContainsKey(BertPrefix + sourceName) ? BertPrefix + sourceName
+                : null;
+            if (targetName is null)
+            {
+                if (options.SkipPretrainingHeads && sourceName.StartsWith("cls.", StringComparison.Ordinal))
+                    skipped.Add(new(sourceName, source.shape, "pre-training head, not part of this model"));
+                else
+                    unexpected.Add(new(sourceName, source.shape, Origin(contents, sourceName)));
+                continue;
+            }
+            used.Add(targetName);
+            var target = targets[targetName];
+            if (!source.is_floating_point() && target.is_floating_point())
+                throw new InvalidDataException(
+                    $"Checkpoint '{path}': tensor {Origin(contents, sourceName)} has dtype {source.dtype}, but model weight '{targetName}' is {target.dtype}");
+            long rows = -1;
+            string? note = null;
+            if (!source.shape.SequenceEqual(target.shape))
+            {
+                bool slicable = options.AllowPositionSlicing
+                    && targetName.EndsWith("embeddings.position_embeddings.weight", StringComparison.Ordinal)
+                    && source.dim() == 2 && target.dim() == 2
+                    && source.shape[1] == target.shape[1] && source.shape[0] > target.shape[0];
+                if (!slicable)
+                    throw new InvalidDataException(
+                        $"Checkpoint '{path}': tensor {Origin(contents, sourceName)} has shape {SafeTensors.Describe(source.shape)}, " +
+                        $"but model weight '{targetName}' has shape {SafeTensors.Describe(target.shape)} (does the config match the checkpoint?)");
+                rows = target.shape[0];
+                note = $"first {rows} of {source.shape[0]} positions";
+            }
+            plan.Add((target, source, rows));
+            loaded.Add(new(targetName, source.shape, note));
+        }
+        foreach (var (name, target) in targets)
+        {
+            if (!used.Contains(name))
+                missing.Add(new(name, target.shape, options.AllowedMissingPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal)) ? "allowed" : null));
+        }
+
+        var fatalMissing = missing.Where(m => m.Note is null).ToList();
+        if (options.Strict && (fatalMissing.Count > 0 || unexpected.Count > 0))
+        {
+            var message = $"Checkpoint '{path}' ({contents.Format}) does not fit the model: " +
+                $"{fatalMissing.Count} model weights missing, {unexpected.Count} checkpoint tensors unexpected (set CheckpointLoadOptions.Strict = false or AllowedMissingPrefixes to accept).";
+            if (fatalMissing.Count > 0) message += "\nMissing: " + string.Join(", ", fatalMissing);
+            if (unexpected.Count > 0) message += "\nUnexpected: " + string.Join(", ", unexpected);
+            throw new InvalidDataException(message);
+        }
+
+        using (no_grad())
+        {
+            foreach (var (target, source, rows) in plan)
+            {
+                if (rows < 0)
+                {
+                    target.copy_(source);
+                }
+                else
+                {
+                    using var slice = source.narrow(0, 0, rows); // (P_ckpt, H) -> (P_model, H)
+                    target.copy_(slice);
+                }
+            }
+        }
+        return new CheckpointLoadReport(path, contents.Format, loaded, missing, unexpected, skipped);
+    }
+
+    /// <summary>
+    /// Saves <paramref name="model"/> as a Hugging Face folder: <c>config.json</c> (with <c>model_type</c> "bert" and
+    /// <c>architectures</c> ["BertModel"] unless the config has its own) and <c>model.safetensors</c> (Hugging Face names,
+    /// metadata format "pt"), each written to a temporary file and renamed.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    public static void SaveHuggingFace(BertModel model, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        Directory.CreateDirectory(directory);
+        var weights = model.state_dict();
+        SafeTensors.Write(Path.Combine(directory, "model.safetensors"), weights);
+
+        var config = model.Config.Clone();
+        if (!config.ExtraFields.ContainsKey("model_type")) config.ExtraFields["model_type"] = "bert";
+        if (!config.ExtraFields.ContainsKey("architectures")) config.ExtraFields["architectures"] = new JsonArray("BertModel");
+        AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), config.ToJson());
+    }
+
+    internal static CheckpointContents ReadContents(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        TorchRuntime.EnsureAvailable();
+        if (Directory.Exists(path))
+            return ReadFolder(path);
+        if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+            return ReadSafeTensors([path], "safetensors");
+        if (path.EndsWith(".safetensors.index.json", StringComparison.OrdinalIgnoreCase))
+            return ReadSafeTensors(ShardsOf(path), "safetensors (sharded)");
+        if (path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase))
+            throw new NotSupportedException(
+                $"'{path}' is a PyTorch pickle; reading it is not supported. Convert it to safetensors in Python " +
+                "(model.save_pretrained(folder, safe_serialization=True)) and load that folder.");
+        if (File.Exists(path + ".index") || path.EndsWith(".index", StringComparison.Ordinal) || path.Contains(".data-", StringComparison.Ordinal))
+            return ReadTensorFlow(path);
+        throw new FileNotFoundException(
+            $"No checkpoint at '{path}': expected a TensorFlow prefix (with '{path}.index'), a .safetensors file, or a folder with config.json and model.safetensors",
+            path);
+    }
+
+    private static CheckpointContents ReadFolder(string folder)
+    {
+        string single = Path.Combine(folder, "model.safetensors");
+        if (File.Exists(single))
+            return ReadSafeTensors([single], "Hugging Face folder");
+        string index = Path.Combine(folder, "model.safetensors.index.json");
+        if (File.Exists(index))
+            return ReadSafeTensors(ShardsOf(index), "Hugging Face folder (sharded)");
+        var tfIndexes = Directory.GetFiles(folder, "*.index");
+        if (tfIndexes.Length == 1)
+            return ReadTensorFlow(tfIndexes[0]);
+        if (tfIndexes.Length > 1)
+            throw new ArgumentException(
+                $"'{folder}' holds several TensorFlow checkpoints ({string.Join(", ", tfIndexes.Select(Path.GetFileName))}); give the prefix of one",
+                nameof(folder));
+        if (File.Exists(Path.Combine(folder, "pytorch_model.bin")))
+            throw new NotSupportedException(
+                $"'{folder}' holds only pytorch_model.bin, a PyTorch pickle, which is not supported; convert it to model.safetensors " +
+                "(model.save_pretrained(folder, safe_serialization=True)).");
+        throw new FileNotFoundException(
+            $"'{folder}' holds no model.safetensors, model.safetensors.index.json or TensorFlow checkpoint (.index)", folder);
+    }
+
+    private static List<string> ShardsOf(string indexPath)
+    {
+        if (!File.Exists(indexPath))
+            throw new FileNotFoundException($"Shard index '{indexPath}' not found", indexPath);
+        try
+        {
+            var map = JsonNode.Parse(File.ReadAllText(indexPath))?["weight_map"] as JsonObject
+                ?? throw new InvalidDataException($"'{indexPath}' has no 'weight_map' object");
+            string folder = Path.GetDirectoryName(Path.GetFullPath(indexPath))!;
+            return map.Select(kv => kv.Value?.GetValue<string>()
+                    ?? throw new InvalidDataException($"'{indexPath}': weight_map entry '{kv.Key}' is not a file name"))
+                .Distinct(StringComparer.Ordinal)
+                .Select(file => Path.Combine(folder, file))
+                .ToList();
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"'{indexPath}' is not a valid safetensors shard index: {ex.Message}", ex);
+        }
+    }
+
+    private static CheckpointContents ReadSafeTensors(IReadOnlyList<string> files, string format)
+    {
+        var contents = new CheckpointContents(format);
+        try
+        {
+            foreach (var file in files)
+            {
+                foreach (var (name, tensor) in SafeTensors.Read(file))
+                {
+                    string hfName = HuggingFaceName(name);
+                    if (hfName.EndsWith("position_ids", StringComparison.Ordinal) || hfName.EndsWith("token_type_ids", StringComparison.Ordinal))
+                    {
+                        contents.Skipped.Add(new(name, tensor.shape, "buffer, recomputed"));
+                        tensor.Dispose();
+                        continue;
+                    }
+                    contents.Add(hfName, tensor, $"'{name}' in '{file}'");
+                }
+            }
+            return contents;
+        }
+        catch
+        {
+            contents.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Removes the <c>bert.</c> prefix and renames old-style LayerNorm <c>gamma</c>/<c>beta</c>.</summary>
+    private static string HuggingFaceName(string name)
+    {
+        if (name.StartsWith(BertPrefix, StringComparison.Ordinal)) name = name[BertPrefix.Length..];
+        if (name.Contains("LayerNorm", StringComparison.Ordinal))
+        {
+            if (name.EndsWith(".gamma", StringComparison.Ordinal)) name = name[..^".gamma".Length] + ".weight";
+            else if (name.EndsWith(".beta", StringComparison.Ordinal)) name = name[..^".beta".Length] + ".bias";
+        }
+        return name;
+    }
+
+    private static CheckpointContents ReadTensorFlow(string prefixOrIndex)
+    {
+        using var reader = TensorFlowCheckpointReader.Open(prefixOrIndex);
+        var contents = new CheckpointContents("TensorFlow");
+        try
+        {
+            foreach (var info in reader.Tensors)
+            {
+                var mapping = BertCheckpointNameMap.FromTensorFlow(info.Name);
+                if (mapping is null)
+                {
+                    if (TrainingStateReason(info.Name) is { } reason)
+                    {
+                        contents.Skipped.Add(new(info.Name, info.Shape, reason));
+                        continue;
+                    }
+                    if (info.DType.ToScalarType() is null)
+                    {
+                        contents.Skipped.Add(new(info.Name, info.Shape, $"dtype {info.DType}, not a weight"));
+                        continue;
+                    }
+                    contents.Add(info.Name, reader.ReadTensor(info.Name), $"'{info.Name}' in '{reader.IndexPath}'");
+                    continue;
+                }
+                var (name, transpose) = mapping.Value;
+                var tensor = reader.ReadTensor(info.Name);
+                if (transpose)
+                {
+                    if (tensor.dim() != 2)
+                    {
+                        var shape = tensor.shape;
+                        tensor.Dispose();
+                        throw new InvalidDataException(
+                            $"TensorFlow checkpoint '{reader.IndexPath}': kernel '{info.Name}' has shape {SafeTensors.Describe(shape)}, expected 2 dimensions");
+                    }
+                    using var original = tensor;
+                    tensor = original.t().contiguous(); // (in, out) -> (out, in), TorchSharp's Linear layout
+                }
+                contents.Add(name, tensor, $"'{info.Name}' in '{reader.IndexPath}'");
+            }
+            return contents;
+        }
+        catch
+        {
+            contents.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Why a TensorFlow variable is training state rather than a weight, or null when it is not.</summary>
+    private static string? TrainingStateReason(string name)
+    {
+        string last = name[(name.LastIndexOf('/') + 1)..];
+        return last switch
+        {
+            "adam_m" or "adam_v" or "Adam" or "Adam_1" or "Momentum" => "optimizer slot",
+            "global_step" or "beta1_power" or "beta2_power" => "training counter",
+            _ => null,
+        };
+    }
+
+    private static string Origin(CheckpointContents contents, string name) =>
+        contents.Origins.TryGetValue(name, out var origin) ? origin : $"'{name}'";
+}

@@ -1,0 +1,304 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using static TorchSharp.torch;
+
+namespace Bert.Core.Checkpoints;
+
+/// <summary>
+/// Reads and writes the safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON header
+/// <c>{"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {..}}</c>, then the
+/// raw little-endian tensor bytes. Supported dtypes: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL.
+/// </summary>
+public static class SafeTensors
+{
+    /// <summary>The largest header this reader accepts (100 MB, as the reference implementation).</summary>
+    public const long MaxHeaderBytes = 100_000_000;
+
+    private const string MetadataKey = "__metadata__";
+
+    /// <summary>The entries of a file's header (name, dtype, shape, byte range), in file order, without reading data.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The header is malformed (the message names the file and tensor).</exception>
+    public static IReadOnlyList<SafeTensorsEntry> ReadHeader(string path)
+    {
+        using var stream = OpenRead(path);
+        return ParseHeader(stream, path, out _, out _);
+    }
+
+    /// <summary>The <c>__metadata__</c> of a file (empty when absent).</summary>
+    /// <exception cref="InvalidDataException">The header is malformed.</exception>
+    public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
+    {
+        using var stream = OpenRead(path);
+        ParseHeader(stream, path, out _, out var metadata);
+        return metadata;
+    }
+
+    /// <summary>Reads every tensor of a file into CPU tensors of the stored dtype; the caller disposes them.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">
+    /// Bad JSON, offsets out of range or overlapping, byte sizes inconsistent with dtype and shape, unknown dtypes or a
+    /// truncated file; the message names the file and the tensor.
+    /// </exception>
+    public static Dictionary<string, Tensor> Read(string path)
+    {
+        using var stream = OpenRead(path);
+        var entries = ParseHeader(stream, path, out long dataStart, out _);
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var entry in entries)
+            {
+                var tensor = empty(entry.Shape, entry.DType);
+                result.Add(entry.Name, tensor);
+                if (entry.ByteLength == 0) continue;
+                stream.Position = dataStart + entry.Begin;
+                try
+                {
+                    stream.ReadExactly(tensor.bytes);
+                }
+                catch (EndOfStreamException ex)
+                {
+                    throw new InvalidDataException($"'{path}' is truncated: tensor '{entry.Name}' ends past the end of the file", ex);
+                }
+            }
+            return result;
+        }
+        catch
+        {
+            foreach (var tensor in result.Values) tensor.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes tensors (any device; contiguous CPU copies are made) to <paramref name="path"/> atomically: a temporary
+    /// file in the same folder, then a rename.
+    /// </summary>
+    /// <param name="path">The target file.</param>
+    /// <param name="tensors">Names and tensors, written in this order.</param>
+    /// <param name="metadata">The <c>__metadata__</c> strings; Hugging Face transformers expects <c>{"format": "pt"}</c>, which is written when null.</param>
+    /// <exception cref="ArgumentException">A name is duplicated or empty, or a dtype is not supported.</exception>
+    public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(tensors);
+        EnsureLittleEndian();
+        var list = tensors.ToList();
+        var header = new JsonObject();
+        var meta = new JsonObject();
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string> { ["format"] = "pt" })
+            meta[key] = value;
+        header[MetadataKey] = meta;
+        long offset = 0;
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, tensor) in list)
+        {
+            if (string.IsNullOrEmpty(name) || name == MetadataKey)
+                throw new ArgumentException($"'{name}' cannot be a tensor name in a safetensors file", nameof(tensors));
+            if (!names.Add(name))
+                throw new ArgumentException($"Tensor name '{name}' appears twice", nameof(tensors));
+            string dtype = DTypeName(tensor.dtype)
+                ?? throw new ArgumentException($"Tensor '{name}' has dtype {tensor.dtype}, which safetensors writing does not support", nameof(tensors));
+            long size = tensor.numel() * tensor.ElementSize;
+            var shape = new JsonArray();
+            foreach (long dim in tensor.shape) shape.Add(dim);
+            header[name] = new JsonObject
+            {
+                ["dtype"] = dtype,
+                ["shape"] = shape,
+                ["data_offsets"] = new JsonArray(offset, offset + size),
+            };
+            offset += size;
+        }
+        var headerBytes = Encoding.UTF8.GetBytes(header.ToJsonString());
+        int padded = (headerBytes.Length + 7) / 8 * 8; // the reference pads the header with spaces to 8 bytes
+        AtomicFile.Write(path, stream =>
+        {
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
+            stream.Write(length);
+            stream.Write(headerBytes);
+            for (int i = headerBytes.Length; i < padded; i++) stream.WriteByte((byte)' ');
+            foreach (var (_, tensor) in list)
+            {
+                using var cpu = tensor.detach().cpu().contiguous();
+                if (cpu.numel() > 0)
+                    stream.Write(cpu.bytes);
+            }
+        });
+    }
+
+    private static FileStream OpenRead(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"safetensors file '{path}' not found", path);
+        EnsureLittleEndian();
+        return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+    }
+
+    private static void EnsureLittleEndian()
+    {
+        if (!BitConverter.IsLittleEndian)
+            throw new PlatformNotSupportedException("safetensors support needs a little-endian machine");
+    }
+
+    private static List<SafeTensorsEntry> ParseHeader(Stream stream, string path, out long dataStart, out Dictionary<string, string> metadata)
+    {
+        long fileLength = stream.Length;
+        if (fileLength < 8)
+            throw new InvalidDataException($"'{path}' is not a safetensors file: {fileLength} bytes, shorter than the 8-byte header length");
+        Span<byte> lengthBytes = stackalloc byte[8];
+        stream.ReadExactly(lengthBytes);
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+        if (headerLength > MaxHeaderBytes)
+            throw new InvalidDataException($"'{path}' declares a {headerLength}-byte header, more than the {MaxHeaderBytes} allowed (not a safetensors file?)");
+        if ((long)headerLength > fileLength - 8)
+            throw new InvalidDataException($"'{path}' declares a {headerLength}-byte header but has only {fileLength - 8} bytes after the length (truncated?)");
+        var headerBytes = new byte[headerLength];
+        stream.ReadExactly(headerBytes);
+        dataStart = 8 + (long)headerLength;
+        long dataLength = fileLength - dataStart;
+
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(headerBytes) as JsonObject
+                ?? throw new InvalidDataException($"'{path}': the safetensors header is not a JSON object");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"'{path}': the safetensors header is not valid JSON: {ex.Message}", ex);
+        }
+
+        metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        var entries = new List<SafeTensorsEntry>();
+        IEnumerable<KeyValuePair<string, JsonNode?>> properties;
+        try
+        {
+            properties = root.ToList();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidDataException($"'{path}': the safetensors header has a duplicate key: {ex.Message}", ex);
+        }
+        foreach (var (name, node) in properties)
+        {
+            if (name == MetadataKey)
+            {
+                if (node is not JsonObject metaObject)
+                    throw new InvalidDataException($"'{path}': __metadata__ must be an object of strings");
+                foreach (var (key, value) in metaObject)
+                {
+                    if (value is not JsonValue v || v.GetValueKind() != JsonValueKind.String)
+                        throw new InvalidDataException($"'{path}': __metadata__ value '{key}' must be a string");
+                    metadata[key] = v.GetValue<string>();
+                }
+                continue;
+            }
+            entries.Add(ParseEntry(name, node, path, dataLength));
+        }
+
+        // Byte ranges must not overlap (the reference also requires them to cover the data without holes; we only warn by tolerating holes).
+        var ordered = entries.OrderBy(e => e.Begin).ThenBy(e => e.End).ToList();
+        for (int i = 1; i < ordered.Count; i++)
+        {
+            if (ordered[i].Begin < ordered[i - 1].End && ordered[i].ByteLength > 0)
+                throw new InvalidDataException(
+                    $"'{path}': tensor '{ordered[i].Name}' (bytes {ordered[i].Begin}..{ordered[i].End}) overlaps tensor '{ordered[i - 1].Name}' (bytes {ordered[i - 1].Begin}..{ordered[i - 1].End})");
+        }
+        return entries;
+    }
+
+    private static SafeTensorsEntry ParseEntry(string name, JsonNode? node, string path, long dataLength)
+    {
+        if (node is not JsonObject obj)
+            throw new InvalidDataException($"'{path}': the header entry of tensor '{name}' is not an object");
+        if (obj["dtype"] is not JsonValue dtypeValue || dtypeValue.GetValueKind() != JsonValueKind.String)
+            throw new InvalidDataException($"'{path}': tensor '{name}' has no string 'dtype'");
+        string dtypeName = dtypeValue.GetValue<string>();
+        var dtype = ParseDType(dtypeName)
+            ?? throw new InvalidDataException($"'{path}': tensor '{name}' has dtype '{dtypeName}', which is not supported (F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL)");
+        if (obj["shape"] is not JsonArray shapeArray)
+            throw new InvalidDataException($"'{path}': tensor '{name}' has no 'shape' array");
+        var shape = new long[shapeArray.Count];
+        for (int i = 0; i < shape.Length; i++)
+            shape[i] = ReadNonNegative(shapeArray[i], path, name, "shape");
+        if (obj["data_offsets"] is not JsonArray offsets || offsets.Count != 2)
+            throw new InvalidDataException($"'{path}': tensor '{name}' has no 'data_offsets' [begin, end]");
+        long begin = ReadNonNegative(offsets[0], path, name, "data_offsets");
+        long end = ReadNonNegative(offsets[1], path, name, "data_offsets");
+        if (end < begin)
+            throw new InvalidDataException($"'{path}': tensor '{name}' has data_offsets [{begin}, {end}] with end before begin");
+        if (end > dataLength)
+            throw new InvalidDataException(
+                $"'{path}': tensor '{name}' has data_offsets [{begin}, {end}] past the {dataLength} data bytes of the file (truncated or corrupt)");
+        long elementSize = ElementSize(dtype);
+        long expected;
+        try
+        {
+            expected = checked(shape.Aggregate(1L, (a, b) => checked(a * b)) * elementSize);
+        }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"'{path}': tensor '{name}' declares shape [{string.Join(", ", shape)}], too large to exist");
+        }
+        if (expected != end - begin)
+            throw new InvalidDataException(
+                $"'{path}': tensor '{name}' is {dtypeName} [{string.Join(", ", shape)}] = {expected} bytes but data_offsets [{begin}, {end}] span {end - begin} bytes");
+        return new SafeTensorsEntry(name, dtype, shape, begin, end);
+    }
+
+    private static long ReadNonNegative(JsonNode? node, string path, string name, string field)
+    {
+        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out long value) && value >= 0)
+            return value;
+        throw new InvalidDataException(
+            $"'{path}': tensor '{name}' has an invalid {field} value {node?.ToJsonString() ?? "null"} (expected a non-negative integer)");
+    }
+
+    /// <summary>The safetensors dtype name of a TorchSharp dtype, or null when the format has none supported here.</summary>
+    internal static string? DTypeName(ScalarType dtype) => dtype switch
+    {
+        ScalarType.Float64 => "F64",
+        ScalarType.Float32 => "F32",
+        ScalarType.Float16 => "F16",
+        ScalarType.BFloat16 => "BF16",
+        ScalarType.Int64 => "I64",
+        ScalarType.Int32 => "I32",
+        ScalarType.Int16 => "I16",
+        ScalarType.Int8 => "I8",
+        ScalarType.Byte => "U8",
+        ScalarType.Bool => "BOOL",
+        _ => null,
+    };
+
+    private static ScalarType? ParseDType(string name) => name switch
+    {
+        "F64" => ScalarType.Float64,
+        "F32" => ScalarType.Float32,
+        "F16" => ScalarType.Float16,
+        "BF16" => ScalarType.BFloat16,
+        "I64" => ScalarType.Int64,
+        "I32" => ScalarType.Int32,
+        "I16" => ScalarType.Int16,
+        "I8" => ScalarType.Int8,
+        "U8" => ScalarType.Byte,
+        "BOOL" => ScalarType.Bool,
+        _ => null,
+    };
+
+    private static long ElementSize(ScalarType dtype) => dtype switch
+    {
+        ScalarType.Float64 or ScalarType.Int64 => 8,
+        ScalarType.Float32 or ScalarType.Int32 => 4,
+        ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Int16 => 2,
+        _ => 1,
+    };
+
+    internal static string Describe(long[] shape) => "[" + string.Join(", ", shape.Select(d => d.ToString(CultureInfo.InvariantCulture))) + "]";
+}

@@ -1,0 +1,47 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+using TorchSharp.Utils;
+
+namespace Bert.Core.Modeling;
+
+/// <summary>The stack of <see cref="BertLayer"/>s (Hugging Face <c>BertEncoder</c>: <c>layer.0</c>, <c>layer.1</c>, ...).</summary>
+public sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
+{
+    private readonly ModuleList<BertLayer> layer;
+
+    /// <summary>Creates <c>num_hidden_layers</c> layers of <paramref name="config"/>.</summary>
+    public BertEncoder(BertConfig config) : base(nameof(BertEncoder))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        layer = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new BertLayer(config)).ToArray());
+        RegisterComponents();
+    }
+
+    /// <summary>The layers, in order.</summary>
+    public IReadOnlyList<BertLayer> Layers => layer.ToList();
+
+    /// <summary>Runs every layer: (B, T, H) to the last layer's (B, T, H).</summary>
+    public override Tensor forward(Tensor hiddenStates, Tensor attentionMask) => forward(hiddenStates, attentionMask, null);
+
+    /// <summary>
+    /// Runs every layer and, when <paramref name="allHiddenStates"/> is given, appends each layer's output to it
+    /// (those tensors belong to the caller's dispose scope).
+    /// </summary>
+    public Tensor forward(Tensor hiddenStates, Tensor attentionMask, IList<Tensor>? allHiddenStates)
+    {
+        using var scope = NewDisposeScope();
+        var current = hiddenStates;
+        foreach (var block in layer)
+        {
+            current = block.forward(current, attentionMask);
+            if (allHiddenStates is not null)
+            {
+                current.MoveToOuterDisposeScope();
+                allHiddenStates.Add(current);
+            }
+        }
+        return ReferenceEquals(current, hiddenStates) || allHiddenStates is not null ? current : current.MoveToOuterDisposeScope();
+    }
+}

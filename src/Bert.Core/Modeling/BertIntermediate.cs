@@ -1,0 +1,30 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+using TorchSharp.Utils;
+
+namespace Bert.Core.Modeling;
+
+/// <summary>The feed-forward expansion and activation (Hugging Face <c>BertIntermediate</c>).</summary>
+public sealed class BertIntermediate : Module<Tensor, Tensor>
+{
+    private readonly Linear dense;
+    private readonly Func<Tensor, Tensor> activation;
+
+    /// <summary>Creates the layer of <paramref name="config"/> with its <c>hidden_act</c>.</summary>
+    public BertIntermediate(BertConfig config) : base(nameof(BertIntermediate))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        dense = nn.Linear(config.HiddenSize, config.IntermediateSize);
+        activation = BertActivation.For(config.HiddenAct);
+        RegisterComponents();
+    }
+
+    /// <summary>act(dense(x)): (B, T, H) to (B, T, I).</summary>
+    public override Tensor forward(Tensor hiddenStates)
+    {
+        using var scope = NewDisposeScope();
+        return activation(dense.forward(hiddenStates)).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,147 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+using TorchSharp.Utils;
+
+namespace Bert.Core.Modeling;
+
+/// <summary>
+/// The BERT encoder (Hugging Face <c>BertModel</c>): embeddings, <c>num_hidden_layers</c> post-LayerNorm transformer
+/// layers and the pooler. Its <c>state_dict()</c> keys equal Hugging Face's (<c>embeddings.word_embeddings.weight</c>,
+/// <c>encoder.layer.0.attention.self.query.weight</c>, ..., <c>pooler.dense.bias</c>).
+/// A new model is initialised as BERT is (normal(0, initializer_range), zero biases, LayerNorm 1/0) and is in
+/// training mode, as every TorchSharp module; <see cref="BertModelBuilder.Build"/> returns it in eval mode.
+/// </summary>
+public sealed class BertModel : Module<Tensor, Tensor, Tensor, BertModelOutput>
+{
+    private readonly BertEmbeddings embeddings;
+    private readonly BertEncoder encoder;
+    private readonly BertPooler pooler;
+
+    /// <summary>Builds a randomly initialised model from <paramref name="config"/> (validated, then copied).</summary>
+    /// <exception cref="ArgumentException">The config is invalid.</exception>
+    public BertModel(BertConfig config) : this(config, null)
+    {
+    }
+
+    internal BertModel(BertConfig config, Generator? generator) : base(nameof(BertModel))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config.Clone();
+        embeddings = new BertEmbeddings(Config);
+        encoder = new BertEncoder(Config);
+        pooler = new BertPooler(Config);
+        RegisterComponents();
+        BertWeightInitializer.Apply(this, Config.InitializerRange, generator);
+    }
+
+    /// <summary>The model's configuration (a copy of the one given; do not change it).</summary>
+    public BertConfig Config { get; }
+
+    /// <summary>The embeddings block.</summary>
+    public BertEmbeddings Embeddings => embeddings;
+
+    /// <summary>The encoder layers.</summary>
+    public BertEncoder Encoder => encoder;
+
+    /// <summary>The pooler.</summary>
+    public BertPooler Pooler => pooler;
+
+    /// <summary>Runs the model without collecting hidden states.</summary>
+    /// <inheritdoc cref="forward(Tensor, Tensor, Tensor, bool)"/>
+    public override BertModelOutput forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask) =>
+        forward(inputIds, tokenTypeIds, attentionMask, outputHiddenStates: false);
+
+    /// <summary>
+    /// Runs the model on a batch. All inputs are (B, T) int64 on the model's device; <paramref name="attentionMask"/>
+    /// is 1 for real tokens and 0 for padding (never inferred from the ids).
+    /// </summary>
+    /// <param name="inputIds">Token ids in [0, vocab_size).</param>
+    /// <param name="tokenTypeIds">Segment ids in [0, type_vocab_size).</param>
+    /// <param name="attentionMask">1 = attend to this token, 0 = padding.</param>
+    /// <param name="outputHiddenStates">Also return the embeddings output and every layer's output.</param>
+    /// <exception cref="ArgumentException">Shapes, dtypes, devices or values are out of range (the message says which).</exception>
+    public BertModelOutput forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask, bool outputHiddenStates)
+    {
+        CheckInputs(inputIds, tokenTypeIds, attentionMask);
+        using var scope = NewDisposeScope();
+        var additiveMask = AdditiveMask(attentionMask, embeddings.WordEmbeddings.weight!.dtype);
+        var hidden = embeddings.forward(inputIds, tokenTypeIds);
+        List<Tensor>? states = outputHiddenStates ? [hidden] : null;
+        var sequence = encoder.forward(hidden, additiveMask, states);
+        var pooled = pooler.forward(sequence);
+        if (states is not null)
+        {
+            foreach (var state in states) state.MoveToOuterDisposeScope();
+        }
+        else
+        {
+            sequence.MoveToOuterDisposeScope();
+        }
+        return new BertModelOutput(sequence, pooled.MoveToOuterDisposeScope(), states);
+    }
+
+    /// <summary>(B, T) 1/0 mask to an additive (B, 1, 1, T) mask: 0 for real tokens, the dtype's minimum for padding.</summary>
+    private static Tensor AdditiveMask(Tensor attentionMask, ScalarType dtype)
+    {
+        double min = dtype switch
+        {
+            ScalarType.Float64 => double.MinValue,
+            ScalarType.Float16 => -65504.0,
+            ScalarType.BFloat16 => -3.3895313892515355e38,
+            _ => float.MinValue,
+        };
+        var keep = attentionMask.to(dtype).unsqueeze(1).unsqueeze(2); // (B, T) -> (B, 1, 1, T)
+        return (1.0 - keep) * min;
+    }
+
+    private void CheckInputs(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        ArgumentNullException.ThrowIfNull(tokenTypeIds);
+        ArgumentNullException.ThrowIfNull(attentionMask);
+        CheckTensor(inputIds, nameof(inputIds));
+        CheckTensor(tokenTypeIds, nameof(tokenTypeIds));
+        CheckTensor(attentionMask, nameof(attentionMask));
+        if (!tokenTypeIds.shape.SequenceEqual(inputIds.shape))
+            throw new ArgumentException(
+                $"tokenTypeIds has shape [{string.Join(", ", tokenTypeIds.shape)}] but inputIds has [{string.Join(", ", inputIds.shape)}]", nameof(tokenTypeIds));
+        if (!attentionMask.shape.SequenceEqual(inputIds.shape))
+            throw new ArgumentException(
+                $"attentionMask has shape [{string.Join(", ", attentionMask.shape)}] but inputIds has [{string.Join(", ", inputIds.shape)}]", nameof(attentionMask));
+        long length = inputIds.shape[1];
+        if (length > Config.MaxPositionEmbeddings)
+            throw new ArgumentException(
+                $"The sequence length {length} exceeds the model's {Config.MaxPositionEmbeddings} positions (max_position_embeddings); truncate the input", nameof(inputIds));
+        var device = embeddings.WordEmbeddings.weight!.device;
+        foreach (var (tensor, name) in new[] { (inputIds, nameof(inputIds)), (tokenTypeIds, nameof(tokenTypeIds)), (attentionMask, nameof(attentionMask)) })
+        {
+            if (tensor.device != device)
+                throw new ArgumentException($"{name} is on {tensor.device} but the model is on {device}", name);
+        }
+        CheckRange(inputIds, Config.VocabSize, nameof(inputIds), "token id", "vocab_size");
+        CheckRange(tokenTypeIds, Config.TypeVocabSize, nameof(tokenTypeIds), "token type", "type_vocab_size");
+        CheckRange(attentionMask, 2, nameof(attentionMask), "attention mask value", "{0, 1}");
+    }
+
+    private static void CheckTensor(Tensor tensor, string name)
+    {
+        if (tensor.dim() != 2)
+            throw new ArgumentException($"{name} must be (B, T); it has shape [{string.Join(", ", tensor.shape)}]", name);
+        if (tensor.dtype != ScalarType.Int64)
+            throw new ArgumentException($"{name} must be int64; it is {tensor.dtype}", name);
+        if (tensor.shape[0] == 0 || tensor.shape[1] == 0)
+            throw new ArgumentException($"{name} is empty (shape [{string.Join(", ", tensor.shape)}])", name);
+    }
+
+    private static void CheckRange(Tensor tensor, long upper, string name, string what, string field)
+    {
+        using var min = tensor.min();
+        using var max = tensor.max();
+        long lo = min.item<long>(), hi = max.item<long>();
+        if (lo < 0 || hi >= upper)
+            throw new ArgumentException(
+                $"{name} holds a {what} {(lo < 0 ? lo : hi)} outside [0, {upper}) ({field})", name);
+    }
+}

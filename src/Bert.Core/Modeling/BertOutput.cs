@@ -1,0 +1,33 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+using TorchSharp.Utils;
+
+namespace Bert.Core.Modeling;
+
+/// <summary>The feed-forward contraction, dropout, residual and LayerNorm (Hugging Face <c>BertOutput</c>).</summary>
+public sealed class BertOutput : Module<Tensor, Tensor, Tensor>
+{
+    private readonly Linear dense;
+    [ComponentName(Name = "LayerNorm")]
+    private readonly LayerNorm layerNorm;
+    private readonly Dropout dropout;
+
+    /// <summary>Creates the layer of <paramref name="config"/>.</summary>
+    public BertOutput(BertConfig config) : base(nameof(BertOutput))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        dense = nn.Linear(config.IntermediateSize, config.HiddenSize);
+        layerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
+        dropout = nn.Dropout(config.HiddenDropoutProb);
+        RegisterComponents();
+    }
+
+    /// <summary>LayerNorm(dropout(dense(intermediate)) + input): (B, T, I) and (B, T, H) to (B, T, H).</summary>
+    public override Tensor forward(Tensor intermediate, Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        return layerNorm.forward(dropout.forward(dense.forward(intermediate)) + input).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,59 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+using TorchSharp.Utils;
+
+namespace Bert.Core.Modeling;
+
+/// <summary>
+/// Multi-head scaled dot-product self-attention (Hugging Face <c>BertSelfAttention</c>): query, key and value
+/// projections, then <c>scaled_dot_product_attention</c> with the additive mask that <see cref="BertModel"/> builds.
+/// </summary>
+public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
+{
+    private readonly Linear query;
+    private readonly Linear key;
+    private readonly Linear value;
+    private readonly int numHeads;
+    private readonly int headSize;
+    private readonly double attentionDropout;
+
+    /// <summary>Creates the projections of <paramref name="config"/>.</summary>
+    /// <exception cref="ArgumentException">hidden_size is not divisible by num_attention_heads.</exception>
+    public BertSelfAttention(BertConfig config) : base(nameof(BertSelfAttention))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.HiddenSize % config.NumAttentionHeads != 0)
+            throw new ArgumentException(
+                $"hidden_size ({config.HiddenSize}) must be divisible by num_attention_heads ({config.NumAttentionHeads})", nameof(config));
+        numHeads = config.NumAttentionHeads;
+        headSize = config.HiddenSize / config.NumAttentionHeads;
+        attentionDropout = config.AttentionProbsDropoutProb;
+        query = nn.Linear(config.HiddenSize, config.HiddenSize);
+        key = nn.Linear(config.HiddenSize, config.HiddenSize);
+        value = nn.Linear(config.HiddenSize, config.HiddenSize);
+        RegisterComponents();
+    }
+
+    /// <summary>
+    /// Attends over (B, T, H) hidden states with an additive mask broadcastable to (B, nh, T, T)
+    /// (0 for real keys, a large negative number for padding); returns the context (B, T, H).
+    /// </summary>
+    public override Tensor forward(Tensor hiddenStates, Tensor attentionMask)
+    {
+        using var scope = NewDisposeScope();
+        long batch = hiddenStates.shape[0], length = hiddenStates.shape[1];
+        var q = SplitHeads(query.forward(hiddenStates), batch, length);
+        var k = SplitHeads(key.forward(hiddenStates), batch, length);
+        var v = SplitHeads(value.forward(hiddenStates), batch, length);
+        var context = nn.functional.scaled_dot_product_attention(q, k, v, attentionMask, training ? attentionDropout : 0.0); // (B, nh, T, hs)
+        return context.transpose(1, 2)                      // (B, nh, T, hs) -> (B, T, nh, hs)
+            .reshape(batch, length, numHeads * headSize)    // (B, T, nh, hs) -> (B, T, H)
+            .MoveToOuterDisposeScope();
+    }
+
+    private Tensor SplitHeads(Tensor x, long batch, long length) =>
+        x.view(batch, length, numHeads, headSize)           // (B, T, H) -> (B, T, nh, hs)
+            .transpose(1, 2);                               // (B, T, nh, hs) -> (B, nh, T, hs)
+}

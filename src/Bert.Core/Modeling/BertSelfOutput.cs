@@ -1,0 +1,33 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+using TorchSharp.Utils;
+
+namespace Bert.Core.Modeling;
+
+/// <summary>The attention output projection, dropout, residual and LayerNorm (Hugging Face <c>BertSelfOutput</c>).</summary>
+public sealed class BertSelfOutput : Module<Tensor, Tensor, Tensor>
+{
+    private readonly Linear dense;
+    [ComponentName(Name = "LayerNorm")]
+    private readonly LayerNorm layerNorm;
+    private readonly Dropout dropout;
+
+    /// <summary>Creates the projection of <paramref name="config"/>.</summary>
+    public BertSelfOutput(BertConfig config) : base(nameof(BertSelfOutput))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        dense = nn.Linear(config.HiddenSize, config.HiddenSize);
+        layerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
+        dropout = nn.Dropout(config.HiddenDropoutProb);
+        RegisterComponents();
+    }
+
+    /// <summary>LayerNorm(dropout(dense(context)) + input), all (B, T, H).</summary>
+    public override Tensor forward(Tensor context, Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        return layerNorm.forward(dropout.forward(dense.forward(context)) + input).MoveToOuterDisposeScope();
+    }
+}
