@@ -1,6 +1,8 @@
 using Bert.Core.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+using TorchSharp.Utils;
 
 namespace Bert.Core.Pretraining;
 

@@ -1,6 +1,8 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+using TorchSharp.Utils;
 
 namespace Bert.Core.Pretraining;
 

@@ -1,4 +1,3 @@
-using System.Text;
 using Bert.Core.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -100,6 +99,54 @@ public static partial class BertPreTrainingCheckpoint
     }
 
     /// <summary>
+    /// Loads a checkpoint into <paramref name="model"/>: a TensorFlow prefix or <c>.index</c> file (see
+    /// <see cref="LoadTensorFlow"/>), a <c>.safetensors</c> file, or a folder (Hugging Face <c>model.safetensors</c>, or one
+    /// TensorFlow checkpoint).
+    /// </summary>
+    /// <param name="model">The model to fill.</param>
+    /// <param name="path">The checkpoint.</param>
+    /// <param name="strict">Throw when a model weight is missing or a checkpoint weight is unexpected.</param>
+    /// <exception cref="FileNotFoundException">Nothing readable is at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint is malformed, a shape differs, or (strict) names do not match.</exception>
+    public static BertPreTrainingLoadReport Load(BertForPreTraining model, string path, bool strict = false)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (File.Exists(path + ".index") || (path.EndsWith(".index", StringComparison.Ordinal) && File.Exists(path)))
+            return LoadTensorFlow(model, path, strict);
+        if (Directory.Exists(path) && !File.Exists(Path.Combine(path, "model.safetensors")) && Directory.GetFiles(path, "*.index") is [var index])
+            return LoadTensorFlow(model, index, strict);
+        var tensors = BertCheckpointLoader.ReadStateDict(path);
+        try
+        {
+            return LoadStateDict(model, tensors, path, strict);
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Saves the model as a Hugging Face folder: <c>model.safetensors</c> with the keys of
+    /// <see cref="BertForPreTraining"/> (<c>bert.*</c>, <c>cls.*</c>; the tied decoder aliases are not written, as
+    /// transformers does not write them either) and <c>config.json</c> (<c>architectures</c> ["BertForPreTraining"]),
+    /// each written to a temporary file and renamed.
+    /// </summary>
+    public static void SaveHuggingFace(BertForPreTraining model, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        Directory.CreateDirectory(directory);
+        using (no_grad())
+            SafeTensors.Write(Path.Combine(directory, "model.safetensors"), model.state_dict());
+        var config = model.Config.Clone();
+        config.ExtraFields["model_type"] = "bert";
+        config.ExtraFields["architectures"] = new System.Text.Json.Nodes.JsonArray("BertForPreTraining");
+        AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), config.ToJson());
+    }
+
+    /// <summary>
     /// Writes the model as a Google-style TensorFlow checkpoint <c>directory/model.ckpt-{step}</c> (<c>.index</c> +
     /// <c>.data-00000-of-00001</c>, with <c>global_step</c>) and <c>directory/bert_config.json</c>; returns the prefix.
     /// </summary>
@@ -117,15 +164,8 @@ public static partial class BertPreTrainingCheckpoint
             if (skipped.Count > 0)
                 throw new InvalidOperationException($"These weights have no TensorFlow name and were not written: {string.Join(", ", skipped)}.");
         }
-        WriteAtomically(Path.Combine(directory, "bert_config.json"), model.Config.ToJson());
+        AtomicFile.WriteAllText(Path.Combine(directory, "bert_config.json"), model.Config.ToJson());
         return prefix;
-    }
-
-    internal static void WriteAtomically(string path, string text)
-    {
-        var temp = path + ".tmp-" + Guid.NewGuid().ToString("N");
-        File.WriteAllText(temp, text, new UTF8Encoding(false));
-        File.Move(temp, path, overwrite: true);
     }
 
     private static bool IsTrainingBookkeeping(string name) =>

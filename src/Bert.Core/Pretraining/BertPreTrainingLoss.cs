@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Bert.Core.Pretraining;
 
 /// <summary>
-/// The pretraining loss of one batch (<see cref="BertForPreTraining.ComputeLoss"/>): masked-LM cross-entropy over the
+/// The pretraining loss of one batch (<see cref="BertForPreTraining.ComputeLoss(PretrainingBatch)"/>): masked-LM cross-entropy over the
 /// predicted positions plus next-sentence cross-entropy, as Hugging Face's <c>BertForPreTraining</c> sums them, with the
 /// counts that give the accuracies. Disposing it disposes the loss tensors.
 /// </summary>

@@ -2,6 +2,8 @@ using Bert.Core.Modeling;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+using TorchSharp.Utils;
 
 namespace Bert.Core.Pretraining;
 
