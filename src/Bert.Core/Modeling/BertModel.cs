@@ -117,7 +117,7 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, BertModelOutput>
         var device = embeddings.WordEmbeddings.weight!.device;
         foreach (var (tensor, name) in new[] { (inputIds, nameof(inputIds)), (tokenTypeIds, nameof(tokenTypeIds)), (attentionMask, nameof(attentionMask)) })
         {
-            if (tensor.device != device)
+            if (tensor.device_type != device.type || tensor.device_index != device.index)
                 throw new ArgumentException($"{name} is on {tensor.device} but the model is on {device}", name);
         }
         CheckRange(inputIds, Config.VocabSize, nameof(inputIds), "token id", "vocab_size");
