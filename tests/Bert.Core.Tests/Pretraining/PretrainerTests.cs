@@ -129,6 +129,10 @@ public class PretrainerTests
             report.Missing.Should().BeEmpty();
             foreach (var (name, value) in encoder.state_dict())
                 Values(value).Should().Equal(Values(model.Bert.state_dict()[name]), name);
+            using var fromTf = new Bert.Core.Modeling.BertModel(TinyConfig());
+            BertCheckpointLoader.Load(fromTf, result.TensorFlowPrefix!, new CheckpointLoadOptions { Strict = false }).Missing.Should().BeEmpty();
+            foreach (var (name, value) in fromTf.state_dict())
+                Values(value).Should().Equal(Values(model.Bert.state_dict()[name]), name);
         }
         finally
         {
