@@ -7,8 +7,9 @@ using static TorchSharp.torch;
 namespace Bert.Core.Checkpoints;
 
 /// <summary>
-/// Reads BERT weights from a TensorFlow checkpoint (prefix or <c>.index</c>), a <c>.safetensors</c> file or a Hugging Face
-/// folder (<c>config.json</c> + <c>model.safetensors</c> or a sharded <c>model.safetensors.index.json</c>), under
+/// Reads BERT weights from a TensorFlow checkpoint (prefix or <c>.index</c>), a <c>.safetensors</c> file, a PyTorch
+/// <c>pytorch_model.bin</c> (read with TorchSharp.PyBridge) or a Hugging Face folder (<c>config.json</c> +
+/// <c>model.safetensors</c>, a sharded <c>model.safetensors.index.json</c>, or <c>pytorch_model.bin</c>), under
 /// Hugging Face names, and loads them into a model with a report of what was loaded, missing, unexpected and skipped.
 /// Saves a <see cref="BertModel"/> as a Hugging Face folder that Python's transformers reads.
 /// </summary>
@@ -21,10 +22,9 @@ public static class BertCheckpointLoader
     /// transposed; <c>cls.*</c> pre-training heads kept). TensorFlow optimizer slots and <c>global_step</c> are left out;
     /// TensorFlow tensors the name map does not know keep their TensorFlow names. The caller disposes the tensors.
     /// </summary>
-    /// <param name="path">A TensorFlow prefix or <c>.index</c> file, a <c>.safetensors</c> file, or a folder holding one of them.</param>
+    /// <param name="path">A TensorFlow prefix or <c>.index</c> file, a <c>.safetensors</c> or <c>.bin</c> file, or a folder holding one of them.</param>
     /// <exception cref="FileNotFoundException">Nothing readable is at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">The checkpoint is malformed (the message names the file and tensor).</exception>
-    /// <exception cref="NotSupportedException">The format is recognised but not supported (<c>pytorch_model.bin</c>).</exception>
     public static Dictionary<string, Tensor> ReadStateDict(string path)
     {
         using var contents = ReadContents(path);
@@ -162,10 +162,9 @@ public static class BertCheckpointLoader
             return ReadSafeTensors([path], "safetensors");
         if (path.EndsWith(".safetensors.index.json", StringComparison.OrdinalIgnoreCase))
             return ReadSafeTensors(ShardsOf(path), "safetensors (sharded)");
-        if (path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase))
-            throw new NotSupportedException(
-                $"'{path}' is a PyTorch pickle; reading it is not supported. Convert it to safetensors in Python " +
-                "(model.save_pretrained(folder, safe_serialization=True)) and load that folder.");
+        if (path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase)
+            || path.EndsWith(".pth", StringComparison.OrdinalIgnoreCase))
+            return ReadPyTorch(path, "PyTorch state dict");
         if (File.Exists(path + ".index") || path.EndsWith(".index", StringComparison.Ordinal) || path.Contains(".data-", StringComparison.Ordinal))
             return ReadTensorFlow(path);
         throw new FileNotFoundException(
@@ -188,12 +187,11 @@ public static class BertCheckpointLoader
             throw new ArgumentException(
                 $"'{folder}' holds several TensorFlow checkpoints ({string.Join(", ", tfIndexes.Select(Path.GetFileName))}); give the prefix of one",
                 nameof(folder));
-        if (File.Exists(Path.Combine(folder, "pytorch_model.bin")))
-            throw new NotSupportedException(
-                $"'{folder}' holds only pytorch_model.bin, a PyTorch pickle, which is not supported; convert it to model.safetensors " +
-                "(model.save_pretrained(folder, safe_serialization=True)).");
+        string bin = Path.Combine(folder, "pytorch_model.bin");
+        if (File.Exists(bin))
+            return ReadPyTorch(bin, "Hugging Face folder (pytorch_model.bin)");
         throw new FileNotFoundException(
-            $"'{folder}' holds no model.safetensors, model.safetensors.index.json or TensorFlow checkpoint (.index)", folder);
+            $"'{folder}' holds no model.safetensors, model.safetensors.index.json, pytorch_model.bin or TensorFlow checkpoint (.index)", folder);
     }
 
     private static List<string> ShardsOf(string indexPath)
@@ -235,6 +233,51 @@ public static class BertCheckpointLoader
                     }
                     contents.Add(hfName, tensor, $"'{name}' in '{file}'");
                 }
+            }
+            return contents;
+        }
+        catch
+        {
+            contents.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Reads a <c>torch.save</c>d state dict (zip pickle) through TorchSharp.PyBridge, which rebuilds only tensors and
+    /// ordered dictionaries (no arbitrary Python objects are constructed).
+    /// </summary>
+    private static CheckpointContents ReadPyTorch(string path, string format)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"PyTorch checkpoint '{path}' not found", path);
+        System.Collections.Hashtable table;
+        try
+        {
+            table = TorchSharp.PyBridge.PyTorchUnpickler.UnpickleStateDict(path);
+        }
+        catch (Exception ex) when (ex is not (OutOfMemoryException or FileNotFoundException or UnauthorizedAccessException))
+        {
+            throw new InvalidDataException($"'{path}' is not a readable PyTorch state dict (torch.save zip format): {ex.Message}", ex);
+        }
+        var contents = new CheckpointContents(format);
+        try
+        {
+            foreach (var key in table.Keys.Cast<object>().Select(k => k.ToString() ?? "").OrderBy(k => k, StringComparer.Ordinal))
+            {
+                if (table[key] is not Tensor tensor)
+                {
+                    contents.Skipped.Add(new(key, [], $"not a tensor ({table[key]?.GetType().Name ?? "null"})"));
+                    continue;
+                }
+                string hfName = HuggingFaceName(key);
+                if (hfName.EndsWith("position_ids", StringComparison.Ordinal) || hfName.EndsWith("token_type_ids", StringComparison.Ordinal))
+                {
+                    contents.Skipped.Add(new(key, tensor.shape, "buffer, recomputed"));
+                    tensor.Dispose();
+                    continue;
+                }
+                contents.Add(hfName, tensor, $"'{key}' in '{path}'");
             }
             return contents;
         }

@@ -27,23 +27,57 @@ internal static class LevelDbTableReader
         var indexHandle = LevelDbBlockHandle.Decode(handles, ref pos, "table footer (index handle)");
 
         var index = ReadBlock(file, indexHandle, footerStart, "index block");
+        // Prefix compression lets a small block expand into long keys; each entry costs at least ~20 bytes (varints and
+        // a BundleEntryProto), so real indexes expand well under 32x. A corrupt block could otherwise re-expand one
+        // long key into gigabytes.
+        var budget = new KeyBudget(32L * file.Length + (16 << 20));
         var result = new List<KeyValuePair<byte[], byte[]>>();
         byte[]? previousKey = null;
-        foreach (var (_, handleBytes) in ReadBlockEntries(index, "index block"))
+        foreach (var (_, handleBytes) in ReadBlockEntries(index, "index block", null, budget))
         {
             int hp = 0;
             var handle = LevelDbBlockHandle.Decode(handleBytes, ref hp, "index block entry");
             var block = ReadBlock(file, handle, footerStart, $"data block at offset {handle.Offset}");
-            foreach (var entry in ReadBlockEntries(block, $"data block at offset {handle.Offset}"))
-            {
-                if (previousKey is not null && entry.Key.AsSpan().SequenceCompareTo(previousKey) <= 0)
-                    throw new InvalidDataException(
-                        $"keys are not in increasing order in the data block at offset {handle.Offset}");
-                previousKey = entry.Key;
-                result.Add(entry);
-            }
+            var entries = ReadBlockEntries(block, $"data block at offset {handle.Offset}", previousKey, budget);
+            if (entries.Count > 0)
+                previousKey = entries[^1].Key;
+            result.AddRange(entries);
         }
         return result;
+    }
+
+    /// <summary>
+    /// The handles of every block (data blocks in index order, then the metaindex and index blocks), for tools and
+    /// tests that need to know where the checksummed regions are.
+    /// </summary>
+    public static List<LevelDbBlockHandle> BlockHandles(ReadOnlySpan<byte> file)
+    {
+        ReadAll(file); // validates
+        int footerStart = file.Length - LevelDbTableFormat.FooterSize;
+        int pos = 0;
+        var handles = file.Slice(footerStart, 40);
+        var meta = LevelDbBlockHandle.Decode(handles, ref pos, "footer");
+        var indexHandle = LevelDbBlockHandle.Decode(handles, ref pos, "footer");
+        var index = ReadBlock(file, indexHandle, footerStart, "index block");
+        var result = new List<LevelDbBlockHandle>();
+        foreach (var (_, handleBytes) in ReadBlockEntries(index, "index block", null, new KeyBudget(long.MaxValue)))
+        {
+            int hp = 0;
+            result.Add(LevelDbBlockHandle.Decode(handleBytes, ref hp, "index block entry"));
+        }
+        result.Add(meta);
+        result.Add(indexHandle);
+        return result;
+    }
+
+    private sealed class KeyBudget(long remaining)
+    {
+        public void Spend(long bytes, string what)
+        {
+            remaining -= bytes;
+            if (remaining < 0)
+                throw new InvalidDataException($"{what}: the prefix-compressed keys expand to an implausible size (corrupt block)");
+        }
     }
 
     /// <summary>The contents of the block at <paramref name="handle"/>, after checking its trailer and checksum.</summary>
@@ -71,7 +105,7 @@ internal static class LevelDbTableReader
     }
 
     /// <summary>Decodes the prefix-compressed entries of a block (keys rebuilt, values copied).</summary>
-    private static List<KeyValuePair<byte[], byte[]>> ReadBlockEntries(ReadOnlySpan<byte> block, string what)
+    private static List<KeyValuePair<byte[], byte[]>> ReadBlockEntries(ReadOnlySpan<byte> block, string what, byte[]? previousKey, KeyBudget budget)
     {
         if (block.Length < 4)
             throw new InvalidDataException($"{what}: {block.Length} bytes is too short for a block (no restart count)");
@@ -94,12 +128,16 @@ internal static class LevelDbTableReader
             if ((ulong)unshared + valueLength > (ulong)(limit - pos))
                 throw new InvalidDataException(
                     $"{what}: entry at byte {pos} declares {unshared} key and {valueLength} value bytes, beyond the block end");
+            budget.Spend(shared + unshared, what);
             var key = new byte[shared + unshared];
             lastKey.AsSpan(0, (int)shared).CopyTo(key);
             data.Slice(pos, (int)unshared).CopyTo(key.AsSpan((int)shared));
             pos += (int)unshared;
             var value = data.Slice(pos, (int)valueLength).ToArray();
             pos += (int)valueLength;
+            if (previousKey is not null && key.AsSpan().SequenceCompareTo(previousKey) <= 0)
+                throw new InvalidDataException($"{what}: keys are not in strictly increasing order at byte {pos}");
+            previousKey = key;
             entries.Add(new KeyValuePair<byte[], byte[]>(key, value));
             lastKey = key;
         }

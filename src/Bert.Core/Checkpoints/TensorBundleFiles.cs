@@ -21,11 +21,37 @@ internal static class TensorBundleFiles
     /// </summary>
     public static string ResolvePrefix(string path)
     {
+        if (Directory.Exists(path))
+            return PrefixInFolder(path);
         if (path.EndsWith(IndexSuffix, StringComparison.Ordinal))
             return path[..^IndexSuffix.Length];
         int data = path.LastIndexOf(".data-", StringComparison.Ordinal);
         if (data > 0 && !File.Exists(IndexPath(path)) && System.Text.RegularExpressions.Regex.IsMatch(path[data..], @"^\.data-\d{5}-of-\d{5}$"))
             return path[..data];
         return path;
+    }
+
+    /// <summary>
+    /// The checkpoint in a folder: <c>model_checkpoint_path</c> of its TensorFlow <c>checkpoint</c> file, else its only
+    /// <c>*.index</c> file.
+    /// </summary>
+    private static string PrefixInFolder(string folder)
+    {
+        string state = Path.Combine(folder, "checkpoint");
+        if (File.Exists(state))
+        {
+            foreach (var line in File.ReadLines(state))
+            {
+                var m = System.Text.RegularExpressions.Regex.Match(line, "^\\s*model_checkpoint_path:\\s*\"(.*)\"\\s*$");
+                if (m.Success)
+                    return Path.Combine(folder, m.Groups[1].Value);
+            }
+        }
+        var indexes = Directory.GetFiles(folder, "*" + IndexSuffix);
+        if (indexes.Length == 1)
+            return indexes[0][..^IndexSuffix.Length];
+        throw new FileNotFoundException(indexes.Length == 0
+            ? $"Folder '{folder}' holds no TensorFlow checkpoint (no *.index file and no 'checkpoint' file)"
+            : $"Folder '{folder}' holds {indexes.Length} checkpoints ({string.Join(", ", indexes.Select(Path.GetFileName))}): give the prefix", folder);
     }
 }

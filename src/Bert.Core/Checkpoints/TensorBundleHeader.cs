@@ -12,6 +12,9 @@ internal sealed record TensorBundleHeader(long NumShards, int Endianness, int Pr
     /// <summary>Endianness value for little-endian data (BundleHeaderProto.LITTLE).</summary>
     public const int Little = 0;
 
+    /// <summary>Endianness value for big-endian data (BundleHeaderProto.BIG).</summary>
+    public const int Big = 1;
+
     /// <summary>Decodes a serialized BundleHeaderProto.</summary>
     public static TensorBundleHeader Parse(ReadOnlySpan<byte> data)
     {

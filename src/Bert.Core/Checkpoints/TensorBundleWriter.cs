@@ -27,9 +27,10 @@ public sealed class TensorBundleWriter : IDisposable
     private readonly long[] _shardBytes;
     private readonly Dictionary<string, TensorBundleEntry> _entries = new(StringComparer.Ordinal);
     private bool _finished;
+    private bool _failed;
     private bool _disposed;
 
-    /// <summary>Starts a bundle at <paramref name="prefix"/> (e.g. <c>out/model.ckpt-1000</c>); the folder must exist.</summary>
+    /// <summary>Starts a bundle at <paramref name="prefix"/> (e.g. <c>out/model.ckpt-1000</c>), creating its folder if needed.</summary>
     public TensorBundleWriter(string prefix, TensorBundleWriterOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(prefix);
@@ -37,8 +38,8 @@ public sealed class TensorBundleWriter : IDisposable
         _options.Validate();
         Prefix = Path.GetFullPath(prefix);
         string? dir = Path.GetDirectoryName(Prefix);
-        if (dir is not null && !Directory.Exists(dir))
-            throw new DirectoryNotFoundException($"The folder of checkpoint prefix '{Prefix}' does not exist");
+        if (dir is not null)
+            Directory.CreateDirectory(dir); // as TensorFlow's BundleWriter does
         int n = _options.NumShards;
         _tempData = new string[n];
         _data = new FileStream?[n];
@@ -77,6 +78,7 @@ public sealed class TensorBundleWriter : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_finished) throw new InvalidOperationException($"The bundle '{Prefix}' is already finished");
+        if (_failed) throw new InvalidOperationException($"An earlier write to the bundle '{Prefix}' failed; dispose this writer and start again");
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (name[0] == '\0')
             throw new ArgumentException("Tensor names must not start with NUL (reserved for slice keys)", nameof(name));
@@ -100,7 +102,15 @@ public sealed class TensorBundleWriter : IDisposable
             if (_shardBytes[i] < _shardBytes[shard]) shard = i;
         var stream = _data[shard]!;
         long offset = _shardBytes[shard];
-        stream.Write(data);
+        try
+        {
+            stream.Write(data);
+        }
+        catch
+        {
+            _failed = true; // the data file may hold part of the tensor: offsets after it would be wrong
+            throw;
+        }
         _shardBytes[shard] += data.Length;
         _entries.Add(name, new TensorBundleEntry
         {
@@ -114,6 +124,7 @@ public sealed class TensorBundleWriter : IDisposable
     public void Add(string name, torch.Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
+        TorchRuntime.EnsureAvailable();
         var dtype = TensorFlowDTypeExtensions.FromScalarType(tensor.dtype)
             ?? throw new ArgumentException($"Tensor '{name}': dtype {tensor.dtype} cannot be written to a TensorFlow checkpoint", nameof(tensor));
         using var detached = tensor.detach();
@@ -132,6 +143,7 @@ public sealed class TensorBundleWriter : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_finished) return;
+        if (_failed) throw new InvalidOperationException($"An earlier write to the bundle '{Prefix}' failed; nothing was written");
         string tempIndex = IndexPath + ".tempstate" + Guid.NewGuid().ToString("N");
         try
         {

@@ -22,27 +22,21 @@ namespace Bert.Core.Checkpoints;
 public sealed class TensorFlowCheckpointReader : IDisposable
 {
     /// <summary>Index files larger than this are rejected (a BERT-large index with optimizer slots is about 100 KB).</summary>
-    private const long MaxIndexBytes = 1L << 30;
+    private const long MaxIndexBytes = 256L << 20;
 
     private readonly Dictionary<string, TensorFlowTensorInfo> _byName;
-    private readonly SafeFileHandle?[] _shards;
-    private readonly long[] _shardLengths;
+    private readonly Dictionary<int, SafeFileHandle> _shards = [];
     private readonly object _gate = new();
     private bool _disposed;
 
-    private TensorFlowCheckpointReader(string prefix, string indexPath, long numShards, IReadOnlyList<TensorFlowTensorInfo> tensors,
-        Dictionary<int, long> shardLengths)
+    private TensorFlowCheckpointReader(string prefix, string indexPath, long numShards, bool bigEndian, IReadOnlyList<TensorFlowTensorInfo> tensors)
     {
+        IsBigEndian = bigEndian;
         Prefix = prefix;
         IndexPath = indexPath;
         NumShards = numShards;
         Tensors = tensors;
         _byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        int maxShard = shardLengths.Count == 0 ? 0 : shardLengths.Keys.Max() + 1;
-        _shards = new SafeFileHandle?[maxShard];
-        _shardLengths = new long[maxShard];
-        foreach (var (shard, length) in shardLengths)
-            _shardLengths[shard] = length;
     }
 
     /// <summary>The checkpoint prefix (the index path without <c>.index</c>).</summary>
@@ -54,6 +48,12 @@ public sealed class TensorFlowCheckpointReader : IDisposable
     /// <summary>The number of data shards the header declares.</summary>
     public long NumShards { get; }
 
+    /// <summary>
+    /// True when the bundle was written on a big-endian machine; reads then swap each element to little-endian
+    /// (after the CRC, which covers the stored bytes), as TensorFlow's BundleReader does.
+    /// </summary>
+    public bool IsBigEndian { get; }
+
     /// <summary>Every tensor of the checkpoint, sorted by name (ordinal byte order, as in the index).</summary>
     public IReadOnlyList<TensorFlowTensorInfo> Tensors { get; }
 
@@ -62,7 +62,8 @@ public sealed class TensorFlowCheckpointReader : IDisposable
 
     /// <summary>
     /// Opens a checkpoint. <paramref name="prefixOrIndexPath"/> is the prefix (<c>.../model.ckpt-1400000</c>,
-    /// <c>.../bert_model.ckpt</c>), the <c>.index</c> path, or a data file path.
+    /// <c>.../bert_model.ckpt</c>), the <c>.index</c> path, a data file path, or a folder: its <c>checkpoint</c> file's
+    /// <c>model_checkpoint_path</c> when present, else its only <c>*.index</c> file.
     /// </summary>
     /// <exception cref="FileNotFoundException">The index or a data shard that an entry refers to is missing.</exception>
     /// <exception cref="InvalidDataException">The index is malformed or disagrees with the data files.</exception>
@@ -146,7 +147,7 @@ public sealed class TensorFlowCheckpointReader : IDisposable
                     $"'{TensorBundleFiles.DataPath(prefix, info.ShardId, header.NumShards)}' has only {shardLength} bytes (truncated?)");
             tensors.Add(info);
         }
-        return new TensorFlowCheckpointReader(prefix, indexPath, header.NumShards, tensors, shardLengths);
+        return new TensorFlowCheckpointReader(prefix, indexPath, header.NumShards, header.Endianness == TensorBundleHeader.Big, tensors);
     }
 
     /// <summary>True when the checkpoint holds a tensor of that name.</summary>
@@ -166,7 +167,7 @@ public sealed class TensorFlowCheckpointReader : IDisposable
         return info;
     }
 
-    /// <summary>The raw little-endian bytes of a tensor, CRC-checked.</summary>
+    /// <summary>The bytes of a tensor, CRC-checked, little-endian (row-major, as TensorFlow stores them).</summary>
     /// <exception cref="KeyNotFoundException">No tensor has that name.</exception>
     /// <exception cref="InvalidDataException">The CRC32C does not match or the data file is shorter than the entry says.</exception>
     public byte[] ReadBytes(string name)
@@ -189,11 +190,17 @@ public sealed class TensorFlowCheckpointReader : IDisposable
         if (info.DType is not (TensorFlowDType.Float32 or TensorFlowDType.Float16 or TensorFlowDType.BFloat16))
             throw new NotSupportedException(
                 $"Tensor '{name}' in '{IndexPath}' has dtype {info.DType}; ReadFloats reads float32, float16 and bfloat16 (use ReadBytes or ReadTensor)");
+        if (info.DType == TensorFlowDType.Float32)
+        {
+            if (info.Size / 4 > Array.MaxLength)
+                throw new NotSupportedException($"Tensor '{name}' in '{IndexPath}' has more elements than one .NET array holds");
+            var floats = GC.AllocateUninitializedArray<float>((int)(info.Size / 4));
+            ReadInto(info, MemoryMarshal.AsBytes(floats.AsSpan())); // straight into the result, no extra copy
+            return floats;
+        }
         var bytes = ReadBytes(name);
         switch (info.DType)
         {
-            case TensorFlowDType.Float32:
-                return MemoryMarshal.Cast<byte, float>(bytes).ToArray();
             case TensorFlowDType.Float16:
             {
                 var half = MemoryMarshal.Cast<byte, Half>(bytes);
@@ -223,6 +230,7 @@ public sealed class TensorFlowCheckpointReader : IDisposable
             ?? throw new NotSupportedException($"Tensor '{name}' in '{IndexPath}' has dtype {info.DType}, which ReadTensor does not support");
         if (info.Size > int.MaxValue)
             throw new NotSupportedException($"Tensor '{name}' in '{IndexPath}' is {info.Size} bytes; tensors over 2 GB are not supported");
+        TorchRuntime.EnsureAvailable();
         var tensor = torch.empty(info.Shape, scalar);
         try
         {
@@ -244,7 +252,7 @@ public sealed class TensorFlowCheckpointReader : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            foreach (var h in _shards) h?.Dispose();
+            foreach (var h in _shards.Values) h.Dispose();
         }
     }
 
@@ -265,6 +273,21 @@ public sealed class TensorFlowCheckpointReader : IDisposable
         if (actual != info.Crc32C)
             throw new InvalidDataException(
                 $"CRC32C mismatch for tensor '{info.Name}' in file '{path}' (stored 0x{info.Crc32C:x8}, computed 0x{actual:x8}): the checkpoint is corrupt");
+        if (IsBigEndian)
+            SwapToLittleEndian(info.DType, destination);
+    }
+
+    private static void SwapToLittleEndian(TensorFlowDType dtype, Span<byte> data)
+    {
+        int size = dtype switch
+        {
+            TensorFlowDType.Complex64 => 4, // two float32 components
+            TensorFlowDType.Complex128 => 8,
+            _ => dtype.ElementSize(),
+        };
+        if (size <= 1) return;
+        for (int i = 0; i + size <= data.Length; i += size)
+            data.Slice(i, size).Reverse();
     }
 
     private SafeFileHandle Shard(int shardId)
@@ -272,7 +295,15 @@ public sealed class TensorFlowCheckpointReader : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return _shards[shardId] ??= File.OpenHandle(DataPath(shardId), FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
+            if (!_shards.TryGetValue(shardId, out var handle))
+            {
+                string path = DataPath(shardId);
+                if (!File.Exists(path))
+                    throw new FileNotFoundException($"Data file '{path}' of TensorFlow checkpoint '{IndexPath}' has disappeared", path);
+                handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
+                _shards[shardId] = handle;
+            }
+            return handle;
         }
     }
 
@@ -280,9 +311,9 @@ public sealed class TensorFlowCheckpointReader : IDisposable
     {
         if (header.NumShards <= 0)
             throw new InvalidDataException($"Malformed TensorFlow checkpoint index '{indexPath}': the header declares {header.NumShards} shards");
-        if (header.Endianness != TensorBundleHeader.Little)
+        if (header.Endianness is not (TensorBundleHeader.Little or TensorBundleHeader.Big))
             throw new InvalidDataException(
-                $"TensorFlow checkpoint '{indexPath}' was written big-endian (endianness {header.Endianness}); only little-endian bundles are supported");
+                $"Malformed TensorFlow checkpoint index '{indexPath}': unknown endianness {header.Endianness} in the header");
         if (header.MinConsumer > TensorBundleHeader.CurrentVersion || header.BadConsumers.Contains(TensorBundleHeader.CurrentVersion))
             throw new InvalidDataException(
                 $"TensorFlow checkpoint '{indexPath}' needs a newer reader (bundle format producer {header.Producer}, min_consumer {header.MinConsumer})");

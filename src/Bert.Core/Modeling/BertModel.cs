@@ -66,7 +66,7 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, BertModelOutput>
     {
         CheckInputs(inputIds, tokenTypeIds, attentionMask);
         using var scope = NewDisposeScope();
-        var additiveMask = AdditiveMask(attentionMask, embeddings.WordEmbeddings.weight!.dtype);
+        var additiveMask = AdditiveMask(attentionMask, pooler.Placement.DType);
         var hidden = embeddings.forward(inputIds, tokenTypeIds);
         List<Tensor>? states = outputHiddenStates ? [hidden] : null;
         var sequence = encoder.forward(hidden, additiveMask, states);
@@ -114,7 +114,7 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, BertModelOutput>
         if (length > Config.MaxPositionEmbeddings)
             throw new ArgumentException(
                 $"The sequence length {length} exceeds the model's {Config.MaxPositionEmbeddings} positions (max_position_embeddings); truncate the input", nameof(inputIds));
-        var device = embeddings.WordEmbeddings.weight!.device;
+        var device = pooler.Placement.Device;
         foreach (var (tensor, name) in new[] { (inputIds, nameof(inputIds)), (tokenTypeIds, nameof(tokenTypeIds)), (attentionMask, nameof(attentionMask)) })
         {
             if (tensor.device_type != device.type || tensor.device_index != device.index)

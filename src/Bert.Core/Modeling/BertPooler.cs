@@ -19,6 +19,9 @@ public sealed class BertPooler : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Device and dtype of the weights (Linear caches its parameter wrappers, so this allocates no tensor).</summary>
+    internal (Device Device, ScalarType DType) Placement => (dense.weight!.device, dense.weight!.dtype);
+
     /// <summary>The pooled output (B, H) of a (B, T, H) sequence output.</summary>
     public override Tensor forward(Tensor sequenceOutput)
     {

@@ -142,7 +142,11 @@ public sealed class AdamWarmup : IDisposable
     /// <summary>The number of parameter tensors.</summary>
     public int ParameterCount => _parameters.Length;
 
-    /// <summary>The number of parameter tensors that get weight decay (all of them when built from unnamed parameters).</summary>
+    /// <summary>
+    /// The number of parameter tensors that get weight decay: those whose name contains none of
+    /// <see cref="AdamWarmupOptions.WeightDecayExclusions"/> (all of them when built from unnamed parameters). The split is
+    /// by name only; with <see cref="AdamWarmupOptions.WeightDecay"/> 0 nothing decays.
+    /// </summary>
     public int DecayTensorCount { get; }
 
     /// <summary>The number of parameter elements in the tensors that get weight decay.</summary>
@@ -157,6 +161,24 @@ public sealed class AdamWarmup : IDisposable
     /// <summary>The names of the parameters excluded from weight decay, in order (empty for unnamed parameters).</summary>
     public IReadOnlyList<string> NoDecayParameterNames =>
         _names is null ? Array.Empty<string>() : _names.Where((_, i) => !_decays[i]).ToArray();
+
+    /// <summary>
+    /// One line for logs: the tensor and element counts and the weight-decay split, e.g.
+    /// <c>AdamWarmup: 201 tensors (110,620,420 elements); weight decay 0.01 on 77 tensors (110,498,304 elements), none on 124 (122,116) matching bias, LayerNorm</c>.
+    /// </summary>
+    /// <returns>The summary.</returns>
+    public override string ToString()
+    {
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        var text = string.Create(culture, $"AdamWarmup: {ParameterCount} tensors ({DecayElementCount + NoDecayElementCount:N0} elements); ");
+        if (_options.WeightDecay == 0)
+            return text + "no weight decay";
+        text += string.Create(culture, $"weight decay {_options.WeightDecay} on {DecayTensorCount} tensors ({DecayElementCount:N0} elements)");
+        return NoDecayTensorCount == 0
+            ? text
+            : text + string.Create(culture,
+                $", none on {NoDecayTensorCount} ({NoDecayElementCount:N0}) matching {string.Join(", ", _options.WeightDecayExclusions)}");
+    }
 
     /// <summary>Forces the tensor-operation path for every parameter (tests compare both paths with the goldens).</summary>
     internal bool UseTensorOperations { get; set; }
@@ -182,7 +204,7 @@ public sealed class AdamWarmup : IDisposable
             if (g is null) continue;
             CheckGradient(i, g);
             grads[i] = g;
-            fusedGrad[i] = _fused[i] && !UseTensorOperations && IsFusable(g);
+            fusedGrad[i] = _fused[i] && !UseTensorOperations && IsFusable(_parameters[i]) && IsFusable(g);
         }
 
         var t = StepCount + 1;
@@ -395,6 +417,10 @@ public sealed class AdamWarmup : IDisposable
         if (!g.shape.SequenceEqual(p.shape))
             throw new InvalidOperationException(
                 $"Parameter #{i}{NameSuffix(_names, i)} has shape [{string.Join(", ", p.shape)}] but its gradient [{string.Join(", ", g.shape)}].");
+        if (!p.shape.SequenceEqual(_m[i].shape))
+            throw new InvalidOperationException(
+                $"Parameter #{i}{NameSuffix(_names, i)} has shape [{string.Join(", ", p.shape)}] but had [{string.Join(", ", _m[i].shape)}] " +
+                "when the optimizer was created: a resized parameter needs a new optimizer.");
         if (g.dtype != p.dtype || g.device_type != p.device_type)
             throw new InvalidOperationException(
                 $"Parameter #{i}{NameSuffix(_names, i)} is {p.dtype} on {p.device} but its gradient is {g.dtype} on {g.device}.");

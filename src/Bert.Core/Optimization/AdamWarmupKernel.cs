@@ -24,6 +24,8 @@ internal readonly record struct AdamWarmupCoefficients(
 internal static class AdamWarmupKernel
 {
     /// <summary>Applies one update in place. <paramref name="vMax"/> is empty unless AMSGrad is on.</summary>
+    /// <remarks>Compiled fully optimised at once (no tier-0 code in the first training steps).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Update(Span<float> theta, ReadOnlySpan<float> grad, Span<float> m, Span<float> v, Span<float> vMax,
         in AdamWarmupCoefficients c)
     {
@@ -92,6 +94,7 @@ internal static class AdamWarmupKernel
     }
 
     /// <summary>The sum of squares of <paramref name="values"/>, accumulated in float32 lanes over blocks of 4096 and in double across blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double SumOfSquares(ReadOnlySpan<float> values)
     {
         const int Block = 4096;

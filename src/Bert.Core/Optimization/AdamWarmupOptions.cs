@@ -73,8 +73,9 @@ public sealed class AdamWarmupOptions
     /// <summary>
     /// Clip the gradients to this global L2 norm, taken over all parameters that have a gradient, before the moments
     /// are updated, as <c>torch.nn.utils.clip_grad_norm_</c> does: scale by <c>MaxGradNorm / (norm + 1e-6)</c> when that
-    /// is below 1. <see langword="null"/> (default) for no clipping. keras-bert has no clipping; keras' <c>clipnorm</c>
-    /// clips each tensor separately.
+    /// is below 1. The <c>.grad</c> tensors themselves are left as they are (the factor is applied inside the update);
+    /// the norm is reported by <see cref="AdamWarmup.LastGradNorm"/>. <see langword="null"/> (default) for no clipping.
+    /// keras-bert has no clipping; keras' <c>clipnorm</c> clips each tensor separately.
     /// </summary>
     public double? MaxGradNorm { get; set; }
 

@@ -64,5 +64,24 @@ public abstract class BertIndexerOptions
             throw new ArgumentException($"{name} must name a token of the vocabulary, not '{value}'.", name);
     }
 
+    /// <summary>A copy, so that an indexer is not changed by later edits of the caller's options.</summary>
+    internal T Copy<T>()
+        where T : BertIndexerOptions => (T)MemberwiseClone();
+
+    /// <summary>Copies the shared properties onto <paramref name="target"/> (used when loading by file kind).</summary>
+    internal T CopySharedTo<T>(T target)
+        where T : BertIndexerOptions
+    {
+        target.MaxSequenceLength = MaxSequenceLength;
+        target.LowerCase = LowerCase;
+        target.Padding = Padding;
+        target.ReturnPieces = ReturnPieces;
+        target.ClsToken = ClsToken;
+        target.SepToken = SepToken;
+        target.PadToken = PadToken;
+        target.MaskToken = MaskToken;
+        return target;
+    }
+
     internal string[] SpecialTokens() => [ClsToken, SepToken, PadToken, MaskToken, UnkToken];
 }

@@ -102,6 +102,35 @@ internal static class BertInputAssembler
         return builder.ToString();
     }
 
+    /// <summary>
+    /// Encodes texts through <paramref name="indexer"/>, checking nulls and pair counts first; large lists are
+    /// encoded in parallel (indexers are thread-safe and each result depends on its own text only).
+    /// </summary>
+    public static IReadOnlyList<EncodedInput> EncodeMany(IBertIndexer indexer, IReadOnlyList<string> texts, IReadOnlyList<string>? pairs)
+    {
+        CheckPairs(texts, pairs);
+        for (var i = 0; i < texts.Count; i++)
+        {
+            if (texts[i] is null)
+                throw new ArgumentNullException(nameof(texts), $"texts[{i}] is null.");
+            if (pairs is not null && pairs[i] is null)
+                throw new ArgumentNullException(nameof(pairs), $"pairs[{i}] is null.");
+        }
+        var result = new EncodedInput[texts.Count];
+        if (texts.Count >= ParallelThreshold && Environment.ProcessorCount > 1)
+        {
+            Parallel.For(0, result.Length, i => result[i] = indexer.Encode(texts[i], pairs?[i]));
+        }
+        else
+        {
+            for (var i = 0; i < result.Length; i++)
+                result[i] = indexer.Encode(texts[i], pairs?[i]);
+        }
+        return result;
+    }
+
+    private const int ParallelThreshold = 256;
+
     public static void CheckPairs(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs)
     {
         ArgumentNullException.ThrowIfNull(texts);

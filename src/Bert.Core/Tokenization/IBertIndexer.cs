@@ -43,6 +43,20 @@ public interface IBertIndexer
     /// <summary>The piece ids of a text, without <c>[CLS]</c>/<c>[SEP]</c> and without truncation.</summary>
     IReadOnlyList<int> TokenizeToIds(string text);
 
+    /// <summary>The pieces and ids of a text in one pass, without <c>[CLS]</c>/<c>[SEP]</c> and without truncation.</summary>
+    /// <remarks>The default implementation (for other implementers) tokenizes twice.</remarks>
+    TokenizedText Tokenize(string text) => new(TokenizeToIds(text), TokenizeToPieces(text));
+
+    /// <summary>
+    /// Turns ids back into text, dropping <c>[CLS]</c>, <c>[SEP]</c> and <c>[PAD]</c> (SentencePiece: as
+    /// <c>spm_decode</c>, which drops every control symbol and shows an unknown id as <c>" ⁇ "</c>; WordPiece:
+    /// tokens joined by spaces with <c>##</c> continuations glued, as Hugging Face's <c>convert_tokens_to_string</c>).
+    /// </summary>
+    /// <remarks>The default implementation (for other implementers) joins the pieces with spaces.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException">An id is not in [0, VocabSize).</exception>
+    string Decode(IEnumerable<int> ids) =>
+        string.Join(' ', ids.Where(id => id != ClsId && id != SepId && id != PadId).Select(IdToPiece));
+
     /// <summary>The piece (vocabulary entry) of an id.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="id"/> is not in [0, VocabSize).</exception>
     string IdToPiece(int id);

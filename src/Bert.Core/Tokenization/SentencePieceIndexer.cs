@@ -5,6 +5,11 @@ namespace Bert.Core.Tokenization;
 /// and ids equal <c>spm_encode</c>'s. The special tokens are looked up in the model itself, so padding uses the
 /// model's real <c>[PAD]</c> id (3 in the Japanese Wikipedia BERT's wiki-ja.model). Thread-safe.
 /// </summary>
+/// <remarks>
+/// Pieces are what <c>spm_encode --output_format=piece</c> prints: vocabulary entries, byte pieces such as
+/// <c>&lt;0xE3&gt;</c> for byte-fallback models, and for a run of unknown characters its normalized text (one
+/// piece, id <see cref="UnkId"/>). Special tokens written inside a text are ordinary text, as in spm_encode.
+/// </remarks>
 /// <example>
 /// <code>
 /// var indexer = SentencePieceIndexer.Load("wiki-ja.model", new SentencePieceIndexerOptions { MaxSequenceLength = 103 });
@@ -15,13 +20,12 @@ public sealed class SentencePieceIndexer : IBertIndexer
 {
     private readonly SentencePieceModel model;
     private readonly SentencePieceIndexerOptions options;
-    private readonly string[] specialTokens;
+    private readonly BertIndexerCore core;
 
     private SentencePieceIndexer(SentencePieceModel model, SentencePieceIndexerOptions options, string source)
     {
         this.model = model;
         this.options = options;
-        specialTokens = options.SpecialTokens();
         ClsId = Require(options.ClsToken, nameof(options.ClsToken), source);
         SepId = Require(options.SepToken, nameof(options.SepToken), source);
         PadId = Require(options.PadToken, nameof(options.PadToken), source);
@@ -29,6 +33,7 @@ public sealed class SentencePieceIndexer : IBertIndexer
         UnkId = Require(options.UnkToken, nameof(options.UnkToken), source);
         if (UnkId != model.UnkId)
             throw new InvalidDataException($"'{source}': UnkToken '{options.UnkToken}' is id {UnkId}, but the model's unknown piece is '{model.IdToPiece(model.UnkId)}' (id {model.UnkId}).");
+        core = new BertIndexerCore(options, model.Encode) { ClsId = ClsId, SepId = SepId, PadId = PadId };
     }
 
     /// <inheritdoc/>
@@ -58,8 +63,8 @@ public sealed class SentencePieceIndexer : IBertIndexer
     /// <summary>True when the model splits unknown characters into byte pieces (<c>&lt;0xE3&gt;</c>...).</summary>
     public bool ByteFallback => model.ByteFallback;
 
-    /// <summary>The options this indexer was loaded with (do not change them afterwards).</summary>
-    public SentencePieceIndexerOptions Options => options;
+    /// <summary>A copy of the options this indexer was loaded with (the indexer keeps its own copy).</summary>
+    public SentencePieceIndexerOptions Options => options.Copy<SentencePieceIndexerOptions>();
 
     /// <summary>Loads a SentencePiece model file (<c>*.model</c>, a serialized ModelProto).</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
@@ -84,7 +89,7 @@ public sealed class SentencePieceIndexer : IBertIndexer
 
     private static SentencePieceIndexer Create(byte[] bytes, SentencePieceIndexerOptions? options, string source)
     {
-        options ??= new SentencePieceIndexerOptions();
+        options = options?.Copy<SentencePieceIndexerOptions>() ?? new SentencePieceIndexerOptions();
         options.Validate();
         return new SentencePieceIndexer(SentencePieceModel.Load(bytes, source), options, source);
     }
@@ -98,45 +103,30 @@ public sealed class SentencePieceIndexer : IBertIndexer
     }
 
     /// <inheritdoc/>
-    public EncodedInput Encode(string text, string? pair = null)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var (a, aPieces) = Tokenize(text, options.ReturnPieces);
-        if (pair is null)
-            return BertInputAssembler.Assemble(a, aPieces, null, null, ClsId, SepId, PadId, options);
-        var (b, bPieces) = Tokenize(pair, options.ReturnPieces);
-        return BertInputAssembler.Assemble(a, aPieces, b, bPieces, ClsId, SepId, PadId, options);
-    }
+    public EncodedInput Encode(string text, string? pair = null) => core.Encode(text, pair);
 
     /// <inheritdoc/>
-    public IReadOnlyList<EncodedInput> EncodeMany(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null)
-    {
-        BertInputAssembler.CheckPairs(texts, pairs);
-        var result = new EncodedInput[texts.Count];
-        for (var i = 0; i < result.Length; i++)
-        {
-            var text = texts[i] ?? throw new ArgumentNullException(nameof(texts), $"texts[{i}] is null.");
-            result[i] = Encode(text, pairs?[i] ?? (pairs is null ? null : throw new ArgumentNullException(nameof(pairs), $"pairs[{i}] is null.")));
-        }
-        return result;
-    }
+    public IReadOnlyList<EncodedInput> EncodeMany(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null) =>
+        BertInputAssembler.EncodeMany(this, texts, pairs);
 
     /// <inheritdoc/>
     public BertBatch EncodeBatch(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null) =>
-        BertBatch.Collate(EncodeMany(texts, pairs), PadId, options.Padding == BertPadding.MaxLength ? options.MaxSequenceLength : null);
+        core.EncodeBatch(this, texts, pairs);
 
     /// <inheritdoc/>
-    public IReadOnlyList<string> TokenizeToPieces(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        return Tokenize(text, true).Pieces!;
-    }
+    public TokenizedText Tokenize(string text) => core.Tokenize(text);
 
     /// <inheritdoc/>
-    public IReadOnlyList<int> TokenizeToIds(string text)
+    public IReadOnlyList<string> TokenizeToPieces(string text) => core.TokenizeToPieces(text);
+
+    /// <inheritdoc/>
+    public IReadOnlyList<int> TokenizeToIds(string text) => core.TokenizeToIds(text);
+
+    /// <inheritdoc/>
+    public string Decode(IEnumerable<int> ids)
     {
-        ArgumentNullException.ThrowIfNull(text);
-        return Tokenize(text, false).Ids;
+        ArgumentNullException.ThrowIfNull(ids);
+        return model.Decode(ids);
     }
 
     /// <inheritdoc/>
@@ -152,15 +142,5 @@ public sealed class SentencePieceIndexer : IBertIndexer
     {
         ArgumentNullException.ThrowIfNull(piece);
         return model.PieceToId(piece);
-    }
-
-    private (List<int> Ids, List<string>? Pieces) Tokenize(string text, bool withPieces)
-    {
-        if (options.LowerCase)
-            text = BertInputAssembler.LowerCaseKeeping(text, specialTokens);
-        var ids = new List<int>(text.Length + 2);
-        var pieces = withPieces ? new List<string>(text.Length + 2) : null;
-        model.Encode(text, ids, pieces);
-        return (ids, pieces);
     }
 }

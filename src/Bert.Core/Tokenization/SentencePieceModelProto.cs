@@ -1,25 +1,5 @@
 namespace Bert.Core.Tokenization;
 
-/// <summary>The kind of a piece in a SentencePiece model (<c>ModelProto.SentencePiece.Type</c>).</summary>
-internal enum SentencePieceType
-{
-    Normal = 1,
-    Unknown = 2,
-    Control = 3,
-    UserDefined = 4,
-    Unused = 5,
-    Byte = 6,
-}
-
-/// <summary>The algorithm of a SentencePiece model (<c>TrainerSpec.ModelType</c>).</summary>
-internal enum SentencePieceModelType
-{
-    Unigram = 1,
-    Bpe = 2,
-    Word = 3,
-    Char = 4,
-}
-
 /// <summary>
 /// The parts of a SentencePiece <c>.model</c> (a serialized <c>sentencepiece.ModelProto</c>) that encoding needs:
 /// pieces with scores and types, the model type, byte fallback, and the normalizer spec with its precompiled

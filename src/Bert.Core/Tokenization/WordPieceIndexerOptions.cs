@@ -1,7 +1,7 @@
 namespace Bert.Core.Tokenization;
 
 /// <summary>
-/// Options of <c>WordPieceIndexer</c> (Google's <c>vocab.txt</c>). Defaults: 512 tokens, no lower-casing
+/// Options of <see cref="WordPieceIndexer"/> (Google's <c>vocab.txt</c>). Defaults: 512 tokens, no lower-casing
 /// (set <see cref="BertIndexerOptions.LowerCase"/> for "uncased" checkpoints), no padding, special tokens
 /// <c>[CLS] [SEP] [PAD] [MASK] [UNK]</c>.
 /// </summary>

@@ -1,4 +1,5 @@
 using Bert.Core.Checkpoints;
+using Bert.Tests;
 
 namespace Bert.Core.Tests.Checkpoints;
 
@@ -79,5 +80,26 @@ public class BertCheckpointNameMapTests
         names.Select(n => BertCheckpointNameMap.FromTensorFlow(n)!.Value.Name).Should().OnlyHaveUniqueItems();
         BertCheckpointNameMap.TensorFlowNames(12, pretrainingHeads: false).Should().HaveCount(5 + 2 + 12 * 16)
             .And.OnlyContain(n => n.StartsWith("bert/"));
+    }
+
+    [SharedFact(TensorFlowTestFiles.Fixture)]
+    public void Every_weight_of_the_keras_bert_fixture_maps_and_no_optimizer_slot_does()
+    {
+        using var reader = TensorFlowCheckpointReader.Open(TensorFlowTestFiles.FixturePrefix);
+        var mapped = reader.Tensors.Where(t => BertCheckpointNameMap.FromTensorFlow(t.Name) is not null).ToList();
+        var unmapped = reader.Tensors.Except(mapped).Select(t => t.Name).ToList();
+
+        mapped.Should().HaveCount(46);
+        unmapped.Should().HaveCount(93).And.OnlyContain(n => n.EndsWith("/adam_m") || n.EndsWith("/adam_v") || n == "global_step");
+        foreach (var t in mapped)
+        {
+            var m = BertCheckpointNameMap.FromTensorFlow(t.Name)!.Value;
+            m.Transpose.Should().Be(t.Name.EndsWith("/kernel"), t.Name);
+            if (m.Transpose) t.Shape.Should().HaveCount(2, "only matrices are transposed");
+            BertCheckpointNameMap.ToTensorFlow(m.Name).Should().Be(t.Name);
+        }
+        mapped.Select(t => BertCheckpointNameMap.FromTensorFlow(t.Name)!.Value.Name).Should()
+            .Contain(["embeddings.word_embeddings.weight", "encoder.layer.1.output.LayerNorm.bias", "pooler.dense.weight",
+                "cls.predictions.bias", "cls.seq_relationship.weight"]);
     }
 }

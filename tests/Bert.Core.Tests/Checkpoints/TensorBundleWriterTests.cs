@@ -194,7 +194,7 @@ public class TensorBundleWriterTests
     {
         TorchRuntime.EnsureAvailable();
         using var folder = new TempFolder();
-        string prefix = Path.Combine(folder.Path, "model.ckpt-5");
+        string prefix = Path.Combine(folder.Path, "tf", "model.ckpt-5"); // the writer creates tf/
         using var q = torch.arange(12, torch.float32).reshape(3, 4);   // Linear weight (out 3, in 4)
         using var ln = torch.ones(4);
         using var ids = torch.arange(8, torch.int64);

@@ -66,6 +66,26 @@ public class BertModelParityTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Pytorch_model_bin_written_by_torch_save_matches_the_float64_reference()
+    {
+        string folder = ModelTestData.Variant("gelu_new-bin");
+        var builder = BertModelBuilder.FromConfigFile(Path.Combine(folder, "config.json")).WithCheckpoint(folder);
+        using var model = builder.Build();
+        var report = builder.LastLoadReport!;
+        output.WriteLine(report.ToString());
+        report.Format.Should().Be("Hugging Face folder (pytorch_model.bin)");
+        report.Loaded.Should().HaveCount(39);
+        report.Skipped.Should().ContainSingle().Which.Name.Should().Be("bert.embeddings.position_ids");
+
+        var expected = ModelTestData.ReadExpected(Path.Combine(ModelTestData.Variant("gelu_new"), "expected_outputs.json"));
+        using var result = ModelTestData.Run(model, expected);
+        var (sequenceError, _) = ModelTestData.MaxAbsError(result.SequenceOutput, expected.Sequence);
+        output.WriteLine($"pytorch_model.bin: max |diff| sequence {sequenceError:E2}");
+        sequenceError.Should().BeLessThan(Tolerance);
+        ModelTestData.MaxAbsError(result.PooledOutput, expected.Pooled).Should().BeLessThan(Tolerance);
+    }
+
+    [Fact]
     public void The_three_activations_give_different_outputs_on_the_same_weights()
     {
         // Guards the parity theory against an activation switch that is silently ignored.

@@ -7,6 +7,8 @@
 #   tiny-<variant>/expected_outputs.json             inputs (with padding) and sequence/pooled outputs of EVERY
 #                                                     position, computed here in float64 with plain torch ops
 #                                                     (embedding lookup, matmul, softmax, LayerNorm written out)
+#   tiny-gelu_new-bin/config.json + pytorch_model.bin the gelu_new weights saved by torch.save (zip pickle), with the
+#                                                     "bert." prefix and an old-style embeddings.position_ids buffer
 #   dtypes.safetensors + dtypes.json                  F32, F16, BF16, I64, I32 tensors and their exact values
 # Variants: gelu (exact erf), gelu_new (tanh approximation, eps 1e-12), relu (layer_norm_eps 1e-5, names with the
 # "bert." prefix of BertForPreTraining, plus a cls.* head that a BertModel must skip).
@@ -147,6 +149,14 @@ def make_variant(name, hidden_act, eps, prefix, seed):
     write_safetensors(os.path.join(folder, "model.safetensors"), stored, {"format": "pt"})
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
+    if name == "gelu_new":
+        bin_folder = folder + "-bin"
+        os.makedirs(bin_folder, exist_ok=True)
+        state = {"bert." + k: v.clone() for k, v in w.items()}
+        state["bert.embeddings.position_ids"] = torch.arange(cfg["max_position_embeddings"]).unsqueeze(0)
+        torch.save(state, os.path.join(bin_folder, "pytorch_model.bin"))
+        with open(os.path.join(bin_folder, "config.json"), "w") as f:
+            json.dump(cfg, f, indent=2)
     with open(os.path.join(folder, "expected_outputs.json"), "w") as f:
         json.dump({
             "about": "float64 reference forward (plain torch ops) of model.safetensors; every position, padding included",

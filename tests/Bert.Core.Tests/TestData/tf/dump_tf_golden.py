@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 # Independent reference for TensorFlowCheckpointReaderTests: parses a TensorFlow tensor bundle
-# (LevelDB-format .index + .data-NNNNN-of-NNNNN) with Python's struct/zlib-free code and numpy only,
+# (LevelDB-format .index + .data-NNNNN-of-NNNNN) with Python's struct module and numpy only (no TensorFlow),
 # and writes every tensor's name, dtype, shape, masked CRC32C and a few values to a small JSON golden.
 #
-# Regenerate (from the repository root, with the shared fixtures beside it):
+# Regenerate (from the repository root, with the shared fixtures beside it; in a worktree use /work/shared/...):
 #   /usr/bin/python3 tests/Bert.Core.Tests/TestData/tf/dump_tf_golden.py \
 #       ../shared/fixtures/keras-bert-tiny/bert_model.ckpt \
 #       tests/Bert.Core.Tests/TestData/tf/keras-bert-tiny-golden.json

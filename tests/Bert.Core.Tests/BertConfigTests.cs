@@ -1,0 +1,139 @@
+using System.Text.Json.Nodes;
+using Bert.Tests;
+
+namespace Bert.Core.Tests;
+
+public class BertConfigTests
+{
+    private const string HuggingFaceConfig = """
+        {
+          "architectures": ["BertForMaskedLM"],
+          "attention_probs_dropout_prob": 0.1,
+          "hidden_act": "gelu_new",
+          "hidden_dropout_prob": 0.2,
+          "hidden_size": 384,
+          "id2label": {"0": "Gourmet", "1": "Keitai"},
+          "initializer_range": 0.02,
+          "intermediate_size": 1536,
+          "layer_norm_eps": 1e-05,
+          "max_position_embeddings": 512,
+          "model_type": "bert",
+          "num_attention_heads": 12,
+          "num_hidden_layers": 6,
+          "pad_token_id": 0,
+          "position_embedding_type": "absolute",
+          "type_vocab_size": 2,
+          "vocab_size": 30522
+        }
+        """;
+
+    [SharedFact("fixtures/keras-bert-tiny/bert_config.json")]
+    public void Reads_Google_bert_config_json_with_default_eps_and_keeps_unknown_keys()
+    {
+        var config = BertConfig.FromJsonFile(SharedData.PathOf("fixtures/keras-bert-tiny/bert_config.json"));
+        config.VocabSize.Should().Be(15);
+        config.HiddenSize.Should().Be(4);
+        config.NumHiddenLayers.Should().Be(2);
+        config.NumAttentionHeads.Should().Be(4);
+        config.IntermediateSize.Should().Be(16);
+        config.MaxPositionEmbeddings.Should().Be(16);
+        config.TypeVocabSize.Should().Be(2);
+        config.HiddenAct.Should().Be("gelu");
+        config.LayerNormEps.Should().Be(1e-12, "Google's config has no layer_norm_eps");
+        config.ExtraFields["pooler_type"]!.GetValue<string>().Should().Be("first_token_transform");
+        config.ExtraFields.Should().ContainKey("directionality");
+    }
+
+    [SharedFact("models/wiki-ja/bert_config.json")]
+    public void Reads_the_Japanese_Wikipedia_BERT_base_config()
+    {
+        var config = BertConfig.FromJsonFile(SharedData.PathOf("models/wiki-ja/bert_config.json"));
+        (config.NumHiddenLayers, config.HiddenSize, config.NumAttentionHeads, config.IntermediateSize).Should().Be((12, 768, 12, 3072));
+        (config.VocabSize, config.MaxPositionEmbeddings).Should().Be((32000, 512));
+    }
+
+    [Fact]
+    public void Reads_a_Hugging_Face_config_and_round_trips_every_key()
+    {
+        var config = BertConfig.FromJson(HuggingFaceConfig);
+        config.HiddenAct.Should().Be("gelu_new");
+        config.LayerNormEps.Should().Be(1e-5);
+        config.HiddenDropoutProb.Should().Be(0.2);
+        config.ExtraFields["model_type"]!.GetValue<string>().Should().Be("bert");
+
+        var again = BertConfig.FromJson(config.ToJson());
+        var original = JsonNode.Parse(HuggingFaceConfig)!.AsObject();
+        var written = JsonNode.Parse(config.ToJson())!.AsObject();
+        written.Select(kv => kv.Key).Should().BeEquivalentTo(original.Select(kv => kv.Key));
+        foreach (var (key, value) in original)
+            JsonNode.DeepEquals(written[key], value).Should().BeTrue(key);
+        again.ToJson().Should().Be(config.ToJson());
+        written["id2label"]!["1"]!.GetValue<string>().Should().Be("Keitai");
+    }
+
+    [Fact]
+    public void Clone_is_deep()
+    {
+        var config = BertConfig.FromJson(HuggingFaceConfig);
+        var copy = config.Clone();
+        copy.HiddenSize = 768;
+        copy.ExtraFields["id2label"]!["0"] = "changed";
+        config.HiddenSize.Should().Be(384);
+        config.ExtraFields["id2label"]!["0"]!.GetValue<string>().Should().Be("Gourmet");
+    }
+
+    [Theory]
+    [InlineData("\"hidden_size\": 10, \"num_attention_heads\": 3", "*hidden_size (10)*divisible by num_attention_heads (3)*")]
+    [InlineData("\"hidden_act\": \"swish\"", "*hidden_act 'swish'*gelu, gelu_new, gelu_pytorch_tanh, relu*")]
+    [InlineData("\"hidden_dropout_prob\": 1.0", "*hidden_dropout_prob (1)*[0, 1)*")]
+    [InlineData("\"attention_probs_dropout_prob\": -0.1", "*attention_probs_dropout_prob*")]
+    [InlineData("\"vocab_size\": 0", "*vocab_size (0) must be positive*")]
+    [InlineData("\"num_hidden_layers\": -1", "*num_hidden_layers*")]
+    [InlineData("\"layer_norm_eps\": 0", "*layer_norm_eps*")]
+    [InlineData("\"hidden_size\": \"768\"", "*'hidden_size' must be an integer*\"768\"*")]
+    [InlineData("\"hidden_size\": 7.5", "*'hidden_size' must be an integer*")]
+    [InlineData("\"position_embedding_type\": \"relative_key\"", "*position_embedding_type 'relative_key'*absolute*")]
+    public void Invalid_values_are_rejected_with_the_JSON_field_named(string fields, string message)
+    {
+        var act = () => BertConfig.FromJson("{" + fields + "}");
+        act.Should().Throw<InvalidDataException>().WithMessage(message);
+    }
+
+    [Fact]
+    public void Validate_throws_ArgumentException_naming_field_and_property()
+    {
+        var config = new BertConfig { NumAttentionHeads = 5 };
+        var act = () => config.Validate();
+        act.Should().Throw<ArgumentException>().WithMessage("hidden_size (768) must be divisible by num_attention_heads (5)*")
+            .Which.ParamName.Should().Be(nameof(BertConfig.HiddenSize));
+        new BertConfig().Validate(); // BERT-base defaults are valid
+    }
+
+    [Fact]
+    public void Malformed_or_missing_files_get_clear_exceptions()
+    {
+        var bad = () => BertConfig.FromJson("{\"hidden_size\": ");
+        bad.Should().Throw<InvalidDataException>().WithMessage("*not valid JSON*");
+        var array = () => BertConfig.FromJson("[1, 2]");
+        array.Should().Throw<InvalidDataException>().WithMessage("*JSON object*");
+        string path = Path.Combine(Path.GetTempPath(), "no-such-dir-" + Guid.NewGuid().ToString("N"), "bert_config.json");
+        var missing = () => BertConfig.FromJsonFile(path);
+        missing.Should().Throw<FileNotFoundException>().WithMessage($"*{path}*");
+    }
+
+    [Fact]
+    public void File_errors_name_the_file()
+    {
+        string path = Path.Combine(Path.GetTempPath(), "bad-config-" + Guid.NewGuid().ToString("N") + ".json");
+        File.WriteAllText(path, "{\"num_attention_heads\": 7}");
+        try
+        {
+            var act = () => BertConfig.FromJsonFile(path);
+            act.Should().Throw<InvalidDataException>().WithMessage($"*{path}*num_attention_heads (7)*");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}

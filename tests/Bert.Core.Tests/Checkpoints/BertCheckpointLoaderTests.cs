@@ -1,0 +1,140 @@
+using Bert.Core.Checkpoints;
+using Bert.Core.Modeling;
+using Bert.Core.Tests.Modeling;
+using Bert.Tests;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Bert.Core.Tests.Checkpoints;
+
+public class BertCheckpointLoaderTests
+{
+    private static string Folder(string variant) => ModelTestData.Variant(variant);
+
+    [SharedFact(ModelTestData.KerasFixture)]
+    public void ReadStateDict_of_a_TF_checkpoint_gives_HF_names_transposed_kernels_and_the_cls_heads()
+    {
+        var state = BertCheckpointLoader.ReadStateDict(ModelTestData.KerasPrefix);
+        try
+        {
+            state.Should().HaveCount(46, "39 BertModel weights and 7 pre-training head tensors; no optimizer slots");
+            state.Keys.Should().Contain(["cls.predictions.bias", "cls.seq_relationship.weight", "encoder.layer.1.output.LayerNorm.weight"]);
+            state.Keys.Should().NotContain(k => k.Contains("adam") || k.Contains("global_step"));
+
+            using var reader = TensorFlowCheckpointReader.Open(ModelTestData.KerasPrefix);
+            var kernel = reader.ReadFloats("bert/encoder/layer_0/intermediate/dense/kernel"); // (H=4, I=16) row-major
+            var weight = state["encoder.layer.0.intermediate.dense.weight"];
+            weight.shape.Should().Equal(16, 4);
+            var w = weight.data<float>().ToArray();
+            for (int o = 0; o < 16; o++)
+                for (int i = 0; i < 4; i++)
+                    w[o * 4 + i].Should().Be(kernel[i * 16 + o]);
+            state["cls.seq_relationship.weight"].shape.Should().Equal(2, 4);
+        }
+        finally
+        {
+            foreach (var t in state.Values) t.Dispose();
+        }
+    }
+
+    [Fact]
+    public void ReadStateDict_strips_the_bert_prefix_of_a_pretraining_safetensors_file()
+    {
+        var state = BertCheckpointLoader.ReadStateDict(Path.Combine(Folder("relu"), "model.safetensors"));
+        state.Keys.Should().Contain("embeddings.word_embeddings.weight").And.Contain("cls.seq_relationship.weight");
+        state.Keys.Should().NotContain(k => k.StartsWith("bert."));
+        foreach (var t in state.Values) t.Dispose();
+    }
+
+    [Fact]
+    public void Strict_load_lists_missing_and_unexpected_tensors_and_leaves_the_model_unchanged()
+    {
+        using var folder = new TempFolder();
+        string path = Path.Combine(folder.Path, "partial.safetensors");
+        var state = BertCheckpointLoader.ReadStateDict(Folder("gelu"));
+        state.Remove("pooler.dense.bias", out var removed);
+        removed!.Dispose();
+        state["extra.thing"] = zeros(3, 2);
+        SafeTensors.Write(path, state);
+        foreach (var t in state.Values) t.Dispose();
+
+        using var model = new BertModel(BertConfig.FromJsonFile(Path.Combine(Folder("gelu"), "config.json")));
+        var before = model.state_dict()["embeddings.word_embeddings.weight"].data<float>().ToArray();
+        var act = () => BertCheckpointLoader.Load(model, path);
+        act.Should().Throw<InvalidDataException>()
+            .WithMessage("*partial.safetensors*1 model weights missing, 1 checkpoint tensors unexpected*Missing: pooler.dense.bias [8]*Unexpected: extra.thing [3, 2]*");
+        model.state_dict()["embeddings.word_embeddings.weight"].data<float>().ToArray().Should().Equal(before);
+
+        var report = BertCheckpointLoader.Load(model, path, new CheckpointLoadOptions { Strict = false });
+        report.Loaded.Should().HaveCount(38);
+        report.Missing.Should().ContainSingle().Which.Should().Be(report.Missing[0]);
+        report.Missing[0].Name.Should().Be("pooler.dense.bias");
+        report.Missing[0].Shape.Should().Equal(8);
+        report.Unexpected.Single().Name.Should().Be("extra.thing");
+        report.IsComplete.Should().BeFalse();
+        report.ToString().Should().Contain("loaded 38, missing 1, unexpected 1, skipped 0").And.Contain("missing    pooler.dense.bias [8]");
+        model.state_dict()["embeddings.word_embeddings.weight"].data<float>().ToArray().Should().NotEqual(before);
+
+        var allowed = BertCheckpointLoader.Load(model, path,
+            new CheckpointLoadOptions { AllowedMissingPrefixes = ["pooler."], SkipPretrainingHeads = true, Strict = false });
+        allowed.Missing.Single().Note.Should().Be("allowed");
+    }
+
+    [Fact]
+    public void Shape_mismatch_names_the_file_and_the_tensor()
+    {
+        var config = BertConfig.FromJsonFile(Path.Combine(Folder("gelu"), "config.json"));
+        config.IntermediateSize = 16;
+        using var model = new BertModel(config);
+        var act = () => BertCheckpointLoader.Load(model, Folder("gelu"));
+        act.Should().Throw<InvalidDataException>()
+            .WithMessage("*tiny-gelu*'encoder.layer.*.intermediate.dense.*'*model.safetensors*[12*model weight*[16*");
+    }
+
+    [Fact]
+    public void Loads_into_a_module_that_holds_the_model_as_bert()
+    {
+        using var wrapper = new Wrapper(BertConfig.FromJsonFile(Path.Combine(Folder("relu"), "config.json")));
+        var strict = () => BertCheckpointLoader.Load(wrapper, Folder("relu"));
+        strict.Should().Throw<InvalidDataException>().WithMessage("*Missing: classifier.weight [3, 8], classifier.bias [3]*");
+
+        var report = BertCheckpointLoader.Load(wrapper, Folder("relu"), new CheckpointLoadOptions { AllowedMissingPrefixes = ["classifier."] });
+        report.Loaded.Should().HaveCount(39).And.OnlyContain(r => r.Name.StartsWith("bert."));
+        report.Skipped.Select(s => s.Name).Should().BeEquivalentTo(["cls.seq_relationship.weight", "cls.seq_relationship.bias"]);
+    }
+
+    [Fact]
+    public void Unsupported_or_absent_checkpoints_get_clear_exceptions()
+    {
+        using var model = new BertModel(ModelTestData.TinyConfig());
+        using var folder = new TempFolder();
+        ((Action)(() => BertCheckpointLoader.Load(model, Path.Combine(folder.Path, "nothing"))))
+            .Should().Throw<FileNotFoundException>().WithMessage("*No checkpoint at*nothing*");
+        ((Action)(() => BertCheckpointLoader.Load(model, folder.Path)))
+            .Should().Throw<FileNotFoundException>().WithMessage("*holds no model.safetensors*");
+        File.WriteAllBytes(Path.Combine(folder.Path, "pytorch_model.bin"), [0x80, 0x02, 0x7d]);
+        ((Action)(() => BertCheckpointLoader.Load(model, Path.Combine(folder.Path, "pytorch_model.bin"))))
+            .Should().Throw<InvalidDataException>().WithMessage("*pytorch_model.bin*not a readable PyTorch state dict*");
+    }
+
+    [Fact]
+    public void Options_validate_themselves()
+    {
+        var act = () => new CheckpointLoadOptions { AllowedMissingPrefixes = [""] }.Validate();
+        act.Should().Throw<ArgumentException>().WithParameterName("AllowedMissingPrefixes");
+    }
+
+    private sealed class Wrapper : nn.Module
+    {
+        private readonly BertModel bert;
+        private readonly Linear classifier;
+
+        public Wrapper(BertConfig config) : base(nameof(Wrapper))
+        {
+            bert = new BertModel(config);
+            classifier = nn.Linear(config.HiddenSize, 3);
+            RegisterComponents();
+        }
+    }
+}

@@ -1,0 +1,264 @@
+using Bert.Core.Modeling;
+using TorchSharp;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace Bert.Core.Tests.Modeling;
+
+public class BertModelTests(ITestOutputHelper output)
+{
+    /// <summary>Hugging Face transformers' BertModel(config with 2 layers).state_dict().keys(), in its order.</summary>
+    private static readonly string[] HuggingFaceKeys =
+    [
+        "embeddings.word_embeddings.weight",
+        "embeddings.position_embeddings.weight",
+        "embeddings.token_type_embeddings.weight",
+        "embeddings.LayerNorm.weight",
+        "embeddings.LayerNorm.bias",
+        "encoder.layer.0.attention.self.query.weight",
+        "encoder.layer.0.attention.self.query.bias",
+        "encoder.layer.0.attention.self.key.weight",
+        "encoder.layer.0.attention.self.key.bias",
+        "encoder.layer.0.attention.self.value.weight",
+        "encoder.layer.0.attention.self.value.bias",
+        "encoder.layer.0.attention.output.dense.weight",
+        "encoder.layer.0.attention.output.dense.bias",
+        "encoder.layer.0.attention.output.LayerNorm.weight",
+        "encoder.layer.0.attention.output.LayerNorm.bias",
+        "encoder.layer.0.intermediate.dense.weight",
+        "encoder.layer.0.intermediate.dense.bias",
+        "encoder.layer.0.output.dense.weight",
+        "encoder.layer.0.output.dense.bias",
+        "encoder.layer.0.output.LayerNorm.weight",
+        "encoder.layer.0.output.LayerNorm.bias",
+        "encoder.layer.1.attention.self.query.weight",
+        "encoder.layer.1.attention.self.query.bias",
+        "encoder.layer.1.attention.self.key.weight",
+        "encoder.layer.1.attention.self.key.bias",
+        "encoder.layer.1.attention.self.value.weight",
+        "encoder.layer.1.attention.self.value.bias",
+        "encoder.layer.1.attention.output.dense.weight",
+        "encoder.layer.1.attention.output.dense.bias",
+        "encoder.layer.1.attention.output.LayerNorm.weight",
+        "encoder.layer.1.attention.output.LayerNorm.bias",
+        "encoder.layer.1.intermediate.dense.weight",
+        "encoder.layer.1.intermediate.dense.bias",
+        "encoder.layer.1.output.dense.weight",
+        "encoder.layer.1.output.dense.bias",
+        "encoder.layer.1.output.LayerNorm.weight",
+        "encoder.layer.1.output.LayerNorm.bias",
+        "pooler.dense.weight",
+        "pooler.dense.bias",
+    ];
+
+    [Fact]
+    public void State_dict_keys_equal_Hugging_Face_BertModel_in_order_with_HF_shapes()
+    {
+        using var model = new BertModel(ModelTestData.TinyConfig());
+        var state = model.state_dict();
+        state.Keys.Should().Equal(HuggingFaceKeys);
+        state["embeddings.word_embeddings.weight"].shape.Should().Equal(30, 8);
+        state["embeddings.position_embeddings.weight"].shape.Should().Equal(12, 8);
+        state["encoder.layer.0.intermediate.dense.weight"].shape.Should().Equal([16L, 8L], "Linear stores (out, in)");
+        state["encoder.layer.1.output.dense.weight"].shape.Should().Equal(8, 16);
+        state.Keys.Should().NotContain(k => k.Contains("position_ids"));
+    }
+
+    [Fact]
+    public void New_weights_follow_BERT_initialisation()
+    {
+        var config = ModelTestData.TinyConfig();
+        config.VocabSize = 4000;
+        config.HiddenSize = 64;
+        config.InitializerRange = 0.05;
+        using var model = new BertModel(config);
+        var state = model.state_dict();
+        var word = state["embeddings.word_embeddings.weight"];
+        word.std().item<float>().Should().BeApproximately(0.05f, 0.002f);
+        word.mean().item<float>().Should().BeApproximately(0f, 0.002f);
+        state["encoder.layer.0.attention.self.query.weight"].std().item<float>().Should().BeApproximately(0.05f, 0.005f);
+        state["encoder.layer.0.attention.self.query.bias"].abs().max().item<float>().Should().Be(0f);
+        state["encoder.layer.1.output.LayerNorm.weight"].min().item<float>().Should().Be(1f);
+        state["encoder.layer.1.output.LayerNorm.bias"].abs().max().item<float>().Should().Be(0f);
+        word[0].abs().sum().item<float>().Should().BeGreaterThan(0f, "id 0 is an ordinary token, not a zeroed padding row");
+    }
+
+    [Fact]
+    public void Forward_returns_shapes_and_hidden_states_ending_with_the_sequence_output()
+    {
+        var config = ModelTestData.TinyConfig();
+        using var model = new BertModel(config);
+        model.eval();
+        var (ids, types, mask) = ModelTestData.RandomBatch(config, 3, 7, 1);
+        using (ids) using (types) using (mask)
+        {
+            using var result = model.forward(ids, types, mask, outputHiddenStates: true);
+            result.SequenceOutput.shape.Should().Equal(3, 7, 8);
+            result.PooledOutput.shape.Should().Equal(3, 8);
+            result.HiddenStates.Should().HaveCount(3, "embeddings output + 2 layers");
+            result.HiddenStates![^1].data<float>().ToArray().Should().Equal(result.SequenceOutput.data<float>().ToArray());
+            using var embedded = model.Embeddings.forward(ids, types);
+            result.HiddenStates[0].data<float>().ToArray().Should().Equal(embedded.data<float>().ToArray());
+            using var plain = model.forward(ids, types, mask);
+            plain.HiddenStates.Should().BeNull();
+            plain.SequenceOutput.data<float>().ToArray().Should().Equal(result.SequenceOutput.data<float>().ToArray());
+        }
+    }
+
+    [Fact]
+    public void Eval_mode_has_no_dropout_and_train_mode_has()
+    {
+        var config = ModelTestData.TinyConfig();
+        config.HiddenDropoutProb = 0.3;
+        config.AttentionProbsDropoutProb = 0.3;
+        using var model = new BertModel(config);
+        var (ids, types, mask) = ModelTestData.RandomBatch(config, 2, 6, 2);
+        using (ids) using (types) using (mask) using (no_grad())
+        {
+            model.eval();
+            using var a = model.forward(ids, types, mask);
+            using var b = model.forward(ids, types, mask);
+            a.SequenceOutput.data<float>().ToArray().Should().Equal(b.SequenceOutput.data<float>().ToArray());
+            // Same weights with dropout probabilities 0 give the same numbers: eval really means no dropout.
+            var noDropout = ModelTestData.TinyConfig();
+            noDropout.HiddenDropoutProb = 0;
+            noDropout.AttentionProbsDropoutProb = 0;
+            using var twin = new BertModel(noDropout);
+            twin.load_state_dict(model.state_dict());
+            using var c = twin.forward(ids, types, mask);
+            c.SequenceOutput.data<float>().ToArray().Should().Equal(a.SequenceOutput.data<float>().ToArray());
+
+            model.train();
+            using var d = model.forward(ids, types, mask);
+            d.SequenceOutput.data<float>().ToArray().Should().NotEqual(a.SequenceOutput.data<float>().ToArray());
+        }
+    }
+
+    [Fact]
+    public void Padded_positions_do_not_change_real_positions_and_id_0_is_an_ordinary_token()
+    {
+        var config = ModelTestData.TinyConfig();
+        using var model = new BertModel(config);
+        model.eval();
+        using var noGrad = no_grad();
+        using var mask = tensor(new long[,] { { 1, 1, 1, 1, 0, 0 } });
+        using var types = zeros(1, 6, ScalarType.Int64);
+        using var ids1 = tensor(new long[,] { { 2, 5, 0, 3, 7, 8 } });
+        using var ids2 = tensor(new long[,] { { 2, 5, 0, 3, 0, 0 } });
+        using var a = model.forward(ids1, types, mask);
+        using var b = model.forward(ids2, types, mask);
+        using var realA = a.SequenceOutput.narrow(1, 0, 4);
+        using var realB = b.SequenceOutput.narrow(1, 0, 4);
+        realA.allclose(realB, 0, 1e-6).Should().BeTrue("padding is defined by the mask, whatever ids sit there");
+        a.PooledOutput.allclose(b.PooledOutput, 0, 1e-6).Should().BeTrue();
+
+        // The same ids with a mask that marks the id-0 tail as real tokens must differ: 0 is not padding.
+        using var allReal = ones(1, 6, ScalarType.Int64);
+        using var c = model.forward(ids2, types, allReal);
+        using var realC = c.SequenceOutput.narrow(1, 0, 4);
+        realC.allclose(realB, 0, 1e-4).Should().BeFalse();
+    }
+
+    [Theory]
+    [InlineData("too-long")]
+    [InlineData("id-negative")]
+    [InlineData("id-too-big")]
+    [InlineData("type-too-big")]
+    [InlineData("mask-2")]
+    [InlineData("shape-mismatch")]
+    [InlineData("int32")]
+    [InlineData("1d")]
+    [InlineData("empty")]
+    public void Bad_inputs_get_an_ArgumentException_that_says_what_is_wrong(string problem)
+    {
+        var config = ModelTestData.TinyConfig(); // vocab 30, 12 positions, 2 types
+        using var model = new BertModel(config);
+        long t = problem == "too-long" ? 13 : 4;
+        var ids = ones(2, t, ScalarType.Int64);
+        var types = zeros(2, t, ScalarType.Int64);
+        var mask = ones(2, t, ScalarType.Int64);
+        string expected;
+        switch (problem)
+        {
+            case "too-long": expected = "*13*12 positions*"; break;
+            case "id-negative": ids[1, 2] = tensor(-1L); expected = "*inputIds*-1*vocab_size*"; break;
+            case "id-too-big": ids[0, 3] = tensor(30L); expected = "*inputIds*30*[0, 30)*"; break;
+            case "type-too-big": types[0, 1] = tensor(2L); expected = "*tokenTypeIds*2*type_vocab_size*"; break;
+            case "mask-2": mask[0, 0] = tensor(2L); expected = "*attentionMask*"; break;
+            case "shape-mismatch": types = zeros(2, 3, ScalarType.Int64); expected = "*tokenTypeIds*[2, 3]*[2, 4]*"; break;
+            case "int32": ids = ones(2, 4, ScalarType.Int32); expected = "*inputIds must be int64*Int32*"; break;
+            case "1d": ids = ones(4, ScalarType.Int64); expected = "*inputIds must be (B, T)*"; break;
+            default: ids = ones(2, 0, ScalarType.Int64); types = zeros(2, 0, ScalarType.Int64); mask = ones(2, 0, ScalarType.Int64); expected = "*empty*"; break;
+        }
+        using (ids) using (types) using (mask)
+        {
+            var act = () => model.forward(ids, types, mask);
+            act.Should().Throw<ArgumentException>().WithMessage(expected);
+        }
+    }
+
+    [Fact]
+    public void Forward_under_no_grad_is_memory_flat()
+    {
+        var config = ModelTestData.TinyConfig();
+        using var model = new BertModel(config);
+        model.eval();
+        var (ids, types, mask) = ModelTestData.RandomBatch(config, 4, 12, 3);
+        using (ids) using (types) using (mask) using (no_grad())
+        {
+            for (int i = 0; i < 3; i++) model.forward(ids, types, mask, true).Dispose();
+            long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+            for (int i = 0; i < 50; i++)
+            {
+                using var result = model.forward(ids, types, mask, outputHiddenStates: i % 2 == 0);
+            }
+            long after = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+            output.WriteLine($"live tensors before {before}, after 50 forwards {after}");
+            after.Should().Be(before, "every temporary is disposed by the per-forward scopes and outputs by their owner");
+        }
+    }
+
+    [Fact]
+    public void Training_step_gives_gradients_to_every_parameter()
+    {
+        var config = ModelTestData.TinyConfig();
+        using var model = new BertModel(config);
+        model.train();
+        var (ids, types, mask) = ModelTestData.RandomBatch(config, 2, 5, 4);
+        using (ids) using (types) using (mask)
+        {
+            using var result = model.forward(ids, types, mask);
+            using var loss = result.SequenceOutput.pow(2).mean() + result.PooledOutput.sum();
+            loss.backward();
+        }
+        foreach (var (name, parameter) in model.named_parameters())
+            parameter.grad.Should().NotBeNull(name);
+    }
+
+    [Fact]
+    public void Measures_forward_time_of_a_tiny_and_a_small_model()
+    {
+        foreach (var (label, config, batch, length) in new[]
+        {
+            ("tiny (2x8)", ModelTestData.TinyConfig(), 8, 12),
+            ("small (4 layers, hidden 256, batch 16 x 103)", new BertConfig
+            {
+                VocabSize = 32000, HiddenSize = 256, NumHiddenLayers = 4, NumAttentionHeads = 4, IntermediateSize = 1024,
+                MaxPositionEmbeddings = 128,
+            }, 16, 103),
+        })
+        {
+            using var model = new BertModel(config);
+            model.eval();
+            var (ids, types, mask) = ModelTestData.RandomBatch(config, batch, length, 6);
+            using (ids) using (types) using (mask) using (no_grad())
+            {
+                model.forward(ids, types, mask).Dispose();
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                const int runs = 5;
+                for (int i = 0; i < runs; i++) model.forward(ids, types, mask).Dispose();
+                output.WriteLine($"{label}: {watch.Elapsed.TotalMilliseconds / runs:F2} ms per forward ({get_num_threads()} threads)");
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using Bert.Core.Tokenization;
+using TorchSharp;
+
+namespace Bert.Core.Tests.Tokenization;
+
+public class BertBatchTests
+{
+    private static EncodedInput Input(int[] ids, int[] types) =>
+        new(ids, types, ids.Select(_ => 1).ToArray(), ids.Length);
+
+    [Fact]
+    public void Collate_pads_to_the_longest_with_pad_id_segment_0_mask_0()
+    {
+        var inputs = new[] { Input([4, 10, 11, 5], [0, 0, 0, 0]), Input([4, 12, 5, 13, 5], [0, 0, 0, 1, 1]), Input([4, 5], [0, 0]) };
+        using var batch = BertBatch.Collate(inputs, padId: 3);
+        batch.InputIds.shape.Should().Equal(3, 5);
+        batch.InputIds.dtype.Should().Be(torch.ScalarType.Int64);
+        batch.TokenTypeIds.dtype.Should().Be(torch.ScalarType.Int64);
+        batch.AttentionMask.dtype.Should().Be(torch.ScalarType.Int64);
+        batch.InputIds.data<long>().ToArray().Should().Equal(4, 10, 11, 5, 3, /**/ 4, 12, 5, 13, 5, /**/ 4, 5, 3, 3, 3);
+        batch.TokenTypeIds.data<long>().ToArray().Should().Equal(0, 0, 0, 0, 0, /**/ 0, 0, 0, 1, 1, /**/ 0, 0, 0, 0, 0);
+        batch.AttentionMask.data<long>().ToArray().Should().Equal(1, 1, 1, 1, 0, /**/ 1, 1, 1, 1, 1, /**/ 1, 1, 0, 0, 0);
+        batch.Lengths.Should().Equal(4, 5, 2);
+        (batch.BatchSize, batch.SequenceLength).Should().Be((3, 5));
+    }
+
+    [Fact]
+    public void Collate_pads_to_a_fixed_length_and_repads_padded_inputs()
+    {
+        // An input already padded (with another id) keeps only its Length real tokens.
+        var padded = new EncodedInput([4, 9, 5, 0, 0], [0, 0, 0, 0, 0], [1, 1, 1, 0, 0], 3);
+        using var batch = BertBatch.Collate([padded], padId: 3, padToLength: 6);
+        batch.InputIds.data<long>().ToArray().Should().Equal(4, 9, 5, 3, 3, 3);
+        batch.AttentionMask.data<long>().ToArray().Should().Equal(1, 1, 1, 0, 0, 0);
+    }
+
+    [Fact]
+    public void Collate_rejects_empty_lists_and_inputs_longer_than_the_length()
+    {
+        var empty = () => BertBatch.Collate([], 0);
+        empty.Should().Throw<ArgumentException>().WithMessage("*empty*");
+        var tooLong = () => BertBatch.Collate([Input([4, 7, 8, 5], [0, 0, 0, 0])], 0, padToLength: 3);
+        tooLong.Should().Throw<ArgumentException>().WithMessage("*padToLength 3*longest input (4*");
+    }
+
+    [Fact]
+    public void Encoded_input_rejects_arrays_of_different_lengths()
+    {
+        var act = () => new EncodedInput([1, 2], [0], [1, 1], 2);
+        act.Should().Throw<ArgumentException>().WithMessage("*same length*");
+        var length = () => new EncodedInput([1, 2], [0, 0], [1, 1], 3);
+        length.Should().Throw<ArgumentOutOfRangeException>();
+    }
+}
