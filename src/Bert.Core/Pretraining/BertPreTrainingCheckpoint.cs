@@ -128,6 +128,35 @@ public static partial class BertPreTrainingCheckpoint
     }
 
     /// <summary>
+    /// Builds a <see cref="BertForPreTraining"/> from a saved one and returns it in eval mode: a Hugging Face folder
+    /// (<c>config.json</c> + <c>model.safetensors</c>) or a TensorFlow prefix with <c>bert_config.json</c> beside it (as
+    /// <see cref="SaveTensorFlow"/> and Google's releases lay them out).
+    /// </summary>
+    /// <param name="path">The folder or the TensorFlow prefix.</param>
+    /// <param name="strict">Throw when a weight is missing or unexpected (default true).</param>
+    /// <exception cref="FileNotFoundException">No config was found beside the weights.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint does not fit its config.</exception>
+    public static BertForPreTraining LoadModel(string path, bool strict = true)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var folder = Directory.Exists(path) ? path : Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
+        var configPath = new[] { "config.json", "bert_config.json" }.Select(n => Path.Combine(folder, n)).FirstOrDefault(File.Exists)
+            ?? throw new FileNotFoundException($"No config.json or bert_config.json beside '{path}'.", Path.Combine(folder, "config.json"));
+        var model = new BertForPreTraining(BertConfig.FromJsonFile(configPath));
+        try
+        {
+            Load(model, path, strict);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        model.eval();
+        return model;
+    }
+
+    /// <summary>
     /// Saves the model as a Hugging Face folder: <c>model.safetensors</c> with the keys of
     /// <see cref="BertForPreTraining"/> (<c>bert.*</c>, <c>cls.*</c>; the tied decoder aliases are not written, as
     /// transformers does not write them either) and <c>config.json</c> (<c>architectures</c> ["BertForPreTraining"]),

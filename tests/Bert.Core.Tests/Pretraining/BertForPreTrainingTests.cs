@@ -178,6 +178,11 @@ public class BertForPreTrainingTests
                 using var actual = loaded.forward(batch);
                 Values(actual.PredictionLogits).Should().Equal(Values(expected.PredictionLogits));
                 Values(actual.SeqRelationshipLogits).Should().Equal(Values(expected.SeqRelationshipLogits));
+
+                using var built = BertPreTrainingCheckpoint.LoadModel(path); // config found beside the weights
+                built.Config.HiddenSize.Should().Be(32);
+                using var again = built.forward(batch);
+                Values(again.PredictionLogits).Should().Equal(Values(expected.PredictionLogits));
             }
         }
         finally
