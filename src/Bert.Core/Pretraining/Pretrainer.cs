@@ -17,7 +17,7 @@ namespace Bert.Core.Pretraining;
 /// <para>Layout of <see cref="PretrainerOptions.OutputDirectory"/>: <c>checkpoint/</c> (<c>model.safetensors</c>,
 /// <c>optimizer.bin</c>, <c>trainer.json</c> with the step, the batch generator's state and libtorch's random state); at
 /// the end <c>hf/</c> (<c>config.json</c> + <c>model.safetensors</c>) and <c>tf/</c> (<c>model.ckpt-N.index</c>,
-/// <c>model.ckpt-N.data-00000-of-00001</c>, <c>bert_config.json</c>).</para>
+/// <c>model.ckpt-N.data-00000-of-00001</c>, <c>bert_config.json</c>; the exports of earlier steps are removed).</para>
 /// <para>A checkpoint is first written to <c>checkpoint.tmp/</c>, then swapped in by renames, so an interruption at any
 /// moment leaves a complete checkpoint (<c>checkpoint/</c>, or <c>checkpoint.old/</c> during the swap). A resumed run
 /// continues the same batches, dropout masks and optimizer state, so it ends with the same weights as an uninterrupted one.
@@ -121,9 +121,22 @@ public sealed class Pretrainer
         {
             hf = Path.Combine(_options.OutputDirectory, "hf");
             BertPreTrainingCheckpoint.SaveHuggingFace(_model, hf);
-            tf = BertPreTrainingCheckpoint.SaveTensorFlow(_model, Path.Combine(_options.OutputDirectory, "tf"), step, cancellationToken);
+            var tfDirectory = Path.Combine(_options.OutputDirectory, "tf");
+            tf = BertPreTrainingCheckpoint.SaveTensorFlow(_model, tfDirectory, step, cancellationToken);
+            RemoveOtherTensorFlowCheckpoints(tfDirectory, Path.GetFileName(tf));
         }
         return new PretrainingResult(step, startStep, history, CheckpointDirectory, hf, tf);
+    }
+
+    // tf/ holds the run's model: the export of an earlier (resumed) segment would make the folder ambiguous for loaders.
+    private static void RemoveOtherTensorFlowCheckpoints(string directory, string keep)
+    {
+        foreach (var file in Directory.EnumerateFiles(directory, "model.ckpt-*"))
+        {
+            var name = Path.GetFileName(file);
+            if (!name.StartsWith(keep + ".", StringComparison.Ordinal))
+                File.Delete(file);
+        }
     }
 
     private void TrainStep(AdamWarmup optimizer, Window window)

@@ -133,6 +133,14 @@ public class PretrainerTests
             BertCheckpointLoader.Load(fromTf, result.TensorFlowPrefix!, new CheckpointLoadOptions { Strict = false }).Missing.Should().BeEmpty();
             foreach (var (name, value) in fromTf.state_dict())
                 Values(value).Should().Equal(Values(model.Bert.state_dict()[name]), name);
+
+            // Continuing the run to 6 steps replaces the export: tf/ holds only the new checkpoint.
+            var more = Options(dir, 6);
+            more.WarmupSteps = 1;
+            more.Resume = true;
+            new Pretrainer(model, Generator(), more).Run().ResumedFromStep.Should().Be(4);
+            Directory.GetFiles(Path.Combine(dir, "tf")).Select(Path.GetFileName).Should()
+                .BeEquivalentTo(["bert_config.json", "model.ckpt-6.index", "model.ckpt-6.data-00000-of-00001"]);
         }
         finally
         {
