@@ -222,16 +222,18 @@ public static class BertCheckpointLoader
         {
             foreach (var file in files)
             {
-                foreach (var (name, tensor) in SafeTensors.Read(file))
+                var tensors = SafeTensors.Read(file);
+                try
                 {
-                    string hfName = HuggingFaceName(name);
-                    if (hfName.EndsWith("position_ids", StringComparison.Ordinal) || hfName.EndsWith("token_type_ids", StringComparison.Ordinal))
+                    foreach (var (name, tensor) in tensors.ToList())
                     {
-                        contents.Skipped.Add(new(name, tensor.shape, "buffer, recomputed"));
-                        tensor.Dispose();
-                        continue;
+                        tensors.Remove(name);
+                        AddHuggingFaceTensor(contents, name, tensor, file);
                     }
-                    contents.Add(hfName, tensor, $"'{name}' in '{file}'");
+                }
+                finally
+                {
+                    foreach (var left in tensors.Values) left.Dispose(); // after a failure only
                 }
             }
             return contents;
@@ -270,14 +272,7 @@ public static class BertCheckpointLoader
                     contents.Skipped.Add(new(key, [], $"not a tensor ({table[key]?.GetType().Name ?? "null"})"));
                     continue;
                 }
-                string hfName = HuggingFaceName(key);
-                if (hfName.EndsWith("position_ids", StringComparison.Ordinal) || hfName.EndsWith("token_type_ids", StringComparison.Ordinal))
-                {
-                    contents.Skipped.Add(new(key, tensor.shape, "buffer, recomputed"));
-                    tensor.Dispose();
-                    continue;
-                }
-                contents.Add(hfName, tensor, $"'{key}' in '{path}'");
+                AddHuggingFaceTensor(contents, key, tensor, path);
             }
             return contents;
         }
@@ -286,6 +281,22 @@ public static class BertCheckpointLoader
             contents.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Adds a tensor stored under a Hugging Face (PyTorch) name: the name normalised by <see cref="HuggingFaceName"/>,
+    /// the <c>position_ids</c>/<c>token_type_ids</c> buffers of older checkpoints skipped (they are recomputed).
+    /// </summary>
+    private static void AddHuggingFaceTensor(CheckpointContents contents, string storedName, Tensor tensor, string file)
+    {
+        string name = HuggingFaceName(storedName);
+        if (name.EndsWith("position_ids", StringComparison.Ordinal) || name.EndsWith("token_type_ids", StringComparison.Ordinal))
+        {
+            contents.Skipped.Add(new(storedName, tensor.shape, "buffer, recomputed"));
+            tensor.Dispose();
+            return;
+        }
+        contents.Add(name, tensor, $"'{storedName}' in '{file}'");
     }
 
     /// <summary>Removes the <c>bert.</c> prefix and renames old-style LayerNorm <c>gamma</c>/<c>beta</c>.</summary>

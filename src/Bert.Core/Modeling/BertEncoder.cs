@@ -35,13 +35,10 @@ public sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
         var current = hiddenStates;
         foreach (var block in layer)
         {
-            current = block.forward(current, attentionMask);
+            current = block.forward(current, attentionMask); // (B, T, H) -> (B, T, H)
             if (allHiddenStates is not null)
-            {
-                current.MoveToOuterDisposeScope();
-                allHiddenStates.Add(current);
-            }
+                allHiddenStates.Add(current.MoveToOuterDisposeScope());
         }
-        return ReferenceEquals(current, hiddenStates) || allHiddenStates is not null ? current : current.MoveToOuterDisposeScope();
+        return allHiddenStates is null ? current.MoveToOuterDisposeScope() : current; // with the list, already moved
     }
 }

@@ -122,7 +122,7 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, BertModelOutput>
         }
         CheckRange(inputIds, Config.VocabSize, nameof(inputIds), "token id", "vocab_size");
         CheckRange(tokenTypeIds, Config.TypeVocabSize, nameof(tokenTypeIds), "token type", "type_vocab_size");
-        CheckRange(attentionMask, 2, nameof(attentionMask), "attention mask value", "{0, 1}");
+        CheckRange(attentionMask, 2, nameof(attentionMask), "value", "1 = real token, 0 = padding");
     }
 
     private static void CheckTensor(Tensor tensor, string name)

@@ -45,6 +45,24 @@ public sealed class BertModelBuilder
     /// <exception cref="InvalidDataException">The file is not a valid config.</exception>
     public static BertModelBuilder FromConfigFile(string path) => new(BertConfig.FromJsonFile(path));
 
+    /// <summary>
+    /// Starts from a checkpoint and the config beside it: a Hugging Face folder (<c>config.json</c>), a Google folder or
+    /// TensorFlow prefix (<c>bert_config.json</c> in the same folder), or a <c>.safetensors</c>/<c>.bin</c> file with
+    /// <c>config.json</c> beside it. The checkpoint is loaded by <see cref="Build"/> with default options.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">Neither <c>config.json</c> nor <c>bert_config.json</c> is there.</exception>
+    public static BertModelBuilder FromPretrained(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string folder = Directory.Exists(path) ? path : Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
+        string? config = new[] { "config.json", "bert_config.json" }.Select(name => Path.Combine(folder, name)).FirstOrDefault(File.Exists);
+        if (config is null)
+            throw new FileNotFoundException(
+                $"No config.json or bert_config.json in '{folder}' for checkpoint '{path}'; use FromConfigFile(...).WithCheckpoint(...)",
+                Path.Combine(folder, "config.json"));
+        return FromConfigFile(config).WithCheckpoint(path);
+    }
+
     /// <summary>The config the model will have (with the maximum sequence length applied).</summary>
     public BertConfig Config
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -33,8 +34,10 @@ namespace Bert.Core.Optimization;
 /// bias-corrected <c>lr_t</c>, as in keras-bert. PyTorch's <c>Adam</c> with <c>weight_decay</c> adds it to the
 /// gradient instead (L2 regularisation), which goes through the moments.</description></item>
 /// <item><description>Google BERT's <c>AdamWeightDecayOptimizer</c> (<c>optimization.py</c>) has the same
-/// <c>u = m / (sqrt(v) + eps) + wd * theta</c> but no bias correction (<c>lr_t = lr_s</c>), default <c>eps</c> 1e-6, and
-/// its schedule decays polynomially from the end of the warm-up rather than linearly from step 0.</description></item>
+/// <c>u = m / (sqrt(v) + eps) + wd * theta</c> but no bias correction (<c>lr_t = lr_s</c>) and <c>eps</c> 1e-6. Its
+/// <c>create_optimizer</c> schedule is also linear warm-up then linear decay from step 0, but counts from 0 (the first
+/// update uses rate 0, each later one the rate this schedule gives the previous step), and it always clips the global
+/// norm to 1.0 with <c>tf.clip_by_global_norm</c> (factor <c>clip / max(norm, clip)</c>).</description></item>
 /// <item><description>The step counter is global, as in keras: a parameter without a gradient in some step keeps its
 /// moments, and its next update uses the bias correction of the global step (PyTorch counts steps per parameter).</description></item>
 /// </list>
@@ -89,13 +92,23 @@ public sealed class AdamWarmup : IDisposable
         _options = options.Clone();
         if (parameters.Length == 0)
             throw new ArgumentException("There are no parameters to optimize.", names is null ? "parameters" : "namedParameters");
-        var seen = new HashSet<IntPtr>();
+        var seen = new HashSet<Parameter>(ReferenceEqualityComparer.Instance);
+        var addresses = new Dictionary<nint, int>();
         for (var i = 0; i < parameters.Length; i++)
         {
             if (parameters[i] is null)
                 throw new ArgumentException($"Parameter #{i} is null.", names is null ? "parameters" : "namedParameters");
-            if (!seen.Add(parameters[i].Handle))
+            if (!seen.Add(parameters[i]))
                 throw new ArgumentException($"Parameter #{i}{NameSuffix(names, i)} appears twice.", names is null ? "parameters" : "namedParameters");
+            // Two wrappers of one tensor (tied weights) would be updated twice per step.
+            if (IsFusable(parameters[i]) && parameters[i].numel() > 0)
+            {
+                var address = Unsafe.ByteOffset(ref Unsafe.NullRef<byte>(), ref MemoryMarshal.GetReference(parameters[i].bytes));
+                if (!addresses.TryAdd(address, i))
+                    throw new ArgumentException(
+                        $"Parameter #{i}{NameSuffix(names, i)} shares its memory with parameter #{addresses[address]}{NameSuffix(names, addresses[address])} " +
+                        "(tied weights): pass it once.", names is null ? "parameters" : "namedParameters");
+            }
         }
         if (names is null && _options.WeightDecay > 0 && _options.WeightDecayExclusions.Count > 0)
             throw new ArgumentException(

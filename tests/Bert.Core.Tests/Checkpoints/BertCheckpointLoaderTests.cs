@@ -82,6 +82,42 @@ public class BertCheckpointLoaderTests
     }
 
     [Fact]
+    public void Sharded_folder_with_old_gamma_beta_names_loads_the_same_weights()
+    {
+        using var folder = new TempFolder();
+        var state = BertCheckpointLoader.ReadStateDict(Folder("gelu"));
+        var names = state.Keys.OrderBy(k => k, StringComparer.Ordinal).ToList();
+        string OldName(string n) => n.Replace("LayerNorm.weight", "LayerNorm.gamma").Replace("LayerNorm.bias", "LayerNorm.beta");
+        var first = names.Take(20).ToList();
+        var second = names.Skip(20).ToList();
+        SafeTensors.Write(Path.Combine(folder.Path, "model-00001-of-00002.safetensors"), first.Select(n => KeyValuePair.Create(OldName(n), state[n])));
+        SafeTensors.Write(Path.Combine(folder.Path, "model-00002-of-00002.safetensors"), second.Select(n => KeyValuePair.Create("bert." + n, state[n])));
+        var map = new System.Text.Json.Nodes.JsonObject();
+        foreach (var n in first) map[OldName(n)] = "model-00001-of-00002.safetensors";
+        foreach (var n in second) map["bert." + n] = "model-00002-of-00002.safetensors";
+        File.WriteAllText(Path.Combine(folder.Path, "model.safetensors.index.json"),
+            new System.Text.Json.Nodes.JsonObject { ["metadata"] = new System.Text.Json.Nodes.JsonObject(), ["weight_map"] = map }.ToJsonString());
+
+        using var model = new BertModel(BertConfig.FromJsonFile(Path.Combine(Folder("gelu"), "config.json")));
+        var report = BertCheckpointLoader.Load(model, folder.Path);
+        report.Format.Should().Be("Hugging Face folder (sharded)");
+        report.Loaded.Should().HaveCount(39);
+        foreach (var (name, value) in model.state_dict())
+            value.data<float>().ToArray().Should().Equal(state[name].data<float>().ToArray(), name);
+        foreach (var t in state.Values) t.Dispose();
+    }
+
+    [Fact]
+    public void Pretraining_heads_are_unexpected_when_not_skipped()
+    {
+        using var model = new BertModel(BertConfig.FromJsonFile(Path.Combine(Folder("relu"), "config.json")));
+        var report = BertCheckpointLoader.Load(model, Folder("relu"), new CheckpointLoadOptions { SkipPretrainingHeads = false, Strict = false });
+        report.Unexpected.Select(u => u.Name).Should().BeEquivalentTo(["cls.seq_relationship.weight", "cls.seq_relationship.bias"]);
+        report.Unexpected.Single(u => u.Name == "cls.seq_relationship.weight").Shape.Should().Equal(2, 8);
+        report.Skipped.Should().BeEmpty();
+    }
+
+    [Fact]
     public void Shape_mismatch_names_the_file_and_the_tensor()
     {
         var config = BertConfig.FromJsonFile(Path.Combine(Folder("gelu"), "config.json"));

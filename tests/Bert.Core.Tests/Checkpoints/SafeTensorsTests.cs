@@ -98,6 +98,26 @@ public class SafeTensorsTests
     }
 
     [Fact]
+    public void What_this_library_writes_is_read_identically_by_TorchSharp_PyBridge_independent_reader()
+    {
+        using var folder = new TempFolder();
+        string path = Path.Combine(folder.Path, "w.safetensors");
+        using var a = randn(5, 3);
+        using var b = arange(7, ScalarType.Int64);
+        using var c = randn(4).to(ScalarType.Float16);
+        SafeTensors.Write(path, new Dictionary<string, Tensor> { ["layer.a"] = a, ["b"] = b, ["c"] = c });
+        var other = TorchSharp.PyBridge.Safetensors.LoadStateDict(path);
+        other.Keys.Should().BeEquivalentTo(["layer.a", "b", "c"]);
+        other["layer.a"].data<float>().ToArray().Should().Equal(a.data<float>().ToArray());
+        other["b"].data<long>().ToArray().Should().Equal(b.data<long>().ToArray());
+        other["c"].dtype.Should().Be(ScalarType.Float16);
+        using var c32 = c.to(ScalarType.Float32);
+        using var o32 = other["c"].to(ScalarType.Float32);
+        o32.data<float>().ToArray().Should().Equal(c32.data<float>().ToArray());
+        foreach (var t in other.Values) t.Dispose();
+    }
+
+    [Fact]
     public void Write_rejects_duplicate_names()
     {
         using var folder = new TempFolder();

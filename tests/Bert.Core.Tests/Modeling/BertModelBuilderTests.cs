@@ -40,6 +40,27 @@ public class BertModelBuilderTests
             .WithMessage("*bert_model.ckpt*bert/embeddings/position_embeddings*[16, 4]*embeddings.position_embeddings.weight*[10, 4]*");
     }
 
+    [SharedFact(ModelTestData.KerasFixture)]
+    public void FromPretrained_finds_bert_config_json_beside_a_TF_prefix_and_config_json_in_an_HF_folder()
+    {
+        var tf = BertModelBuilder.FromPretrained(ModelTestData.KerasPrefix);
+        using (var model = tf.Build())
+        {
+            model.Config.HiddenSize.Should().Be(4);
+            tf.LastLoadReport!.Format.Should().Be("TensorFlow");
+        }
+        var hf = BertModelBuilder.FromPretrained(ModelTestData.Variant("relu"));
+        using (var model = hf.Build())
+        {
+            model.Config.HiddenAct.Should().Be("relu");
+            model.Config.LayerNormEps.Should().Be(1e-5);
+            hf.LastLoadReport!.Loaded.Should().HaveCount(39);
+        }
+        using var empty = new Bert.Core.Tests.Checkpoints.TempFolder();
+        var act = () => BertModelBuilder.FromPretrained(empty.Path);
+        act.Should().Throw<FileNotFoundException>().WithMessage("*config.json or bert_config.json*");
+    }
+
     [Fact]
     public void Max_sequence_length_outside_the_table_is_rejected()
     {

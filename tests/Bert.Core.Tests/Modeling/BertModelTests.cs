@@ -159,6 +159,23 @@ public class BertModelTests(ITestOutputHelper output)
         realC.allclose(realB, 0, 1e-4).Should().BeFalse();
     }
 
+    [Fact]
+    public void A_row_without_real_tokens_gives_finite_outputs_and_leaves_other_rows_alone()
+    {
+        var config = ModelTestData.TinyConfig();
+        using var model = new BertModel(config);
+        model.eval();
+        using var noGrad = no_grad();
+        using var ids = tensor(new long[,] { { 2, 5, 6, 3 }, { 2, 5, 6, 3 } });
+        using var types = zeros(2, 4, ScalarType.Int64);
+        using var mask = tensor(new long[,] { { 1, 1, 1, 1 }, { 0, 0, 0, 0 } });
+        using var result = model.forward(ids, types, mask);
+        result.SequenceOutput.isfinite().all().item<bool>().Should().BeTrue();
+        result.PooledOutput.isfinite().all().item<bool>().Should().BeTrue();
+        using var single = model.forward(ids.narrow(0, 0, 1), types.narrow(0, 0, 1), mask.narrow(0, 0, 1));
+        result.SequenceOutput[0].allclose(single.SequenceOutput[0], 0, 1e-6).Should().BeTrue("rows are independent");
+    }
+
     [Theory]
     [InlineData("too-long")]
     [InlineData("id-negative")]
@@ -254,10 +271,15 @@ public class BertModelTests(ITestOutputHelper output)
             using (ids) using (types) using (mask) using (no_grad())
             {
                 model.forward(ids, types, mask).Dispose();
-                var watch = System.Diagnostics.Stopwatch.StartNew();
-                const int runs = 5;
-                for (int i = 0; i < runs; i++) model.forward(ids, types, mask).Dispose();
-                output.WriteLine($"{label}: {watch.Elapsed.TotalMilliseconds / runs:F2} ms per forward ({get_num_threads()} threads)");
+                var times = new List<double>();
+                for (int i = 0; i < 4; i++)
+                {
+                    var watch = System.Diagnostics.Stopwatch.StartNew();
+                    model.forward(ids, types, mask).Dispose();
+                    times.Add(watch.Elapsed.TotalMilliseconds);
+                }
+                // The minimum is the least disturbed by other processes on a shared machine.
+                output.WriteLine($"{label}: min {times.Min():F2} ms, mean {times.Average():F2} ms per forward ({get_num_threads()} threads)");
             }
         }
     }

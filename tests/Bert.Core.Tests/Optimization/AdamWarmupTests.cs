@@ -167,6 +167,9 @@ public class AdamWarmupTests
         FluentActions.Invoking(() => new AdamWarmup(Array.Empty<Parameter>(), options)).Should().Throw<ArgumentException>().WithMessage("*no parameters*");
         FluentActions.Invoking(() => new AdamWarmup(new[] { problem.Parameters[0], problem.Parameters[0] }, options))
             .Should().Throw<ArgumentException>().WithMessage("*twice*");
+        using (var tied = new Parameter(problem.Parameters[1].detach()))
+            FluentActions.Invoking(() => new AdamWarmup(new[] { ("x.bias", problem.Parameters[1]), ("y.bias", tied) }, options))
+                .Should().Throw<ArgumentException>().WithMessage("*#1 'y.bias' shares its memory with parameter #0 'x.bias'*");
         FluentActions.Invoking(() => new AdamWarmup(new[] { ("a", problem.Parameters[0]), ("a", problem.Parameters[1]) }, options))
             .Should().Throw<ArgumentException>().WithMessage("*'a' appears twice*");
         FluentActions.Invoking(() => new AdamWarmup(problem.Parameters, new AdamWarmupOptions()))

@@ -10,6 +10,11 @@
 #   tiny-gelu_new-bin/config.json + pytorch_model.bin the gelu_new weights saved by torch.save (zip pickle), with the
 #                                                     "bert." prefix and an old-style embeddings.position_ids buffer
 #   dtypes.safetensors + dtypes.json                  F32, F16, BF16, I64, I32 tensors and their exact values
+#
+# Check that Python reads what Bert.NET writes (BertCheckpointLoader.SaveHuggingFace of the tiny-gelu model):
+#   /usr/bin/python3 tests/Bert.Core.Tests/TestData/model/make_model_goldens.py --verify FOLDER
+# parses FOLDER/model.safetensors with the reader below (no safetensors package), runs the float64 reference on
+# tiny-gelu's inputs and prints the largest difference from tiny-gelu/expected_outputs.json.
 # Variants: gelu (exact erf), gelu_new (tanh approximation, eps 1e-12), relu (layer_norm_eps 1e-5, names with the
 # "bert." prefix of BertForPreTraining, plus a cls.* head that a BertModel must skip).
 import json
@@ -183,7 +188,43 @@ def make_dtypes():
                        if t.is_floating_point() else [int(v) for v in t.flatten().tolist()]} for k, t in tensors.items()}, f, indent=1)
 
 
+NP_DTYPES = {"F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "F64": "<f8"}
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    out = {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        b, end = e["data_offsets"]
+        arr = np.frombuffer(data[8 + n + b:8 + n + end], dtype=NP_DTYPES[e["dtype"]]).reshape(e["shape"])
+        out[name] = torch.from_numpy(arr.astype(np.float32))
+    return out, header.get("__metadata__", {})
+
+
+def verify(folder):
+    weights, meta = read_safetensors(os.path.join(folder, "model.safetensors"))
+    with open(os.path.join(folder, "config.json")) as f:
+        cfg = json.load(f)
+    with open(os.path.join(HERE, "tiny-gelu", "expected_outputs.json")) as f:
+        expected = json.load(f)
+    seq, pooled = reference_forward(weights, cfg, torch.tensor(expected["input_ids"]),
+                                    torch.tensor(expected["token_type_ids"]), torch.tensor(expected["attention_mask"]))
+    ds = (seq - torch.tensor(expected["sequence_output"], dtype=torch.float64)).abs().max().item()
+    dp = (pooled - torch.tensor(expected["pooled_output"], dtype=torch.float64)).abs().max().item()
+    print("metadata", meta, "model_type", cfg.get("model_type"), "tensors", len(weights))
+    print("max |diff| sequence %.3g pooled %.3g" % (ds, dp))
+
+
 if __name__ == "__main__":
+    import sys
+    if len(sys.argv) == 3 and sys.argv[1] == "--verify":
+        verify(sys.argv[2])
+        sys.exit(0)
     make_variant("gelu", "gelu", 1e-12, "", 1)
     make_variant("gelu_new", "gelu_new", 1e-12, "", 2)
     make_variant("relu", "relu", 1e-5, "bert.", 3)
