@@ -21,7 +21,7 @@ internal static class PretrainCommand
     private static readonly Option<string?> Init = new("--init") { Description = "Start from these weights (TF prefix, .safetensors or HF folder) instead of a random initialisation." };
     private static readonly Option<long> Steps = new("--steps") { Description = "Optimizer steps (batches) in total.", Required = true };
     private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Sequences per batch.", DefaultValueFactory = _ => 32 };
-    private static readonly Option<int> MaxSeqLen = new("--max-seq-len") { Description = "Longest sequence, [CLS] and [SEP]s included.", DefaultValueFactory = _ => 128 };
+    private static readonly Option<int?> MaxSeqLen = new("--max-seq-len") { Description = "Longest sequence, [CLS] and [SEP]s included. Default: 128, or max_position_embeddings when smaller." };
     private static readonly Option<double> Lr = new("--lr") { Description = "Peak learning rate of AdamWarmup.", DefaultValueFactory = _ => 1e-4 };
     private static readonly Option<double> Warmup = new("--warmup-proportion") { Description = "Share of steps for linear warmup (then linear decay to 0).", DefaultValueFactory = _ => 0.1 };
     private static readonly Option<double> WeightDecay = new("--weight-decay") { Description = "Decoupled weight decay (not on bias/LayerNorm).", DefaultValueFactory = _ => 0.01 };
@@ -63,7 +63,7 @@ internal static class PretrainCommand
         var indexer = SentencePieceIndexer.Load(spm, new SentencePieceIndexerOptions { MaxSequenceLength = Math.Max(5, config.MaxPositionEmbeddings) });
         if (indexer.VocabSize != config.VocabSize)
             throw new CliException($"The config's vocab_size is {config.VocabSize}, but {spm} has {indexer.VocabSize} pieces; set vocab_size to {indexer.VocabSize}.");
-        var maxSeqLen = args.GetValue(MaxSeqLen);
+        var maxSeqLen = args.GetValue(MaxSeqLen) ?? Math.Min(128, config.MaxPositionEmbeddings);
         if (maxSeqLen > config.MaxPositionEmbeddings)
             throw new CliException($"--max-seq-len {maxSeqLen} exceeds the config's max_position_embeddings {config.MaxPositionEmbeddings}.");
 
