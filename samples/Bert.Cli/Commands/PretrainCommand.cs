@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Bert.Core;
 using Bert.Core.Pretraining;
 using Bert.Core.Tokenization;
@@ -112,11 +113,39 @@ internal static class PretrainCommand
         using var log = new StreamWriter(logPath, append: true);
         var progress = new ConsoleProgress(log);
 
-        var result = trainer.Run(progress, token);
+        // Ctrl+C or SIGTERM: finish the current step, write a checkpoint, exit (a second Ctrl+C kills at once).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
+        void OnCancelKey(object? sender, ConsoleCancelEventArgs e)
+        {
+            if (stop.IsCancellationRequested) return;
+            e.Cancel = true;
+            RequestStop(stop);
+        }
+        Console.CancelKeyPress += OnCancelKey;
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            RequestStop(stop);
+        });
+        PretrainingResult result;
+        try
+        {
+            result = trainer.Run(progress, stop.Token);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= OnCancelKey;
+        }
         if (result.ResumedFromStep > 0)
             Console.WriteLine($"Resumed from step {result.ResumedFromStep}.");
         Console.WriteLine($"Done: {result.Steps} steps. Saved {result.HuggingFaceDirectory} (config.json + model.safetensors) and {result.TensorFlowPrefix} (.index, .data-00000-of-00001, bert_config.json).");
         return 0;
+    }
+
+    private static void RequestStop(CancellationTokenSource stop)
+    {
+        Console.Error.WriteLine("stopping after the current step; writing a checkpoint (continue with --resume)...");
+        stop.Cancel();
     }
 
     private static PretrainingCorpus LoadCorpus(ParseResult args)
