@@ -1,0 +1,137 @@
+using System.Text;
+using Bert.Core.Tokenization;
+
+namespace Bert.Core.Pretraining;
+
+/// <summary>
+/// A pretraining corpus in the format of Google's <c>create_pretraining_data.py</c>: one sentence per line, documents
+/// separated by empty lines. Lines are trimmed; runs of empty lines count as one separator.
+/// </summary>
+public sealed class PretrainingCorpus
+{
+    private PretrainingCorpus(IReadOnlyList<IReadOnlyList<string>> documents)
+    {
+        Documents = documents;
+        SentenceCount = documents.Sum(d => d.Count);
+    }
+
+    /// <summary>The documents, each a list of sentences (never empty).</summary>
+    public IReadOnlyList<IReadOnlyList<string>> Documents { get; }
+
+    /// <summary>The number of sentences in all documents.</summary>
+    public int SentenceCount { get; }
+
+    /// <summary>Reads a UTF-8 corpus file.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public static PretrainingCorpus Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"Corpus file '{path}' not found.", path);
+        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return Load(reader);
+    }
+
+    /// <summary>Reads a UTF-8 corpus from a stream (not disposed).</summary>
+    public static PretrainingCorpus Load(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
+        return Load(reader);
+    }
+
+    /// <summary>Reads a corpus from a text reader (not disposed).</summary>
+    public static PretrainingCorpus Load(TextReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var documents = new List<IReadOnlyList<string>>();
+        var current = new List<string>();
+        while (reader.ReadLine() is { } line)
+        {
+            var sentence = line.Trim();
+            if (sentence.Length > 0)
+            {
+                current.Add(sentence);
+            }
+            else if (current.Count > 0)
+            {
+                documents.Add(current.AsReadOnly());
+                current = [];
+            }
+        }
+        if (current.Count > 0)
+            documents.Add(current.AsReadOnly());
+        return new PretrainingCorpus(documents.AsReadOnly());
+    }
+
+    /// <summary>Parses corpus text (one sentence per line, empty lines between documents).</summary>
+    public static PretrainingCorpus Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        using var reader = new StringReader(text);
+        return Load(reader);
+    }
+
+    /// <summary>A corpus made of given documents (empty sentences and documents are dropped).</summary>
+    public static PretrainingCorpus FromDocuments(IEnumerable<IEnumerable<string>> documents)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        var list = documents
+            .Select(d => (IReadOnlyList<string>)d.Select(s => s.Trim()).Where(s => s.Length > 0).ToList().AsReadOnly())
+            .Where(d => d.Count > 0)
+            .ToList();
+        return new PretrainingCorpus(list.AsReadOnly());
+    }
+
+    /// <summary>The documents of several corpora, in order.</summary>
+    public static PretrainingCorpus Concat(IEnumerable<PretrainingCorpus> corpora)
+    {
+        ArgumentNullException.ThrowIfNull(corpora);
+        return new PretrainingCorpus(corpora.SelectMany(c => c.Documents).ToList().AsReadOnly());
+    }
+
+    /// <summary>
+    /// The piece ids of every sentence (no <c>[CLS]</c>/<c>[SEP]</c>), document by document, for
+    /// <see cref="PretrainingBatchGenerator"/>. Sentences are tokenized in parallel; the result does not depend on it.
+    /// </summary>
+    /// <param name="indexer">The tokenizer.</param>
+    /// <param name="progress">Receives the number of sentences tokenized so far, now and then.</param>
+    /// <param name="cancellationToken">Stops the work.</param>
+    public IReadOnlyList<IReadOnlyList<int[]>> Tokenize(IBertIndexer indexer, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(indexer);
+        var flat = Documents.SelectMany(d => d).ToArray();
+        var ids = new int[flat.Length][];
+        var done = 0;
+        Parallel.For(0, flat.Length, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+        {
+            ids[i] = indexer.TokenizeToIds(flat[i]).ToArray();
+            var n = Interlocked.Increment(ref done);
+            if (n % 10000 == 0) progress?.Report(n);
+        });
+        progress?.Report(flat.Length);
+        var result = new List<IReadOnlyList<int[]>>(Documents.Count);
+        var k = 0;
+        foreach (var document in Documents)
+        {
+            result.Add(ids.AsSpan(k, document.Count).ToArray());
+            k += document.Count;
+        }
+        return result.AsReadOnly();
+    }
+
+    /// <summary>Writes the corpus in its file format (one sentence per line, an empty line between documents).</summary>
+    public void Save(TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        for (var d = 0; d < Documents.Count; d++)
+        {
+            if (d > 0) writer.Write('\n');
+            foreach (var sentence in Documents[d])
+            {
+                writer.Write(sentence);
+                writer.Write('\n');
+            }
+        }
+    }
+}

@@ -1,0 +1,181 @@
+using Bert.Core.Checkpoints;
+using Bert.Core.Pretraining;
+using Xunit.Abstractions;
+using static Bert.Core.Tests.Pretraining.PretrainingTestModels;
+using static TorchSharp.torch;
+
+namespace Bert.Core.Tests.Pretraining;
+
+public class PretrainerTests
+{
+    private readonly ITestOutputHelper _output;
+
+    public PretrainerTests(ITestOutputHelper output)
+    {
+        _output = output;
+        TorchRuntime.EnsureAvailable();
+    }
+
+    private static PretrainerOptions Options(string dir, long steps) => new()
+    {
+        Steps = steps,
+        BatchSize = 8,
+        LearningRate = 2e-3,
+        WarmupSteps = 5,
+        CheckpointEvery = 0,
+        ProgressEvery = 1,
+        OutputDirectory = dir,
+        Seed = 77,
+    };
+
+    [Fact]
+    public void Masked_lm_loss_falls_on_a_repetitive_corpus()
+    {
+        var dir = TempDirectory();
+        try
+        {
+            using var model = NewModel(TinyConfig(dropout: 0), 11);
+            var options = Options(dir, 100);
+            options.LearningRate = 5e-3;
+            options.ExportAtEnd = false;
+            var result = new Pretrainer(model, Generator(), options).Run();
+            var history = result.History;
+            history.Should().HaveCount(100);
+            history.Select(h => h.Step).Should().Equal(Enumerable.Range(1, 100).Select(i => (long)i));
+            var first = history.Take(10).Average(h => h.MaskedLmLoss);
+            var last = history.TakeLast(10).Average(h => h.MaskedLmLoss);
+            _output.WriteLine($"MLM loss: first 10 steps {first:F3}, last 10 {last:F3}; accuracy last 10 {history.TakeLast(10).Average(h => h.MaskedLmAccuracy):F3}");
+            first.Should().BeGreaterThan(3.0, "a random model is near ln(40) = 3.69");
+            last.Should().BeLessThan(Math.Log(14), "below the unigram entropy of the corpus's 14 pieces: the model uses the context");
+            last.Should().BeLessThan(first * 0.6);
+            history.TakeLast(10).Average(h => h.MaskedLmAccuracy).Should().BeGreaterThan(0.3);
+            history[4].LearningRate.Should().BeApproximately(5e-3, 1e-12, "warm-up ends at step 5");
+            history[^1].LearningRate.Should().BeApproximately(0, 1e-12, "the rate decays linearly to 0 at the last step");
+            history.Should().OnlyContain(h => h.SequencesPerSecond > 0 && h.NextSentenceAccuracy >= 0 && h.NextSentenceAccuracy <= 1);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_resumed_run_ends_with_the_weights_of_an_uninterrupted_one()
+    {
+        var straightDir = TempDirectory();
+        var resumedDir = TempDirectory();
+        try
+        {
+            using var straight = NewModel(TinyConfig(dropout: 0.1), 21);
+            var straightOptions = Options(straightDir, 8);
+            straightOptions.ExportAtEnd = false;
+            new Pretrainer(straight, Generator(seed: 5), straightOptions).Run();
+
+            // Interrupted after step 3 (cancellation writes a checkpoint of the last step), then resumed in a new model.
+            using var cts = new CancellationTokenSource();
+            using (var first = NewModel(TinyConfig(dropout: 0.1), 21))
+            {
+                var options = Options(resumedDir, 8);
+                var progress = new SynchronousProgress(p => { if (p.Step == 3) cts.Cancel(); });
+                var act = () => new Pretrainer(first, Generator(seed: 5), options).Run(progress, cts.Token);
+                act.Should().Throw<OperationCanceledException>();
+            }
+            File.Exists(Path.Combine(resumedDir, "checkpoint", "trainer.json")).Should().BeTrue();
+            Directory.Exists(Path.Combine(resumedDir, "checkpoint.tmp")).Should().BeFalse();
+
+            using var resumed = NewModel(TinyConfig(dropout: 0.1), 999); // other initial weights: all must come from the checkpoint
+            manual_seed(12345);                                          // and another dropout stream: restored too
+            var resumeOptions = Options(resumedDir, 8);
+            resumeOptions.Resume = true;
+            var result = new Pretrainer(resumed, Generator(seed: 5), resumeOptions).Run();
+            result.ResumedFromStep.Should().Be(3);
+            result.Steps.Should().Be(8);
+            result.History.First().Step.Should().Be(4);
+
+            foreach (var (name, value) in straight.state_dict())
+                Values(resumed.state_dict()[name]).Should().Equal(Values(value), name);
+        }
+        finally
+        {
+            Directory.Delete(straightDir, recursive: true);
+            Directory.Delete(resumedDir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void The_run_exports_hugging_face_and_tensorflow_models_that_load_back()
+    {
+        var dir = TempDirectory();
+        try
+        {
+            using var model = NewModel(TinyConfig(), 31);
+            var options = Options(dir, 4);
+            options.WarmupSteps = 1;
+            options.CheckpointEvery = 2;
+            var result = new Pretrainer(model, Generator(), options).Run();
+            result.HuggingFaceDirectory.Should().Be(Path.Combine(dir, "hf"));
+            result.TensorFlowPrefix.Should().Be(Path.Combine(dir, "tf", "model.ckpt-4"));
+            File.Exists(Path.Combine(dir, "hf", "config.json")).Should().BeTrue();
+            File.Exists(Path.Combine(dir, "hf", "model.safetensors")).Should().BeTrue();
+            File.Exists(Path.Combine(dir, "tf", "model.ckpt-4.index")).Should().BeTrue();
+            File.Exists(Path.Combine(dir, "tf", "model.ckpt-4.data-00000-of-00001")).Should().BeTrue();
+            BertConfig.FromJsonFile(Path.Combine(dir, "tf", "bert_config.json")).HiddenSize.Should().Be(32);
+            using (var reader = TensorFlowCheckpointReader.Open(result.TensorFlowPrefix!))
+                BitConverter.ToInt64(reader.ReadBytes("global_step")).Should().Be(4);
+
+            // The encoder alone loads from the exported folder with the model branch's loader (fine-tuning's path).
+            using var encoder = new Bert.Core.Modeling.BertModel(TinyConfig());
+            var report = BertCheckpointLoader.Load(encoder, result.HuggingFaceDirectory!, new CheckpointLoadOptions { Strict = false });
+            report.Missing.Should().BeEmpty();
+            foreach (var (name, value) in encoder.state_dict())
+                Values(value).Should().Equal(Values(model.Bert.state_dict()[name]), name);
+            using var fromTf = new Bert.Core.Modeling.BertModel(TinyConfig());
+            BertCheckpointLoader.Load(fromTf, result.TensorFlowPrefix!, new CheckpointLoadOptions { Strict = false }).Missing.Should().BeEmpty();
+            foreach (var (name, value) in fromTf.state_dict())
+                Values(value).Should().Equal(Values(model.Bert.state_dict()[name]), name);
+
+            // Continuing the run to 6 steps replaces the export: tf/ holds only the new checkpoint.
+            var more = Options(dir, 6);
+            more.WarmupSteps = 1;
+            more.Resume = true;
+            new Pretrainer(model, Generator(), more).Run().ResumedFromStep.Should().Be(4);
+            Directory.GetFiles(Path.Combine(dir, "tf")).Select(Path.GetFileName).Should()
+                .BeEquivalentTo(["bert_config.json", "model.ckpt-6.index", "model.ckpt-6.data-00000-of-00001"]);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(nameof(PretrainerOptions.Steps))]
+    [InlineData(nameof(PretrainerOptions.BatchSize))]
+    [InlineData(nameof(PretrainerOptions.LearningRate))]
+    [InlineData(nameof(PretrainerOptions.OutputDirectory))]
+    public void Invalid_options_name_the_property(string property)
+    {
+        var options = new PretrainerOptions { OutputDirectory = "/tmp/x" };
+        switch (property)
+        {
+            case nameof(options.Steps): options.Steps = 0; break;
+            case nameof(options.BatchSize): options.BatchSize = 0; break;
+            case nameof(options.LearningRate): options.LearningRate = double.NaN; break;
+            case nameof(options.OutputDirectory): options.OutputDirectory = " "; break;
+        }
+        options.Invoking(o => o.Validate()).Should().Throw<ArgumentException>().Which.ParamName.Should().Be(property);
+    }
+
+    [Fact]
+    public void Sequences_longer_than_the_position_table_are_refused_up_front()
+    {
+        using var model = NewModel(TinyConfig(), 41);
+        var act = () => new Pretrainer(model, Generator(maxLength: 64), new PretrainerOptions { OutputDirectory = "/tmp/unused" });
+        act.Should().Throw<ArgumentException>().WithMessage("*64*32 positions*");
+    }
+
+    private sealed class SynchronousProgress(Action<PretrainingProgress> action) : IProgress<PretrainingProgress>
+    {
+        public void Report(PretrainingProgress value) => action(value);
+    }
+}
