@@ -16,6 +16,7 @@ var root = new RootCommand("""
     TokenizeCommand.CreateStats(),
     CheckpointCommands.CreateInspect(),
     CheckpointCommands.CreateExtract(),
+    PretrainCommand.Create(),
 };
 root.SetAction((_, token) => Task.FromResult(TrainCommand.RunDefaults(token)));
 return await root.Parse(args).InvokeAsync();
