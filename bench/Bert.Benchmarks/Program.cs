@@ -19,6 +19,8 @@ foreach (var shape in options.Shapes)
             "infer" => ModelBench.Inference(shape, options),
             "train" => ModelBench.Training(shape, options),
             "indexer" => IndexerBench.Run(options),
+            "attention" => AttentionBench.Run(shape, options),
+            "ops" => OpsBench.Run(shape, options),
             _ => throw new ArgumentException($"unknown mode {mode}"),
         };
         results.Add(result);

@@ -35,9 +35,12 @@ public sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
         var current = hiddenStates;
         foreach (var block in layer)
         {
-            current = block.forward(current, attentionMask); // (B, T, H) -> (B, T, H)
+            var next = block.forward(current, attentionMask); // (B, T, H) -> (B, T, H)
             if (allHiddenStates is not null)
-                allHiddenStates.Add(current.MoveToOuterDisposeScope());
+                allHiddenStates.Add(next.MoveToOuterDisposeScope());
+            else if (!ReferenceEquals(current, hiddenStates) && !current.requires_grad)
+                current.Dispose(); // inference: a layer's input is dead once the next layer has run (keeps peak memory to ~2 layers)
+            current = next;
         }
         return allHiddenStates is null ? current.MoveToOuterDisposeScope() : current; // with the list, already moved
     }
