@@ -19,4 +19,12 @@ var root = new RootCommand("""
     PretrainCommand.Create(),
 };
 root.SetAction((_, token) => Task.FromResult(TrainCommand.RunDefaults(token)));
-return await root.Parse(args).InvokeAsync();
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    // One clear line instead of the whole help text.
+    string command = parsed.CommandResult.Command == root ? "bert" : "bert " + parsed.CommandResult.Command.Name;
+    Console.Error.WriteLine($"error: {parsed.Errors[0].Message} ('{command} --help' shows the options)");
+    return 1;
+}
+return await parsed.InvokeAsync();
