@@ -53,7 +53,8 @@ public static class ChildProcess
 
     /// <summary>
     /// Runs PREDICTIONS single-text predictions and STEPS training steps of the small model (4 layers, hidden 256),
-    /// printing the resident set size (MB) after warm-up and at the end of each phase: "rss PHASE MB".
+    /// printing the resident set size (MB) after warm-up and at the end of the predictions ("rss predict-warm MB",
+    /// "rss predict-end MB") and after every training epoch of 16 steps ("rss epoch-N MB").
     /// </summary>
     private static int Memory(int predictions, int steps)
     {
@@ -78,12 +79,8 @@ public static class ChildProcess
         var trainer = new ClassificationTrainer(model, indexer, ToyData.Labels, new ClassificationTrainerOptions { Epochs = epochs, LearningRate = 1e-4, Seed = 1 });
         var train = ToyData.Make(256, 4);
         var validation = ToyData.Make(16, 5);
-        var progress = new StepProgress(step =>
-        {
-            if (step == 32) Report("train-warm");
-        });
+        var progress = new EpochProgress(epoch => Report("epoch-" + epoch.ToString(CultureInfo.InvariantCulture)));
         trainer.Train(train, validation, progress);
-        Report("train-end");
         return 0;
     }
 
@@ -101,17 +98,11 @@ public static class ChildProcess
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rss {phase} {rss:F1}"));
     }
 
-    private sealed class StepProgress(Action<long> onStep) : IProgress<TrainingProgress>
+    private sealed class EpochProgress(Action<int> onEpoch) : IProgress<TrainingProgress>
     {
-        private long last;
-
         public void Report(TrainingProgress value)
         {
-            if (value.Step != last)
-            {
-                last = value.Step;
-                onStep(value.Step);
-            }
+            if (value.EpochResult is not null) onEpoch(value.Epoch);
         }
     }
 }

@@ -24,8 +24,15 @@ public class MemoryTests
         var rss = output.Split('\n').Where(l => l.StartsWith("rss ", StringComparison.Ordinal))
             .ToDictionary(l => l.Split(' ')[1], l => double.Parse(l.Split(' ')[2], CultureInfo.InvariantCulture));
 
-        // Within a few percent (and a few MB of allocator slack) after warm-up.
+        // Within a few percent (and a few MB of allocator slack) after warm-up. Training RSS moves up and down by
+        // tens of MB as the allocator reuses blocks (the best-epoch snapshot is a copy of the weights), so a leak is
+        // judged by the trend: the peak of the last third of the epochs against the peak of the epochs after warm-up.
         rss["predict-end"].Should().BeLessThan(rss["predict-warm"] * 1.05 + 8, output);
-        rss["train-end"].Should().BeLessThan(rss["train-warm"] * 1.05 + 8, output);
+        var epochs = rss.Where(kv => kv.Key.StartsWith("epoch-", StringComparison.Ordinal))
+            .OrderBy(kv => int.Parse(kv.Key[6..], CultureInfo.InvariantCulture)).Select(kv => kv.Value).ToArray();
+        epochs.Length.Should().BeGreaterThanOrEqualTo(15, output);
+        double early = epochs.Skip(3).Take(epochs.Length / 3).Max();
+        double late = epochs.Skip(epochs.Length - epochs.Length / 3).Max();
+        late.Should().BeLessThan(early * 1.05 + 8, output);
     }
 }
