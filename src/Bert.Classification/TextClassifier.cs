@@ -83,29 +83,17 @@ public sealed class TextClassifier : IDisposable
         {
             if (texts[i] is null) throw new ArgumentNullException(nameof(texts), $"Text {i} is null.");
         }
-        var ids = indexer.EncodeMany(texts).Select(e => Truncate(e.InputIds.AsSpan(0, e.Length).ToArray())).ToArray();
-        var order = Enumerable.Range(0, ids.Length).OrderByDescending(i => ids[i].Length).ToArray();
-        var results = new Prediction[ids.Length];
+        var inputs = indexer.EncodeMany(texts).Select(e => InputTruncation.Truncate(e, MaxSequenceLength, indexer.SepId)).ToArray();
+        var order = Enumerable.Range(0, inputs.Length).OrderByDescending(i => inputs[i].Length).ToArray();
+        var results = new Prediction[inputs.Length];
         using var noGrad = no_grad();
         for (int start = 0; start < order.Length; start += batchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var rows = order.Skip(start).Take(batchSize).ToArray();
-            int length = rows.Max(r => ids[r].Length);
-            var input = new long[rows.Length * length];
-            var mask = new long[rows.Length * length];
-            Array.Fill(input, indexer.PadId);
-            for (int r = 0; r < rows.Length; r++)
-            {
-                for (int t = 0; t < ids[rows[r]].Length; t++)
-                {
-                    input[r * length + t] = ids[rows[r]][t];
-                    mask[r * length + t] = 1;
-                }
-            }
-            var shape = new long[] { rows.Length, length };
-            var logits = Model.forward(tensor(input, shape), zeros(shape, ScalarType.Int64), tensor(mask, shape));
+            using var batch = BertBatch.Collate(rows.Select(r => inputs[r]).ToArray(), indexer.PadId);
+            var logits = Model.forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
             var probabilities = Model.Probabilities(logits).to(ScalarType.Float32).data<float>().ToArray();
             for (int r = 0; r < rows.Length; r++)
             {
@@ -249,14 +237,6 @@ public sealed class TextClassifier : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => Model.Dispose();
-
-    private int[] Truncate(int[] ids)
-    {
-        if (ids.Length <= MaxSequenceLength) return ids;
-        var cut = ids.AsSpan(0, MaxSequenceLength).ToArray();
-        cut[^1] = indexer.SepId;
-        return cut;
-    }
 
     private static string TokenizerKindFileName(string path) =>
         Path.GetFileName(path).Equals("vocab.txt", StringComparison.OrdinalIgnoreCase) ? "vocab.txt" : "tokenizer.model";

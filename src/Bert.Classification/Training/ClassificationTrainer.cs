@@ -79,11 +79,11 @@ public sealed class ClassificationTrainer
         var trainTargets = Targets(train, nameof(train));
         var validationTargets = Targets(validation, nameof(validation));
 
-        var trainIds = EncodeAll(train);
-        int maxLen = options.MaxSequenceLength ?? trainIds.Max(x => x.Length);
+        var trainInputs = EncodeAll(train);
+        int maxLen = options.MaxSequenceLength ?? trainInputs.Max(x => x.Length);
         maxLen = Math.Min(maxLen, model.Bert.Config.MaxPositionEmbeddings);
-        trainIds = trainIds.Select(x => Truncate(x, maxLen)).ToArray();
-        var validationIds = EncodeAll(validation).Select(x => Truncate(x, maxLen)).ToArray();
+        trainInputs = trainInputs.Select(x => InputTruncation.Truncate(x, maxLen, indexer.SepId)).ToArray();
+        var validationInputs = EncodeAll(validation).Select(x => InputTruncation.Truncate(x, maxLen, indexer.SepId)).ToArray();
 
         int batchesPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
         var (totalSteps, warmupSteps) = TrainingSteps.Calculate(batchesPerEpoch, options.GradientAccumulationSteps, options.Epochs, options.WarmupProportion);
@@ -125,7 +125,7 @@ public sealed class ClassificationTrainer
                     stoppedEarly = true;
                     break;
                 }
-                var result = RunEpoch(epoch, trainIds, trainTargets, optimizer, classWeights, validation, validationIds, validationTargets, maxLen, batchesPerEpoch, progress, cancellationToken);
+                var result = RunEpoch(epoch, trainInputs, trainTargets, optimizer, classWeights, validation, validationInputs, validationTargets, maxLen, batchesPerEpoch, progress, cancellationToken);
                 state.History.Add(result);
                 state.Epoch = epoch;
                 state.Step = optimizer.StepCount;
@@ -166,21 +166,21 @@ public sealed class ClassificationTrainer
         if (examples.Count == 0) throw new ArgumentException("The evaluation set is empty.", nameof(examples));
         var targets = Targets(examples, nameof(examples));
         int maxLen = Math.Min(maxSequenceLength ?? int.MaxValue, model.Bert.Config.MaxPositionEmbeddings);
-        var ids = EncodeAll(examples).Select(x => Truncate(x, maxLen)).ToArray();
-        var (loss, probabilities) = Predict(ids, targets, null, cancellationToken);
+        var inputs = EncodeAll(examples).Select(x => InputTruncation.Truncate(x, maxLen, indexer.SepId)).ToArray();
+        var (loss, probabilities) = Predict(inputs, targets, null, cancellationToken);
         var predicted = probabilities.Select(p => Labels[ArgMax(p)]).ToArray();
         var report = ClassificationReport.Create(examples.Select(e => e.Label).ToArray(), predicted, Labels);
         return new EvaluationResult(loss, predicted, probabilities, report);
     }
 
     private EpochResult RunEpoch(
-        int epoch, int[][] trainIds, long[] targets, AdamWarmup optimizer, Tensor? classWeights,
-        IReadOnlyList<TextExample> validation, int[][] validationIds, long[] validationTargets, int maxLen, int batchesPerEpoch,
+        int epoch, EncodedInput[] trainInputs, long[] targets, AdamWarmup optimizer, Tensor? classWeights,
+        IReadOnlyList<TextExample> validation, EncodedInput[] validationInputs, long[] validationTargets, int maxLen, int batchesPerEpoch,
         IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         torch.manual_seed(unchecked(options.Seed * 1_000_003L + epoch));
-        var batches = BatchOrder(trainIds, epoch);
+        var batches = BatchOrder(trainInputs.Select(x => x.Length).ToArray(), epoch);
         model.train();
         double lossSum = 0;
         int accumulated = 0;
@@ -191,9 +191,9 @@ public sealed class ClassificationTrainer
             using (var scope = NewDisposeScope())
             {
                 var rows = batches[b];
-                var (ids, types, mask) = Collate(rows.Select(i => trainIds[i]).ToArray(), options.DynamicPadding ? null : maxLen);
+                using var batch = BertBatch.Collate(rows.Select(i => trainInputs[i]).ToArray(), indexer.PadId, options.DynamicPadding ? null : maxLen);
                 using var target = tensor(rows.Select(i => targets[i]).ToArray(), ScalarType.Int64);
-                var logits = model.forward(ids, types, mask);
+                var logits = model.forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
                 var loss = model.Loss(logits, target, classWeights);
                 double value = loss.item<float>();
                 if (!double.IsFinite(value))
@@ -211,19 +211,19 @@ public sealed class ClassificationTrainer
                 lossSum / (b + 1), optimizer.CurrentLearningRate, null));
         }
 
-        var (validationLoss, probabilities) = Predict(validationIds, validationTargets, classWeights, cancellationToken);
+        var (validationLoss, probabilities) = Predict(validationInputs, validationTargets, classWeights, cancellationToken);
         var predicted = probabilities.Select(p => Labels[ArgMax(p)]).ToArray();
         var report = ClassificationReport.Create(validation.Select(e => e.Label).ToArray(), predicted, Labels);
         return new EpochResult(epoch, lossSum / batches.Count, validationLoss, report.Accuracy, report.MacroAvg.F1,
             report.WeightedAvg.F1, optimizer.CurrentLearningRate, clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>Runs the model on <paramref name="ids"/> without gradients, longest-first batches, results in input order.</summary>
-    private (double Loss, float[][] Probabilities) Predict(int[][] ids, long[] targets, Tensor? classWeights, CancellationToken cancellationToken)
+    /// <summary>Runs the model on the inputs without gradients, longest-first batches, results in input order.</summary>
+    private (double Loss, float[][] Probabilities) Predict(EncodedInput[] inputs, long[] targets, Tensor? classWeights, CancellationToken cancellationToken)
     {
         model.eval();
-        var order = Enumerable.Range(0, ids.Length).OrderByDescending(i => ids[i].Length).ToArray();
-        var probabilities = new float[ids.Length][];
+        var order = Enumerable.Range(0, inputs.Length).OrderByDescending(i => inputs[i].Length).ToArray();
+        var probabilities = new float[inputs.Length][];
         double lossSum = 0;
         using var noGrad = no_grad();
         for (int start = 0; start < order.Length; start += options.EvaluationBatchSize)
@@ -231,25 +231,25 @@ public sealed class ClassificationTrainer
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var rows = order.Skip(start).Take(options.EvaluationBatchSize).ToArray();
-            var (input, types, mask) = Collate(rows.Select(i => ids[i]).ToArray(), null);
-            var logits = model.forward(input, types, mask);
+            using var batch = BertBatch.Collate(rows.Select(i => inputs[i]).ToArray(), indexer.PadId);
+            var logits = model.forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
             var target = tensor(rows.Select(i => targets[i]).ToArray(), ScalarType.Int64);
             lossSum += nn.functional.cross_entropy(logits, target, classWeights, reduction: nn.Reduction.Sum).item<float>();
             var p = logits.softmax(-1).to(ScalarType.Float32).data<float>().ToArray();
             for (int r = 0; r < rows.Length; r++)
                 probabilities[rows[r]] = p.AsSpan(r * Labels.Count, Labels.Count).ToArray();
         }
-        return (lossSum / ids.Length, probabilities);
+        return (lossSum / inputs.Length, probabilities);
     }
 
     /// <summary>
     /// The batches of one epoch: a seeded shuffle; with length bucketing, windows of 50 batches are sorted by length,
     /// cut into batches, and the batches shuffled again, so that each batch pads little but the order stays random.
     /// </summary>
-    internal List<int[]> BatchOrder(int[][] ids, int epoch)
+    internal List<int[]> BatchOrder(IReadOnlyList<int> lengths, int epoch)
     {
         var random = new Random(unchecked(options.Seed * 7919 + epoch));
-        var order = Enumerable.Range(0, ids.Length).ToArray();
+        var order = Enumerable.Range(0, lengths.Count).ToArray();
         random.Shuffle(order);
         int batch = options.BatchSize;
         var batches = new List<int[]>();
@@ -258,7 +258,7 @@ public sealed class ClassificationTrainer
             int window = batch * 50;
             for (int w = 0; w < order.Length; w += window)
             {
-                var sorted = order.Skip(w).Take(window).OrderBy(i => ids[i].Length).ToArray();
+                var sorted = order.Skip(w).Take(window).OrderBy(i => lengths[i]).ToArray();
                 for (int s = 0; s < sorted.Length; s += batch)
                     batches.Add(sorted.Skip(s).Take(batch).ToArray());
             }
@@ -271,37 +271,8 @@ public sealed class ClassificationTrainer
         return batches;
     }
 
-    private (Tensor Ids, Tensor Types, Tensor Mask) Collate(int[][] rows, int? padTo)
-    {
-        int length = padTo ?? rows.Max(r => r.Length);
-        var ids = new long[rows.Length * length];
-        var mask = new long[rows.Length * length];
-        Array.Fill(ids, indexer.PadId);
-        for (int r = 0; r < rows.Length; r++)
-        {
-            for (int t = 0; t < rows[r].Length; t++)
-            {
-                ids[r * length + t] = rows[r][t];
-                mask[r * length + t] = 1;
-            }
-        }
-        return (tensor(ids, new long[] { rows.Length, length }), zeros(rows.Length, length, ScalarType.Int64),
-            tensor(mask, new long[] { rows.Length, length }));
-    }
-
-    private int[][] EncodeAll(IReadOnlyList<TextExample> examples) =>
-        indexer.EncodeMany(examples.Select(e => e.Text).ToArray())
-            .Select(e => e.InputIds.AsSpan(0, e.Length).ToArray())
-            .ToArray();
-
-    /// <summary>Keeps [CLS] and the first pieces, and ends with [SEP], so the result has at most <paramref name="maxLen"/> ids.</summary>
-    private int[] Truncate(int[] ids, int maxLen)
-    {
-        if (ids.Length <= maxLen) return ids;
-        var cut = ids.AsSpan(0, maxLen).ToArray();
-        cut[^1] = indexer.SepId;
-        return cut;
-    }
+    private EncodedInput[] EncodeAll(IReadOnlyList<TextExample> examples) =>
+        indexer.EncodeMany(examples.Select(e => e.Text).ToArray()).ToArray();
 
     private long[] Targets(IReadOnlyList<TextExample> examples, string parameter)
     {
