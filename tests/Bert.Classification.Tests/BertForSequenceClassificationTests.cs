@@ -83,3 +83,55 @@ public class BertForSequenceClassificationTests
         none.Should().Throw<ArgumentOutOfRangeException>();
     }
 }
+
+public class BertForSequenceClassificationLossTests
+{
+    [Fact]
+    public void Multi_label_loss_is_binary_cross_entropy_over_sigmoids()
+    {
+        TorchSharp.torch.manual_seed(0);
+        var bert = new BertModelBuilder(ToyData.TinyConfig(100)).Build();
+        using var model = new BertForSequenceClassification(bert, 3, new ClassificationHeadOptions { ProblemType = ProblemType.MultiLabel });
+        var logits = tensor(new float[] { 0.5f, -1f, 2f, 0f, 1f, -0.5f }, new long[] { 2, 3 });
+        var targets = tensor(new float[] { 1, 0, 1, 0, 1, 1 }, new long[] { 2, 3 });
+        double expected = 0;
+        float[] z = { 0.5f, -1f, 2f, 0f, 1f, -0.5f }, y = { 1, 0, 1, 0, 1, 1 };
+        for (int i = 0; i < 6; i++)
+        {
+            double p = 1 / (1 + Math.Exp(-z[i]));
+            expected -= y[i] * Math.Log(p) + (1 - y[i]) * Math.Log(1 - p);
+        }
+        model.Loss(logits, targets).item<float>().Should().BeApproximately((float)(expected / 6), 1e-6f);
+        model.Probabilities(logits)[0, 2].item<float>().Should().BeApproximately((float)(1 / (1 + Math.Exp(-2))), 1e-6f);
+    }
+
+    [Fact]
+    public void Regression_has_one_output_and_mean_squared_error()
+    {
+        TorchSharp.torch.manual_seed(0);
+        var bert = new BertModelBuilder(ToyData.TinyConfig(100)).Build();
+        var options = new ClassificationHeadOptions { ProblemType = ProblemType.Regression };
+        ((Action)(() => new BertForSequenceClassification(bert, 2, options))).Should().Throw<ArgumentOutOfRangeException>();
+        using var model = new BertForSequenceClassification(bert, 1, options);
+        var logits = tensor(new float[] { 0.5f, 2f, -1f }, new long[] { 3, 1 });
+        var targets = tensor(new float[] { 1f, 1f, 1f });
+        model.Loss(logits, targets).item<float>().Should().BeApproximately((0.25f + 1f + 4f) / 3, 1e-6f);
+    }
+
+    [Fact]
+    public void Class_weights_weigh_the_cross_entropy()
+    {
+        TorchSharp.torch.manual_seed(0);
+        var bert = new BertModelBuilder(ToyData.TinyConfig(100)).Build();
+        using var model = new BertForSequenceClassification(bert, 2);
+        var logits = tensor(new float[] { 1f, 0f, 0f, 2f }, new long[] { 2, 2 });
+        var targets = tensor(new long[] { 0, 0 });
+        var weights = tensor(new float[] { 3f, 1f });
+        double l0 = Math.Log(1 + Math.Exp(-1)), l1 = Math.Log(1 + Math.Exp(2));
+        // PyTorch's weighted mean: sum(w_y * l) / sum(w_y); both targets are class 0 (weight 3), so it is the plain mean.
+        model.Loss(logits, targets, weights).item<float>().Should().BeApproximately((float)((l0 + l1) / 2), 1e-5f);
+        var mixed = tensor(new long[] { 0, 1 });
+        double m1 = Math.Log(1 + Math.Exp(-2));
+        model.Loss(logits, mixed, weights).item<float>().Should().BeApproximately((float)((3 * l0 + 1 * m1) / 4), 1e-5f);
+    }
+}

@@ -135,3 +135,45 @@ public class ClassificationTrainerTests
         public void Report(TrainingProgress value) => action(value);
     }
 }
+
+public class ClassificationTrainerOptionTests
+{
+    [SharedFact(ToyData.SpmModel)]
+    public void Frozen_prefixes_stay_unchanged_while_the_head_trains()
+    {
+        var indexer = ToyData.Indexer();
+        using var model = ToyData.Model(indexer.VocabSize, seed: 31);
+        float[] Of(string name) => model.state_dict()[name].data<float>().ToArray();
+        var encoderBefore = Of("bert.encoder.layer.0.attention.self.query.weight");
+        var headBefore = Of("classifier.weight");
+        var options = new ClassificationTrainerOptions { Epochs = 1, LearningRate = 1e-3, Seed = 1, FreezePrefixes = new[] { "bert." } };
+        new ClassificationTrainer(model, indexer, ToyData.Labels, options).Train(ToyData.Make(32, 32), ToyData.Make(8, 33));
+        Of("bert.encoder.layer.0.attention.self.query.weight").Should().Equal(encoderBefore);
+        Of("classifier.weight").Should().NotEqual(headBefore);
+    }
+
+    [SharedFact(ToyData.SpmModel)]
+    public void Early_stopping_ends_training_after_the_patience_runs_out()
+    {
+        var indexer = ToyData.Indexer();
+        using var model = ToyData.Model(indexer.VocabSize, seed: 34);
+        // A learning rate too small to change any prediction: the validation accuracy never improves after epoch 1.
+        var options = new ClassificationTrainerOptions { Epochs = 6, LearningRate = 1e-12, Seed = 1, EarlyStoppingPatience = 2 };
+        var result = new ClassificationTrainer(model, indexer, ToyData.Labels, options).Train(ToyData.Make(32, 35), ToyData.Make(8, 36));
+        result.StoppedEarly.Should().BeTrue();
+        result.History.Should().HaveCount(3);
+        result.BestEpoch.Should().Be(1);
+    }
+
+    [SharedFact(ToyData.SpmModel)]
+    public void Gradient_accumulation_divides_the_optimizer_steps_of_the_schedule()
+    {
+        var indexer = ToyData.Indexer();
+        using var model = ToyData.Model(indexer.VocabSize, seed: 37);
+        var options = new ClassificationTrainerOptions { Epochs = 2, BatchSize = 8, GradientAccumulationSteps = 2, LearningRate = 1e-3, Seed = 1 };
+        var result = new ClassificationTrainer(model, indexer, ToyData.Labels, options).Train(ToyData.Make(40, 38), ToyData.Make(8, 39));
+        // 40 examples / 8 = 5 batches per epoch -> ceil(5 / 2) = 3 optimizer steps per epoch, 6 in all; warmup floor(0.6) = 0.
+        result.TotalSteps.Should().Be(6);
+        result.WarmupSteps.Should().Be(0);
+    }
+}
