@@ -5,6 +5,7 @@ using Bert.Core.Checkpoints;
 using Bert.Core.Modeling;
 using Bert.Core.Tokenization;
 using static TorchSharp.torch;
+using Bert.Core.IO;
 
 namespace Bert.Classification;
 

@@ -7,6 +7,7 @@ using Bert.Core.Checkpoints;
 using Bert.Core.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
+using Bert.Core.IO;
 
 namespace Bert.Cli.Commands;
 

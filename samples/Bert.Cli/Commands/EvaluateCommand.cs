@@ -3,6 +3,7 @@ using System.Text;
 using Bert.Classification;
 using Bert.Classification.Data;
 using Bert.Classification.Metrics;
+using Bert.Core.IO;
 
 namespace Bert.Cli.Commands;
 

@@ -10,6 +10,7 @@ using Bert.Core.Modeling;
 using Bert.Core.Optimization;
 using Bert.Core.Tokenization;
 using TorchSharp;
+using Bert.Core.IO;
 
 namespace Bert.Cli.Commands;
 

@@ -1,3 +1,4 @@
+using Bert.Core.IO;
 namespace Bert.Classification.Data;
 
 /// <summary>

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Bert.Core.Checkpoints;
 using Bert.Core.Optimization;
 using static TorchSharp.torch;
+using Bert.Core.IO;
 
 namespace Bert.Classification.Training;
 

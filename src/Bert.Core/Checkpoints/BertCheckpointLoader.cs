@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Bert.Core.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
+using Bert.Core.IO;
 
 namespace Bert.Core.Checkpoints;
 

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using static TorchSharp.torch;
+using Bert.Core.IO;
 
 namespace Bert.Core.Checkpoints;
 

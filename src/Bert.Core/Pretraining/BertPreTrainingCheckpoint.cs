@@ -1,6 +1,7 @@
 using Bert.Core.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
+using Bert.Core.IO;
 
 namespace Bert.Core.Pretraining;
 

@@ -4,6 +4,7 @@ using Bert.Core.Checkpoints;
 using Bert.Core.Optimization;
 using TorchSharp;
 using static TorchSharp.torch;
+using Bert.Core.IO;
 
 namespace Bert.Core.Pretraining;
 
@@ -18,7 +19,7 @@ namespace Bert.Core.Pretraining;
 /// <c>optimizer.bin</c>, <c>trainer.json</c> with the step, the batch generator's state and libtorch's random state); at
 /// the end <c>hf/</c> (<c>config.json</c> + <c>model.safetensors</c>) and <c>tf/</c> (<c>model.ckpt-N.index</c>,
 /// <c>model.ckpt-N.data-00000-of-00001</c>, <c>bert_config.json</c>; the exports of earlier steps are removed).</para>
-/// <para>A checkpoint is first written to <c>checkpoint.tmp/</c>, then swapped in by renames, so an interruption at any
+/// <para>A checkpoint is first written to a temporary sibling folder (<see cref="AtomicDirectory"/>), then swapped in by renames, so an interruption at any
 /// moment leaves a complete checkpoint (<c>checkpoint/</c>, or <c>checkpoint.old/</c> during the swap). A resumed run
 /// continues the same batches, dropout masks and optimizer state, so it ends with the same weights as an uninterrupted one.
 /// When cancelled, the run writes a checkpoint of the last finished step before throwing.</para>
@@ -152,14 +153,6 @@ public sealed class Pretrainer
 
     private void SaveCheckpoint(AdamWarmup optimizer, long step)
     {
-        var final = CheckpointDirectory;
-        var temp = final + ".tmp";
-        var old = final + ".old";
-        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        Directory.CreateDirectory(temp);
-        using (no_grad())
-            SafeTensors.Write(Path.Combine(temp, ModelFile), _model.state_dict());
-        optimizer.SaveState(Path.Combine(temp, OptimizerFile));
         using var rng = get_rng_state();
         var state = new TrainerState
         {
@@ -168,22 +161,21 @@ public sealed class Pretrainer
             Generator = _generator.GetState(),
             TorchRandomState = Convert.ToBase64String(rng.data<byte>().ToArray()),
         };
-        AtomicFile.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, JsonOptions));
-        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
-        if (Directory.Exists(final)) Directory.Move(final, old);
-        Directory.Move(temp, final);
-        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+        AtomicDirectory.Replace(CheckpointDirectory, temp =>
+        {
+            using (no_grad())
+                SafeTensors.Write(Path.Combine(temp, ModelFile), _model.state_dict());
+            optimizer.SaveState(Path.Combine(temp, OptimizerFile));
+            File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, JsonOptions));
+        });
     }
 
     private long? TryLoadCheckpoint(AdamWarmup optimizer)
     {
-        var directory = CheckpointDirectory;
-        if (!File.Exists(Path.Combine(directory, StateFile)))
-        {
-            directory += ".old"; // interrupted between the two renames of a swap
-            if (!File.Exists(Path.Combine(directory, StateFile)))
-                return null;
-        }
+        // The folder itself, or its .old copy when a save was interrupted between the two renames of the swap.
+        var directory = AtomicDirectory.Resolve(CheckpointDirectory);
+        if (directory is null || !File.Exists(Path.Combine(directory, StateFile)))
+            return null;
         var statePath = Path.Combine(directory, StateFile);
         TrainerState state;
         try
