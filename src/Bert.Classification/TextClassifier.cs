@@ -212,27 +212,8 @@ public sealed class TextClassifier : IDisposable
             : SentencePieceIndexer.Load(tokenizerPath, new SentencePieceIndexerOptions { MaxSequenceLength = maxLen, LowerCase = lower });
 
         var model = new BertForSequenceClassification(new BertModel(bertConfig), labels.Length, head);
-        var weights = SafeTensors.Read(Path.Combine(directory, WeightsFile));
-        try
-        {
-            var expected = model.state_dict();
-            var missing = expected.Keys.Except(weights.Keys).ToArray();
-            var unexpected = weights.Keys.Except(expected.Keys).ToArray();
-            if (missing.Length > 0 || unexpected.Length > 0)
-                throw new InvalidDataException(
-                    $"{Path.Combine(directory, WeightsFile)} does not fit its config: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", unexpected)}].");
-            foreach (var (name, value) in weights)
-            {
-                if (!value.shape.SequenceEqual(expected[name].shape))
-                    throw new InvalidDataException(
-                        $"{Path.Combine(directory, WeightsFile)}: tensor '{name}' has shape [{string.Join(", ", value.shape)}], the config expects [{string.Join(", ", expected[name].shape)}].");
-            }
-            model.load_state_dict(weights, strict: true);
-        }
-        finally
-        {
-            foreach (var t in weights.Values) t.Dispose();
-        }
+        // Strict: every weight present with its exact shape, nothing extra (the loader names file and tensor otherwise).
+        BertCheckpointLoader.Load(model, Path.Combine(directory, WeightsFile), new CheckpointLoadOptions { AllowPositionSlicing = false });
         return new TextClassifier(model, indexer, labels, tokenizerPath, maxLen, lower);
     }
 

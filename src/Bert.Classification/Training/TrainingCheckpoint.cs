@@ -71,15 +71,7 @@ internal static class TrainingCheckpoint
                 $"The checkpoint in {folder} belongs to a different run (other data size, options or labels). " +
                 "Delete it or choose another checkpoint directory.");
 
-        var weights = SafeTensors.Read(Path.Combine(folder, ModelFile));
-        try
-        {
-            model.load_state_dict(weights, strict: true);
-        }
-        finally
-        {
-            foreach (var t in weights.Values) t.Dispose();
-        }
+        BertCheckpointLoader.Load(model, Path.Combine(folder, ModelFile), new CheckpointLoadOptions { AllowPositionSlicing = false });
         foreach (var (name, value) in SafeTensors.Read(Path.Combine(folder, BestFile)))
             best[name] = value.DetachFromDisposeScope();
         optimizer.LoadState(Path.Combine(folder, OptimizerFile));
