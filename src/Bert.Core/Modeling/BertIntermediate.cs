@@ -9,14 +9,14 @@ namespace Bert.Core.Modeling;
 /// <summary>The feed-forward expansion and activation (Hugging Face <c>BertIntermediate</c>).</summary>
 public sealed class BertIntermediate : Module<Tensor, Tensor>
 {
-    private readonly Linear dense;
+    private readonly BertLinear dense;
     private readonly Func<Tensor, Tensor> activation;
 
     /// <summary>Creates the layer of <paramref name="config"/> with its <c>hidden_act</c>.</summary>
     public BertIntermediate(BertConfig config) : base(nameof(BertIntermediate))
     {
         ArgumentNullException.ThrowIfNull(config);
-        dense = nn.Linear(config.HiddenSize, config.IntermediateSize);
+        dense = new BertLinear(config.HiddenSize, config.IntermediateSize);
         activation = BertActivation.For(config.HiddenAct);
         RegisterComponents();
     }

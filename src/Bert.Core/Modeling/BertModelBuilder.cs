@@ -30,6 +30,7 @@ public sealed class BertModelBuilder
     private Device? device;
     private ScalarType? dtype;
     private long? seed;
+    private LinearKernel linearKernel = LinearKernel.Auto;
 
     /// <summary>Starts from <paramref name="config"/> (validated and copied).</summary>
     /// <exception cref="ArgumentException">The config is invalid.</exception>
@@ -150,6 +151,18 @@ public sealed class BertModelBuilder
         return this;
     }
 
+    /// <summary>
+    /// Chooses the library that runs the per-token projections (default <see cref="LinearKernel.Auto"/>: oneDNN for
+    /// large float32 batches on AVX-512 CPUs); see <see cref="BertLinear"/>.
+    /// </summary>
+    public BertModelBuilder WithLinearKernel(LinearKernel value)
+    {
+        if (!Enum.IsDefined(value))
+            throw new ArgumentOutOfRangeException(nameof(value), value, "LinearKernel must be Auto, Gemm or OneDnn");
+        linearKernel = value;
+        return this;
+    }
+
     /// <summary>Builds the model, loads the checkpoint if any (report in <see cref="LastLoadReport"/>), and returns it in eval mode.</summary>
     /// <exception cref="ArgumentException">A trainable prefix matches no parameter.</exception>
     /// <exception cref="InvalidDataException">The checkpoint does not fit (see <see cref="BertCheckpointLoader.Load"/>).</exception>
@@ -166,6 +179,7 @@ public sealed class BertModelBuilder
             if (dtype is { } type) model.to(type);
             if (device is not null) model.to(device);
             ApplyTrainable(model);
+            BertLinear.SetKernel(model, linearKernel);
             model.eval();
             return model;
         }

@@ -9,7 +9,7 @@ namespace Bert.Core.Modeling;
 /// <summary>The feed-forward contraction, dropout, residual and LayerNorm (Hugging Face <c>BertOutput</c>).</summary>
 public sealed class BertOutput : Module<Tensor, Tensor, Tensor>
 {
-    private readonly Linear dense;
+    private readonly BertLinear dense;
     [ComponentName(Name = "LayerNorm")]
     private readonly LayerNorm layerNorm;
     private readonly Dropout dropout;
@@ -18,7 +18,7 @@ public sealed class BertOutput : Module<Tensor, Tensor, Tensor>
     public BertOutput(BertConfig config) : base(nameof(BertOutput))
     {
         ArgumentNullException.ThrowIfNull(config);
-        dense = nn.Linear(config.IntermediateSize, config.HiddenSize);
+        dense = new BertLinear(config.IntermediateSize, config.HiddenSize);
         layerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
         dropout = nn.Dropout(config.HiddenDropoutProb);
         RegisterComponents();

@@ -12,9 +12,9 @@ namespace Bert.Core.Modeling;
 /// </summary>
 public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
 {
-    private readonly Linear query;
-    private readonly Linear key;
-    private readonly Linear value;
+    private readonly BertLinear query;
+    private readonly BertLinear key;
+    private readonly BertLinear value;
     private readonly int numHeads;
     private readonly int headSize;
     private readonly double attentionDropout;
@@ -30,9 +30,9 @@ public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
         numHeads = config.NumAttentionHeads;
         headSize = config.HiddenSize / config.NumAttentionHeads;
         attentionDropout = config.AttentionProbsDropoutProb;
-        query = nn.Linear(config.HiddenSize, config.HiddenSize);
-        key = nn.Linear(config.HiddenSize, config.HiddenSize);
-        value = nn.Linear(config.HiddenSize, config.HiddenSize);
+        query = new BertLinear(config.HiddenSize, config.HiddenSize);
+        key = new BertLinear(config.HiddenSize, config.HiddenSize);
+        value = new BertLinear(config.HiddenSize, config.HiddenSize);
         RegisterComponents();
     }
 

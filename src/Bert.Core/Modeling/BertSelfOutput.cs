@@ -9,7 +9,7 @@ namespace Bert.Core.Modeling;
 /// <summary>The attention output projection, dropout, residual and LayerNorm (Hugging Face <c>BertSelfOutput</c>).</summary>
 public sealed class BertSelfOutput : Module<Tensor, Tensor, Tensor>
 {
-    private readonly Linear dense;
+    private readonly BertLinear dense;
     [ComponentName(Name = "LayerNorm")]
     private readonly LayerNorm layerNorm;
     private readonly Dropout dropout;
@@ -18,7 +18,7 @@ public sealed class BertSelfOutput : Module<Tensor, Tensor, Tensor>
     public BertSelfOutput(BertConfig config) : base(nameof(BertSelfOutput))
     {
         ArgumentNullException.ThrowIfNull(config);
-        dense = nn.Linear(config.HiddenSize, config.HiddenSize);
+        dense = new BertLinear(config.HiddenSize, config.HiddenSize);
         layerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
         dropout = nn.Dropout(config.HiddenDropoutProb);
         RegisterComponents();

@@ -23,6 +23,10 @@ internal static class BertWeightInitializer
                     linear.weight!.normal_(0, std, generator);
                     linear.bias?.zero_();
                     break;
+                case BertLinear linear:
+                    linear.Weight.normal_(0, std, generator);
+                    linear.Bias.zero_();
+                    break;
                 case Embedding embedding:
                     embedding.weight!.normal_(0, std, generator);
                     break;

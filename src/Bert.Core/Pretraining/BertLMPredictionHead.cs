@@ -1,3 +1,4 @@
+using Bert.Core.Modeling;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -33,6 +34,6 @@ public sealed class BertLMPredictionHead : Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var transformed = transform.forward(hidden);                                                 // (N, H)
-        return nn.functional.linear(transformed, wordEmbeddings, bias).MoveToOuterDisposeScope();   // (N, H) x (V, H)^T -> (N, V)
+        return BertLinear.Apply(transformed, wordEmbeddings, bias).MoveToOuterDisposeScope();   // (N, H) x (V, H)^T -> (N, V)
     }
 }

@@ -13,7 +13,7 @@ namespace Bert.Core.Pretraining;
 /// </summary>
 public sealed class BertPredictionHeadTransform : Module<Tensor, Tensor>
 {
-    private readonly Linear dense;
+    private readonly BertLinear dense;
     [ComponentName(Name = "LayerNorm")]
     private readonly LayerNorm layerNorm;
     private readonly Func<Tensor, Tensor> activation;
@@ -22,7 +22,7 @@ public sealed class BertPredictionHeadTransform : Module<Tensor, Tensor>
     public BertPredictionHeadTransform(BertConfig config) : base(nameof(BertPredictionHeadTransform))
     {
         ArgumentNullException.ThrowIfNull(config);
-        dense = nn.Linear(config.HiddenSize, config.HiddenSize);
+        dense = new BertLinear(config.HiddenSize, config.HiddenSize);
         layerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
         activation = BertActivation.For(config.HiddenAct);
         RegisterComponents();

@@ -40,14 +40,16 @@ public class BertModelParityTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData("gelu")]
-    [InlineData("gelu_new")]
-    [InlineData("relu")]
-    public void Hugging_Face_folder_written_by_Python_matches_the_float64_reference_at_every_position(string variant)
+    [InlineData("gelu", LinearKernel.Auto)]
+    [InlineData("gelu_new", LinearKernel.Auto)]
+    [InlineData("relu", LinearKernel.Auto)]
+    [InlineData("gelu", LinearKernel.OneDnn)]
+    public void Hugging_Face_folder_written_by_Python_matches_the_float64_reference_at_every_position(string variant, LinearKernel kernel)
     {
         string folder = ModelTestData.Variant(variant);
         var builder = BertModelBuilder.FromConfigFile(Path.Combine(folder, "config.json")).WithCheckpoint(folder);
         using var model = builder.Build();
+        BertLinear.SetKernel(model, kernel);
         output.WriteLine(builder.LastLoadReport!.ToString());
         builder.LastLoadReport!.Loaded.Should().HaveCount(5 + 16 * 2 + 2);
         model.Config.HiddenAct.Should().Be(variant);

