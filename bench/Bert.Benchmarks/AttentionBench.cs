@@ -10,11 +10,12 @@ internal static class AttentionBench
         set_num_threads(o.Threads);
         var c = ModelBench.Config(shape);
         int heads = c.NumAttentionHeads, hs = c.HiddenSize / heads;
+        var dtype = o.DType == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32;
         using var scope = NewDisposeScope();
-        var q = randn(o.Batch, heads, o.Seq, hs);
-        var k = randn(o.Batch, heads, o.Seq, hs);
-        var v = randn(o.Batch, heads, o.Seq, hs);
-        var mask = zeros(o.Batch, 1, 1, o.Seq);
+        var q = randn(o.Batch, heads, o.Seq, hs).to(dtype);
+        var k = randn(o.Batch, heads, o.Seq, hs).to(dtype);
+        var v = randn(o.Batch, heads, o.Seq, hs).to(dtype);
+        var mask = zeros(o.Batch, 1, 1, o.Seq).to(dtype);
         double Time(Func<Tensor> f)
         {
             using var noGrad = no_grad();
@@ -29,10 +30,10 @@ internal static class AttentionBench
             return matmul(softmax(matmul(q, k.transpose(-2, -1)).mul_(scale).add_(mask), -1), v).MoveToOuterDisposeScope();
         });
         double maxDiff = (nn.functional.scaled_dot_product_attention(q, k, v, mask)
-            - matmul(softmax(matmul(q, k.transpose(-2, -1)) * scale + mask, -1), v)).abs().max().item<float>();
+            - matmul(softmax(matmul(q, k.transpose(-2, -1)) * scale + mask, -1), v)).abs().max().to(ScalarType.Float32).item<float>();
         return new Dictionary<string, object>
         {
-            ["impl"] = "bert.net", ["shape"] = shape, ["mode"] = "attention", ["dtype"] = "fp32", ["batch"] = o.Batch, ["seq"] = o.Seq,
+            ["impl"] = "bert.net", ["shape"] = shape, ["mode"] = "attention", ["dtype"] = o.DType, ["batch"] = o.Batch, ["seq"] = o.Seq,
             ["threads"] = o.Threads, ["sdpa_ms"] = Math.Round(sdpa * 1000, 3), ["explicit_ms"] = Math.Round(explicitAttention * 1000, 3),
             ["max_abs_diff"] = maxDiff, ["seq_per_s"] = 0.0, ["peak_rss_mb"] = Measure.PeakRssMb(),
         };

@@ -1,37 +1,74 @@
+using Bert.Core.Modeling;
 using static TorchSharp.torch;
 
 namespace Bert.Benchmarks;
 
-/// <summary>Milliseconds of the single operations a BERT layer is made of, on the given shape (to find where time goes).</summary>
+/// <summary>
+/// Milliseconds of the single operations a BERT layer is made of, on the given shape and dtype (to find where time
+/// goes), with each linear timed through both <see cref="LinearKernel"/>s, forward and forward+backward.
+/// </summary>
 internal static class OpsBench
 {
     public static Dictionary<string, object> Run(string shape, BenchOptions o)
     {
         set_num_threads(o.Threads);
         var c = ModelBench.Config(shape);
+        var dtype = o.DType == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32;
         using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var x = randn(o.Batch, o.Seq, c.HiddenSize);
-        var inter = randn(o.Batch, o.Seq, c.IntermediateSize);
-        var w1 = randn(c.IntermediateSize, c.HiddenSize);
-        var b1 = randn(c.IntermediateSize);
-        var w2 = randn(c.HiddenSize, c.HiddenSize);
-        var b2 = randn(c.HiddenSize);
-        var g = ones(c.HiddenSize);
+        long h = c.HiddenSize, inter = c.IntermediateSize, heads = c.NumAttentionHeads;
+        var x = randn(o.Batch, o.Seq, h).to(dtype);
+        var xi = randn(o.Batch, o.Seq, inter).to(dtype);
+        var wHH = randn(h, h).to(dtype);
+        var wHI = randn(inter, h).to(dtype);
+        var wIH = randn(h, inter).to(dtype);
+        var bH = randn(h).to(dtype);
+        var bI = randn(inter).to(dtype);
+        var g = ones(h).to(dtype);
+        var q = randn(o.Batch, heads, o.Seq, h / heads).to(dtype);
+        var mask = zeros(o.Batch, 1, 1, o.Seq).to(dtype);
+
         double Ms(Func<Tensor> f)
         {
+            using var noGrad = no_grad();
             for (int i = 0; i < o.Warmup + 2; i++) f().Dispose();
             return Math.Round(1000 * Measure.Median(Enumerable.Range(0, o.Iterations * 4).Select(_ => Measure.Seconds(() => f().Dispose()))), 3);
         }
-        return new Dictionary<string, object>
+
+        double ForwardBackwardMs(Tensor input, Tensor weight, Tensor bias, LinearKernel kernel)
         {
-            ["impl"] = "bert.net", ["shape"] = shape, ["mode"] = "ops", ["dtype"] = "fp32", ["batch"] = o.Batch, ["seq"] = o.Seq, ["threads"] = o.Threads,
-            ["linear_h_h_ms"] = Ms(() => nn.functional.linear(x, w2, b2)),
-            ["linear_h_i_ms"] = Ms(() => nn.functional.linear(x, w1, b1)),
-            ["gelu_ms"] = Ms(() => nn.functional.gelu(inter)),
-            ["layernorm_ms"] = Ms(() => nn.functional.layer_norm(x, new long[] { c.HiddenSize }, g, b2, 1e-12)),
-            ["add_ms"] = Ms(() => x + x),
-            ["seq_per_s"] = 0.0, ["peak_rss_mb"] = Measure.PeakRssMb(),
+            using var grad = enable_grad();
+            var xg = input.detach().requires_grad_();
+            var wg = weight.detach().requires_grad_();
+            var bg = bias.detach().requires_grad_();
+            var times = new List<double>();
+            for (int i = 0; i < o.Warmup + o.Iterations * 2; i++)
+            {
+                using var step = NewDisposeScope();
+                double s = Measure.Seconds(() => BertLinear.Apply(xg, wg, bg, kernel).sum().backward());
+                if (i >= o.Warmup) times.Add(s);
+                xg.grad!.zero_(); wg.grad!.zero_(); bg.grad!.zero_();
+            }
+            return Math.Round(1000 * Measure.Median(times), 3);
+        }
+
+        var r = new Dictionary<string, object>
+        {
+            ["impl"] = "bert.net", ["shape"] = shape, ["mode"] = "ops", ["dtype"] = o.DType, ["batch"] = o.Batch, ["seq"] = o.Seq, ["threads"] = o.Threads,
         };
+        foreach (var kernel in new[] { LinearKernel.Gemm, LinearKernel.OneDnn })
+        {
+            string k = kernel.ToString().ToLowerInvariant();
+            r[$"linear_h_h_{k}_ms"] = Ms(() => BertLinear.Apply(x, wHH, bH, kernel));
+            r[$"linear_h_i_{k}_ms"] = Ms(() => BertLinear.Apply(x, wHI, bI, kernel));
+            r[$"linear_i_h_{k}_ms"] = Ms(() => BertLinear.Apply(xi, wIH, bH, kernel));
+            r[$"linear_h_i_fwd_bwd_{k}_ms"] = ForwardBackwardMs(x, wHI, bI, kernel);
+        }
+        r["sdpa_ms"] = Ms(() => nn.functional.scaled_dot_product_attention(q, q, q, mask));
+        r["gelu_i_ms"] = Ms(() => nn.functional.gelu(xi));
+        r["layernorm_h_ms"] = Ms(() => nn.functional.layer_norm(x, new[] { h }, g, bH, 1e-12));
+        r["add_h_ms"] = Ms(() => x + x);
+        r["seq_per_s"] = 0.0;
+        r["peak_rss_mb"] = Measure.PeakRssMb();
+        return r;
     }
 }
