@@ -3,6 +3,8 @@ using System.Text;
 using Bert.Cli.Commands;
 
 Console.OutputEncoding = Encoding.UTF8;
+// A command-line run is one job: let freed tensor memory be reused instead of faulted in again each batch.
+Bert.Core.TorchRuntime.RetainFreedTensorMemory();
 
 var root = new RootCommand("""
     Bert.NET: fine-tune and use BERT classifiers from .NET.

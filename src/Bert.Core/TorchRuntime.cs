@@ -22,6 +22,49 @@ public static class TorchRuntime
             throw error;
     }
 
+    /// <summary>
+    /// Makes glibc's allocator keep the memory of freed tensors for the next ones: blocks up to 1 GiB come from the
+    /// heap instead of a fresh <c>mmap</c> each, and freed memory is not handed back to the kernel until 2 GiB of it
+    /// is free. Without this every forward pass faults its activations in again as new zeroed pages (libtorch's CPU
+    /// allocator is plain <c>malloc</c>); with it, BERT-base inference at batch 16 x 128 takes 72% fewer page faults
+    /// and runs 3-20% faster (bench/Bert.Benchmarks). Call it once at start-up of an application that trains or
+    /// predicts; it is not called for you because it is process-wide and permanent: the process's resident memory
+    /// then stays near its peak instead of shrinking after a large batch.
+    /// </summary>
+    /// <returns>
+    /// True when applied; false when the C library is not glibc, or when the environment already sets glibc's malloc
+    /// parameters (<c>MALLOC_MMAP_THRESHOLD_</c>, <c>MALLOC_TRIM_THRESHOLD_</c>, <c>MALLOC_TOP_PAD_</c> or
+    /// <c>GLIBC_TUNABLES</c>), which are then left as the user set them.
+    /// </returns>
+    public static bool RetainFreedTensorMemory()
+    {
+        if (!OperatingSystem.IsLinux())
+            return false;
+        foreach (var name in (string[])["MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "GLIBC_TUNABLES"])
+        {
+            if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable(name)))
+                return false;
+        }
+        try
+        {
+            // Setting the thresholds explicitly also turns off glibc's dynamic mmap threshold (capped at 32 MiB).
+            const int MTrimThreshold = -1, MTopPad = -2, MMmapThreshold = -3;
+            return Mallopt(MMmapThreshold, 1 << 30) == 1
+                & Mallopt(MTrimThreshold, int.MaxValue) == 1
+                & Mallopt(MTopPad, 256 << 20) == 1;
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false; // not glibc (musl has no mallopt)
+        }
+    }
+
+    // DllImport, not LibraryImport: the int-only signature needs no marshalling, and the generator would require unsafe code.
+#pragma warning disable SYSLIB1054
+    [DllImport("libc.so.6", EntryPoint = "mallopt")]
+    private static extern int Mallopt(int parameter, int value);
+#pragma warning restore SYSLIB1054
+
     private static Exception? TryLoad()
     {
         try

@@ -3,7 +3,7 @@ using TorchSharp;
 
 namespace Bert.Core.Tests;
 
-public class TorchRuntimeTests
+public class TorchRuntimeTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
     public void Libtorch_loads_and_computes_a_matrix_product()
@@ -25,5 +25,34 @@ public class TorchRuntimeTests
         TorchRuntime.EnsureAvailable();
         var maps = File.ReadAllText("/proc/self/maps");
         maps.Should().Contain(lib, "libLibTorchSharp.so must be loaded from the build output, not the NuGet cache");
+    }
+
+    [Fact]
+    public void After_RetainFreedTensorMemory_a_burst_of_freed_tensors_is_reused_without_new_page_faults()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        TorchRuntime.EnsureAvailable();
+        const int Pages = 12 * 8 * 1024 * 1024 / 4096; // the burst: twelve 8 MiB tensors, as a forward pass's activations
+        long FaultsOfOneBurst()
+        {
+            long before = MinorFaults();
+            var burst = Enumerable.Range(0, 12).Select(_ => torch.empty(2L * 1024 * 1024).fill_(1.0f)).ToList();
+            foreach (var t in burst) t.Dispose();
+            return MinorFaults() - before;
+        }
+
+        long[] defaults = [FaultsOfOneBurst(), FaultsOfOneBurst(), FaultsOfOneBurst()];
+        TorchRuntime.RetainFreedTensorMemory().Should().BeTrue("this is glibc Linux with no MALLOC_* settings in the environment");
+        long[] retained = [FaultsOfOneBurst(), FaultsOfOneBurst(), FaultsOfOneBurst()];
+        output.WriteLine($"minor faults per burst of {Pages} pages: glibc defaults {string.Join(", ", defaults)}; retained {string.Join(", ", retained)}");
+        // Measured here: defaults 24624, 24578, 4096 (glibc trims the freed heap top each time); retained 2048, 0, 0.
+        retained.Skip(1).Should().OnlyContain(f => f < Pages / 16, "the freed blocks are reused, not returned to the kernel and faulted in again");
+    }
+
+    /// <summary>Field 10 of /proc/self/stat (after the parenthesised command name).</summary>
+    private static long MinorFaults()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+        return long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[7], System.Globalization.CultureInfo.InvariantCulture);
     }
 }
