@@ -15,6 +15,8 @@ internal sealed class BenchOptions
     public int Warmup { get; set; } = 2;
     public string? LengthsFrom { get; set; }
     public string? Spm { get; set; }
+    public bool SystemMalloc { get; set; }
+    public int Steps { get; set; } = 1000;
 
     public static BenchOptions? Parse(string[] args)
     {
@@ -35,12 +37,16 @@ internal sealed class BenchOptions
                 case "--warmup": o.Warmup = NextInt(); break;
                 case "--knbc-lengths": o.LengthsFrom = Next(); break;
                 case "--spm": o.Spm = Next(); break;
+                case "--system-malloc": o.SystemMalloc = true; break;
+                case "--steps": o.Steps = NextInt(); break;
                 case "-h" or "--help":
                     Console.WriteLine("""
-                        bench/Bert.Benchmarks: --shape tiny|small|base[,..] --mode infer|train|indexer[,..] --batch 16 --seq 128
+                        bench/Bert.Benchmarks: --shape tiny|small|base[,..] --mode infer|train|soak|indexer|attention|ops[,..] --batch 16 --seq 128
                           --threads 2 [--dtype fp32|bf16] [--iterations 5] [--warmup 2]
                           [--knbc-lengths knbc-spm_encode-ids.tsv]  (train/infer on real KNBC lengths, dynamic padding)
                           [--spm wiki-ja.model]                     (indexer mode: tokens/s on the KNBC sentences)
+                          [--steps 1000]                            (soak mode: training steps of varying length, RSS sampled)
+                          [--system-malloc]                         (glibc's default allocator settings, see TorchRuntime.RetainFreedTensorMemory)
                         """);
                     return null;
                 default: throw new ArgumentException($"unknown option {args[i]}");

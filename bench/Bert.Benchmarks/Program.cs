@@ -9,6 +9,8 @@ using Bert.Benchmarks;
 
 var options = BenchOptions.Parse(args);
 if (options is null) return 2;
+// As an application would (see TorchRuntime.RetainFreedTensorMemory); --system-malloc measures glibc's defaults.
+bool retained = !options.SystemMalloc && Bert.Core.TorchRuntime.RetainFreedTensorMemory();
 var results = new List<Dictionary<string, object>>();
 foreach (var shape in options.Shapes)
 {
@@ -18,11 +20,13 @@ foreach (var shape in options.Shapes)
         {
             "infer" => ModelBench.Inference(shape, options),
             "train" => ModelBench.Training(shape, options),
+            "soak" => SoakBench.Run(shape, options),
             "indexer" => IndexerBench.Run(options),
             "attention" => AttentionBench.Run(shape, options),
             "ops" => OpsBench.Run(shape, options),
             _ => throw new ArgumentException($"unknown mode {mode}"),
         };
+        result["retain_freed_memory"] = retained;
         results.Add(result);
         Console.WriteLine(JsonSerializer.Serialize(result));
     }
