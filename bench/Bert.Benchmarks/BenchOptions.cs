@@ -17,6 +17,9 @@ internal sealed class BenchOptions
     public string? Spm { get; set; }
     public bool SystemMalloc { get; set; }
     public int Steps { get; set; } = 1000;
+    public int MinSeq { get; set; } = 8;
+    public int PadMultiple { get; set; } = 8;
+    public Bert.Core.Modeling.LinearKernel Kernel { get; set; } = Bert.Core.Modeling.LinearKernel.Auto;
 
     public static BenchOptions? Parse(string[] args)
     {
@@ -39,13 +42,18 @@ internal sealed class BenchOptions
                 case "--spm": o.Spm = Next(); break;
                 case "--system-malloc": o.SystemMalloc = true; break;
                 case "--steps": o.Steps = NextInt(); break;
+                case "--min-seq": o.MinSeq = NextInt(); break;
+                case "--pad-multiple": o.PadMultiple = NextInt(); break;
+                case "--kernel": o.Kernel = Enum.Parse<Bert.Core.Modeling.LinearKernel>(Next(), ignoreCase: true); break;
                 case "-h" or "--help":
                     Console.WriteLine("""
                         bench/Bert.Benchmarks: --shape tiny|small|base[,..] --mode infer|train|soak|indexer|attention|ops[,..] --batch 16 --seq 128
                           --threads 2 [--dtype fp32|bf16] [--iterations 5] [--warmup 2]
                           [--knbc-lengths knbc-spm_encode-ids.tsv]  (train/infer on real KNBC lengths, dynamic padding)
                           [--spm wiki-ja.model]                     (indexer mode: tokens/s on the KNBC sentences)
-                          [--steps 1000]                            (soak mode: training steps of varying length, RSS sampled)
+                          [--steps 1000] [--min-seq 8]              (soak mode: training steps of lengths min-seq..seq, RSS sampled)
+                          [--pad-multiple 8]                        (soak and KNBC lengths: pad each batch to a multiple, as the trainer does)
+                          [--kernel auto|gemm|onednn]               (BertLinear's kernel for infer/train/soak)
                           [--system-malloc]                         (glibc's default allocator settings, see TorchRuntime.RetainFreedTensorMemory)
                         """);
                     return null;

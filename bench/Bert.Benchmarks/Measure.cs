@@ -22,6 +22,31 @@ internal static class Measure
         return double.NaN;
     }
 
+    /// <summary>glibc's mallinfo2 over all arenas: MB in use, MB free inside the heaps, MB in direct mmaps (NaN elsewhere).</summary>
+    public static (double Used, double Free, double Mmapped) MallocMb()
+    {
+        try
+        {
+            var m = mallinfo2();
+            return (m.uordblks / 1048576.0, m.fordblks / 1048576.0, m.hblkhd / 1048576.0);
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return (double.NaN, double.NaN, double.NaN);
+        }
+    }
+
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private struct MallInfo2
+    {
+        public nuint arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost;
+    }
+
+#pragma warning disable SYSLIB1054
+    [System.Runtime.InteropServices.DllImport("libc.so.6")]
+    private static extern MallInfo2 mallinfo2();
+#pragma warning restore SYSLIB1054
+
     public static double Median(IEnumerable<double> values)
     {
         var sorted = values.OrderBy(v => v).ToArray();

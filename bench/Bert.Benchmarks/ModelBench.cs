@@ -3,6 +3,7 @@ using Bert.Classification;
 using Bert.Core;
 using Bert.Core.Modeling;
 using Bert.Core.Optimization;
+using Bert.Core.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -38,9 +39,10 @@ internal static class ModelBench
         return batches;
     }
 
-    private static (Tensor Ids, Tensor Types, Tensor Mask) Inputs(long[] lengths, BertConfig c, Generator g)
+    private static (Tensor Ids, Tensor Types, Tensor Mask) Inputs(long[] lengths, BertConfig c, Generator g, BenchOptions o)
     {
-        long t = lengths.Max();
+        // Fixed shapes: exactly seq. KNBC lengths: padded like the trainer (BertBatch.PaddedLength).
+        long t = o.LengthsFrom is null ? lengths.Max() : BertBatch.PaddedLength((int)lengths.Max(), o.PadMultiple, 512);
         var ids = randint(0, c.VocabSize, new long[] { lengths.Length, t }, generator: g);
         var mask = zeros(lengths.Length, t, ScalarType.Int64);
         for (int r = 0; r < lengths.Length; r++) mask[r].slice(0, 0, lengths[r], 1).fill_(1);
@@ -54,6 +56,7 @@ internal static class ModelBench
         manual_seed(0);
         var config = Config(shape);
         using var model = new BertModel(config);
+        BertLinear.SetKernel(model, o.Kernel);
         model.eval();
         if (o.DType == "bf16") model.to(ScalarType.BFloat16);
         var g = new Generator(0);
@@ -70,9 +73,9 @@ internal static class ModelBench
                 foreach (var lengths in batches)
                 {
                     using var scope = NewDisposeScope();
-                    var (ids, types, mask) = Inputs(lengths, config, g);
+                    var (ids, types, mask) = Inputs(lengths, config, g, o);
                     seconds += Measure.Seconds(() => { using var inner = NewDisposeScope(); model.forward(ids, types, mask); });
-                    if (i >= o.Warmup && i == o.Warmup) { flops += lengths.Length * ForwardFlops(config, (int)lengths.Max()); sequences += lengths.Length; }
+                    if (i >= o.Warmup && i == o.Warmup) { flops += lengths.Length * ForwardFlops(config, (int)ids.shape[1]); sequences += lengths.Length; }
                 }
                 if (i >= o.Warmup) times.Add(seconds);
             }
@@ -88,6 +91,7 @@ internal static class ModelBench
         manual_seed(0);
         var config = Config(shape);
         using var model = new BertForSequenceClassification(new BertModel(config), 4);
+        BertLinear.SetKernel(model, o.Kernel);
         model.train();
         using var optimizer = new AdamWarmup(model.named_parameters().Select(p => (p.name, p.parameter)), new AdamWarmupOptions
         {
@@ -107,7 +111,7 @@ internal static class ModelBench
             foreach (var lengths in batches)
             {
                 using var scope = NewDisposeScope();
-                var (ids, types, mask) = Inputs(lengths, config, g);
+                var (ids, types, mask) = Inputs(lengths, config, g, o);
                 var labels = randint(0, 4, new long[] { lengths.Length }, generator: g);
                 var clock = Stopwatch.StartNew();
                 var loss = model.Loss(model.forward(ids, types, mask), labels);
@@ -120,7 +124,7 @@ internal static class ModelBench
                 optimizer.Step();
                 optimizer.ZeroGrad();
                 s += clock.Elapsed.TotalSeconds;
-                if (i == o.Warmup) { flops += 3 * lengths.Length * ForwardFlops(config, (int)lengths.Max()); sequences += lengths.Length; }
+                if (i == o.Warmup) { flops += 3 * lengths.Length * ForwardFlops(config, (int)ids.shape[1]); sequences += lengths.Length; }
             }
             if (i >= o.Warmup) { total.Add(f + b + s); fwd.Add(f); bwd.Add(b); opt.Add(s); }
         }
@@ -139,8 +143,9 @@ internal static class ModelBench
             ["dtype"] = o.DType,
             ["batch"] = o.Batch,
             ["seq"] = o.LengthsFrom is null ? o.Seq : -1,
-            ["lengths"] = o.LengthsFrom is null ? "fixed" : "knbc-bucketed",
+            ["lengths"] = o.LengthsFrom is null ? "fixed" : $"knbc-bucketed, padded to a multiple of {o.PadMultiple}",
             ["threads"] = o.Threads,
+            ["kernel"] = o.Kernel.ToString(),
             ["iterations"] = o.Iterations,
             ["seconds_median"] = Math.Round(seconds, 4),
             ["seq_per_s"] = Math.Round(seqPerS, 2),

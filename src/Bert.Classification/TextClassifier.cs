@@ -62,6 +62,9 @@ public sealed class TextClassifier : IDisposable
     /// <summary>Texts are truncated to this many pieces (with [CLS] and [SEP]).</summary>
     public int MaxSequenceLength { get; }
 
+    /// <summary>Batches are padded to a multiple of 8 positions, as in training (see <see cref="BertBatch.PaddedLength"/>).</summary>
+    private const int PadMultiple = 8;
+
     /// <summary>Whether texts are lower-cased before tokenization.</summary>
     public bool LowerCase { get; }
 
@@ -93,7 +96,8 @@ public sealed class TextClassifier : IDisposable
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var rows = order.Skip(start).Take(batchSize).ToArray();
-            using var batch = BertBatch.Collate(rows.Select(r => inputs[r]).ToArray(), indexer.PadId);
+            var batchInputs = rows.Select(r => inputs[r]).ToArray();
+            using var batch = BertBatch.Collate(batchInputs, indexer.PadId, BertBatch.PaddedLength(batchInputs.Max(x => x.Length), PadMultiple, MaxSequenceLength));
             var logits = Model.forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
             var probabilities = Model.Probabilities(logits).to(ScalarType.Float32).data<float>().ToArray();
             for (int r = 0; r < rows.Length; r++)

@@ -167,7 +167,7 @@ public sealed class ClassificationTrainer
         var targets = Targets(examples, nameof(examples));
         int maxLen = Math.Min(maxSequenceLength ?? int.MaxValue, model.Bert.Config.MaxPositionEmbeddings);
         var inputs = EncodeAll(examples).Select(x => InputTruncation.Truncate(x, maxLen, indexer.SepId)).ToArray();
-        var (loss, probabilities) = Predict(inputs, targets, null, cancellationToken);
+        var (loss, probabilities) = Predict(inputs, targets, null, maxLen, cancellationToken);
         var predicted = probabilities.Select(p => Labels[ArgMax(p)]).ToArray();
         var report = ClassificationReport.Create(examples.Select(e => e.Label).ToArray(), predicted, Labels);
         return new EvaluationResult(loss, predicted, probabilities, report);
@@ -191,7 +191,9 @@ public sealed class ClassificationTrainer
             using (var scope = NewDisposeScope())
             {
                 var rows = batches[b];
-                using var batch = BertBatch.Collate(rows.Select(i => trainInputs[i]).ToArray(), indexer.PadId, options.DynamicPadding ? null : maxLen);
+                var inputs = rows.Select(i => trainInputs[i]).ToArray();
+                int width = options.DynamicPadding ? BertBatch.PaddedLength(inputs.Max(x => x.Length), options.PadToMultipleOf, maxLen) : maxLen;
+                using var batch = BertBatch.Collate(inputs, indexer.PadId, width);
                 using var target = tensor(rows.Select(i => targets[i]).ToArray(), ScalarType.Int64);
                 var logits = model.forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
                 var loss = model.Loss(logits, target, classWeights);
@@ -211,7 +213,7 @@ public sealed class ClassificationTrainer
                 lossSum / (b + 1), optimizer.CurrentLearningRate, null));
         }
 
-        var (validationLoss, probabilities) = Predict(validationInputs, validationTargets, classWeights, cancellationToken);
+        var (validationLoss, probabilities) = Predict(validationInputs, validationTargets, classWeights, maxLen, cancellationToken);
         var predicted = probabilities.Select(p => Labels[ArgMax(p)]).ToArray();
         var report = ClassificationReport.Create(validation.Select(e => e.Label).ToArray(), predicted, Labels);
         return new EpochResult(epoch, lossSum / batches.Count, validationLoss, report.Accuracy, report.MacroAvg.F1,
@@ -219,7 +221,7 @@ public sealed class ClassificationTrainer
     }
 
     /// <summary>Runs the model on the inputs without gradients, longest-first batches, results in input order.</summary>
-    private (double Loss, float[][] Probabilities) Predict(EncodedInput[] inputs, long[] targets, Tensor? classWeights, CancellationToken cancellationToken)
+    private (double Loss, float[][] Probabilities) Predict(EncodedInput[] inputs, long[] targets, Tensor? classWeights, int maxLen, CancellationToken cancellationToken)
     {
         model.eval();
         var order = Enumerable.Range(0, inputs.Length).OrderByDescending(i => inputs[i].Length).ToArray();
@@ -231,7 +233,8 @@ public sealed class ClassificationTrainer
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var rows = order.Skip(start).Take(options.EvaluationBatchSize).ToArray();
-            using var batch = BertBatch.Collate(rows.Select(i => inputs[i]).ToArray(), indexer.PadId);
+            var batchInputs = rows.Select(i => inputs[i]).ToArray();
+            using var batch = BertBatch.Collate(batchInputs, indexer.PadId, BertBatch.PaddedLength(batchInputs.Max(x => x.Length), options.PadToMultipleOf, maxLen));
             var logits = model.forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
             var target = tensor(rows.Select(i => targets[i]).ToArray(), ScalarType.Int64);
             lossSum += nn.functional.cross_entropy(logits, target, classWeights, reduction: nn.Reduction.Sum).item<float>();

@@ -37,6 +37,13 @@ public sealed class ClassificationTrainerOptions
     /// <summary>Pad each batch to its own longest text instead of <see cref="MaxSequenceLength"/>. Default true.</summary>
     public bool DynamicPadding { get; set; } = true;
 
+    /// <summary>
+    /// With <see cref="DynamicPadding"/>, round each batch's length up to a multiple of this (never beyond
+    /// <see cref="MaxSequenceLength"/>): few distinct shapes keep memory flat over long runs (see
+    /// <see cref="Bert.Core.Tokenization.BertBatch.PaddedLength"/>). Default 8; 1 pads to the longest text exactly.
+    /// </summary>
+    public int PadToMultipleOf { get; set; } = 8;
+
     /// <summary>Group texts of similar length into batches (within shuffled windows). Default true.</summary>
     public bool LengthBucketing { get; set; } = true;
 
@@ -76,6 +83,7 @@ public sealed class ClassificationTrainerOptions
         Positive(BatchSize, nameof(BatchSize));
         Positive(EvaluationBatchSize, nameof(EvaluationBatchSize));
         Positive(GradientAccumulationSteps, nameof(GradientAccumulationSteps));
+        Positive(PadToMultipleOf, nameof(PadToMultipleOf));
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
             throw new ArgumentException($"{nameof(LearningRate)} must be a positive number; it is {LearningRate}.", nameof(LearningRate));
         if (!(WarmupProportion >= 0 && WarmupProportion <= 1))

@@ -82,6 +82,23 @@ public sealed class BertBatch : IDisposable
             lengths);
     }
 
+    /// <summary>
+    /// The width for dynamic padding: <paramref name="longest"/> rounded up to a multiple of
+    /// <paramref name="multipleOf"/>, but not beyond <paramref name="maxLength"/> (the model's positions). Few distinct
+    /// widths keep the allocator's heap from fragmenting over a long run (libtorch's CPU tensors come from
+    /// <c>malloc</c>): with a multiple of 8, 1000 training steps of lengths 8..128 keep a flat resident set, while
+    /// every length its own shape grows it by about 450 MB (bench/Bert.Benchmarks --mode soak).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A non-positive argument, or <paramref name="longest"/> above <paramref name="maxLength"/>.</exception>
+    public static int PaddedLength(int longest, int multipleOf, int maxLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(longest);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(multipleOf);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(longest, maxLength);
+        long rounded = (longest + (long)multipleOf - 1) / multipleOf * multipleOf;
+        return (int)Math.Min(rounded, maxLength);
+    }
+
     /// <summary>Disposes the three tensors.</summary>
     public void Dispose()
     {

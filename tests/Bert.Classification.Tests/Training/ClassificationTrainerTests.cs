@@ -130,6 +130,13 @@ public class ClassificationTrainerTests
         Padding(bucketed).Should().BeLessThan(Padding(plain) / 2);
     }
 
+    [Fact]
+    public void PadToMultipleOf_below_1_is_named()
+    {
+        var act = () => new ClassificationTrainerOptions { PadToMultipleOf = 0 }.Validate();
+        act.Should().Throw<ArgumentException>().WithMessage("PadToMultipleOf must be at least 1; it is 0.*");
+    }
+
     private sealed class SyncProgress(Action<TrainingProgress> action) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => action(value);

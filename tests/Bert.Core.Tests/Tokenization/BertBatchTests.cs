@@ -51,4 +51,22 @@ public class BertBatchTests
         var length = () => new EncodedInput([1, 2], [0, 0], [1, 1], 3);
         length.Should().Throw<ArgumentOutOfRangeException>();
     }
+
+    [Theory]
+    [InlineData(1, 8, 512, 8)]
+    [InlineData(8, 8, 512, 8)]
+    [InlineData(9, 8, 512, 16)]
+    [InlineData(101, 8, 103, 103)]  // rounding would pass the model's 103 positions: capped
+    [InlineData(103, 8, 103, 103)]
+    [InlineData(37, 1, 103, 37)]
+    public void PaddedLength_rounds_up_to_the_multiple_within_the_positions(int longest, int multiple, int max, int expected) =>
+        BertBatch.PaddedLength(longest, multiple, max).Should().Be(expected);
+
+    [Fact]
+    public void PaddedLength_rejects_a_longest_above_the_positions_and_non_positive_arguments()
+    {
+        ((Action)(() => BertBatch.PaddedLength(104, 8, 103))).Should().Throw<ArgumentOutOfRangeException>().WithMessage("*longest*");
+        ((Action)(() => BertBatch.PaddedLength(10, 0, 103))).Should().Throw<ArgumentOutOfRangeException>().WithMessage("*multipleOf*");
+        ((Action)(() => BertBatch.PaddedLength(0, 8, 103))).Should().Throw<ArgumentOutOfRangeException>().WithMessage("*longest*");
+    }
 }
