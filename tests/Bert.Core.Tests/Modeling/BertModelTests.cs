@@ -125,13 +125,36 @@ public class BertModelTests(ITestOutputHelper output)
             noDropout.AttentionProbsDropoutProb = 0;
             using var twin = new BertModel(noDropout);
             twin.load_state_dict(model.state_dict());
-            using var c = twin.forward(ids, types, mask);
-            c.SequenceOutput.data<float>().ToArray().Should().Equal(a.SequenceOutput.data<float>().ToArray());
+            using var c = twin.forward(ids, types, mask); // the twin is in train mode: the explicit attention form, so not bit-identical
+            c.SequenceOutput.allclose(a.SequenceOutput, 0, 1e-5).Should().BeTrue();
 
             model.train();
             using var d = model.forward(ids, types, mask);
             d.SequenceOutput.data<float>().ToArray().Should().NotEqual(a.SequenceOutput.data<float>().ToArray());
         }
+    }
+
+    [Fact]
+    public void Training_attention_without_dropout_gives_the_inference_outputs_on_a_padded_batch()
+    {
+        // Training (and bfloat16) takes the explicit softmax(QK^T/sqrt(d) + mask)V; float32 inference takes
+        // scaled_dot_product_attention. With dropout 0 both must give the same numbers, padding included.
+        var config = ModelTestData.TinyConfig();
+        config.HiddenDropoutProb = 0;
+        config.AttentionProbsDropoutProb = 0;
+        using var model = new BertModel(config);
+        using var ids = tensor(new long[,] { { 2, 5, 6, 3, 9, 4 }, { 2, 7, 3, 0, 0, 0 }, { 2, 8, 8, 8, 3, 0 } });
+        using var types = tensor(new long[,] { { 0, 0, 0, 1, 1, 1 }, { 0, 0, 0, 0, 0, 0 }, { 0, 0, 1, 1, 1, 0 } });
+        using var mask = tensor(new long[,] { { 1, 1, 1, 1, 1, 1 }, { 1, 1, 1, 0, 0, 0 }, { 1, 1, 1, 1, 1, 0 } });
+        using var noGrad = no_grad();
+        model.eval();
+        using var fused = model.forward(ids, types, mask);
+        model.train();
+        using var explicitForm = model.forward(ids, types, mask);
+        double error = (fused.SequenceOutput - explicitForm.SequenceOutput).abs().max().item<float>();
+        output.WriteLine($"max |diff| between the two attention forms: {error:E2}");
+        error.Should().BeLessThan(1e-5);
+        fused.PooledOutput.allclose(explicitForm.PooledOutput, 0, 1e-5).Should().BeTrue();
     }
 
     [Fact]
