@@ -26,7 +26,7 @@ public static class TorchRuntime
     /// Makes glibc's allocator keep the memory of freed tensors for the next ones: blocks up to 1 GiB come from the
     /// heap instead of a fresh <c>mmap</c> each, and freed memory is not handed back to the kernel until 2 GiB of it
     /// is free. Without this every forward pass faults its activations in again as new zeroed pages (libtorch's CPU
-    /// allocator is plain <c>malloc</c>); with it, BERT-base inference at batch 16 x 128 takes 72% fewer page faults
+    /// allocator is plain <c>malloc</c>); with it, BERT-base inference at batch 16 x 128 takes 60% fewer page faults
     /// and runs 3-20% faster (bench/Bert.Benchmarks). Call it once at start-up of an application that trains or
     /// predicts; it is not called for you because it is process-wide and permanent: the process's resident memory
     /// then stays near its peak instead of shrinking after a large batch.

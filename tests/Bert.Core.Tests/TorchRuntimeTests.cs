@@ -3,7 +3,7 @@ using TorchSharp;
 
 namespace Bert.Core.Tests;
 
-public class TorchRuntimeTests(Xunit.Abstractions.ITestOutputHelper output)
+public class TorchRuntimeTests
 {
     [Fact]
     public void Libtorch_loads_and_computes_a_matrix_product()
@@ -28,31 +28,28 @@ public class TorchRuntimeTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
-    public void After_RetainFreedTensorMemory_a_burst_of_freed_tensors_is_reused_without_new_page_faults()
+    public void RetainFreedTensorMemory_applies_on_glibc_and_leaves_malloc_settings_from_the_environment_alone()
     {
+        // Its effect (page faults per batch) is measured by the benchmark, not here: glibc adapts its own thresholds
+        // to what a process did before, so a fault count inside a shared test process is not repeatable.
         if (!OperatingSystem.IsLinux()) return;
         TorchRuntime.EnsureAvailable();
-        const int Pages = 12 * 8 * 1024 * 1024 / 4096; // the burst: twelve 8 MiB tensors, as a forward pass's activations
-        long FaultsOfOneBurst()
+        foreach (var name in new[] { "MALLOC_TOP_PAD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES" })
         {
-            long before = MinorFaults();
-            var burst = Enumerable.Range(0, 12).Select(_ => torch.empty(2L * 1024 * 1024).fill_(1.0f)).ToList();
-            foreach (var t in burst) t.Dispose();
-            return MinorFaults() - before;
+            var saved = Environment.GetEnvironmentVariable(name);
+            try
+            {
+                Environment.SetEnvironmentVariable(name, "1");
+                TorchRuntime.RetainFreedTensorMemory().Should().BeFalse($"{name} is set: the user's choice");
+            }
+            finally
+            {
+                Environment.SetEnvironmentVariable(name, saved);
+            }
         }
-
-        long[] defaults = [FaultsOfOneBurst(), FaultsOfOneBurst(), FaultsOfOneBurst()];
-        TorchRuntime.RetainFreedTensorMemory().Should().BeTrue("this is glibc Linux with no MALLOC_* settings in the environment");
-        long[] retained = [FaultsOfOneBurst(), FaultsOfOneBurst(), FaultsOfOneBurst()];
-        output.WriteLine($"minor faults per burst of {Pages} pages: glibc defaults {string.Join(", ", defaults)}; retained {string.Join(", ", retained)}");
-        // Measured here: defaults 24624, 24578, 4096 (glibc trims the freed heap top each time); retained 2048, 0, 0.
-        retained.Skip(1).Should().OnlyContain(f => f < Pages / 16, "the freed blocks are reused, not returned to the kernel and faulted in again");
-    }
-
-    /// <summary>Field 10 of /proc/self/stat (after the parenthesised command name).</summary>
-    private static long MinorFaults()
-    {
-        var stat = File.ReadAllText("/proc/self/stat");
-        return long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[7], System.Globalization.CultureInfo.InvariantCulture);
+        TorchRuntime.RetainFreedTensorMemory().Should().BeTrue("glibc's mallopt accepts the three settings");
+        TorchRuntime.RetainFreedTensorMemory().Should().BeTrue("calling it again is harmless");
+        using var t = torch.ones(4L * 1024 * 1024);
+        t.sum().item<float>().Should().Be(4 * 1024 * 1024, "tensors still allocate and compute");
     }
 }
