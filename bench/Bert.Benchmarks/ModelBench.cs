@@ -42,7 +42,7 @@ internal static class ModelBench
     private static (Tensor Ids, Tensor Types, Tensor Mask) Inputs(long[] lengths, BertConfig c, Generator g, BenchOptions o)
     {
         // Fixed shapes: exactly seq. KNBC lengths: padded like the trainer (BertBatch.PaddedLength).
-        long t = o.LengthsFrom is null ? lengths.Max() : BertBatch.PaddedLength((int)lengths.Max(), o.PadMultiple, 512);
+        long t = o.LengthsFrom is null ? lengths.Max() : BertBatch.PaddedLength((int)lengths.Max(), o.PadMultiple, c.MaxPositionEmbeddings);
         var ids = randint(0, c.VocabSize, new long[] { lengths.Length, t }, generator: g);
         var mask = zeros(lengths.Length, t, ScalarType.Int64);
         for (int r = 0; r < lengths.Length; r++) mask[r].slice(0, 0, lengths[r], 1).fill_(1);
@@ -86,17 +86,10 @@ internal static class ModelBench
 
     public static Dictionary<string, object> Training(string shape, BenchOptions o)
     {
-        TorchRuntime.EnsureAvailable();
-        set_num_threads(o.Threads);
-        manual_seed(0);
         var config = Config(shape);
-        using var model = new BertForSequenceClassification(new BertModel(config), 4);
-        BertLinear.SetKernel(model, o.Kernel);
-        model.train();
-        using var optimizer = new AdamWarmup(model.named_parameters().Select(p => (p.name, p.parameter)), new AdamWarmupOptions
-        {
-            LearningRate = 1e-4, WarmupSteps = 10, DecaySteps = 1000, WeightDecayExclusions = AdamWarmupOptions.BertNoDecay,
-        });
+        var (model, optimizer) = TrainingSetup(config, o, decaySteps: 1000);
+        using var disposeModel = model;
+        using var disposeOptimizer = optimizer;
         var g = new Generator(0);
         var batches = Batches(o, config, new Random(0));
         var total = new List<double>();
@@ -131,6 +124,25 @@ internal static class ModelBench
         double median = Measure.Median(total);
         return Result(shape, "train", o, sequences / median, flops / median / 1e9, median,
             new Dictionary<string, object> { ["forward_s"] = Measure.Median(fwd), ["backward_s"] = Measure.Median(bwd), ["optimizer_s"] = Measure.Median(opt) });
+    }
+
+    /// <summary>
+    /// The training cases' set-up (train and soak modes): threads, seed 0, a 4-class classifier on a random-init
+    /// BertModel in train mode with the chosen linear kernel, and AdamWarmup with BERT's no-decay preset.
+    /// </summary>
+    public static (BertForSequenceClassification Model, AdamWarmup Optimizer) TrainingSetup(BertConfig config, BenchOptions o, int decaySteps)
+    {
+        TorchRuntime.EnsureAvailable();
+        set_num_threads(o.Threads);
+        manual_seed(0);
+        var model = new BertForSequenceClassification(new BertModel(config), 4);
+        BertLinear.SetKernel(model, o.Kernel);
+        model.train();
+        var optimizer = new AdamWarmup(model.named_parameters().Select(p => (p.name, p.parameter)), new AdamWarmupOptions
+        {
+            LearningRate = 1e-4, WarmupSteps = 10, DecaySteps = decaySteps, WeightDecayExclusions = AdamWarmupOptions.BertNoDecay,
+        });
+        return (model, optimizer);
     }
 
     private static Dictionary<string, object> Result(string shape, string mode, BenchOptions o, double seqPerS, double gflops, double seconds, Dictionary<string, object>? extra)

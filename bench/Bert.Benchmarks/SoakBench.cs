@@ -1,7 +1,3 @@
-using Bert.Classification;
-using Bert.Core;
-using Bert.Core.Modeling;
-using Bert.Core.Optimization;
 using static TorchSharp.torch;
 
 namespace Bert.Benchmarks;
@@ -15,17 +11,10 @@ internal static class SoakBench
 {
     public static Dictionary<string, object> Run(string shape, BenchOptions o)
     {
-        TorchRuntime.EnsureAvailable();
-        set_num_threads(o.Threads);
-        manual_seed(0);
         var config = ModelBench.Config(shape);
-        using var model = new BertForSequenceClassification(new BertModel(config), 4);
-        BertLinear.SetKernel(model, o.Kernel);
-        model.train();
-        using var optimizer = new AdamWarmup(model.named_parameters().Select(p => (p.name, p.parameter)), new AdamWarmupOptions
-        {
-            LearningRate = 1e-4, WarmupSteps = 10, DecaySteps = o.Steps, WeightDecayExclusions = AdamWarmupOptions.BertNoDecay,
-        });
+        var (model, optimizer) = ModelBench.TrainingSetup(config, o, decaySteps: o.Steps);
+        using var disposeModel = model;
+        using var disposeOptimizer = optimizer;
         var g = new Generator(0);
         var random = new Random(0);
         var samples = new List<double>();
