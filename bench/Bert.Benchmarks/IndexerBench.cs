@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Bert.Core.Tokenization;
+using Bert.Tokenization;
 
 namespace Bert.Benchmarks;
 

@@ -3,7 +3,7 @@ using Bert.Classification;
 using Bert.Core;
 using Bert.Core.Modeling;
 using Bert.Core.Optimization;
-using Bert.Core.Tokenization;
+using Bert.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,4 +1,4 @@
-using Bert.Core.Tokenization;
+using Bert.Tokenization;
 
 namespace Bert.Classification;
 

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Bert.Core;
 using Bert.Core.Checkpoints;
 using Bert.Core.Modeling;
-using Bert.Core.Tokenization;
+using Bert.Tokenization;
 using static TorchSharp.torch;
 using Bert.Core.IO;
 

@@ -1,7 +1,7 @@
 using Bert.Classification.Data;
 using Bert.Core;
 using Bert.Core.Modeling;
-using Bert.Core.Tokenization;
+using Bert.Tokenization;
 using Bert.Tests;
 using TorchSharp;
 

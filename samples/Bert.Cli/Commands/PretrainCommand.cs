@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Bert.Core;
 using Bert.Core.Pretraining;
-using Bert.Core.Tokenization;
+using Bert.Tokenization;
 using TorchSharp;
 
 namespace Bert.Cli.Commands;

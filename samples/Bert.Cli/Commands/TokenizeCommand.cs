@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Bert.Core.Tokenization;
+using Bert.Tokenization;
 
 namespace Bert.Cli.Commands;
 

@@ -8,7 +8,7 @@ using Bert.Classification.Training;
 using Bert.Core;
 using Bert.Core.Modeling;
 using Bert.Core.Optimization;
-using Bert.Core.Tokenization;
+using Bert.Tokenization;
 using TorchSharp;
 using Bert.Core.IO;
 

@@ -1,8 +1,9 @@
+using Bert.Core.Modeling;
 using System.Diagnostics;
 using Bert.Classification.Data;
 using Bert.Classification.Metrics;
 using Bert.Core.Optimization;
-using Bert.Core.Tokenization;
+using Bert.Tokenization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -40,7 +40,7 @@ public sealed class ClassificationTrainerOptions
     /// <summary>
     /// With <see cref="DynamicPadding"/>, round each batch's length up to a multiple of this (never beyond
     /// <see cref="MaxSequenceLength"/>): few distinct shapes keep memory flat over long runs (see
-    /// <see cref="Bert.Core.Tokenization.BertBatch.PaddedLength"/>). Default 8; 1 pads to the longest text exactly.
+    /// <see cref="Bert.Core.Modeling.BertBatch.PaddedLength"/>). Default 8; 1 pads to the longest text exactly.
     /// </summary>
     public int PadToMultipleOf { get; set; } = 8;
 

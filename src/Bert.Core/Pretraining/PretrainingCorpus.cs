@@ -1,5 +1,5 @@
 using System.Text;
-using Bert.Core.Tokenization;
+using Bert.Tokenization;
 
 namespace Bert.Core.Pretraining;
 

@@ -1,5 +1,5 @@
 using Bert.Core.Pretraining;
-using Bert.Core.Tokenization;
+using Bert.Tokenization;
 using Bert.Tests;
 
 namespace Bert.Core.Tests.Pretraining;

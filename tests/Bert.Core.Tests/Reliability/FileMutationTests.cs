@@ -1,6 +1,6 @@
 using Bert.Core.Checkpoints;
 using Bert.Core.Modeling;
-using Bert.Core.Tokenization;
+using Bert.Tokenization;
 using Bert.Tests;
 
 namespace Bert.Core.Tests.Reliability;

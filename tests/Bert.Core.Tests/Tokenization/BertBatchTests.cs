@@ -1,4 +1,6 @@
-using Bert.Core.Tokenization;
+using Bert.Tests;
+using Bert.Core.Modeling;
+using Bert.Tokenization;
 using TorchSharp;
 
 namespace Bert.Core.Tests.Tokenization;
@@ -68,5 +70,28 @@ public class BertBatchTests
         ((Action)(() => BertBatch.PaddedLength(104, 8, 103))).Should().Throw<ArgumentOutOfRangeException>().WithMessage("*longest*");
         ((Action)(() => BertBatch.PaddedLength(10, 0, 103))).Should().Throw<ArgumentOutOfRangeException>().WithMessage("*multipleOf*");
         ((Action)(() => BertBatch.PaddedLength(0, 8, 103))).Should().Throw<ArgumentOutOfRangeException>().WithMessage("*longest*");
+    }
+
+    [SharedFact("models/wiki-ja/wiki-ja.model", "models/wiki-ja/knbc-spm_encode-ids.tsv")]
+    public void Encode_batch_pads_knbc_with_pad_id_3()
+    {
+        var indexer = SentencePieceIndexer.Load(SharedData.PathOf("models/wiki-ja/wiki-ja.model"));
+        var texts = File.ReadLines(SharedData.PathOf("models/wiki-ja/knbc-spm_encode-ids.tsv")).Take(16).Select(l => l.Split('\t')[0]).ToArray();
+        using var batch = indexer.EncodeBatch(texts);
+        var longest = texts.Max(t => indexer.TokenizeToIds(t).Count) + 2;
+        batch.InputIds.shape.Should().Equal(16, longest);
+        batch.InputIds.dtype.Should().Be(TorchSharp.torch.ScalarType.Int64);
+        var ids = batch.InputIds.data<long>().ToArray();
+        var mask = batch.AttentionMask.data<long>().ToArray();
+        for (var r = 0; r < 16; r++)
+        {
+            for (var t = 0; t < longest; t++)
+            {
+                var real = t < batch.Lengths[r];
+                mask[(r * longest) + t].Should().Be(real ? 1 : 0);
+                if (!real)
+                    ids[(r * longest) + t].Should().Be(3);
+            }
+        }
     }
 }

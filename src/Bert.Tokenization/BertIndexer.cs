@@ -1,0 +1,43 @@
+namespace Bert.Tokenization;
+
+/// <summary>
+/// Loads the right <see cref="IBertIndexer"/> for a checkpoint's tokenizer file or folder: a SentencePiece
+/// <c>*.model</c> gives a <see cref="SentencePieceIndexer"/>, a WordPiece <c>vocab.txt</c> a <see cref="WordPieceIndexer"/>.
+/// </summary>
+public static class BertIndexer
+{
+    /// <summary>
+    /// Loads from a file (<c>*.txt</c> is read as WordPiece, anything else as SentencePiece) or a folder (its single
+    /// <c>*.model</c>, else its <c>vocab.txt</c>). The shared properties of <paramref name="options"/> apply to either
+    /// kind; <see cref="BertIndexerOptions.UnkToken"/> and kind-specific settings apply only when the options are of
+    /// the matching type (otherwise the kind's default unknown token is used).
+    /// </summary>
+    /// <exception cref="FileNotFoundException">Nothing loadable at <paramref name="path"/>.</exception>
+    public static IBertIndexer Load(string path, BertIndexerOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var file = path;
+        if (Directory.Exists(path))
+        {
+            var models = Directory.GetFiles(path, "*.model");
+            if (models.Length > 1)
+                throw new ArgumentException($"'{path}' holds several SentencePiece models ({string.Join(", ", models.Select(Path.GetFileName))}); pass the file.", nameof(path));
+            var vocab = Path.Combine(path, "vocab.txt");
+            file = models.Length == 1 ? models[0]
+                : File.Exists(vocab) ? vocab
+                : throw new FileNotFoundException($"'{path}' holds neither a SentencePiece *.model nor a WordPiece vocab.txt.", vocab);
+        }
+        else if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"Tokenizer file '{path}' not found.", path);
+        }
+
+        if (file.EndsWith(".txt", StringComparison.OrdinalIgnoreCase))
+        {
+            var wordPiece = options as WordPieceIndexerOptions ?? options?.CopySharedTo(new WordPieceIndexerOptions());
+            return WordPieceIndexer.Load(file, wordPiece);
+        }
+        var sentencePiece = options as SentencePieceIndexerOptions ?? options?.CopySharedTo(new SentencePieceIndexerOptions());
+        return SentencePieceIndexer.Load(file, sentencePiece);
+    }
+}
