@@ -1,11 +1,12 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Bert.Core;
 using Bert.Core.Checkpoints;
 using Bert.Core.Modeling;
 using Bert.Tokenization;
-using static TorchSharp.torch;
 using Bert.Core.IO;
+using static TorchSharp.torch;
 
 namespace Bert.Classification;
 
@@ -20,8 +21,6 @@ namespace Bert.Classification;
 /// </remarks>
 public sealed class TextClassifier : IDisposable
 {
-    private const string ConfigFile = "config.json";
-    private const string WeightsFile = "model.safetensors";
     private readonly IBertIndexer indexer;
 
     /// <summary>Wraps a trained model for inference.</summary>
@@ -113,19 +112,40 @@ public sealed class TextClassifier : IDisposable
     }
 
     /// <summary>
-    /// Writes the classifier to <paramref name="directory"/> atomically: everything goes into a temporary sibling
-    /// folder that then replaces the target, so a failure or a killed process leaves a complete save behind
-    /// (<see cref="Load"/> also finds the previous save when the process died between the two renames of the swap).
+    /// Saves the classifier into <paramref name="directory"/> as a Hugging Face <c>BertForSequenceClassification</c>
+    /// folder: <c>config.json</c> (with <c>id2label</c>, <c>label2id</c>, <c>problem_type</c> and a <c>bert_net</c>
+    /// section for the head and truncation), <c>model.safetensors</c>, the tokenizer (<c>vocab.txt</c> or
+    /// <c>spiece.model</c>, <c>tokenizer_config.json</c>, <c>special_tokens_map.json</c>), the extra files, and last the
+    /// manifest <c>bert_net_manifest.json</c> (names, sizes, SHA-256) that <see cref="Load"/> verifies. Only these files
+    /// are written: everything else in the folder is left as it was. Each file goes to a hidden temporary sibling and is
+    /// renamed into place once all are on disk, so a process killed at any moment leaves the previous save or the new
+    /// one loadable; the folder is locked while the save runs.
     /// </summary>
-    /// <param name="directory">The target folder (created or replaced).</param>
+    /// <param name="directory">The target folder (created when missing; may hold other files).</param>
     /// <param name="extraFiles">Optional text files to store beside the model (name, content), e.g. the report.</param>
+    /// <exception cref="ArgumentException">An extra file's name is not a plain file name or is one of the model's files.</exception>
+    /// <exception cref="IOException">Another process is writing the folder, or a target is not a regular file.</exception>
     public void Save(string directory, IReadOnlyDictionary<string, string>? extraFiles = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        AtomicDirectory.Replace(directory, temp => WriteFiles(temp, extraFiles));
+        using var save = SaveTransaction.Begin(directory, "saving a classifier");
+        HuggingFaceFolder.WriteModel(save, ConfigJson(), Model.state_dict());
+        var owned = new List<string> { HuggingFaceFolder.ConfigFile, HuggingFaceFolder.WeightsFile };
+        HuggingFaceTokenizerFolder.Write(indexer, (name, write) =>
+        {
+            owned.Add(name);
+            save.Write(name, write);
+        });
+        foreach (var (name, content) in extraFiles ?? new Dictionary<string, string>())
+        {
+            if (owned.Contains(name, StringComparer.OrdinalIgnoreCase))
+                throw new ArgumentException($"'{name}' is one of the model's own files and cannot be an extra file.", nameof(extraFiles));
+            save.WriteText(name, content);
+        }
+        save.Commit();
     }
 
-    private void WriteFiles(string folder, IReadOnlyDictionary<string, string>? extraFiles)
+    private string ConfigJson()
     {
         var config = JsonNode.Parse(Model.Bert.Config.ToJson())!.AsObject();
         config["architectures"] = new JsonArray("BertForSequenceClassification");
@@ -134,99 +154,169 @@ public sealed class TextClassifier : IDisposable
         var label2id = new JsonObject();
         for (int i = 0; i < Labels.Count; i++)
         {
-            id2label[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = Labels[i];
+            id2label[i.ToString(CultureInfo.InvariantCulture)] = Labels[i];
             label2id[Labels[i]] = i;
         }
         config["id2label"] = id2label;
         config["label2id"] = label2id;
-        string tokenizerName = TokenizerKindFileName(TokenizerFile);
+        config["problem_type"] = HuggingFaceProblemTypes[Model.Options.ProblemType];
         config["bert_net"] = new JsonObject
         {
             ["pooling"] = Model.Options.Pooling.ToString(),
             ["concat_layers"] = Model.Options.ConcatLayers,
             ["problem_type"] = Model.Options.ProblemType.ToString(),
             ["max_seq_len"] = MaxSequenceLength,
-            ["lower_case"] = LowerCase,
-            ["tokenizer"] = tokenizerName,
         };
-        File.WriteAllText(Path.Combine(folder, ConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
-        SafeTensors.Write(Path.Combine(folder, WeightsFile), Model.state_dict());
-        File.Copy(TokenizerFile, Path.Combine(folder, tokenizerName));
-        if (extraFiles is not null)
-        {
-            foreach (var (name, content) in extraFiles)
-            {
-                if (name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name is ConfigFile or WeightsFile || name == tokenizerName)
-                    throw new ArgumentException($"'{name}' cannot be stored beside the model.", nameof(extraFiles));
-                File.WriteAllText(Path.Combine(folder, name), content);
-            }
-        }
+        return config.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 
-    /// <summary>Loads a classifier saved by <see cref="Save"/>.</summary>
+    /// <summary>
+    /// Loads a classifier: a folder written by <see cref="Save"/> (its manifest is verified first, so an interrupted or
+    /// altered save is reported by file name instead of loading mixed weights), or a Hugging Face
+    /// <c>BertForSequenceClassification</c> folder as transformers writes it: <c>config.json</c> with <c>id2label</c>
+    /// (and <c>problem_type</c>), <c>model.safetensors</c> or <c>pytorch_model.bin</c> (sharded or not, with or
+    /// without the <c>bert.</c> prefix), and its tokenizer (<c>vocab.txt</c>, a SentencePiece model or a WordPiece
+    /// <c>tokenizer.json</c>, with <c>tokenizer_config.json</c> / <c>special_tokens_map.json</c>; an uncased
+    /// <c>vocab.txt</c> without settings is lower-cased, as transformers does). The head is the pooler output, a
+    /// dropout and a linear layer, as transformers' <c>BertForSequenceClassification</c>.
+    /// </summary>
     /// <param name="directory">The folder.</param>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
-    /// <exception cref="InvalidDataException">A file in it is missing or malformed.</exception>
+    /// <exception cref="InvalidDataException">A file in it is missing, malformed or inconsistent; the message names it.</exception>
     public static TextClassifier Load(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        directory = AtomicDirectory.Resolve(directory)
-            ?? throw new DirectoryNotFoundException($"No saved classifier at {directory}.");
+        directory = Path.GetFullPath(directory);
+        if (!Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"No saved classifier at {directory}.");
         TorchRuntime.EnsureAvailable();
-        string configPath = Path.Combine(directory, ConfigFile);
-        if (!File.Exists(configPath))
-            throw new InvalidDataException($"{directory} holds no {ConfigFile}: it is not a saved classifier.");
+        var files = SaveManifest.Resolve(directory);
+        string? PathOf(string name) => files is not null
+            ? files.GetValueOrDefault(name)
+            : File.Exists(Path.Combine(directory, name)) ? Path.Combine(directory, name) : null;
+
+        string configPath = PathOf(HuggingFaceFolder.ConfigFile)
+            ?? throw new InvalidDataException($"{directory} holds no {HuggingFaceFolder.ConfigFile}: it is not a saved classifier.");
         JsonObject root;
         try
         {
             root = JsonNode.Parse(File.ReadAllText(configPath))?.AsObject()
                 ?? throw new InvalidDataException($"{configPath} is empty.");
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            throw new InvalidDataException($"{configPath} is not valid JSON: {ex.Message}", ex);
+            throw new InvalidDataException($"{configPath} is not a JSON object: {ex.Message}", ex);
         }
         var bertConfig = BertConfig.FromJsonFile(configPath);
-        var settings = root["bert_net"]?.AsObject()
-            ?? throw new InvalidDataException($"{configPath} has no 'bert_net' section: it was not written by TextClassifier.Save.");
-        var id2label = root["id2label"]?.AsObject()
-            ?? throw new InvalidDataException($"{configPath} has no 'id2label'.");
+        var settings = root["bert_net"] as JsonObject ?? new JsonObject();
+        var labels = ReadLabels(root, configPath);
+        var head = new ClassificationHeadOptions
+        {
+            Pooling = settings["pooling"] is null ? PoolingStrategy.Pooler : ExactEnum<PoolingStrategy>(settings["pooling"], "bert_net.pooling", configPath),
+            ConcatLayers = settings["concat_layers"]?.GetValue<int>() ?? 4,
+            ProblemType = ReadProblemType(root, settings, labels.Length, configPath),
+        };
+        int? savedLength = settings["max_seq_len"]?.GetValue<int>();
+        if (savedLength is { } l && (l < 2 || l > bertConfig.MaxPositionEmbeddings))
+            throw new InvalidDataException($"{configPath}: bert_net.max_seq_len is {l}; expected 2..{bertConfig.MaxPositionEmbeddings} (max_position_embeddings).");
+
+        var indexer = HuggingFaceTokenizerFolder.Load(directory, name => PathOf(name), savedLength,
+            fallbackLowerCase: settings["lower_case"]?.GetValue<bool>());
+        int maxLen = Math.Min(savedLength ?? indexer.MaxSequenceLength, bertConfig.MaxPositionEmbeddings);
+        CheckIndexerFitsModel(indexer, bertConfig, directory, configPath);
+
+        var model = new BertForSequenceClassification(new BertModel(bertConfig), labels.Length, head);
+        try
+        {
+            // Strict: every weight present with its exact shape, nothing extra (the loader names file and tensor otherwise).
+            string weights = PathOf(HuggingFaceFolder.WeightsFile) ?? directory;
+            BertCheckpointLoader.Load(model, weights, new CheckpointLoadOptions { AllowPositionSlicing = false });
+            string tokenizerFile = PathOf(HuggingFaceTokenizerFolder.VocabFile) ?? PathOf(HuggingFaceTokenizerFolder.SentencePieceFile) ?? configPath;
+            return new TextClassifier(model, indexer, labels, tokenizerFile, maxLen, indexer is WordPieceIndexer w ? w.Options.LowerCase : indexer is SentencePieceIndexer s && s.Options.LowerCase);
+        }
+        catch (InvalidDataException ex) when (ex.Message.Contains("classifier.", StringComparison.Ordinal))
+        {
+            model.Dispose();
+            throw new InvalidDataException($"{ex.Message} ({configPath} lists {labels.Length} labels in id2label; the classifier's weights must have as many rows.)", ex);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private static readonly Dictionary<ProblemType, string> HuggingFaceProblemTypes = new()
+    {
+        [ProblemType.SingleLabel] = "single_label_classification",
+        [ProblemType.MultiLabel] = "multi_label_classification",
+        [ProblemType.Regression] = "regression",
+    };
+
+    private static string[] ReadLabels(JsonObject root, string configPath)
+    {
+        if (root["id2label"] is not JsonObject id2label)
+        {
+            int count = root["num_labels"]?.GetValue<int>() ?? 2;
+            if (count < 1 || count > 100_000)
+                throw new InvalidDataException($"{configPath}: num_labels is {count}; expected 1..100000.");
+            return Enumerable.Range(0, count).Select(i => "LABEL_" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        }
         var labels = new string[id2label.Count];
         foreach (var (key, value) in id2label)
         {
-            if (!int.TryParse(key, out int index) || index < 0 || index >= labels.Length || value is null)
-                throw new InvalidDataException($"{configPath}: id2label must map 0..{labels.Length - 1} to names; found key '{key}'.");
-            labels[index] = value.GetValue<string>();
+            if (!int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out int index) || index < 0 || index >= labels.Length
+                || value is not JsonValue v || v.GetValueKind() != JsonValueKind.String)
+                throw new InvalidDataException($"{configPath}: id2label must map 0..{labels.Length - 1} to label names; found '{key}': {value?.ToJsonString() ?? "null"}.");
+            labels[index] = v.GetValue<string>();
         }
-
-        var head = new ClassificationHeadOptions
+        for (int i = 0; i < labels.Length; i++)
         {
-            Pooling = Enum.Parse<PoolingStrategy>(Setting(settings, "pooling", configPath)),
-            ConcatLayers = settings["concat_layers"]?.GetValue<int>() ?? 4,
-            ProblemType = Enum.Parse<ProblemType>(Setting(settings, "problem_type", configPath)),
-        };
-        int maxLen = settings["max_seq_len"]?.GetValue<int>() ?? bertConfig.MaxPositionEmbeddings;
-        bool lower = settings["lower_case"]?.GetValue<bool>() ?? false;
-        string tokenizerPath = Path.Combine(directory, Setting(settings, "tokenizer", configPath));
-        if (!File.Exists(tokenizerPath))
-            throw new InvalidDataException($"The tokenizer file {tokenizerPath} named in {configPath} is missing.");
+            if (labels[i] is null)
+                throw new InvalidDataException($"{configPath}: id2label has no entry for {i}.");
+            if (string.IsNullOrWhiteSpace(labels[i]) || labels[i].Trim() != labels[i])
+                throw new InvalidDataException($"{configPath}: id2label[{i}] is '{labels[i]}'; label names must be non-empty without surrounding spaces.");
+        }
+        if (labels.Distinct(StringComparer.Ordinal).Count() != labels.Length)
+            throw new InvalidDataException($"{configPath}: id2label names a label twice ({string.Join(", ", labels.GroupBy(x => x).Where(g => g.Count() > 1).Select(g => g.Key))}).");
+        return labels;
+    }
 
-        IBertIndexer indexer = Path.GetFileName(tokenizerPath) == "vocab.txt"
-            ? WordPieceIndexer.Load(tokenizerPath, new WordPieceIndexerOptions { MaxSequenceLength = maxLen, LowerCase = lower })
-            : SentencePieceIndexer.Load(tokenizerPath, new SentencePieceIndexerOptions { MaxSequenceLength = maxLen, LowerCase = lower });
+    private static ProblemType ReadProblemType(JsonObject root, JsonObject settings, int labelCount, string configPath)
+    {
+        if (settings["problem_type"] is { } own)
+            return ExactEnum<ProblemType>(own, "bert_net.problem_type", configPath);
+        if (root["problem_type"] is JsonValue hf && hf.GetValueKind() == JsonValueKind.String)
+        {
+            string name = hf.GetValue<string>();
+            return HuggingFaceProblemTypes.FirstOrDefault(kv => kv.Value == name) is { Value: not null } match
+                ? match.Key
+                : throw new InvalidDataException($"{configPath}: problem_type is '{name}'; expected {string.Join(", ", HuggingFaceProblemTypes.Values)}.");
+        }
+        // transformers' rule when problem_type is unset: one output is regression, more are single-label.
+        return labelCount == 1 ? ProblemType.Regression : ProblemType.SingleLabel;
+    }
 
-        var model = new BertForSequenceClassification(new BertModel(bertConfig), labels.Length, head);
-        // Strict: every weight present with its exact shape, nothing extra (the loader names file and tensor otherwise).
-        BertCheckpointLoader.Load(model, Path.Combine(directory, WeightsFile), new CheckpointLoadOptions { AllowPositionSlicing = false });
-        return new TextClassifier(model, indexer, labels, tokenizerPath, maxLen, lower);
+    private static void CheckIndexerFitsModel(IBertIndexer indexer, BertConfig config, string directory, string configPath)
+    {
+        if (indexer.VocabSize > config.VocabSize)
+            throw new InvalidDataException($"The tokenizer in {directory} has {indexer.VocabSize} entries but {configPath} has vocab_size {config.VocabSize}: they belong to different models.");
+        foreach (var (name, id) in new[] { ("[CLS]", indexer.ClsId), ("[SEP]", indexer.SepId), ("[PAD]", indexer.PadId), ("[UNK]", indexer.UnkId) })
+        {
+            if (id < 0 || id >= config.VocabSize)
+                throw new InvalidDataException($"The tokenizer in {directory} gives {name} id {id}, outside vocab_size {config.VocabSize} of {configPath}.");
+        }
+    }
+
+    private static T ExactEnum<T>(JsonNode? node, string field, string path)
+        where T : struct, Enum
+    {
+        string? name = node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+        if (name is null || !Enum.GetNames<T>().Contains(name, StringComparer.Ordinal))
+            throw new InvalidDataException($"{path}: {field} is {node?.ToJsonString() ?? "null"}; expected one of {string.Join(", ", Enum.GetNames<T>())}.");
+        return Enum.Parse<T>(name);
     }
 
     /// <inheritdoc />
     public void Dispose() => Model.Dispose();
-
-    private static string TokenizerKindFileName(string path) =>
-        Path.GetFileName(path).Equals("vocab.txt", StringComparison.OrdinalIgnoreCase) ? "vocab.txt" : "tokenizer.model";
-
-    private static string Setting(JsonObject settings, string key, string path) =>
-        settings[key]?.GetValue<string>() ?? throw new InvalidDataException($"{path}: 'bert_net.{key}' is missing.");
 }

@@ -8,7 +8,10 @@ public static class BertIndexer
 {
     /// <summary>
     /// Loads from a file (<c>*.txt</c> is read as WordPiece, anything else as SentencePiece) or a folder (its single
-    /// <c>*.model</c>, else its <c>vocab.txt</c>). The shared properties of <paramref name="options"/> apply to either
+    /// <c>*.model</c>, else its <c>vocab.txt</c>). A Hugging Face folder (with <c>tokenizer_config.json</c>,
+    /// <c>special_tokens_map.json</c> or <c>tokenizer.json</c>) loaded without <paramref name="options"/> takes its
+    /// settings from those files (<c>do_lower_case</c>, <c>strip_accents</c>, <c>tokenize_chinese_chars</c>,
+    /// <c>model_max_length</c>, special tokens), with Hugging Face's defaults. The shared properties of <paramref name="options"/> apply to either
     /// kind; <see cref="BertIndexerOptions.UnkToken"/> and kind-specific settings apply only when the options are of
     /// the matching type (otherwise the kind's default unknown token is used).
     /// </summary>
@@ -17,6 +20,8 @@ public static class BertIndexer
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var file = path;
+        if (Directory.Exists(path) && options is null && HuggingFaceTokenizerFolder.HasSettings(path))
+            return HuggingFaceTokenizerFolder.Load(path, HuggingFaceTokenizerFolder.PlainFolder(path));
         if (Directory.Exists(path))
         {
             var models = Directory.GetFiles(path, "*.model");

@@ -22,9 +22,10 @@ public sealed class SentencePieceIndexer : IBertIndexer
     private readonly SentencePieceIndexerOptions options;
     private readonly BertIndexerCore core;
 
-    private SentencePieceIndexer(SentencePieceModel model, SentencePieceIndexerOptions options, string source)
+    private SentencePieceIndexer(SentencePieceModel model, byte[] modelBytes, SentencePieceIndexerOptions options, string source)
     {
         this.model = model;
+        ModelBytes = modelBytes;
         this.options = options;
         ClsId = Require(options.ClsToken, nameof(options.ClsToken), source);
         SepId = Require(options.SepToken, nameof(options.SepToken), source);
@@ -63,6 +64,9 @@ public sealed class SentencePieceIndexer : IBertIndexer
     /// <summary>True when the model splits unknown characters into byte pieces (<c>&lt;0xE3&gt;</c>...).</summary>
     public bool ByteFallback => model.ByteFallback;
 
+    /// <summary>The serialized model this indexer was loaded from (written back verbatim when a classifier is saved).</summary>
+    internal byte[] ModelBytes { get; }
+
     /// <summary>A copy of the options this indexer was loaded with (the indexer keeps its own copy).</summary>
     public SentencePieceIndexerOptions Options => options.Copy<SentencePieceIndexerOptions>();
 
@@ -100,7 +104,7 @@ public sealed class SentencePieceIndexer : IBertIndexer
         {
             throw new InvalidDataException($"'{source}' is not a valid SentencePiece model: {ex.Message}", ex);
         }
-        return new SentencePieceIndexer(model, options, source);
+        return new SentencePieceIndexer(model, bytes, options, source);
     }
 
     private int Require(string token, string property, string source)

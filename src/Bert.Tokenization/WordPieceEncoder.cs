@@ -19,14 +19,16 @@ internal sealed class WordPieceEncoder
     private readonly Dictionary<string, int> vocab;
     private readonly int unkId;
     private readonly int maxInputCharsPerWord;
-    private readonly bool lowerCase;
+    private readonly bool stripAccents;
+    private readonly bool tokenizeChineseChars;
 
-    public WordPieceEncoder(Dictionary<string, int> vocab, int unkId, int maxInputCharsPerWord, bool lowerCase)
+    public WordPieceEncoder(Dictionary<string, int> vocab, int unkId, int maxInputCharsPerWord, bool stripAccents, bool tokenizeChineseChars = true)
     {
         this.vocab = vocab;
         this.unkId = unkId;
         this.maxInputCharsPerWord = maxInputCharsPerWord;
-        this.lowerCase = lowerCase;
+        this.stripAccents = stripAccents;
+        this.tokenizeChineseChars = tokenizeChineseChars;
     }
 
     /// <summary>Appends the ids (and pieces) of <paramref name="text"/>, already lower-cased when asked.</summary>
@@ -49,7 +51,7 @@ internal sealed class WordPieceEncoder
             // Python's str.split() also splits on U+2028/U+2029 and the like, which Rune.IsWhiteSpace covers.
             if (IsWhitespace(rune) || Rune.IsWhiteSpace(rune))
                 cleaned.Append(' ');
-            else if (IsChineseChar(cp))
+            else if (tokenizeChineseChars && IsChineseChar(cp))
                 Append(cleaned.Append(' '), rune).Append(' ');
             else
                 Append(cleaned, rune);
@@ -59,7 +61,7 @@ internal sealed class WordPieceEncoder
         foreach (var original in cleaned.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
             var token = original;
-            if (lowerCase)
+            if (stripAccents)
                 token = StripAccents(token);
             SplitOnPunctuation(token, output);
         }

@@ -34,7 +34,7 @@ public sealed class WordPieceIndexer : IBertIndexer
         PadId = Require(options.PadToken, nameof(options.PadToken), source);
         MaskId = Require(options.MaskToken, nameof(options.MaskToken), source);
         UnkId = Require(options.UnkToken, nameof(options.UnkToken), source);
-        encoder = new WordPieceEncoder(vocab, UnkId, options.MaxInputCharsPerWord, options.LowerCase);
+        encoder = new WordPieceEncoder(vocab, UnkId, options.MaxInputCharsPerWord, options.StripAccents ?? options.LowerCase, options.TokenizeChineseChars);
         core = new BertIndexerCore(options, (text, ids, result) => encoder.Encode(text, ids, result, options.UnkToken))
         {
             ClsId = ClsId,

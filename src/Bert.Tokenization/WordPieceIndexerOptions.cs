@@ -16,6 +16,15 @@ public sealed class WordPieceIndexerOptions : BertIndexerOptions
     /// <summary>Words longer than this many characters become one unknown token (default 100, as Google's).</summary>
     public int MaxInputCharsPerWord { get; set; } = 100;
 
+    /// <summary>
+    /// Whether accents are stripped (NFD, combining marks removed), as Hugging Face's <c>strip_accents</c>: null (the
+    /// default) strips them exactly when <see cref="BertIndexerOptions.LowerCase"/> is set, as Google's uncased models expect.
+    /// </summary>
+    public bool? StripAccents { get; set; }
+
+    /// <summary>Whether CJK ideographs are split into single characters before WordPiece (Hugging Face's <c>tokenize_chinese_chars</c>; default true, as Google's).</summary>
+    public bool TokenizeChineseChars { get; set; } = true;
+
     /// <inheritdoc/>
     public override void Validate()
     {

@@ -26,7 +26,9 @@ public class TextClassifierTests
         classifier.Save(folder, new Dictionary<string, string> { ["report.txt"] = "r" });
 
         File.Exists(Path.Combine(folder, "model.safetensors")).Should().BeTrue();
-        File.Exists(Path.Combine(folder, "tokenizer.model")).Should().BeTrue();
+        File.Exists(Path.Combine(folder, "spiece.model")).Should().BeTrue();
+        File.Exists(Path.Combine(folder, "tokenizer_config.json")).Should().BeTrue();
+        File.Exists(Path.Combine(folder, "bert_net_manifest.json")).Should().BeTrue();
         File.ReadAllText(Path.Combine(folder, "config.json")).Should().Contain("\"id2label\"").And.Contain("スポーツ");
 
         using var loaded = TextClassifier.Load(folder);
@@ -41,17 +43,48 @@ public class TextClassifierTests
     }
 
     [SharedFact(ToyData.SpmModel)]
-    public void Saving_again_replaces_the_folder_and_leaves_no_temporary_files()
+    public void Saving_into_a_folder_with_other_files_leaves_them_byte_identical()
+    {
+        var (classifier, texts) = Trained();
+        using var __ = classifier;
+        using var dir = new TempDirectory();
+        string folder = dir.Path; // e.g. Save(".") in an application folder
+        var userFiles = new Dictionary<string, byte[]>
+        {
+            ["app.dll"] = [1, 2, 3, 4],
+            ["notes.txt"] = "my notes"u8.ToArray(),
+            [Path.Combine("data", "train.csv")] = "text,label\n"u8.ToArray(),
+            [Path.Combine("models", "config.json")] = "{}"u8.ToArray(),
+        };
+        foreach (var (name, bytes) in userFiles)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(folder, name))!);
+            File.WriteAllBytes(Path.Combine(folder, name), bytes);
+        }
+        classifier.Save(folder, new Dictionary<string, string> { ["report.txt"] = "first" });
+        classifier.Save(folder);
+
+        foreach (var (name, bytes) in userFiles)
+            File.ReadAllBytes(Path.Combine(folder, name)).Should().Equal(bytes, name);
+        File.Exists(Path.Combine(folder, "report.txt")).Should().BeFalse("the first save's own extra file goes with the next save");
+        Directory.GetFiles(folder, ".bert_net-*").Should().BeEmpty();
+        using var loaded = TextClassifier.Load(folder);
+        loaded.PredictBatch(texts).Select(p => p.Label).Should().Equal(classifier.PredictBatch(texts).Select(p => p.Label));
+    }
+
+    [SharedFact(ToyData.SpmModel)]
+    public void A_weights_file_changed_after_saving_is_refused_naming_it()
     {
         var (classifier, _) = Trained();
         using var __ = classifier;
         using var dir = new TempDirectory();
-        string folder = Path.Combine(dir.Path, "model");
-        classifier.Save(folder);
-        File.WriteAllText(Path.Combine(folder, "stale.txt"), "from an older save");
-        classifier.Save(folder);
-        File.Exists(Path.Combine(folder, "stale.txt")).Should().BeFalse();
-        Directory.GetFileSystemEntries(dir.Path).Should().ContainSingle();
+        classifier.Save(dir.Path);
+        string weights = Path.Combine(dir.Path, "model.safetensors");
+        var bytes = File.ReadAllBytes(weights);
+        bytes[^3] ^= 0x40; // one weight changes; the file still parses
+        File.WriteAllBytes(weights, bytes);
+        var load = () => TextClassifier.Load(dir.Path);
+        load.Should().Throw<InvalidDataException>().WithMessage("*model.safetensors*SHA-256*");
     }
 
     [SharedFact(ToyData.SpmModel)]

@@ -9,8 +9,8 @@ namespace Bert.Classification.Training;
 /// <summary>
 /// The training checkpoint of <see cref="ClassificationTrainer"/>: a folder <c>checkpoint/</c> inside the checkpoint
 /// directory holding the current weights, the best weights so far, the optimizer state and <c>trainer.json</c>
-/// (epoch, history, best epoch, run fingerprint). It is written into a temporary folder that then replaces the
-/// previous one, so an interruption at any moment leaves a complete checkpoint behind.
+/// (epoch, history, best epoch, run fingerprint), written in one save transaction, so an interruption at any moment
+/// leaves the previous or the new checkpoint, verified by its manifest when read.
 /// </summary>
 internal static class TrainingCheckpoint
 {
@@ -36,26 +36,30 @@ internal static class TrainingCheckpoint
         public List<EpochResult> History { get; set; } = new();
     }
 
-    public static bool Exists(string directory) =>
-        AtomicDirectory.Resolve(Path.Combine(directory, Folder)) is { } folder && File.Exists(Path.Combine(folder, StateFile));
+    public static bool Exists(string directory)
+    {
+        string folder = Path.Combine(directory, Folder);
+        return Directory.Exists(folder) && SaveManifest.Resolve(folder) is { } files && files.ContainsKey(StateFile);
+    }
 
     public static void Save(string directory, nn.Module model, AdamWarmup optimizer, IReadOnlyDictionary<string, Tensor> best, State state)
     {
-        Directory.CreateDirectory(directory);
-        AtomicDirectory.Replace(Path.Combine(directory, Folder), temp =>
-        {
-            SafeTensors.Write(Path.Combine(temp, ModelFile), model.state_dict());
-            SafeTensors.Write(Path.Combine(temp, BestFile), best.ToDictionary(kv => kv.Key, kv => kv.Value));
-            optimizer.SaveState(Path.Combine(temp, OptimizerFile));
-            File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
-        });
+        using var save = SaveTransaction.Begin(Path.Combine(directory, Folder), "writing a training checkpoint");
+        save.Write(ModelFile, s => SafeTensors.Write(s, model.state_dict()));
+        save.Write(BestFile, s => SafeTensors.Write(s, best));
+        save.Write(OptimizerFile, optimizer.SaveState);
+        save.WriteText(StateFile, JsonSerializer.Serialize(state, Json));
+        save.Commit();
     }
 
     public static State Load(string directory, nn.Module model, AdamWarmup optimizer, Dictionary<string, Tensor> best, State expected)
     {
-        string folder = AtomicDirectory.Resolve(Path.Combine(directory, Folder))
+        string folder = Path.Combine(directory, Folder);
+        var files = (Directory.Exists(folder) ? SaveManifest.Resolve(folder) : null)
             ?? throw new FileNotFoundException($"No training checkpoint in {directory}.");
-        string statePath = Path.Combine(folder, StateFile);
+        string PathOf(string name) => files.GetValueOrDefault(name)
+            ?? throw new InvalidDataException($"The training checkpoint in {folder} has no {name}.");
+        string statePath = PathOf(StateFile);
         State state;
         try
         {
@@ -71,10 +75,10 @@ internal static class TrainingCheckpoint
                 $"The checkpoint in {folder} belongs to a different run (other data size, options or labels). " +
                 "Delete it or choose another checkpoint directory.");
 
-        BertCheckpointLoader.Load(model, Path.Combine(folder, ModelFile), new CheckpointLoadOptions { AllowPositionSlicing = false });
-        foreach (var (name, value) in SafeTensors.Read(Path.Combine(folder, BestFile)))
+        BertCheckpointLoader.Load(model, PathOf(ModelFile), new CheckpointLoadOptions { AllowPositionSlicing = false });
+        foreach (var (name, value) in SafeTensors.Read(PathOf(BestFile)))
             best[name] = value.DetachFromDisposeScope();
-        optimizer.LoadState(Path.Combine(folder, OptimizerFile));
+        optimizer.LoadState(PathOf(OptimizerFile));
         return state;
     }
 }

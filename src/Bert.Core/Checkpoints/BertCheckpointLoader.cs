@@ -136,21 +136,18 @@ public static class BertCheckpointLoader
     /// <summary>
     /// Saves <paramref name="model"/> as a Hugging Face folder: <c>config.json</c> (with <c>model_type</c> "bert" and
     /// <c>architectures</c> ["BertModel"] unless the config has its own) and <c>model.safetensors</c> (Hugging Face names,
-    /// metadata format "pt"), each written to a temporary file and renamed.
+    /// metadata format "pt"), plus the manifest <c>bert_net_manifest.json</c>. Other files in the folder are never
+    /// touched; a process killed mid-save leaves the previous or the new save (see the README's "Saving").
     /// </summary>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     public static void SaveHuggingFace(BertModel model, string directory)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        Directory.CreateDirectory(directory);
-        var weights = model.state_dict();
-        SafeTensors.Write(Path.Combine(directory, "model.safetensors"), weights);
-
         var config = model.Config.Clone();
         if (!config.ExtraFields.ContainsKey("model_type")) config.ExtraFields["model_type"] = "bert";
         if (!config.ExtraFields.ContainsKey("architectures")) config.ExtraFields["architectures"] = new JsonArray("BertModel");
-        AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), config.ToJson());
+        HuggingFaceFolder.Save(directory, config.ToJson(), model.state_dict());
     }
 
     internal static CheckpointContents ReadContents(string path)

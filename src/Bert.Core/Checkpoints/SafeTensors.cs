@@ -87,6 +87,20 @@ public static class SafeTensors
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(tensors);
+        var list = tensors.ToList();
+        Validate(list);
+        AtomicFile.Write(path, stream => Write(stream, list, metadata));
+    }
+
+    /// <summary>Writes tensors in the safetensors format to a stream (left open); see <see cref="Write(string, IEnumerable{KeyValuePair{string, Tensor}}, IReadOnlyDictionary{string, string}?)"/>.</summary>
+    /// <param name="stream">A writable stream.</param>
+    /// <param name="tensors">Names and tensors, written in this order.</param>
+    /// <param name="metadata">The <c>__metadata__</c> strings (<c>{"format": "pt"}</c> when null).</param>
+    /// <exception cref="ArgumentException">A name is duplicated or empty, or a dtype is not supported.</exception>
+    public static void Write(Stream stream, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(tensors);
         EnsureLittleEndian();
         var list = tensors.ToList();
         var header = new JsonObject();
@@ -117,20 +131,32 @@ public static class SafeTensors
         }
         var headerBytes = Encoding.UTF8.GetBytes(header.ToJsonString());
         int padded = (headerBytes.Length + 7) / 8 * 8; // the reference pads the header with spaces to 8 bytes
-        AtomicFile.Write(path, stream =>
+        Span<byte> length = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
+        stream.Write(length);
+        stream.Write(headerBytes);
+        for (int i = headerBytes.Length; i < padded; i++) stream.WriteByte((byte)' ');
+        foreach (var (_, tensor) in list)
         {
-            Span<byte> length = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
-            stream.Write(length);
-            stream.Write(headerBytes);
-            for (int i = headerBytes.Length; i < padded; i++) stream.WriteByte((byte)' ');
-            foreach (var (_, tensor) in list)
-            {
-                using var cpu = tensor.detach().cpu().contiguous();
-                if (cpu.numel() > 0)
-                    stream.Write(cpu.bytes);
-            }
-        });
+            using var cpu = tensor.detach().cpu().contiguous();
+            if (cpu.numel() > 0)
+                stream.Write(cpu.bytes);
+        }
+    }
+
+    // Checked before the target file is created, so a bad name or dtype leaves nothing behind.
+    private static void Validate(List<KeyValuePair<string, Tensor>> list)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, tensor) in list)
+        {
+            if (string.IsNullOrEmpty(name) || name == MetadataKey)
+                throw new ArgumentException($"'{name}' cannot be a tensor name in a safetensors file", nameof(list));
+            if (!names.Add(name))
+                throw new ArgumentException($"Tensor name '{name}' appears twice", nameof(list));
+            if (DTypeName(tensor.dtype) is null)
+                throw new ArgumentException($"Tensor '{name}' has dtype {tensor.dtype}, which safetensors writing does not support", nameof(list));
+        }
     }
 
     private static FileStream OpenRead(string path)

@@ -3,6 +3,8 @@ namespace Bert.Core.IO;
 /// <summary>
 /// Writes a file so that a failure or a killed process never leaves half a file: the content goes to a temporary
 /// file in the same folder, is flushed to disk, and then renamed over the target (an atomic replace on one file system).
+/// Only a regular file (or nothing) is replaced: a device such as <c>/dev/null</c>, a pipe or a symbolic link is refused
+/// with an <see cref="IOException"/>. A set of files that belong together is written with one save transaction instead.
 /// </summary>
 public static class AtomicFile
 {
@@ -10,6 +12,7 @@ public static class AtomicFile
     /// <param name="path">The file to create or replace (its folder is created when missing).</param>
     /// <param name="write">Writes the content.</param>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty or an existing directory.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> exists and is not a regular file.</exception>
     public static void Write(string path, Action<Stream> write)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
@@ -17,6 +20,7 @@ public static class AtomicFile
         string full = Path.GetFullPath(path);
         if (Directory.Exists(full))
             throw new ArgumentException($"'{full}' is a directory; expected a file path to write.", nameof(path));
+        FileSystemGuard.EnsureRegularOrAbsent(full); // never rename over a device, pipe, socket or link
         string directory = Path.GetDirectoryName(full) ?? ".";
         Directory.CreateDirectory(directory);
         string temp = Path.Combine(directory, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
@@ -28,6 +32,7 @@ public static class AtomicFile
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);
+            FileSystemGuard.FsyncDirectory(directory);
         }
         finally
         {

@@ -161,41 +161,47 @@ public static partial class BertPreTrainingCheckpoint
     /// Saves the model as a Hugging Face folder: <c>model.safetensors</c> with the keys of
     /// <see cref="BertForPreTraining"/> (<c>bert.*</c>, <c>cls.*</c>; the tied decoder aliases are not written, as
     /// transformers does not write them either) and <c>config.json</c> (<c>architectures</c> ["BertForPreTraining"]),
-    /// each written to a temporary file and renamed.
+    /// in one save transaction (other files in the folder are never touched).
     /// </summary>
     public static void SaveHuggingFace(BertForPreTraining model, string directory)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        Directory.CreateDirectory(directory);
-        using (no_grad())
-            SafeTensors.Write(Path.Combine(directory, "model.safetensors"), model.state_dict());
         var config = model.Config.Clone();
         config.ExtraFields["model_type"] = "bert";
         config.ExtraFields["architectures"] = new System.Text.Json.Nodes.JsonArray("BertForPreTraining");
-        AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), config.ToJson());
+        HuggingFaceFolder.Save(directory, config.ToJson(), model.state_dict());
     }
 
     /// <summary>
     /// Writes the model as a Google-style TensorFlow checkpoint <c>directory/model.ckpt-{step}</c> (<c>.index</c> +
-    /// <c>.data-00000-of-00001</c>, with <c>global_step</c>) and <c>directory/bert_config.json</c>; returns the prefix.
+    /// <c>.data-00000-of-00001</c>, with <c>global_step</c>) and <c>directory/bert_config.json</c> in one save transaction
+    /// (a checkpoint that an earlier save into this folder wrote is replaced; other files stay); returns the prefix.
     /// </summary>
     public static string SaveTensorFlow(BertForPreTraining model, string directory, long step, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(directory);
         ArgumentOutOfRangeException.ThrowIfNegative(step);
-        Directory.CreateDirectory(directory);
-        var prefix = Path.Combine(directory, $"model.ckpt-{step}");
+        string name = $"model.ckpt-{step}";
+        using var save = SaveTransaction.Begin(directory, "writing a TensorFlow checkpoint");
+        string tempPrefix = save.TempPathOf(name);
         using (no_grad())
         {
             var stateDict = model.state_dict();
-            var skipped = TensorFlowCheckpointWriter.WriteBertStateDict(prefix, stateDict, step, cancellationToken: cancellationToken);
+            var skipped = TensorFlowCheckpointWriter.WriteBertStateDict(tempPrefix, stateDict, step, cancellationToken: cancellationToken);
             if (skipped.Count > 0)
                 throw new InvalidOperationException($"These weights have no TensorFlow name and were not written: {string.Join(", ", skipped)}.");
         }
-        AtomicFile.WriteAllText(Path.Combine(directory, "bert_config.json"), model.Config.ToJson());
-        return prefix;
+        foreach (var suffix in new[] { ".index", ".data-00000-of-00001" })
+        {
+            if (!File.Exists(tempPrefix + suffix))
+                throw new InvalidOperationException($"The TensorFlow writer did not write '{tempPrefix + suffix}'.");
+            save.Adopt(name + suffix);
+        }
+        save.WriteText("bert_config.json", model.Config.ToJson());
+        save.Commit();
+        return Path.Combine(save.Directory, name);
     }
 
     private static bool IsTrainingBookkeeping(string name) =>

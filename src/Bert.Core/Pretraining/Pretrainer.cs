@@ -19,7 +19,7 @@ namespace Bert.Core.Pretraining;
 /// <c>optimizer.bin</c>, <c>trainer.json</c> with the step, the batch generator's state and libtorch's random state); at
 /// the end <c>hf/</c> (<c>config.json</c> + <c>model.safetensors</c>) and <c>tf/</c> (<c>model.ckpt-N.index</c>,
 /// <c>model.ckpt-N.data-00000-of-00001</c>, <c>bert_config.json</c>; the exports of earlier steps are removed).</para>
-/// <para>A checkpoint is first written to a temporary sibling folder (<see cref="AtomicDirectory"/>), then swapped in by renames, so an interruption at any
+/// <para>A checkpoint is written in one save transaction (hidden temporaries renamed into place after a journal), so an interruption at any
 /// moment leaves a complete checkpoint (<c>checkpoint/</c>, or <c>checkpoint.old/</c> during the swap). A resumed run
 /// continues the same batches, dropout masks and optimizer state, so it ends with the same weights as an uninterrupted one.
 /// When cancelled, the run writes a checkpoint of the last finished step before throwing.</para>
@@ -27,7 +27,7 @@ namespace Bert.Core.Pretraining;
 public sealed class Pretrainer
 {
     private const string ModelFile = "model.safetensors";
-    private const string OptimizerFile = "optimizer.bin";
+    private const string OptimizerFile = "optimizer.state"; // the classification trainer's checkpoint uses the same names
     private const string StateFile = "trainer.json";
 
     private readonly BertForPreTraining _model;
@@ -123,21 +123,11 @@ public sealed class Pretrainer
             hf = Path.Combine(_options.OutputDirectory, "hf");
             BertPreTrainingCheckpoint.SaveHuggingFace(_model, hf);
             var tfDirectory = Path.Combine(_options.OutputDirectory, "tf");
+            // One save transaction: the export of an earlier (resumed) segment that this folder's manifest lists is
+            // replaced, so loaders find one checkpoint; model.ckpt-* files that Bert.NET did not write stay.
             tf = BertPreTrainingCheckpoint.SaveTensorFlow(_model, tfDirectory, step, cancellationToken);
-            RemoveOtherTensorFlowCheckpoints(tfDirectory, Path.GetFileName(tf));
         }
         return new PretrainingResult(step, startStep, history, CheckpointDirectory, hf, tf);
-    }
-
-    // tf/ holds the run's model: the export of an earlier (resumed) segment would make the folder ambiguous for loaders.
-    private static void RemoveOtherTensorFlowCheckpoints(string directory, string keep)
-    {
-        foreach (var file in Directory.EnumerateFiles(directory, "model.ckpt-*"))
-        {
-            var name = Path.GetFileName(file);
-            if (!name.StartsWith(keep + ".", StringComparison.Ordinal))
-                File.Delete(file);
-        }
     }
 
     private void TrainStep(AdamWarmup optimizer, Window window)
@@ -161,22 +151,23 @@ public sealed class Pretrainer
             Generator = _generator.GetState(),
             TorchRandomState = Convert.ToBase64String(rng.data<byte>().ToArray()),
         };
-        AtomicDirectory.Replace(CheckpointDirectory, temp =>
-        {
-            using (no_grad())
-                SafeTensors.Write(Path.Combine(temp, ModelFile), _model.state_dict());
-            optimizer.SaveState(Path.Combine(temp, OptimizerFile));
-            File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, JsonOptions));
-        });
+        using var save = SaveTransaction.Begin(CheckpointDirectory, "writing a pretraining checkpoint");
+        using (no_grad())
+            save.Write(ModelFile, s => SafeTensors.Write(s, _model.state_dict()));
+        save.Write(OptimizerFile, optimizer.SaveState);
+        save.WriteText(StateFile, JsonSerializer.Serialize(state, JsonOptions));
+        save.Commit();
     }
 
     private long? TryLoadCheckpoint(AdamWarmup optimizer)
     {
-        // The folder itself, or its .old copy when a save was interrupted between the two renames of the swap.
-        var directory = AtomicDirectory.Resolve(CheckpointDirectory);
-        if (directory is null || !File.Exists(Path.Combine(directory, StateFile)))
+        // The files of the last committed checkpoint, checked against its manifest.
+        var directory = CheckpointDirectory;
+        var files = Directory.Exists(directory) ? SaveManifest.Resolve(directory) : null;
+        if (files is null || !files.TryGetValue(StateFile, out var statePath))
             return null;
-        var statePath = Path.Combine(directory, StateFile);
+        string PathOf(string name) => files.GetValueOrDefault(name)
+            ?? throw new InvalidDataException($"The pretraining checkpoint in '{directory}' has no {name}.");
         TrainerState state;
         try
         {
@@ -193,8 +184,8 @@ public sealed class Pretrainer
             throw new InvalidDataException($"'{statePath}' was written with BatchSize {state.BatchSize}; resume with the same batch size, not {_options.BatchSize}.");
         if (state.Step > _options.Steps)
             throw new InvalidDataException($"'{statePath}' is at step {state.Step}, beyond Steps {_options.Steps}.");
-        BertPreTrainingCheckpoint.Load(_model, Path.Combine(directory, ModelFile), strict: true);
-        optimizer.LoadState(Path.Combine(directory, OptimizerFile));
+        BertPreTrainingCheckpoint.Load(_model, PathOf(ModelFile), strict: true);
+        optimizer.LoadState(PathOf(OptimizerFile));
         if (optimizer.StepCount != state.Step)
             throw new InvalidDataException($"'{directory}': the optimizer is at step {optimizer.StepCount} but the trainer state at {state.Step}.");
         _generator.RestoreState(state.Generator);

@@ -138,9 +138,12 @@ public class PretrainerTests
             var more = Options(dir, 6);
             more.WarmupSteps = 1;
             more.Resume = true;
+            File.WriteAllText(Path.Combine(dir, "tf", "model.ckpt-1.index"), "the user's own");
             new Pretrainer(model, Generator(), more).Run().ResumedFromStep.Should().Be(4);
-            Directory.GetFiles(Path.Combine(dir, "tf")).Select(Path.GetFileName).Should()
-                .BeEquivalentTo(["bert_config.json", "model.ckpt-6.index", "model.ckpt-6.data-00000-of-00001"]);
+            // The export of step 4 (this run's own, listed in the folder's manifest) is replaced; a user's file stays.
+            Directory.GetFiles(Path.Combine(dir, "tf")).Select(Path.GetFileName).Where(n => !n!.StartsWith('.')).Should()
+                .BeEquivalentTo(["bert_config.json", "model.ckpt-6.index", "model.ckpt-6.data-00000-of-00001", "bert_net_manifest.json", "model.ckpt-1.index"]);
+            File.ReadAllText(Path.Combine(dir, "tf", "model.ckpt-1.index")).Should().Be("the user's own");
         }
         finally
         {

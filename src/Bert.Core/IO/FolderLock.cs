@@ -1,0 +1,97 @@
+namespace Bert.Core.IO;
+
+/// <summary>
+/// An exclusive, advisory lock on a folder that a run or a save writes: the hidden file <c>.bert_net.lock</c> (left in
+/// place, empty, after release; <c>.bert_net.lock.owner</c> describes the holder while it runs) held open
+/// with <see cref="FileShare.None"/> (an <c>flock</c> on Unix, released by the kernel when the process dies, so a
+/// killed run never leaves a stale lock). A second process fails fast with a message naming the holder; the same
+/// process may take the lock again (nested: a run that saves into the folder it holds).
+/// </summary>
+internal sealed class FolderLock : IDisposable
+{
+    internal const string LockName = ".bert_net.lock";
+    internal const string OwnerName = ".bert_net.lock.owner";
+    private static readonly Dictionary<string, (FileStream Stream, int Count)> Held = new(StringComparer.Ordinal);
+    private readonly string directory;
+    private bool disposed;
+
+    private FolderLock(string directory) => this.directory = directory;
+
+    /// <summary>Takes the lock on <paramref name="directory"/> (created when missing).</summary>
+    /// <param name="directory">The folder.</param>
+    /// <param name="purpose">What the holder does, shown to a second process (e.g. "training", "saving a classifier").</param>
+    /// <exception cref="IOException">Another process holds the lock; the message names it.</exception>
+    public static FolderLock Acquire(string directory, string purpose)
+    {
+        string full = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar);
+        lock (Held)
+        {
+            if (Held.TryGetValue(full, out var held))
+            {
+                Held[full] = (held.Stream, held.Count + 1);
+                return new FolderLock(full);
+            }
+            Directory.CreateDirectory(full);
+            string path = Path.Combine(full, LockName);
+            FileSystemGuard.EnsureRegularOrAbsent(path);
+            FileStream stream;
+            try
+            {
+                stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException ex)
+            {
+                string owner = "another process";
+                try
+                {
+                    owner = File.ReadAllText(Path.Combine(full, OwnerName)).Trim();
+                }
+                catch (IOException)
+                {
+                    // The holder's description is a courtesy.
+                }
+                throw new IOException($"'{full}' is in use by {owner}; wait for it to finish or use another folder.", ex);
+            }
+            try
+            {
+                string ownerPath = Path.Combine(full, OwnerName);
+                FileSystemGuard.EnsureRegularOrAbsent(ownerPath);
+                File.WriteAllText(ownerPath, $"process {Environment.ProcessId} ({Environment.ProcessPath ?? "dotnet"}), {purpose}, since {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss} UTC\n");
+            }
+            catch
+            {
+                stream.Dispose();
+                throw;
+            }
+            Held[full] = (stream, 1);
+            return new FolderLock(full);
+        }
+    }
+
+    /// <summary>Releases this hold; the lock is freed when the last hold of this process is released.</summary>
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        lock (Held)
+        {
+            var (stream, count) = Held[directory];
+            if (count > 1)
+            {
+                Held[directory] = (stream, count - 1);
+                return;
+            }
+            Held.Remove(directory);
+            try
+            {
+                File.Delete(Path.Combine(directory, OwnerName));
+            }
+            catch (IOException)
+            {
+                // The description of a holder that has gone is harmless.
+            }
+            // The lock file itself stays: deleting it would let two processes lock two different files of one name.
+            stream.Dispose();
+        }
+    }
+}

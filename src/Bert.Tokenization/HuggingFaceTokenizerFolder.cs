@@ -1,0 +1,250 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Bert.Tokenization;
+
+/// <summary>
+/// Reads and writes the tokenizer files of a Hugging Face model folder: <c>vocab.txt</c> (WordPiece) or a
+/// SentencePiece model (<c>spiece.model</c>, <c>tokenizer.model</c>, any <c>*.model</c>), <c>tokenizer.json</c> when it
+/// is the only tokenizer file and its model is WordPiece, and the settings in <c>tokenizer_config.json</c> and
+/// <c>special_tokens_map.json</c> (<c>do_lower_case</c>, <c>strip_accents</c>, <c>tokenize_chinese_chars</c>,
+/// <c>model_max_length</c>, special tokens). Without <c>tokenizer_config.json</c> a <c>vocab.txt</c> is lower-cased, as
+/// Hugging Face's <c>BertTokenizer</c> does by default, so an uncased model is never tokenized cased by accident.
+/// </summary>
+internal static class HuggingFaceTokenizerFolder
+{
+    public const string ConfigFile = "tokenizer_config.json";
+    public const string SpecialTokensFile = "special_tokens_map.json";
+    public const string FastTokenizerFile = "tokenizer.json";
+    public const string VocabFile = "vocab.txt";
+    public const string SentencePieceFile = "spiece.model";
+    private const long JsonLimit = 64L << 20;
+
+    /// <summary>True when <paramref name="folder"/> has a Hugging Face tokenizer settings file.</summary>
+    public static bool HasSettings(string folder) =>
+        File.Exists(Path.Combine(folder, ConfigFile)) || File.Exists(Path.Combine(folder, SpecialTokensFile))
+        || File.Exists(Path.Combine(folder, FastTokenizerFile));
+
+    /// <summary>
+    /// Loads the tokenizer of a folder. <paramref name="pathOf"/> gives the path of a file of the folder, or null
+    /// when it has none (a saved folder resolves names through its manifest); <paramref name="fallbackLowerCase"/> sets
+    /// lower-casing for folders that have no <c>tokenizer_config.json</c> (older Bert.NET saves).
+    /// </summary>
+    public static IBertIndexer Load(string folder, Func<string, string?> pathOf, int? maxSequenceLength = null, bool? fallbackLowerCase = null)
+    {
+        var configPath = pathOf(ConfigFile);
+        var config = configPath is null ? new JsonObject() : ReadJson(configPath);
+        var specialPath = pathOf(SpecialTokensFile);
+        var special = specialPath is null ? new JsonObject() : ReadJson(specialPath);
+        if (Str(config, "tokenizer_class", configPath) is { } cls && cls.StartsWith("BertJapanese", StringComparison.Ordinal))
+            throw new InvalidDataException($"'{configPath}' names {cls} (MeCab word splitting); load it with the Japanese (MeCab) indexer and a dictionary folder.");
+
+        var vocab = pathOf(VocabFile);
+        var models = new[] { SentencePieceFile, "tokenizer.model", "sentencepiece.bpe.model" }.Select(pathOf).OfType<string>().ToList();
+        if (models.Count == 0 && Directory.Exists(folder))
+            models.AddRange(Directory.GetFiles(folder, "*.model").Where(f => !Path.GetFileName(f).StartsWith('.')));
+        models = models.Distinct(StringComparer.Ordinal).ToList();
+        if (vocab is not null && models.Count > 0)
+            throw new InvalidDataException($"'{folder}' holds two tokenizers, '{Path.GetFileName(vocab)}' (WordPiece) and '{Path.GetFileName(models[0])}' (SentencePiece); keep the one the model was trained with.");
+        if (models.Count > 1)
+            throw new InvalidDataException($"'{folder}' holds several SentencePiece models ({string.Join(", ", models.Select(Path.GetFileName))}); keep one.");
+
+        int maxLength = maxSequenceLength ?? ModelMaxLength(config, configPath) ?? 512;
+        bool? lower = Bool(config, "do_lower_case", configPath);
+        string Token(string key, string fallback) => TokenOf(config, key, configPath) ?? TokenOf(special, key, specialPath) ?? fallback;
+
+        if (models.Count == 1)
+        {
+            var options = new SentencePieceIndexerOptions
+            {
+                MaxSequenceLength = maxLength,
+                LowerCase = lower ?? fallbackLowerCase ?? false,
+                ClsToken = Token("cls_token", "[CLS]"),
+                SepToken = Token("sep_token", "[SEP]"),
+                PadToken = Token("pad_token", "[PAD]"),
+                MaskToken = Token("mask_token", "[MASK]"),
+            };
+            if ((TokenOf(config, "unk_token", configPath) ?? TokenOf(special, "unk_token", specialPath)) is { } unk) options.UnkToken = unk;
+            ApplyRuntime(options, config, configPath);
+            return SentencePieceIndexer.Load(models[0], options);
+        }
+
+        var wordPiece = new WordPieceIndexerOptions
+        {
+            MaxSequenceLength = maxLength,
+            // Hugging Face's BertTokenizer lower-cases unless told otherwise.
+            LowerCase = lower ?? fallbackLowerCase ?? true,
+            StripAccents = Bool(config, "strip_accents", configPath),
+            TokenizeChineseChars = Bool(config, "tokenize_chinese_chars", configPath) ?? true,
+            ClsToken = Token("cls_token", "[CLS]"),
+            SepToken = Token("sep_token", "[SEP]"),
+            PadToken = Token("pad_token", "[PAD]"),
+            MaskToken = Token("mask_token", "[MASK]"),
+            UnkToken = Token("unk_token", "[UNK]"),
+        };
+        ApplyRuntime(wordPiece, config, configPath);
+        if (config["bert_net"] is JsonObject own && own["max_input_chars_per_word"] is { } chars)
+            wordPiece.MaxInputCharsPerWord = chars.GetValue<int>();
+        if (vocab is not null)
+            return WordPieceIndexer.Load(vocab, wordPiece);
+        if (pathOf(FastTokenizerFile) is { } fast)
+            return LoadFast(fast, wordPiece, config.ContainsKey("do_lower_case"));
+        throw new FileNotFoundException($"'{folder}' holds no tokenizer: expected vocab.txt, a SentencePiece *.model or tokenizer.json.", Path.Combine(folder, VocabFile));
+    }
+
+    /// <summary>Writes the tokenizer files of <paramref name="indexer"/> through <paramref name="write"/> (name, content writer).</summary>
+    /// <exception cref="NotSupportedException">The indexer is neither a <see cref="WordPieceIndexer"/> nor a <see cref="SentencePieceIndexer"/>.</exception>
+    public static void Write(IBertIndexer indexer, Action<string, Action<Stream>> write)
+    {
+        var config = new JsonObject();
+        BertIndexerOptions options;
+        switch (indexer)
+        {
+            case WordPieceIndexer wp:
+            {
+                var o = wp.Options;
+                options = o;
+                var text = new StringBuilder();
+                for (int i = 0; i < wp.VocabSize; i++) text.Append(wp.IdToPiece(i)).Append('\n');
+                write(VocabFile, s => s.Write(new UTF8Encoding(false).GetBytes(text.ToString())));
+                config["tokenizer_class"] = "BertTokenizer";
+                config["do_lower_case"] = o.LowerCase;
+                config["strip_accents"] = o.StripAccents is { } strip ? JsonValue.Create(strip) : null;
+                config["tokenize_chinese_chars"] = o.TokenizeChineseChars;
+                config["unk_token"] = o.UnkToken;
+                break;
+            }
+            case SentencePieceIndexer sp:
+            {
+                var o = sp.Options;
+                options = o;
+                write(SentencePieceFile, s => s.Write(sp.ModelBytes));
+                // No tokenizer_class: no Python tokenizer class reproduces spm_encode with [CLS]/[SEP] exactly, and a
+                // near match would tokenize silently differently. Python users read spiece.model with sentencepiece.
+                config["do_lower_case"] = o.LowerCase;
+                config["unk_token"] = o.UnkToken;
+                break;
+            }
+            default:
+                throw new NotSupportedException($"{indexer.GetType().Name} cannot be saved as a Hugging Face tokenizer folder.");
+        }
+        config["model_max_length"] = options.MaxSequenceLength;
+        config["cls_token"] = options.ClsToken;
+        config["sep_token"] = options.SepToken;
+        config["pad_token"] = options.PadToken;
+        config["mask_token"] = options.MaskToken;
+        var own = new JsonObject
+        {
+            ["tokenizer"] = indexer is WordPieceIndexer ? "wordpiece" : "sentencepiece",
+            ["padding"] = options.Padding.ToString(),
+            ["return_pieces"] = options.ReturnPieces,
+        };
+        if (options is WordPieceIndexerOptions w) own["max_input_chars_per_word"] = w.MaxInputCharsPerWord;
+        config["bert_net"] = own;
+        var json = new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        write(ConfigFile, s => s.Write(Encoding.UTF8.GetBytes(config.ToJsonString(json))));
+        var special = new JsonObject
+        {
+            ["cls_token"] = options.ClsToken,
+            ["sep_token"] = options.SepToken,
+            ["pad_token"] = options.PadToken,
+            ["mask_token"] = options.MaskToken,
+            ["unk_token"] = options.UnkToken,
+        };
+        write(SpecialTokensFile, s => s.Write(Encoding.UTF8.GetBytes(special.ToJsonString(json))));
+    }
+
+    private static void ApplyRuntime(BertIndexerOptions options, JsonObject config, string? path)
+    {
+        if (config["bert_net"] is not JsonObject own) return;
+        if (own["padding"] is { } padding)
+        {
+            string name = padding.GetValue<string>();
+            options.Padding = Enum.GetNames<BertPadding>().Contains(name, StringComparer.Ordinal)
+                ? Enum.Parse<BertPadding>(name)
+                : throw new InvalidDataException($"'{path}': bert_net.padding is '{name}'; expected one of {string.Join(", ", Enum.GetNames<BertPadding>())}.");
+        }
+        if (own["return_pieces"] is { } pieces) options.ReturnPieces = pieces.GetValue<bool>();
+    }
+
+    /// <summary>tokenizer.json with a WordPiece model: its vocabulary (ids 0..n-1) and BertNormalizer settings.</summary>
+    private static WordPieceIndexer LoadFast(string path, WordPieceIndexerOptions options, bool configSaysCase)
+    {
+        var root = ReadJson(path);
+        var model = root["model"] as JsonObject ?? throw new InvalidDataException($"'{path}' has no 'model' object.");
+        if (Str(model, "type", path) is not "WordPiece")
+            throw new InvalidDataException($"'{path}': the model is '{model["type"]}', not WordPiece; only WordPiece tokenizer.json files are read (give vocab.txt or a SentencePiece model).");
+        if (Str(model, "continuing_subword_prefix", path) is { } prefix && prefix != "##")
+            throw new InvalidDataException($"'{path}': continuing_subword_prefix is '{prefix}'; expected '##'.");
+        var vocab = model["vocab"] as JsonObject ?? throw new InvalidDataException($"'{path}': model.vocab is not an object.");
+        var pieces = new string?[vocab.Count];
+        foreach (var (piece, idNode) in vocab)
+        {
+            int id = idNode?.GetValue<int>() ?? -1;
+            if (id < 0 || id >= pieces.Length || pieces[id] is not null)
+                throw new InvalidDataException($"'{path}': model.vocab maps '{piece}' to id {id}; expected each id 0..{pieces.Length - 1} once.");
+            pieces[id] = piece;
+        }
+        if (model["max_input_chars_per_word"] is { } chars) options.MaxInputCharsPerWord = chars.GetValue<int>();
+        if (Str(model, "unk_token", path) is { } unk) options.UnkToken = unk;
+        if (root["normalizer"] is JsonObject normalizer && Str(normalizer, "type", path) == "BertNormalizer")
+        {
+            if (!configSaysCase && Bool(normalizer, "lowercase", path) is { } lower) options.LowerCase = lower;
+            if (options.StripAccents is null && Bool(normalizer, "strip_accents", path) is { } strip) options.StripAccents = strip;
+            if (Bool(normalizer, "handle_chinese_chars", path) is { } cjk) options.TokenizeChineseChars = cjk;
+        }
+        var text = string.Join('\n', pieces!);
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(text));
+        return WordPieceIndexer.Load(stream, options);
+    }
+
+    private static int? ModelMaxLength(JsonObject config, string? path)
+    {
+        if (config["model_max_length"] is not JsonValue value) return null;
+        // Hugging Face writes 1e30 for "no limit".
+        double length = value.GetValueKind() == JsonValueKind.Number ? value.GetValue<double>() : throw new InvalidDataException($"'{path}': model_max_length is not a number.");
+        return length is >= 2 and <= 1_000_000 ? (int)length : null;
+    }
+
+    private static string? TokenOf(JsonObject o, string key, string? path) => o[key] switch
+    {
+        null => null,
+        JsonObject added => Str(added, "content", path) ?? throw new InvalidDataException($"'{path}': {key} has no 'content'."),
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+        var other => throw new InvalidDataException($"'{path}': {key} is {other.ToJsonString()}; expected a token string."),
+    };
+
+    private static string? Str(JsonObject o, string key, string? path) => o[key] switch
+    {
+        null => null,
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+        var other => throw new InvalidDataException($"'{path}': {key} is {other.ToJsonString()}; expected a string."),
+    };
+
+    private static bool? Bool(JsonObject o, string key, string? path) => o[key] switch
+    {
+        null => null,
+        JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValue<bool>(),
+        var other => throw new InvalidDataException($"'{path}': {key} is {other.ToJsonString()}; expected true, false or null."),
+    };
+
+    private static JsonObject ReadJson(string path)
+    {
+        var info = new FileInfo(path);
+        if (info.Length > JsonLimit)
+            throw new InvalidDataException($"'{path}' has {info.Length} bytes; a tokenizer settings file has at most {JsonLimit}.");
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new InvalidDataException($"'{path}' is empty.");
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"'{path}' is not a JSON object: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>A path function over a plain folder: the file when it exists.</summary>
+    public static Func<string, string?> PlainFolder(string folder) =>
+        name => File.Exists(Path.Combine(folder, name)) ? Path.Combine(folder, name) : null;
+}
