@@ -1,0 +1,76 @@
+using System.Text.Json.Nodes;
+using Bert.Tests;
+
+namespace Bert.Classification.Tests;
+
+/// <summary>
+/// Hugging Face interop against files that PyTorch wrote and numbers that a Python reference computed
+/// (TestData/hf-classifier/make_hf_classifier.py): a transformers-style uncased classifier folder loads and predicts
+/// what PyTorch computes, and what Bert.NET saves, Python reads back to the same numbers.
+/// </summary>
+public class HuggingFaceFolderTests
+{
+    private static readonly string Data = Path.Combine(AppContext.BaseDirectory, "TestData", "hf-classifier");
+
+    private static (string[] Texts, int[][] Ids, double[][] Logits) Expected(JsonNode root) => (
+        root["texts"]!.AsArray().Select(t => t!.GetValue<string>()).ToArray(),
+        root["ids"]!.AsArray().Select(r => r!.AsArray().Select(v => v!.GetValue<int>()).ToArray()).ToArray(),
+        root["logits"]!.AsArray().Select(r => r!.AsArray().Select(v => v!.GetValue<double>()).ToArray()).ToArray());
+
+    private static double[] Softmax(double[] logits)
+    {
+        double max = logits.Max();
+        var e = logits.Select(x => Math.Exp(x - max)).ToArray();
+        return e.Select(x => x / e.Sum()).ToArray();
+    }
+
+    private static void ShouldPredict(TextClassifier classifier, string[] texts, int[][] ids, double[][] logits, string[] labels)
+    {
+        var predictions = classifier.PredictBatch(texts);
+        for (int i = 0; i < texts.Length; i++)
+        {
+            var expected = Softmax(logits[i]);
+            var got = predictions[i].Probabilities.Select(p => (double)p.Value).ToArray();
+            for (int k = 0; k < expected.Length; k++)
+                got[k].Should().BeApproximately(expected[k], 2e-6, $"text {i} ('{texts[i]}'), label {labels[k]}");
+            predictions[i].Label.Should().Be(labels[Array.IndexOf(expected, expected.Max())], $"text {i}");
+        }
+    }
+
+    [Fact]
+    public void A_transformers_uncased_classifier_folder_predicts_what_pytorch_computes()
+    {
+        var (texts, ids, logits) = Expected(JsonNode.Parse(File.ReadAllText(Path.Combine(Data, "expected.json")))!);
+        using var classifier = TextClassifier.Load(Path.Combine(Data, "uncased"));
+        classifier.Labels.Should().Equal("negative", "neutral", "positive");
+        classifier.MaxSequenceLength.Should().Be(24, "tokenizer_config.json's model_max_length");
+        classifier.LowerCase.Should().BeTrue("tokenizer_config.json says do_lower_case");
+        ShouldPredict(classifier, texts, ids, logits, ["negative", "neutral", "positive"]);
+    }
+
+    [Fact]
+    public void The_tokenizer_of_the_folder_gives_the_reference_ids()
+    {
+        var (texts, ids, _) = Expected(JsonNode.Parse(File.ReadAllText(Path.Combine(Data, "expected.json")))!);
+        var indexer = Bert.Tokenization.BertIndexer.Load(Path.Combine(Data, "uncased"));
+        for (int i = 0; i < texts.Length; i++)
+            indexer.Encode(texts[i]).InputIds.Take(indexer.Encode(texts[i]).Length).Should().Equal(ids[i], $"text {i} ('{texts[i]}')");
+    }
+
+    [PythonFact("torch")]
+    public void What_bert_net_saves_python_reads_back_to_the_same_predictions()
+    {
+        using var classifier = TextClassifier.Load(Path.Combine(Data, "uncased"));
+        using var dir = new TempDirectory();
+        classifier.Save(dir.Path);
+        // The script is run from the source tree: it imports the float64 BERT of Bert.Core.Tests' model goldens.
+        string script = Path.Combine(SharedData.RepoRoot(), "tests", "Bert.Classification.Tests", "TestData", "hf-classifier", "make_hf_classifier.py");
+        var (exit, output, error) = PythonReference.Run([script, "--verify", dir.Path], TimeSpan.FromMinutes(2));
+        exit.Should().Be(0, error);
+        var root = JsonNode.Parse(output.Trim().Split('\n')[^1])!;
+        var (texts, ids, logits) = Expected(root);
+        var labels = root["labels"]!.AsArray().Select(l => l!.GetValue<string>()).ToArray();
+        labels.Should().Equal(classifier.Labels);
+        ShouldPredict(classifier, texts, ids, logits, labels);
+    }
+}
