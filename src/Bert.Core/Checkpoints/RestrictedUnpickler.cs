@@ -151,7 +151,10 @@ internal sealed class RestrictedUnpickler
                 }
                 case (byte)'Q': Push(PersistentLoad(Pop())); break; // BINPERSID
                 case (byte)'R': { var args = Pop(); var function = Pop(); Push(Call(function, args)); break; } // REDUCE
-                case (byte)'b': Build(Pop(), Peek()); break; // BUILD
+                case (byte)'b': // BUILD: a dict's attributes (a state dict's _metadata) are dropped; nothing else may get state
+                    Pop();
+                    if (Peek() is not PickleDict) throw Fail($"BUILD sets the state of {Describe(Peek())}, which only a dict may have here");
+                    break;
                 case (byte)'s': { var value = Pop(); var key = Pop(); SetItem(Peek(), key, value); break; } // SETITEM
                 case (byte)'u': // SETITEMS
                 {
@@ -298,28 +301,32 @@ internal sealed class RestrictedUnpickler
 
     private object? Call(object? function, object? arguments)
     {
-        if (function is not Global { Function: { } callable } global)
-            throw Fail($"REDUCE calls {Describe(function)}, which is not callable here");
-        if (arguments is not object?[] args)
-            throw Fail($"REDUCE of {function} has arguments that are not a tuple");
-        switch (callable)
+        while (true) // a loop, not recursion: nested _rebuild_from_type_v2 calls cannot exhaust the stack
         {
-            case Callable.OrderedDict:
-                if (args.Length != 0) throw Fail("collections.OrderedDict is called with arguments (only an empty one is read)");
-                return new PickleDict();
-            case Callable.RebuildTensorV2:
-                return RebuildTensor(args);
-            case Callable.RebuildParameter or Callable.RebuildParameterWithState:
-                if (args.Length != (callable == Callable.RebuildParameter ? 3 : 4) || args[0] is not PyTorchTensorRecord data)
-                    throw Fail($"{global} is called with {args.Length} arguments, not (tensor, requires_grad, hooks{(callable == Callable.RebuildParameter ? "" : ", state")})");
-                return data;
-            case Callable.RebuildFromTypeV2:
-                // (func, new_type, args, state): a Tensor or Parameter rebuilt by func(*args); Python attributes in state are dropped.
-                if (args.Length != 4 || args[1] is not Global { Function: Callable.TensorType or Callable.ParameterType })
-                    throw Fail($"{global} is called with arguments other than (function, torch.Tensor or Parameter, args, state)");
-                return Call(args[0], args[2]);
-            default:
-                throw Fail($"{global} is a type, not a function this reader calls");
+            if (function is not Global { Function: { } callable } global)
+                throw Fail($"REDUCE calls {Describe(function)}, which is not callable here");
+            if (arguments is not object?[] args)
+                throw Fail($"REDUCE of {function} has arguments that are not a tuple");
+            switch (callable)
+            {
+                case Callable.OrderedDict:
+                    if (args.Length != 0) throw Fail("collections.OrderedDict is called with arguments (only an empty one is read)");
+                    return new PickleDict();
+                case Callable.RebuildTensorV2:
+                    return RebuildTensor(args);
+                case Callable.RebuildParameter or Callable.RebuildParameterWithState:
+                    if (args.Length != (callable == Callable.RebuildParameter ? 3 : 4) || args[0] is not PyTorchTensorRecord data)
+                        throw Fail($"{global} is called with {args.Length} arguments, not (tensor, requires_grad, hooks{(callable == Callable.RebuildParameter ? "" : ", state")})");
+                    return data;
+                case Callable.RebuildFromTypeV2:
+                    // (func, new_type, args, state): a Tensor or Parameter rebuilt by func(*args); Python attributes in state are dropped.
+                    if (args.Length != 4 || args[1] is not Global { Function: Callable.TensorType or Callable.ParameterType })
+                        throw Fail($"{global} is called with arguments other than (function, torch.Tensor or Parameter, args, state)");
+                    (function, arguments) = (args[0], args[2]);
+                    continue;
+                default:
+                    throw Fail($"{global} is a type, not a function this reader calls");
+            }
         }
     }
 
@@ -344,14 +351,6 @@ internal sealed class RestrictedUnpickler
         if (value is not object?[] tuple || tuple.Length > MaxDimensions || tuple.Any(v => v is not long))
             throw Fail($"a tensor of storage '{key}' has a {what} that is not a tuple of at most {MaxDimensions} integers");
         return tuple.Select(v => (long)v!).ToArray();
-    }
-
-    private void Build(object? state, object? target)
-    {
-        // Dict attributes (a state dict's _metadata) are dropped; nothing else may be given state.
-        if (target is not PickleDict)
-            throw Fail($"BUILD sets the state of {Describe(target)}, which only a dict may have here");
-        _ = state;
     }
 
     private void SetItem(object? target, object? key, object? value)

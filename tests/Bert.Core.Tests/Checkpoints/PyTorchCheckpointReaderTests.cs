@@ -57,6 +57,44 @@ public class PyTorchCheckpointReaderTests
         }
     }
 
+    [Theory]
+    [InlineData("views-protocol4.bin", "views.expected.safetensors")] // FRAME, SHORT_BINUNICODE, MEMOIZE, STACK_GLOBAL
+    [InlineData("crafted-tensor-with-state.bin", "crafted-tensor-with-state.expected.safetensors")] // _rebuild_from_type_v2
+    public void Other_pickle_protocols_and_rebuild_functions_read_the_same_values(string file, string expectedFile)
+    {
+        var actual = PyTorchCheckpointReader.Read(TorchBin(file));
+        var expected = SafeTensors.Read(TorchBin(expectedFile));
+        try
+        {
+            ShouldEqualBitwise(actual, expected);
+        }
+        finally
+        {
+            DisposeAll(actual, expected);
+        }
+    }
+
+    [Fact]
+    public void Entries_that_are_not_tensors_are_left_out_and_reported_skipped()
+    {
+        var skipped = new List<CheckpointTensorRecord>();
+        var actual = PyTorchCheckpointReader.Read(TorchBin("mixed.bin"), skipped);
+        var expected = SafeTensors.Read(TorchBin("mixed.expected.safetensors"));
+        try
+        {
+            ShouldEqualBitwise(actual, expected);
+            skipped.Select(s => s.ToString()).Should().Equal(
+                "epoch [] (not a tensor (the integer 3))",
+                "note [] (not a tensor (the string 'hello'))",
+                "nested [] (not a tensor (a dict of 1 entries))",
+                "lr [] (not a tensor (the float 0.5))");
+        }
+        finally
+        {
+            DisposeAll(actual, expected);
+        }
+    }
+
     [Fact]
     public void Tensors_that_shared_one_storage_in_the_file_become_independent_copies()
     {
@@ -136,6 +174,14 @@ public class PyTorchCheckpointReaderTests
         ((Action)(() => PyTorchCheckpointReader.Read(TorchBin("bad-short-storage.bin"))))
             .Should().Throw<InvalidDataException>()
             .WithMessage("*bad-short-storage.bin*tensor 'w'*storage shorter than its strides require*element 8*6 Float32 elements*");
+    }
+
+    [Fact]
+    public void An_expand_far_beyond_its_storage_is_refused_rather_than_materialised()
+    {
+        ((Action)(() => PyTorchCheckpointReader.Read(TorchBin("bad-huge-expand.bin"))))
+            .Should().Throw<InvalidDataException>()
+            .WithMessage("*bad-huge-expand.bin*tensor 'w' repeats its storage into 33554432 elements (stride 0)*");
     }
 
     [Fact]

@@ -6,7 +6,8 @@
 #   views.bin + views.expected.safetensors      float32 tensors saved as views: Hugging Face's TF->PyTorch conversion
 #                                               (torch.from_numpy(np.transpose(kernel))), Fortran-order numpy arrays,
 #                                               .t(), permute, slices with a storage offset and steps, a diagonal, an
-#                                               expand (stride 0), and several tensors sharing one storage
+#                                               expand (stride 0), several tensors sharing one storage, and a
+#                                               Parameter (pickled through torch._utils._rebuild_parameter)
 #   dtypes.bin + dtypes.expected.safetensors    float16/bfloat16/float64/int64/int32/int16/int8/uint8/bool tensors,
 #                                               contiguous and transposed, special floats (nan, inf, -0, subnormals),
 #                                               0-d and empty tensors (one an empty slice with an offset)
@@ -15,11 +16,19 @@
 #                                               names, Linear weights as transposed views of TF kernels, the
 #                                               position_ids buffer as arange().expand(), sharded into two .bin files
 #                                               with pytorch_model.bin.index.json
+#   views-protocol4.bin                         views.bin's state saved with pickle protocol 4 (same expected values)
+#   mixed.bin + mixed.expected.safetensors      a checkpoint with a tensor and entries that are not tensors (int, str,
+#                                               float, a nested dict) which the reader reports and leaves out
+#   crafted-tensor-with-state.bin (+ .expected.safetensors)
+#                                               a tensor pickled as PyTorch 2 does when it has Python attributes
+#                                               (torch._tensor._rebuild_from_type_v2), made by hand as below
 #   legacy.bin                                  the pre-1.6 (non-zip) torch.save format, to be refused clearly
-#   bad-short-storage.bin, bad-negative-stride.bin, bad-global-os-system.bin
+#   bad-short-storage.bin, bad-negative-stride.bin, bad-huge-expand.bin, bad-global-os-system.bin
 #                                               hand-made torch.save zips (pickle + zipfile, the layout torch writes):
-#                                               a tensor reaching past its storage, a negative stride, and a pickle
-#                                               that calls os.system (PyTorch's weights_only loader refuses it too)
+#                                               a tensor reaching past its storage, a negative stride, a 6-element
+#                                               storage expanded (stride 0) to 2^25 elements (PyTorch makes a view; a
+#                                               contiguous copy would be 128 MB, refused), and a pickle that calls
+#                                               os.system (PyTorch's weights_only loader refuses it too)
 # The *.expected.safetensors hold the values torch.load returns (made contiguous), written by the small writer below
 # (struct + json, no safetensors package), so the tests compare bit for bit.
 import collections
@@ -44,7 +53,7 @@ ST_TYPES = {v: k for k, v in ST_NAMES.items()}
 
 def raw_bytes(t):
     """The little-endian bytes of a tensor's values in row-major order."""
-    t = t.contiguous()
+    t = t.detach().contiguous()
     if t.dtype == torch.bfloat16:
         return t.view(torch.int16).numpy().astype("<i2").tobytes()
     a = t.numpy()
@@ -84,10 +93,10 @@ def read_safetensors(path):
     return out
 
 
-def save_with_expected(name, state, must_be_views):
+def save_with_expected(name, state, must_be_views, protocol=2):
     """torch.saves state, reads it back with torch.load and writes what PyTorch read as the expected values."""
     path = os.path.join(HERE, name + ".bin")
-    torch.save(state, path)
+    torch.save(state, path, pickle_protocol=protocol)
     loaded = torch.load(path)
     assert list(loaded) == list(state)
     for k, v in state.items():
@@ -121,9 +130,13 @@ def make_views(g):
     state["flat_window"] = base.view(-1)[10:20]
     state["offset_transposed"] = base[1:, 2:].t()
     state["last_element"] = base.view(-1)[-1:]
+    state["parameter"] = torch.nn.Parameter(torch.randn(3, 2, generator=g))  # pickled through _rebuild_parameter
     views = ["hf_transposed_kernel", "fortran_3d", "t_view", "permuted", "diagonal", "expanded", "slice_offset",
              "stepped", "row", "flat_window", "offset_transposed", "last_element"]
     save_with_expected("views", state, views)
+    # The same state with pickle protocol 4 (FRAME, SHORT_BINUNICODE, MEMOIZE opcodes); expected values are identical.
+    torch.save(state, os.path.join(HERE, "views-protocol4.bin"), pickle_protocol=4)
+    assert all(torch.equal(v, state[k]) for k, v in torch.load(os.path.join(HERE, "views-protocol4.bin")).items())
 
 
 def make_dtypes(g):
@@ -200,6 +213,13 @@ class FakeTensor:
         return torch._utils._rebuild_tensor_v2, self.args
 
 
+class FakeTensorWithState(FakeTensor):
+    """How PyTorch 2 pickles a tensor that carries Python attributes."""
+
+    def __reduce__(self):
+        return torch._tensor._rebuild_from_type_v2, (torch._utils._rebuild_tensor_v2, torch.Tensor, self.args, {"note": "x"})
+
+
 class Evil:
     def __reduce__(self):
         return os.system, ("touch /tmp/bert-torchbin-pwned",)
@@ -232,6 +252,11 @@ def make_bad():
     good = write_crafted("crafted-good", {"w": FakeTensor(FakeStorage("0", 6), 1, (2, 2), (1, 2))}, {"0": six})
     assert torch.equal(torch.load(good)["w"], torch.tensor([[1.0, 3.0], [2.0, 4.0]]))
     os.remove(good)
+    state = write_crafted("crafted-tensor-with-state", {"w": FakeTensorWithState(FakeStorage("0", 6), 1, (2, 2), (1, 2))},
+                          {"0": six})
+    loaded = torch.load(state)["w"]
+    assert torch.equal(loaded, torch.tensor([[1.0, 3.0], [2.0, 4.0]]))
+    write_safetensors(os.path.join(HERE, "crafted-tensor-with-state.expected.safetensors"), {"w": loaded})
     short = write_crafted("bad-short-storage", {"w": FakeTensor(FakeStorage("0", 6), 0, (3, 3), (3, 1))}, {"0": six})
     try:
         torch.load(short)
@@ -243,6 +268,8 @@ def make_bad():
         print("  bad-negative-stride.bin: torch.load gives", torch.load(negative)["w"].tolist())
     except RuntimeError as e:
         print("  bad-negative-stride.bin: torch.load says:", str(e).splitlines()[0])
+    huge = write_crafted("bad-huge-expand", {"w": FakeTensor(FakeStorage("0", 6), 0, (1 << 25,), (0,))}, {"0": six})
+    print("  bad-huge-expand.bin: torch.load gives a", tuple(torch.load(huge)["w"].shape), "view of 6 elements")
     evil = write_crafted("bad-global-os-system", collections.OrderedDict(
         [("w", FakeTensor(FakeStorage("0", 6), 0, (6,), (1,))), ("x", Evil())]), {"0": six})
     try:
@@ -250,6 +277,14 @@ def make_bad():
         raise AssertionError("weights_only loaded os.system")
     except pickle.UnpicklingError as e:
         print("  bad-global-os-system.bin: torch.load(weights_only=True) says:", str(e).splitlines()[0][:100])
+
+
+def make_mixed(g):
+    """A checkpoint that is more than a state dict: entries that are not tensors are left out by the reader."""
+    path = os.path.join(HERE, "mixed.bin")
+    weight = torch.randn(2, 3, generator=g)
+    torch.save({"weight": weight, "epoch": 3, "note": "hello", "nested": {"inner": weight}, "lr": 0.5}, path)
+    write_safetensors(os.path.join(HERE, "mixed.expected.safetensors"), {"weight": torch.load(path)["weight"]})
 
 
 def make_legacy():
@@ -263,6 +298,7 @@ if __name__ == "__main__":
     generator = torch.Generator().manual_seed(14)
     make_views(generator)
     make_dtypes(generator)
+    make_mixed(generator)
     make_sharded()
     make_legacy()
     make_bad()
