@@ -110,7 +110,7 @@ public static class PyTorchCheckpointReader
                 skipped?.Add(new CheckpointTensorRecord(name, [], $"not a tensor ({RestrictedUnpickler.Describe(value)})"));
             }
         }
-        return Materialise(names, records, stream.Length, file);
+        return Materialise(names, records, file);
     }
 
     private static ZipArchive OpenArchive(Stream stream, string file)
@@ -222,7 +222,7 @@ public static class PyTorchCheckpointReader
     }
 
     /// <summary>Reads each storage once and copies every tensor viewing it into a contiguous tensor of its own.</summary>
-    private static Dictionary<string, Tensor> Materialise(List<string> names, List<PyTorchTensorRecord> records, long archiveLength, string file)
+    private static Dictionary<string, Tensor> Materialise(List<string> names, List<PyTorchTensorRecord> records, string file)
     {
         var tensors = new Tensor?[records.Count];
         try
@@ -242,11 +242,7 @@ public static class PyTorchCheckpointReader
                 }
             }
             var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-            for (int i = 0; i < names.Count; i++)
-            {
-                if (!result.TryAdd(names[i], tensors[i]!))
-                    throw new InvalidDataException($"{file}: the state dict holds tensor '{names[i]}' twice");
-            }
+            for (int i = 0; i < names.Count; i++) result[names[i]] = tensors[i]!; // the names are the keys of one dict: distinct
             return result;
         }
         catch
