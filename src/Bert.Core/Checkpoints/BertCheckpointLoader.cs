@@ -9,8 +9,9 @@ namespace Bert.Core.Checkpoints;
 
 /// <summary>
 /// Reads BERT weights from a TensorFlow checkpoint (prefix or <c>.index</c>), a <c>.safetensors</c> file, a PyTorch
-/// <c>pytorch_model.bin</c> (read with TorchSharp.PyBridge) or a Hugging Face folder (<c>config.json</c> +
-/// <c>model.safetensors</c>, a sharded <c>model.safetensors.index.json</c>, or <c>pytorch_model.bin</c>), under
+/// <c>pytorch_model.bin</c> (read by <see cref="PyTorchCheckpointReader"/>) or a Hugging Face folder (<c>config.json</c> +
+/// <c>model.safetensors</c>, a sharded <c>model.safetensors.index.json</c>, <c>pytorch_model.bin</c> or a sharded
+/// <c>pytorch_model.bin.index.json</c>), under
 /// Hugging Face names, and loads them into a model with a report of what was loaded, missing, unexpected and skipped.
 /// Saves a <see cref="BertModel"/> as a Hugging Face folder that Python's transformers reads.
 /// </summary>
@@ -23,7 +24,7 @@ public static class BertCheckpointLoader
     /// transposed; <c>cls.*</c> pre-training heads kept). TensorFlow optimizer slots and <c>global_step</c> are left out;
     /// TensorFlow tensors the name map does not know keep their TensorFlow names. The caller disposes the tensors.
     /// </summary>
-    /// <param name="path">A TensorFlow prefix or <c>.index</c> file, a <c>.safetensors</c> or <c>.bin</c> file, or a folder holding one of them.</param>
+    /// <param name="path">A TensorFlow prefix or <c>.index</c> file, a <c>.safetensors</c> or <c>.bin</c> file, a shard index (<c>*.index.json</c>), or a folder holding one of them.</param>
     /// <exception cref="FileNotFoundException">Nothing readable is at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">The checkpoint is malformed (the message names the file and tensor).</exception>
     public static Dictionary<string, Tensor> ReadStateDict(string path)
@@ -160,13 +161,15 @@ public static class BertCheckpointLoader
             return ReadSafeTensors([path], "safetensors");
         if (path.EndsWith(".safetensors.index.json", StringComparison.OrdinalIgnoreCase))
             return ReadSafeTensors(ShardsOf(path), "safetensors (sharded)");
+        if (path.EndsWith(".bin.index.json", StringComparison.OrdinalIgnoreCase))
+            return ReadPyTorch(ShardsOf(path), "PyTorch state dict (sharded)");
         if (path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase)
             || path.EndsWith(".pth", StringComparison.OrdinalIgnoreCase))
-            return ReadPyTorch(path, "PyTorch state dict");
+            return ReadPyTorch([path], "PyTorch state dict");
         if (File.Exists(path + ".index") || path.EndsWith(".index", StringComparison.Ordinal) || path.Contains(".data-", StringComparison.Ordinal))
             return ReadTensorFlow(path);
         throw new FileNotFoundException(
-            $"No checkpoint at '{path}': expected a TensorFlow prefix (with '{path}.index'), a .safetensors file, or a folder with config.json and model.safetensors",
+            $"No checkpoint at '{path}': expected a TensorFlow prefix (with '{path}.index'), a .safetensors or .bin file, a shard index (.index.json), or a folder with config.json and model.safetensors or pytorch_model.bin",
             path);
     }
 
@@ -187,9 +190,12 @@ public static class BertCheckpointLoader
                 nameof(folder));
         string bin = Path.Combine(folder, "pytorch_model.bin");
         if (File.Exists(bin))
-            return ReadPyTorch(bin, "Hugging Face folder (pytorch_model.bin)");
+            return ReadPyTorch([bin], "Hugging Face folder (pytorch_model.bin)");
+        string binIndex = Path.Combine(folder, "pytorch_model.bin.index.json");
+        if (File.Exists(binIndex))
+            return ReadPyTorch(ShardsOf(binIndex), "Hugging Face folder (pytorch_model.bin, sharded)");
         throw new FileNotFoundException(
-            $"'{folder}' holds no model.safetensors, model.safetensors.index.json, pytorch_model.bin or TensorFlow checkpoint (.index)", folder);
+            $"'{folder}' holds no model.safetensors, model.safetensors.index.json, pytorch_model.bin, pytorch_model.bin.index.json or TensorFlow checkpoint (.index)", folder);
     }
 
     private static List<string> ShardsOf(string indexPath)
@@ -209,18 +215,33 @@ public static class BertCheckpointLoader
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
         {
-            throw new InvalidDataException($"'{indexPath}' is not a valid safetensors shard index: {ex.Message}", ex);
+            throw new InvalidDataException($"'{indexPath}' is not a valid shard index: {ex.Message}", ex);
         }
     }
 
-    private static CheckpointContents ReadSafeTensors(IReadOnlyList<string> files, string format)
+    private static CheckpointContents ReadSafeTensors(IReadOnlyList<string> files, string format) =>
+        ReadHuggingFaceFiles(files, format, (file, _) => SafeTensors.Read(file));
+
+    /// <summary>
+    /// Reads <c>torch.save</c>d state dicts (zip pickle) with <see cref="PyTorchCheckpointReader"/>, which rebuilds only
+    /// tensors and (ordered) dictionaries, any stride layout included; entries that are not tensors are reported skipped.
+    /// </summary>
+    private static CheckpointContents ReadPyTorch(IReadOnlyList<string> files, string format) =>
+        ReadHuggingFaceFiles(files, format, PyTorchCheckpointReader.Read);
+
+    /// <summary>Reads the tensors of each file (one, or the shards of an index) under Hugging Face names.</summary>
+    /// <param name="files">The files, in order.</param>
+    /// <param name="format">The format named in the report.</param>
+    /// <param name="read">Reads one file's tensors, adding what it leaves out to the skipped list.</param>
+    private static CheckpointContents ReadHuggingFaceFiles(IReadOnlyList<string> files, string format,
+        Func<string, ICollection<CheckpointTensorRecord>, Dictionary<string, Tensor>> read)
     {
         var contents = new CheckpointContents(format);
         try
         {
             foreach (var file in files)
             {
-                var tensors = SafeTensors.Read(file);
+                var tensors = read(file, contents.Skipped);
                 try
                 {
                     foreach (var (name, tensor) in tensors.ToList())
@@ -233,44 +254,6 @@ public static class BertCheckpointLoader
                 {
                     foreach (var left in tensors.Values) left.Dispose(); // after a failure only
                 }
-            }
-            return contents;
-        }
-        catch
-        {
-            contents.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// Reads a <c>torch.save</c>d state dict (zip pickle) through TorchSharp.PyBridge, which rebuilds only tensors and
-    /// ordered dictionaries (no arbitrary Python objects are constructed).
-    /// </summary>
-    private static CheckpointContents ReadPyTorch(string path, string format)
-    {
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"PyTorch checkpoint '{path}' not found", path);
-        System.Collections.Hashtable table;
-        try
-        {
-            table = TorchSharp.PyBridge.PyTorchUnpickler.UnpickleStateDict(path);
-        }
-        catch (Exception ex) when (ex is not (OutOfMemoryException or FileNotFoundException or UnauthorizedAccessException))
-        {
-            throw new InvalidDataException($"'{path}' is not a readable PyTorch state dict (torch.save zip format): {ex.Message}", ex);
-        }
-        var contents = new CheckpointContents(format);
-        try
-        {
-            foreach (var key in table.Keys.Cast<object>().Select(k => k.ToString() ?? "").OrderBy(k => k, StringComparer.Ordinal))
-            {
-                if (table[key] is not Tensor tensor)
-                {
-                    contents.Skipped.Add(new(key, [], $"not a tensor ({table[key]?.GetType().Name ?? "null"})"));
-                    continue;
-                }
-                AddHuggingFaceTensor(contents, key, tensor, path);
             }
             return contents;
         }

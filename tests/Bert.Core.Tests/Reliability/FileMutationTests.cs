@@ -16,7 +16,7 @@ public class FileMutationTests
 {
     private static readonly string ModelData = Path.Combine(AppContext.BaseDirectory, "TestData");
 
-    private static void Mutate(string source, int cases, int seed, Action<string> load, params Type[] documented)
+    internal static void Mutate(string source, int cases, int seed, Action<string> load, params Type[] documented)
     {
         byte[] original = File.ReadAllBytes(source);
         var random = new Random(seed);
