@@ -73,4 +73,22 @@ public class HuggingFaceFolderTests
         labels.Should().Equal(classifier.Labels);
         ShouldPredict(classifier, texts, ids, logits, labels);
     }
+
+    [Fact]
+    public void An_id2label_that_disagrees_with_the_classifier_is_refused_naming_both()
+    {
+        using var dir = new TempDirectory();
+        foreach (var file in Directory.GetFiles(Path.Combine(Data, "uncased")))
+            File.Copy(file, Path.Combine(dir.Path, Path.GetFileName(file)));
+        string config = Path.Combine(dir.Path, "config.json");
+        var root = JsonNode.Parse(File.ReadAllText(config))!.AsObject();
+        root["id2label"] = new JsonObject { ["0"] = "negative", ["1"] = "positive" };
+        File.WriteAllText(config, root.ToJsonString());
+        var load = () => TextClassifier.Load(dir.Path);
+        load.Should().Throw<InvalidDataException>().WithMessage("*classifier.weight*[3, 16]*2 labels in id2label*");
+
+        root["id2label"] = new JsonObject { ["0"] = "a", ["1"] = "a ", ["2"] = "b" };
+        File.WriteAllText(config, root.ToJsonString());
+        load.Should().Throw<InvalidDataException>().WithMessage("*id2label[1]*'a '*");
+    }
 }

@@ -1,0 +1,104 @@
+namespace Bert.Tokenization.Tests;
+
+/// <summary>
+/// Tokenizer files of a Hugging Face folder: every option of an indexer survives a write and a read (whatever the
+/// source file was called), transformers' defaults apply where the folder says nothing, and conflicting or malformed
+/// files are refused by name.
+/// </summary>
+public class HuggingFaceTokenizerFolderTests : IDisposable
+{
+    private static readonly string Vocab = Path.Combine(AppContext.BaseDirectory, "TestData", "wordpiece", "vocab.txt");
+    private static readonly string Bpe = Path.Combine(AppContext.BaseDirectory, "TestData", "spm", "bpe-ja.model");
+    private readonly string dir = Directory.CreateTempSubdirectory("bert-tok-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    private IBertIndexer RoundTrip(IBertIndexer indexer)
+    {
+        HuggingFaceTokenizerFolder.Write(indexer, (name, write) =>
+        {
+            using var file = File.Create(Path.Combine(dir, name));
+            write(file);
+        });
+        return BertIndexer.Load(dir);
+    }
+
+    private static readonly string[] Texts = ["Héllo WORLD, naïve 日本語!", "unaffable worlds", "Jack dull 😀 abc", "NAIVE cafe"];
+
+    [Fact]
+    public void Every_wordpiece_option_survives_a_round_trip_even_from_a_vocabulary_not_named_vocab_txt()
+    {
+        string renamed = Path.Combine(dir, "my-vocab.list");
+        File.Copy(Vocab, renamed);
+        var options = new WordPieceIndexerOptions
+        {
+            LowerCase = true, StripAccents = false, TokenizeChineseChars = false, MaxInputCharsPerWord = 7,
+            MaxSequenceLength = 9, Padding = BertPadding.MaxLength, ReturnPieces = true,
+        };
+        var original = WordPieceIndexer.Load(renamed, options);
+        File.Delete(renamed);
+        var loaded = RoundTrip(original).Should().BeOfType<WordPieceIndexer>().Subject;
+
+        loaded.Options.Should().BeEquivalentTo(original.Options);
+        foreach (var text in Texts)
+            loaded.Encode(text).Should().BeEquivalentTo(original.Encode(text), text);
+    }
+
+    [Fact]
+    public void Every_sentencepiece_option_survives_a_round_trip()
+    {
+        var original = SentencePieceIndexer.Load(Bpe, new SentencePieceIndexerOptions { LowerCase = true, MaxSequenceLength = 11 });
+        var loaded = RoundTrip(original).Should().BeOfType<SentencePieceIndexer>().Subject;
+        loaded.Options.Should().BeEquivalentTo(original.Options);
+        File.ReadAllBytes(Path.Combine(dir, "spiece.model")).Should().Equal(File.ReadAllBytes(Bpe));
+        foreach (var text in Texts)
+            loaded.Encode(text).Should().BeEquivalentTo(original.Encode(text), text);
+    }
+
+    [Fact]
+    public void A_vocab_txt_without_settings_is_uncased_as_transformers_reads_it()
+    {
+        File.Copy(Vocab, Path.Combine(dir, "vocab.txt"));
+        File.WriteAllText(Path.Combine(dir, "special_tokens_map.json"), "{\"cls_token\": {\"content\": \"[CLS]\", \"lstrip\": false}}");
+        var indexer = BertIndexer.Load(dir).Should().BeOfType<WordPieceIndexer>().Subject;
+        indexer.Options.LowerCase.Should().BeTrue();
+        indexer.TokenizeToPieces("HELLO Naïve").Should().Equal("hello", "naive");
+    }
+
+    [Fact]
+    public void A_wordpiece_tokenizer_json_is_read_when_it_is_the_only_tokenizer_file()
+    {
+        var pieces = File.ReadAllLines(Vocab);
+        var vocab = string.Join(", ", pieces.Select((p, i) => $"{System.Text.Json.JsonSerializer.Serialize(p)}: {i}"));
+        File.WriteAllText(Path.Combine(dir, "tokenizer.json"),
+            "{\"normalizer\": {\"type\": \"BertNormalizer\", \"lowercase\": false, \"strip_accents\": null, \"handle_chinese_chars\": true, \"clean_text\": true}," +
+            "\"model\": {\"type\": \"WordPiece\", \"unk_token\": \"[UNK]\", \"continuing_subword_prefix\": \"##\", \"max_input_chars_per_word\": 100, \"vocab\": {" + vocab + "}}}");
+        var fromJson = BertIndexer.Load(dir);
+        var fromVocab = WordPieceIndexer.Load(Vocab);
+        foreach (var text in Texts)
+            fromJson.Encode(text).Should().BeEquivalentTo(fromVocab.Encode(text), text);
+    }
+
+    [Fact]
+    public void Two_conflicting_tokenizer_files_are_refused_naming_both()
+    {
+        File.Copy(Vocab, Path.Combine(dir, "vocab.txt"));
+        File.Copy(Bpe, Path.Combine(dir, "spiece.model"));
+        File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), "{\"do_lower_case\": false}");
+        var load = () => BertIndexer.Load(dir);
+        load.Should().Throw<InvalidDataException>().WithMessage("*vocab.txt*spiece.model*");
+    }
+
+    [Theory]
+    [InlineData("{\"do_lower_case\": \"yes\"}", "*do_lower_case*")]
+    [InlineData("{\"cls_token\": 5}", "*cls_token*")]
+    [InlineData("{\"bert_net\": {\"padding\": \"1\"}}", "*padding*")]
+    [InlineData("[1, 2]", "*tokenizer_config.json*")]
+    public void Malformed_settings_are_refused_naming_the_file_and_field(string json, string message)
+    {
+        File.Copy(Vocab, Path.Combine(dir, "vocab.txt"));
+        File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), json);
+        var load = () => BertIndexer.Load(dir);
+        load.Should().Throw<InvalidDataException>().WithMessage(message);
+    }
+}
