@@ -81,7 +81,8 @@ public sealed class TextEmbedder : IDisposable
     /// <summary>
     /// Loads a Hugging Face model folder: <c>config.json</c>, the weights (<c>model.safetensors</c>, sharded safetensors
     /// or <c>pytorch_model.bin</c>) and the tokenizer (<c>vocab.txt</c>, or one SentencePiece <c>*.model</c>);
-    /// <c>do_lower_case</c> is read from <c>tokenizer_config.json</c> when present. Loading is strict: every encoder
+    /// <c>do_lower_case</c> is read from <c>tokenizer_config.json</c> and the truncation length from
+    /// <c>sentence_bert_config.json</c> (sentence-transformers models) when present. Loading is strict: every encoder
     /// weight must be there with its shape (the pooler may be missing unless <see cref="PoolingStrategy.Pooler"/> is used).
     /// </summary>
     /// <param name="modelDirectory">The folder.</param>
@@ -196,27 +197,34 @@ public sealed class TextEmbedder : IDisposable
 
     private static IBertIndexer LoadIndexer(string folder, BertConfig config, TextEmbedderOptions? options)
     {
-        int length = options?.MaxSequenceLength ?? config.MaxPositionEmbeddings;
+        int length = options?.MaxSequenceLength
+            ?? ReadSetting<int>(folder, "sentence_bert_config.json", "max_seq_length", "an integer of at least 3")
+            ?? config.MaxPositionEmbeddings;
+        if (length < 3)
+            throw new InvalidDataException($"The maximum sequence length {length} of {folder} is below 3 ([CLS] text [SEP]).");
         if (length > config.MaxPositionEmbeddings)
             throw new ArgumentException($"MaxSequenceLength {length} exceeds the model's {config.MaxPositionEmbeddings} positions (max_position_embeddings in {folder}).", nameof(options));
-        bool lowerCase = options?.LowerCase ?? ReadDoLowerCase(folder);
+        bool lowerCase = options?.LowerCase
+            ?? ReadSetting<bool>(folder, "tokenizer_config.json", "do_lower_case", "true or false")
+            ?? false;
         // The shared settings apply to either kind of tokenizer BertIndexer finds in the folder.
         return BertIndexer.Load(folder, new WordPieceIndexerOptions { MaxSequenceLength = length, LowerCase = lowerCase });
     }
 
-    /// <summary><c>do_lower_case</c> of the folder's <c>tokenizer_config.json</c> (Hugging Face), false when absent.</summary>
-    private static bool ReadDoLowerCase(string folder)
+    /// <summary>A setting of a Hugging Face side file in the folder (<c>tokenizer_config.json</c>, <c>sentence_bert_config.json</c>); null when the file or key is absent.</summary>
+    private static T? ReadSetting<T>(string folder, string file, string key, string expected)
+        where T : struct
     {
-        string path = Path.Combine(folder, "tokenizer_config.json");
-        if (!File.Exists(path)) return false;
+        string path = Path.Combine(folder, file);
+        if (!File.Exists(path)) return null;
         try
         {
-            var value = JsonNode.Parse(File.ReadAllText(path))?["do_lower_case"];
-            return value is null ? false : value.GetValue<bool>();
+            var value = JsonNode.Parse(File.ReadAllText(path))?[key];
+            return value is null ? null : value.GetValue<T>();
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
         {
-            throw new InvalidDataException($"{path}: 'do_lower_case' must be true or false ({ex.Message}).", ex);
+            throw new InvalidDataException($"{path}: '{key}' must be {expected} ({ex.Message}).", ex);
         }
     }
 

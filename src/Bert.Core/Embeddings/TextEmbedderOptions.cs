@@ -20,8 +20,10 @@ public sealed class TextEmbedderOptions
 
     /// <summary>
     /// Texts are truncated to this many pieces, <c>[CLS]</c> and <c>[SEP]</c> included, when a loader builds the
-    /// indexer; null (default) uses the model's <c>max_position_embeddings</c>. An indexer passed in keeps its own
-    /// <see cref="Bert.Tokenization.IBertIndexer.MaxSequenceLength"/>, which this must then equal or leave null.
+    /// indexer; null (default) uses the folder's <c>sentence_bert_config.json</c> <c>max_seq_length</c> (a
+    /// sentence-transformers model, e.g. 256 for all-MiniLM-L6-v2) or else the model's <c>max_position_embeddings</c>.
+    /// An indexer passed in keeps its own <see cref="Bert.Tokenization.IBertIndexer.MaxSequenceLength"/>, which this
+    /// must then equal or leave null.
     /// </summary>
     public int? MaxSequenceLength { get; set; }
 

@@ -167,6 +167,33 @@ public class TextEmbedderTests(MiniLmEmbedderFixture fixture, ITestOutputHelper 
     }
 
     [Fact]
+    public void A_sentence_transformers_folder_sets_the_truncation_length_and_a_malformed_side_file_is_named()
+    {
+        using var folder = new Bert.Core.Tests.Checkpoints.TempFolder();
+        foreach (var file in new[] { "config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json" })
+            File.CreateSymbolicLink(Path.Combine(folder.Path, file), Path.Combine(fixture.ModelDirectory, file));
+        File.WriteAllText(Path.Combine(folder.Path, "sentence_bert_config.json"), """{ "max_seq_length": 16, "do_lower_case": false }""");
+        string longText = Texts[^3];
+
+        using (var embedder = TextEmbedder.Load(folder.Path))
+        using (var explicitLength = fixture.Load(new TextEmbedderOptions { MaxSequenceLength = 16 }))
+        {
+            embedder.Indexer.MaxSequenceLength.Should().Be(16);
+            embedder.Indexer.Encode(longText).Truncated.Should().BeTrue();
+            embedder.Embed(longText).Should().Equal(explicitLength.Embed(longText));
+        }
+
+        File.WriteAllText(Path.Combine(folder.Path, "sentence_bert_config.json"), """{ "max_seq_length": "long" }""");
+        var badLength = () => TextEmbedder.Load(folder.Path);
+        badLength.Should().Throw<InvalidDataException>().WithMessage("*sentence_bert_config.json*max_seq_length*");
+        File.Delete(Path.Combine(folder.Path, "sentence_bert_config.json"));
+        File.Delete(Path.Combine(folder.Path, "tokenizer_config.json"));
+        File.WriteAllText(Path.Combine(folder.Path, "tokenizer_config.json"), """{ "do_lower_case": "yes" }""");
+        var badCase = () => TextEmbedder.Load(folder.Path);
+        badCase.Should().Throw<InvalidDataException>().WithMessage("*tokenizer_config.json*do_lower_case*");
+    }
+
+    [Fact]
     public void An_indexer_that_does_not_fit_the_model_is_rejected()
     {
         var small = new BertConfig { VocabSize = 1000, HiddenSize = 32, NumHiddenLayers = 1, NumAttentionHeads = 2, IntermediateSize = 64, MaxPositionEmbeddings = 64 };
