@@ -34,8 +34,7 @@ public sealed class BertForSequenceClassification : nn.Module<Tensor, Tensor, Te
         this.bert = bert;
         var config = bert.Config;
         dropout = nn.Dropout(Options.Dropout ?? config.HiddenDropoutProb);
-        int inFeatures = Options.Pooling == PoolingStrategy.ConcatLastLayers ? config.HiddenSize * Options.ConcatLayers : config.HiddenSize;
-        classifier = nn.Linear(inFeatures, numLabels);
+        classifier = nn.Linear(BertPooling.OutputSize(Options.Pooling, config.HiddenSize, Options.ConcatLayers), numLabels);
         using (no_grad())
         {
             nn.init.normal_(classifier.weight, 0, config.InitializerRange);
@@ -57,41 +56,9 @@ public sealed class BertForSequenceClassification : nn.Module<Tensor, Tensor, Te
     public override Tensor forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
-        bool allLayers = Options.Pooling == PoolingStrategy.ConcatLastLayers;
-        var output = bert.forward(inputIds, tokenTypeIds, attentionMask, allLayers);
-        var pooled = Pool(output, attentionMask);
+        var output = bert.forward(inputIds, tokenTypeIds, attentionMask, BertPooling.NeedsHiddenStates(Options.Pooling));
+        var pooled = BertPooling.Pool(output, attentionMask, Options.Pooling, Options.ConcatLayers);
         return classifier.forward(dropout.forward(pooled)).MoveToOuterDisposeScope();
-    }
-
-    private Tensor Pool(BertModelOutput output, Tensor attentionMask)
-    {
-        switch (Options.Pooling)
-        {
-            case PoolingStrategy.Pooler:
-                return output.PooledOutput;
-            case PoolingStrategy.Cls:
-                return output.SequenceOutput.select(1, 0); // (B, T, H) -> (B, H)
-            case PoolingStrategy.MaskedMean:
-            {
-                var mask = attentionMask.unsqueeze(-1).to(output.SequenceOutput.dtype); // (B, T) -> (B, T, 1)
-                var sum = (output.SequenceOutput * mask).sum(1);                            // (B, H)
-                return sum / mask.sum(1).clamp_min(1);
-            }
-            case PoolingStrategy.MaskedMax:
-            {
-                var pad = attentionMask.unsqueeze(-1).eq(0);                                // (B, T, 1)
-                return output.SequenceOutput.masked_fill(pad, float.NegativeInfinity).amax(1); // (B, H)
-            }
-            case PoolingStrategy.ConcatLastLayers:
-            {
-                var states = output.HiddenStates
-                    ?? throw new InvalidOperationException("BertModel returned no hidden states for ConcatLastLayers pooling.");
-                var last = states.Skip(states.Count - Options.ConcatLayers).Select(h => h.select(1, 0)).ToArray(); // k x (B, H)
-                return cat(last, 1);                                                                               // (B, k*H)
-            }
-            default:
-                throw new InvalidOperationException($"Unknown pooling {Options.Pooling}.");
-        }
     }
 
     /// <summary>

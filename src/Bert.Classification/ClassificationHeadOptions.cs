@@ -1,3 +1,5 @@
+using Bert.Core.Modeling;
+
 namespace Bert.Classification;
 
 /// <summary>Options of the head that <see cref="BertForSequenceClassification"/> puts on BERT.</summary>

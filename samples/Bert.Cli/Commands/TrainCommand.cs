@@ -220,15 +220,7 @@ internal static class TrainCommand
         LayerNormEps = 1e-12,
     };
 
-    private static PoolingStrategy ParsePooling(string name) => name switch
-    {
-        "pooler" => PoolingStrategy.Pooler,
-        "cls" => PoolingStrategy.Cls,
-        "mean" => PoolingStrategy.MaskedMean,
-        "max" => PoolingStrategy.MaskedMax,
-        "concat" => PoolingStrategy.ConcatLastLayers,
-        _ => throw new CliException($"--pooling must be pooler, cls, mean, max or concat, not '{name}'."),
-    };
+    private static PoolingStrategy ParsePooling(string name) => PoolingNames.Parse(name);
 
     private static int KnbcOrder(string label)
     {

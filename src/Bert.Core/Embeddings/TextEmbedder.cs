@@ -1,0 +1,232 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Bert.Core.Checkpoints;
+using Bert.Core.Modeling;
+using Bert.Tokenization;
+using Microsoft.Extensions.AI;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bert.Core.Embeddings;
+
+/// <summary>
+/// Sentence embeddings from a BERT: each text is encoded, run through the model and pooled into one vector
+/// (<see cref="PoolingStrategy"/>: [CLS], pooler, or mean/max over the real tokens), optionally scaled to unit length.
+/// Runs in eval mode without gradients, longest texts first in batches padded to a multiple of 8, and is safe to
+/// call from many threads at once. <see cref="AsEmbeddingGenerator"/> plugs it into Microsoft.Extensions.AI.
+/// </summary>
+/// <example>
+/// <code>
+/// using var embedder = TextEmbedder.Load("all-MiniLM-L6-v2", new TextEmbedderOptions { Normalize = true });
+/// float[] vector = embedder.Embed("The quick brown fox.");
+/// </code>
+/// </example>
+public sealed class TextEmbedder : IDisposable
+{
+    /// <summary>Batches are padded to a multiple of 8 positions (see <see cref="BertBatch.PaddedLength"/>).</summary>
+    private const int PadMultiple = 8;
+
+    private readonly TextEmbedderOptions options;
+    private readonly Device device;
+
+    /// <summary>Wraps a model and its indexer; the embedder owns the model from then on and disposes it.</summary>
+    /// <param name="model">The encoder (switched to eval mode; moved to <see cref="TextEmbedderOptions.Device"/> when that is set).</param>
+    /// <param name="indexer">The indexer the model was trained with; its <see cref="IBertIndexer.MaxSequenceLength"/> truncates texts.</param>
+    /// <param name="options">Pooling, normalisation and batching; null for the defaults.</param>
+    /// <exception cref="ArgumentException">
+    /// An option is out of range, or the indexer does not fit the model (more ids than the vocabulary, longer sequences
+    /// than the position table, or another length than <see cref="TextEmbedderOptions.MaxSequenceLength"/>).
+    /// </exception>
+    public TextEmbedder(BertModel model, IBertIndexer indexer, TextEmbedderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(indexer);
+        this.options = options?.Clone() ?? new TextEmbedderOptions();
+        var config = model.Config;
+        this.options.Validate(config.NumHiddenLayers);
+        if (indexer.VocabSize > config.VocabSize)
+            throw new ArgumentException($"The indexer has {indexer.VocabSize} ids but the model's vocab_size is {config.VocabSize}: they do not belong together.", nameof(indexer));
+        if (indexer.MaxSequenceLength > config.MaxPositionEmbeddings)
+            throw new ArgumentException($"The indexer keeps up to {indexer.MaxSequenceLength} pieces but the model has {config.MaxPositionEmbeddings} positions; load the indexer with MaxSequenceLength <= {config.MaxPositionEmbeddings}.", nameof(indexer));
+        if (this.options.MaxSequenceLength is { } length && length != indexer.MaxSequenceLength)
+            throw new ArgumentException($"MaxSequenceLength is {length} but the indexer truncates at {indexer.MaxSequenceLength}; load the indexer with that length or leave MaxSequenceLength null.", nameof(options));
+
+        if (this.options.Device is { } target) model.to(target);
+        device = model.parameters().FirstOrDefault()?.device ?? CPU;
+        model.eval();
+        Model = model;
+        Indexer = indexer;
+        ModelId = this.options.ModelId ?? "bert";
+        Dimensions = BertPooling.OutputSize(this.options.Pooling, config.HiddenSize, this.options.ConcatLayers);
+    }
+
+    /// <summary>The encoder.</summary>
+    public BertModel Model { get; }
+
+    /// <summary>The indexer that turns texts into ids.</summary>
+    public IBertIndexer Indexer { get; }
+
+    /// <summary>The pooling of the embeddings.</summary>
+    public PoolingStrategy Pooling => options.Pooling;
+
+    /// <summary>Whether embeddings have unit L2 length.</summary>
+    public bool Normalize => options.Normalize;
+
+    /// <summary>The length of every embedding: the hidden size, or k times it for <see cref="PoolingStrategy.ConcatLastLayers"/>.</summary>
+    public int Dimensions { get; }
+
+    /// <summary>The model's name: <see cref="TextEmbedderOptions.ModelId"/>, else the model folder's or checkpoint's name.</summary>
+    public string ModelId { get; }
+
+    /// <summary>
+    /// Loads a Hugging Face model folder: <c>config.json</c>, the weights (<c>model.safetensors</c>, sharded safetensors
+    /// or <c>pytorch_model.bin</c>) and the tokenizer (<c>vocab.txt</c>, or one SentencePiece <c>*.model</c>);
+    /// <c>do_lower_case</c> is read from <c>tokenizer_config.json</c> and the truncation length from
+    /// <c>sentence_bert_config.json</c> (sentence-transformers models) when present. Loading is strict: every encoder
+    /// weight must be there with its shape (the pooler may be missing unless <see cref="PoolingStrategy.Pooler"/> is used).
+    /// </summary>
+    /// <param name="modelDirectory">The folder.</param>
+    /// <param name="options">Pooling, normalisation, batching, device; null for the defaults.</param>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="FileNotFoundException">The config, weights or tokenizer is missing (the message names the file).</exception>
+    /// <exception cref="InvalidDataException">A file is malformed or a weight is missing or misshapen.</exception>
+    public static TextEmbedder Load(string modelDirectory, TextEmbedderOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(modelDirectory);
+        if (!Directory.Exists(modelDirectory))
+            throw new DirectoryNotFoundException($"No model folder at {modelDirectory}.");
+        var builder = BertModelBuilder.FromPretrained(modelDirectory);
+        var indexer = LoadIndexer(modelDirectory, builder.Config, options);
+        return Build(builder, modelDirectory, indexer, options, NameOf(modelDirectory));
+    }
+
+    /// <summary>Loads a model from a config file and a checkpoint, with an indexer already loaded.</summary>
+    /// <param name="configPath">A <c>config.json</c> / <c>bert_config.json</c>.</param>
+    /// <param name="checkpointPath">A TensorFlow prefix or <c>.index</c>, a <c>.safetensors</c> or <c>.bin</c> file, or a Hugging Face folder.</param>
+    /// <param name="indexer">The checkpoint's indexer (e.g. from <see cref="BertIndexer.Load"/>).</param>
+    /// <param name="options">Pooling, normalisation, batching, device; null for the defaults.</param>
+    /// <exception cref="FileNotFoundException">The config or checkpoint is missing.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed or a weight is missing or misshapen.</exception>
+    /// <exception cref="ArgumentException">The indexer does not fit the model (see the constructor).</exception>
+    public static TextEmbedder Load(string configPath, string checkpointPath, IBertIndexer indexer, TextEmbedderOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(configPath);
+        ArgumentException.ThrowIfNullOrEmpty(checkpointPath);
+        ArgumentNullException.ThrowIfNull(indexer);
+        return Build(BertModelBuilder.FromConfigFile(configPath), checkpointPath, indexer, options, NameOf(checkpointPath));
+    }
+
+    /// <summary>The embedding of one text.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
+    public float[] Embed(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return EmbedBatch([text])[0];
+    }
+
+    /// <summary>The embeddings of many texts, in input order (computed longest first, <see cref="TextEmbedderOptions.BatchSize"/> at a time).</summary>
+    /// <param name="texts">The texts; an empty text gives the embedding of <c>[CLS] [SEP]</c>.</param>
+    /// <param name="cancellationToken">Stops between batches.</param>
+    /// <exception cref="ArgumentNullException">The list or one of its texts is null (the message gives its index).</exception>
+    public IReadOnlyList<float[]> EmbedBatch(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        for (int i = 0; i < texts.Count; i++)
+        {
+            if (texts[i] is null) throw new ArgumentNullException(nameof(texts), $"Text {i} is null.");
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        var inputs = Indexer.EncodeMany(texts);
+        var order = Enumerable.Range(0, inputs.Count).OrderByDescending(i => inputs[i].Length).ToArray();
+        var results = new float[inputs.Count][];
+        using var noGrad = no_grad();
+        for (int start = 0; start < order.Length; start += options.BatchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var rows = order.AsSpan(start, Math.Min(options.BatchSize, order.Length - start)).ToArray();
+            var values = EmbedRows(rows.Select(r => inputs[r]).ToArray());
+            for (int r = 0; r < rows.Length; r++)
+                results[rows[r]] = values.AsSpan(r * Dimensions, Dimensions).ToArray();
+        }
+        return results;
+    }
+
+    /// <summary>This embedder as a Microsoft.Extensions.AI <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> (which does not dispose it).</summary>
+    public IEmbeddingGenerator<string, Embedding<float>> AsEmbeddingGenerator() => new TextEmbeddingGenerator(this);
+
+    /// <summary>Disposes the model.</summary>
+    public void Dispose() => Model.Dispose();
+
+    /// <summary>One forward pass: the row-major (B, Dimensions) float32 embeddings of a batch.</summary>
+    private float[] EmbedRows(EncodedInput[] batchInputs)
+    {
+        using var scope = NewDisposeScope();
+        int width = BertBatch.PaddedLength(batchInputs.Max(x => x.Length), PadMultiple, Indexer.MaxSequenceLength);
+        using var batch = BertBatch.Collate(batchInputs, Indexer.PadId, width);
+        var mask = batch.AttentionMask.to(device);
+        var output = Model.forward(batch.InputIds.to(device), batch.TokenTypeIds.to(device), mask, BertPooling.NeedsHiddenStates(options.Pooling));
+        var pooled = BertPooling.Pool(output, mask, options.Pooling, options.ConcatLayers).to(ScalarType.Float32); // (B, D)
+        if (options.Normalize)
+            pooled = nn.functional.normalize(pooled, p: 2, dim: 1, eps: 1e-12);
+        return pooled.cpu().data<float>().ToArray();
+    }
+
+    private static TextEmbedder Build(BertModelBuilder builder, string checkpointPath, IBertIndexer indexer, TextEmbedderOptions? options, string defaultName)
+    {
+        options = options?.Clone() ?? new TextEmbedderOptions();
+        options.Validate(builder.Config.NumHiddenLayers);
+        options.ModelId ??= defaultName;
+        // Strict, but an embedder that does not use the pooler accepts checkpoints saved without it.
+        builder.WithCheckpoint(checkpointPath, new CheckpointLoadOptions
+        {
+            AllowedMissingPrefixes = options.Pooling == PoolingStrategy.Pooler ? [] : ["pooler."],
+        });
+        if (options.Device is { } target) builder.OnDevice(target);
+        if (options.DType is { } type) builder.WithDType(type);
+        var model = builder.Build();
+        try
+        {
+            return new TextEmbedder(model, indexer, options);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private static IBertIndexer LoadIndexer(string folder, BertConfig config, TextEmbedderOptions? options)
+    {
+        int length = options?.MaxSequenceLength
+            ?? ReadSetting<int>(folder, "sentence_bert_config.json", "max_seq_length", "an integer of at least 3")
+            ?? config.MaxPositionEmbeddings;
+        if (length < 3)
+            throw new InvalidDataException($"The maximum sequence length {length} of {folder} is below 3 ([CLS] text [SEP]).");
+        if (length > config.MaxPositionEmbeddings)
+            throw new ArgumentException($"MaxSequenceLength {length} exceeds the model's {config.MaxPositionEmbeddings} positions (max_position_embeddings in {folder}).", nameof(options));
+        bool lowerCase = options?.LowerCase
+            ?? ReadSetting<bool>(folder, "tokenizer_config.json", "do_lower_case", "true or false")
+            ?? false;
+        // The shared settings apply to either kind of tokenizer BertIndexer finds in the folder.
+        return BertIndexer.Load(folder, new WordPieceIndexerOptions { MaxSequenceLength = length, LowerCase = lowerCase });
+    }
+
+    /// <summary>A setting of a Hugging Face side file in the folder (<c>tokenizer_config.json</c>, <c>sentence_bert_config.json</c>); null when the file or key is absent.</summary>
+    private static T? ReadSetting<T>(string folder, string file, string key, string expected)
+        where T : struct
+    {
+        string path = Path.Combine(folder, file);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            var value = JsonNode.Parse(File.ReadAllText(path))?[key];
+            return value is null ? null : value.GetValue<T>();
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"{path}: '{key}' must be {expected} ({ex.Message}).", ex);
+        }
+    }
+
+    private static string NameOf(string path) => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)));
+}
