@@ -1,7 +1,7 @@
 // Bert.Benchmarks: speed and memory of Bert.NET, printed as JSON (one object per case, then a summary table).
 //   dotnet run --project bench/Bert.Benchmarks -c Release -- --shape small --mode train --batch 16 --seq 128 --threads 2
 // The last line is always the JSON of the last case, with shape, mode, dtype, batch, seq, threads, seq_per_s
-// (median over iterations after warm-up) and peak_rss_mb. bench/pytorch_reference.py measures PyTorch the same way.
+// (median over iterations after warm-up), peak_rss_mb, cpu (model name) and isa (avx2/avx512/avx512_bf16). bench/pytorch_reference.py measures PyTorch the same way.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -27,6 +27,8 @@ foreach (var shape in options.Shapes)
             _ => throw new ArgumentException($"unknown mode {mode}"),
         };
         result["retain_freed_memory"] = retained;
+        result["cpu"] = Bert.Core.CpuCapabilities.ModelName;
+        result["isa"] = Bert.Core.CpuCapabilities.Isa;
         results.Add(result);
         Console.WriteLine(JsonSerializer.Serialize(result));
     }

@@ -5,6 +5,8 @@ using Bert.Cli.Commands;
 Console.OutputEncoding = Encoding.UTF8;
 // A command-line run is one job: let freed tensor memory be reused instead of faulted in again each batch.
 Bert.Core.TorchRuntime.RetainFreedTensorMemory();
+// Warnings the library raises once (e.g. bfloat16 on a processor that emulates it) go to stderr.
+Bert.Core.BertWarnings.Warning += message => Console.Error.WriteLine("warning: " + message);
 
 var root = new RootCommand("""
     Bert.NET: fine-tune and use BERT classifiers from .NET.

@@ -176,7 +176,11 @@ public sealed class BertModelBuilder
         {
             if (checkpointPath is not null)
                 LastLoadReport = BertCheckpointLoader.Load(model, checkpointPath, checkpointOptions);
-            if (dtype is { } type) model.to(type);
+            if (dtype is { } type)
+            {
+                BertWarnings.CheckBFloat16(type, device);
+                model.to(type);
+            }
             if (device is not null) model.to(device);
             ApplyTrainable(model);
             BertLinear.SetKernel(model, linearKernel);

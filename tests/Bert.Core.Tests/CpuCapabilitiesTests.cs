@@ -1,0 +1,43 @@
+using Bert.Core.Modeling;
+using TorchSharp;
+
+namespace Bert.Core.Tests;
+
+public class CpuCapabilitiesTests
+{
+    [Fact]
+    public void The_isa_agrees_with_the_flags_the_kernel_reports()
+    {
+        if (!File.Exists("/proc/cpuinfo")) return;
+        var flags = File.ReadLines("/proc/cpuinfo").First(l => l.StartsWith("flags", StringComparison.Ordinal)).Split(' ');
+        string expected = flags.Contains("avx512f") ? (flags.Contains("avx512_bf16") || flags.Contains("amx_bf16") ? "avx512_bf16" : "avx512")
+            : flags.Contains("avx2") ? "avx2" : "baseline";
+        CpuCapabilities.Isa.Should().Be(expected);
+        CpuCapabilities.ModelName.Should().NotBeNullOrWhiteSpace();
+    }
+
+    [Fact]
+    public void Building_a_bfloat16_model_warns_once_exactly_where_the_processor_lacks_bfloat16()
+    {
+        var warnings = new List<string>();
+        void Collect(string message) => warnings.Add(message);
+        BertWarnings.Reset();
+        BertWarnings.Warning += Collect;
+        try
+        {
+            var config = new BertConfig { VocabSize = 10, HiddenSize = 8, NumHiddenLayers = 1, NumAttentionHeads = 2, IntermediateSize = 16, MaxPositionEmbeddings = 8 };
+            for (int i = 0; i < 2; i++)
+            {
+                using var model = new BertModelBuilder(config).WithDType(torch.ScalarType.BFloat16).Build();
+            }
+        }
+        finally
+        {
+            BertWarnings.Warning -= Collect;
+        }
+        if (CpuCapabilities.HasBFloat16)
+            warnings.Should().BeEmpty();
+        else
+            warnings.Should().ContainSingle().Which.Should().Contain("SLOWER than float32").And.Contain(CpuCapabilities.Isa);
+    }
+}
