@@ -16,6 +16,7 @@ var root = new RootCommand("""
     PredictCommand.Create(),
     TokenizeCommand.CreateTokenize(),
     TokenizeCommand.CreateStats(),
+    SegmentCommand.Create(),
     CheckpointCommands.CreateInspect(),
     CheckpointCommands.CreateExtract(),
     PretrainCommand.Create(),
