@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 
 namespace Bert.Tokenization.MeCab;
@@ -16,14 +15,13 @@ public sealed class MeCabDictionary
     private const int DefaultMaxGroupingSize = 24;
 
     private MeCabDictionary(string folder, MeCabLexicon system, MeCabLexicon unknown, CharProperty characters,
-        ConnectionMatrix matrix, int maxGroupingSize, int[] unknownValues)
+        ConnectionMatrix matrix, int[] unknownValues)
     {
         Folder = folder;
         System = system;
         Unknown = unknown;
         Characters = characters;
         Matrix = matrix;
-        MaxGroupingSize = maxGroupingSize;
         UnknownValues = unknownValues;
         SpaceInfo = characters.Info(0x20);
     }
@@ -51,8 +49,11 @@ public sealed class MeCabDictionary
 
     internal ConnectionMatrix Matrix { get; }
 
-    /// <summary><c>max-grouping-size</c> of <c>dicrc</c> (default 24): longer runs of a grouping category are not one word.</summary>
-    internal int MaxGroupingSize { get; }
+    /// <summary>
+    /// MeCab's <c>max-grouping-size</c> (24, <c>mecab</c>'s default): a run of a grouping category longer than
+    /// this plus one character is not one unknown word.
+    /// </summary>
+    internal int MaxGroupingSize => DefaultMaxGroupingSize;
 
     /// <summary>The <c>unk.dic</c> trie value of each character category, by category id.</summary>
     internal int[] UnknownValues { get; }
@@ -69,7 +70,7 @@ public sealed class MeCabDictionary
         ArgumentException.ThrowIfNullOrEmpty(folder);
         if (!Directory.Exists(folder))
             throw new DirectoryNotFoundException($"MeCab dictionary folder '{folder}' not found.");
-        var maxGroupingSize = ReadDicrc(Path.Combine(folder, "dicrc"));
+        CheckDicrc(Path.Combine(folder, "dicrc"));
         var system = MeCabLexicon.Load(Path.Combine(folder, "sys.dic"));
         if (system.Type != 0)
             throw new InvalidDataException($"'{system.Path}' is not a system dictionary (type {system.Type}, expected 0).");
@@ -93,7 +94,7 @@ public sealed class MeCabDictionary
             unknown.TokensOf(value);
             unknownValues[i] = value;
         }
-        return new MeCabDictionary(folder, system, unknown, characters, matrix, maxGroupingSize, unknownValues);
+        return new MeCabDictionary(folder, system, unknown, characters, matrix, unknownValues);
     }
 
     private static bool IsUtf8(string charset) =>
@@ -108,30 +109,23 @@ public sealed class MeCabDictionary
         }
     }
 
-    /// <summary>Reads <c>dicrc</c> (<c>key = value</c> lines, <c>;</c> comments); returns <c>max-grouping-size</c>.</summary>
-    private static int ReadDicrc(string path)
+    /// <summary>
+    /// Checks <c>dicrc</c> as MeCab reads it (<c>key = value</c> lines, <c>;</c>/<c>#</c> comments). None of its
+    /// settings changes the best path: <c>max-grouping-size</c> there is ignored by <c>mecab</c> (its command-line
+    /// default, 24, is set first and <c>dicrc</c> does not overwrite it).
+    /// </summary>
+    private static void CheckDicrc(string path)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"MeCab dictionary file '{path}' not found (mecab needs it too).", path);
-        var maxGroupingSize = DefaultMaxGroupingSize;
         var number = 0;
-        foreach (var raw in File.ReadLines(path))
+        foreach (var line in File.ReadLines(path))
         {
             number++;
-            var line = raw.Trim();
             if (line.Length == 0 || line[0] == ';' || line[0] == '#')
                 continue;
-            var eq = line.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0)
-                throw new InvalidDataException($"'{path}' line {number}: expected 'key = value', got '{raw}'.");
-            if (line[..eq].Trim() != "max-grouping-size")
-                continue;
-            var value = line[(eq + 1)..].Trim();
-            if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var size) || size < 0)
-                throw new InvalidDataException($"'{path}' line {number}: max-grouping-size must be a non-negative integer, not '{value}'.");
-            // MeCab: 0 means the default.
-            maxGroupingSize = size == 0 ? DefaultMaxGroupingSize : size;
+            if (!line.Contains('=', StringComparison.Ordinal))
+                throw new InvalidDataException($"'{path}' line {number}: expected 'key = value', got '{line}'.");
         }
-        return maxGroupingSize;
     }
 }

@@ -98,4 +98,5 @@ def main():
                 f.write(escape(e) + '\t' + escape(line) + '\n')
         print(name, len(encoded), 'lines')
 
-main()
+if __name__ == "__main__":
+    main()
