@@ -2,13 +2,17 @@ namespace Bert.Tokenization;
 
 /// <summary>
 /// Loads the right <see cref="IBertIndexer"/> for a checkpoint's tokenizer file or folder: a SentencePiece
-/// <c>*.model</c> gives a <see cref="SentencePieceIndexer"/>, a WordPiece <c>vocab.txt</c> a <see cref="WordPieceIndexer"/>.
+/// <c>*.model</c> gives a <see cref="SentencePieceIndexer"/>, a WordPiece <c>vocab.txt</c> a <see cref="WordPieceIndexer"/>,
+/// a Hugging Face folder whose <c>tokenizer_config.json</c> asks for MeCab a <see cref="BertJapaneseIndexer"/>.
 /// </summary>
 public static class BertIndexer
 {
     /// <summary>
-    /// Loads from a file (<c>*.txt</c> is read as WordPiece, anything else as SentencePiece) or a folder (its single
-    /// <c>*.model</c>, else its <c>vocab.txt</c>). The shared properties of <paramref name="options"/> apply to either
+    /// Loads from a file (<c>*.txt</c> is read as WordPiece, anything else as SentencePiece) or a folder (a
+    /// <c>tokenizer_config.json</c> with <c>word_tokenizer_type</c> <c>mecab</c> or <c>tokenizer_class</c>
+    /// <c>BertJapaneseTokenizer</c>: see <see cref="BertJapaneseIndexer.Load"/>, which needs
+    /// <see cref="BertJapaneseIndexerOptions.MeCabDictionaryFolder"/> unless the configuration names a folder; else
+    /// its single <c>*.model</c>, else its <c>vocab.txt</c>). The shared properties of <paramref name="options"/> apply to either
     /// kind; <see cref="BertIndexerOptions.UnkToken"/> and kind-specific settings apply only when the options are of
     /// the matching type (otherwise the kind's default unknown token is used).
     /// </summary>
@@ -19,6 +23,8 @@ public static class BertIndexer
         var file = path;
         if (Directory.Exists(path))
         {
+            if (BertJapaneseConfig.IsMeCab(path))
+                return BertJapaneseIndexer.Load(path, options as BertJapaneseIndexerOptions ?? options?.CopySharedTo(new BertJapaneseIndexerOptions()));
             var models = Directory.GetFiles(path, "*.model");
             if (models.Length > 1)
                 throw new ArgumentException($"'{path}' holds several SentencePiece models ({string.Join(", ", models.Select(Path.GetFileName))}); pass the file.", nameof(path));
