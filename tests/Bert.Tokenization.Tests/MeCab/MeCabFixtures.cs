@@ -78,45 +78,7 @@ internal static class MeCabFixtures
     }
 
     /// <summary>Undoes the goldens' escapes (\\ \t \r \n \uXXXX \xHH) into UTF-8 bytes.</summary>
-    public static byte[] Unescape(string text)
-    {
-        var bytes = new List<byte>(text.Length * 2);
-        var literal = new StringBuilder();
-        void Flush()
-        {
-            bytes.AddRange(Encoding.UTF8.GetBytes(literal.ToString()));
-            literal.Clear();
-        }
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (text[i] != '\\')
-            {
-                literal.Append(text[i]);
-                continue;
-            }
-            var c = text[++i];
-            switch (c)
-            {
-                case '\\': literal.Append('\\'); break;
-                case 't': literal.Append('\t'); break;
-                case 'r': literal.Append('\r'); break;
-                case 'n': literal.Append('\n'); break;
-                case 'u':
-                    literal.Append((char)Convert.ToInt32(text.Substring(i + 1, 4), 16));
-                    i += 4;
-                    break;
-                case 'x':
-                    Flush();
-                    bytes.Add(Convert.ToByte(text.Substring(i + 1, 2), 16));
-                    i += 2;
-                    break;
-                default:
-                    throw new InvalidDataException($"Unknown escape \\{c} in a golden line.");
-            }
-        }
-        Flush();
-        return [.. bytes];
-    }
+    public static byte[] Unescape(string text) => SpmGolden.UnescapeUtf8(text);
 
     /// <summary>Every KNBC sentence (column 2 of shared/data/knbc/corpus2/*.tsv, EUC-JP), in file order.</summary>
     public static List<string> KnbcSentences()
