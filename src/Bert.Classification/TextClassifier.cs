@@ -16,7 +16,8 @@ namespace Bert.Classification;
 /// <remarks>
 /// Saved as a folder: <c>config.json</c> (the BERT config plus <c>id2label</c>, <c>label2id</c> and a
 /// <c>bert_net</c> section with the head and tokenizer settings), <c>model.safetensors</c> (Hugging Face names
-/// <c>bert.*</c>, <c>classifier.*</c>) and the tokenizer file (<c>tokenizer.model</c> or <c>vocab.txt</c>).
+/// <c>bert.*</c>, <c>classifier.*</c>) and the tokenizer file (<c>tokenizer.model</c> or <c>vocab.txt</c>; for a
+/// <see cref="BertJapaneseIndexer"/>, <c>vocab.txt</c> and a <c>tokenizer_config.json</c> naming its MeCab dictionary folder).
 /// </remarks>
 public sealed class TextClassifier : IDisposable
 {
@@ -28,7 +29,7 @@ public sealed class TextClassifier : IDisposable
     /// <param name="model">The classifier (it is switched to eval mode).</param>
     /// <param name="indexer">The indexer the model was trained with.</param>
     /// <param name="labels">Label names in output order.</param>
-    /// <param name="tokenizerFile">The tokenizer's file (SentencePiece <c>.model</c> or WordPiece <c>vocab.txt</c>), copied on save.</param>
+    /// <param name="tokenizerFile">The tokenizer's file (SentencePiece <c>.model</c> or WordPiece <c>vocab.txt</c>), copied on save; a <see cref="BertJapaneseIndexer"/> saves itself instead.</param>
     /// <param name="maxSequenceLength">Truncation length used in training.</param>
     /// <param name="lowerCase">Whether the indexer lower-cases (saved so that loading re-creates it).</param>
     public TextClassifier(
@@ -139,7 +140,9 @@ public sealed class TextClassifier : IDisposable
         }
         config["id2label"] = id2label;
         config["label2id"] = label2id;
-        string tokenizerName = TokenizerKindFileName(TokenizerFile);
+        // A MeCab tokenizer is a Hugging Face folder (vocab.txt + tokenizer_config.json naming its dictionary folder).
+        var japanese = indexer as BertJapaneseIndexer;
+        string tokenizerName = japanese is not null ? BertJapaneseConfig.FileName : TokenizerKindFileName(TokenizerFile);
         config["bert_net"] = new JsonObject
         {
             ["pooling"] = Model.Options.Pooling.ToString(),
@@ -151,12 +154,16 @@ public sealed class TextClassifier : IDisposable
         };
         File.WriteAllText(Path.Combine(folder, ConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         SafeTensors.Write(Path.Combine(folder, WeightsFile), Model.state_dict());
-        File.Copy(TokenizerFile, Path.Combine(folder, tokenizerName));
+        if (japanese is not null)
+            japanese.Save(folder);
+        else
+            File.Copy(TokenizerFile, Path.Combine(folder, tokenizerName));
         if (extraFiles is not null)
         {
             foreach (var (name, content) in extraFiles)
             {
-                if (name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name is ConfigFile or WeightsFile || name == tokenizerName)
+                if (name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name is ConfigFile or WeightsFile || name == tokenizerName
+                    || (japanese is not null && name == "vocab.txt"))
                     throw new ArgumentException($"'{name}' cannot be stored beside the model.", nameof(extraFiles));
                 File.WriteAllText(Path.Combine(folder, name), content);
             }
@@ -211,9 +218,12 @@ public sealed class TextClassifier : IDisposable
         if (!File.Exists(tokenizerPath))
             throw new InvalidDataException($"The tokenizer file {tokenizerPath} named in {configPath} is missing.");
 
-        IBertIndexer indexer = Path.GetFileName(tokenizerPath) == "vocab.txt"
-            ? WordPieceIndexer.Load(tokenizerPath, new WordPieceIndexerOptions { MaxSequenceLength = maxLen, LowerCase = lower })
-            : SentencePieceIndexer.Load(tokenizerPath, new SentencePieceIndexerOptions { MaxSequenceLength = maxLen, LowerCase = lower });
+        IBertIndexer indexer = Path.GetFileName(tokenizerPath) switch
+        {
+            "vocab.txt" => WordPieceIndexer.Load(tokenizerPath, new WordPieceIndexerOptions { MaxSequenceLength = maxLen, LowerCase = lower }),
+            BertJapaneseConfig.FileName => BertJapaneseIndexer.Load(directory, new BertJapaneseIndexerOptions { MaxSequenceLength = maxLen }),
+            _ => SentencePieceIndexer.Load(tokenizerPath, new SentencePieceIndexerOptions { MaxSequenceLength = maxLen, LowerCase = lower }),
+        };
 
         var model = new BertForSequenceClassification(new BertModel(bertConfig), labels.Length, head);
         // Strict: every weight present with its exact shape, nothing extra (the loader names file and tensor otherwise).

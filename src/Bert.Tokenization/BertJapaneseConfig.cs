@@ -91,6 +91,30 @@ internal static class BertJapaneseConfig
             ?? throw new ArgumentException($"'{path}' names no MeCab dictionary (mecab_kwargs.mecab_option has no -d DIR): set BertJapaneseIndexerOptions.MeCabDictionaryFolder to a compiled dictionary folder.");
     }
 
+    /// <summary>Writes the configuration of <paramref name="options"/> with <paramref name="dictionaryFolder"/> as <c>mecab_option</c>'s <c>-d</c>.</summary>
+    public static void Write(string path, BertJapaneseIndexerOptions options, string dictionaryFolder)
+    {
+        using var stream = File.Create(path);
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        json.WriteStartObject();
+        json.WriteString("tokenizer_class", "BertJapaneseTokenizer");
+        json.WriteString("word_tokenizer_type", "mecab");
+        json.WriteString("subword_tokenizer_type", options.SubwordType == BertJapaneseSubwordType.WordPiece ? "wordpiece" : "character");
+        json.WriteBoolean("do_lower_case", options.LowerCase);
+        json.WriteString("cls_token", options.ClsToken);
+        json.WriteString("sep_token", options.SepToken);
+        json.WriteString("pad_token", options.PadToken);
+        json.WriteString("mask_token", options.MaskToken);
+        json.WriteString("unk_token", options.UnkToken);
+        json.WriteNumber("model_max_length", options.MaxSequenceLength);
+        json.WriteStartObject("mecab_kwargs");
+        json.WriteNull("mecab_dic");
+        json.WriteString("mecab_option", $"-d \"{dictionaryFolder}\"");
+        json.WriteBoolean("normalize_text", options.NormalizeText);
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
     /// <summary>The <c>-d DIR</c> / <c>--dicdir=DIR</c> of a MeCab option string (shell-style quotes allowed).</summary>
     internal static string? DictionaryOption(string? option, string path)
     {

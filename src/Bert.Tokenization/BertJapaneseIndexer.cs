@@ -116,6 +116,23 @@ public sealed class BertJapaneseIndexer : IBertIndexer
         return new BertJapaneseIndexer(WordPieceIndexer.Load(vocabPath, wordPiece), tagger, options);
     }
 
+    /// <summary>
+    /// Writes a Hugging Face tokenizer folder that <see cref="Load"/> (and Hugging Face's BertJapaneseTokenizer with
+    /// fugashi) reads back to the same tokenizer: <c>vocab.txt</c> and <c>tokenizer_config.json</c>, whose
+    /// <c>mecab_option</c> names this indexer's dictionary folder by its full path (the dictionary is not copied).
+    /// </summary>
+    /// <param name="folder">The target folder (created when missing; the two files are replaced).</param>
+    public void Save(string folder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        Directory.CreateDirectory(folder);
+        var lines = new StringBuilder();
+        for (var id = 0; id < VocabSize; id++)
+            lines.Append(IdToPiece(id)).Append('\n');
+        File.WriteAllText(Path.Combine(folder, "vocab.txt"), lines.ToString(), new UTF8Encoding(false));
+        BertJapaneseConfig.Write(Path.Combine(folder, BertJapaneseConfig.FileName), options, Path.GetFullPath(Tagger.Dictionary.Folder));
+    }
+
     /// <summary>BertJapaneseTokenizer.tokenize after lower-casing: special tokens whole, MeCab and subwords between them.</summary>
     private void Encode(string text, List<int> ids, List<string>? pieces)
     {

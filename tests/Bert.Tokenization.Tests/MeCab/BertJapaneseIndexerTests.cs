@@ -1,4 +1,5 @@
 using System.Text;
+using Bert.Tests;
 using Bert.Tokenization.MeCab;
 
 namespace Bert.Tokenization.Tests.MeCab;
@@ -91,6 +92,26 @@ public sealed class BertJapaneseIndexerTests : IDisposable
         File.WriteAllText(Path.Combine(basic, "tokenizer_config.json"), "{ not json");
         FluentActions.Invoking(() => BertJapaneseIndexer.Load(basic))
             .Should().Throw<InvalidDataException>().WithMessage("*tokenizer_config.json*not valid JSON*");
+    }
+
+    [MeCabFact(false, MeCabFixtures.Ipadic)]
+    public void Save_writes_a_folder_that_loads_to_the_same_tokenizer()
+    {
+        var source = Folder("character", true, $"\"mecab_kwargs\": {{\"mecab_dic\": null, \"mecab_option\": \"-d {MeCabFixtures.Ipadic}\"}}");
+        var indexer = BertJapaneseIndexer.Load(source, new BertJapaneseIndexerOptions { MaxSequenceLength = 40 });
+        var saved = Path.Combine(scratch, "saved");
+        indexer.Save(saved);
+        File.ReadAllText(Path.Combine(saved, "vocab.txt")).Should().Be(File.ReadAllText(Path.Combine(source, "vocab.txt")));
+        var loaded = BertIndexer.Load(saved).Should().BeOfType<BertJapaneseIndexer>().Subject;
+        loaded.Options.LowerCase.Should().BeTrue();
+        loaded.Options.SubwordType.Should().Be(BertJapaneseSubwordType.Character);
+        loaded.MaxSequenceLength.Should().Be(512, "model_max_length is informative; the options give the length");
+        loaded.Tagger.Dictionary.Folder.Should().Be(MeCabFixtures.Ipadic);
+        foreach (var line in File.ReadAllLines(MeCabFixtures.TestData("bert-japanese-character-lower.tsv"), Encoding.UTF8))
+        {
+            var text = Encoding.UTF8.GetString(MeCabFixtures.Unescape(line.Split('\t')[0]));
+            loaded.TokenizeToIds(text).Should().Equal(indexer.TokenizeToIds(text));
+        }
     }
 
     [Theory]

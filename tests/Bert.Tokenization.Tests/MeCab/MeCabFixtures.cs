@@ -11,9 +11,9 @@ namespace Bert.Tokenization.Tests.MeCab;
 /// </summary>
 internal static class MeCabFixtures
 {
-    public const string Ipadic = "/var/lib/mecab/dic/ipadic-utf8";
-    public const string Jumandic = "/var/lib/mecab/dic/juman-utf8";
-    public const string MecabBinary = "/usr/bin/mecab";
+    public const string Ipadic = MeCabPaths.Ipadic;
+    public const string Jumandic = MeCabPaths.Jumandic;
+    public const string MecabBinary = MeCabPaths.MecabBinary;
 
     private static readonly Dictionary<string, Lazy<MeCabTagger>> Taggers = new()
     {
@@ -96,28 +96,5 @@ internal static class MeCabFixtures
             }
         }
         return sentences;
-    }
-}
-
-/// <summary>A fact that needs MeCab dictionary folders (and, when asked, the mecab binary and shared data); skipped, naming what is missing.</summary>
-public sealed class MeCabFactAttribute : FactAttribute
-{
-    /// <param name="needsMecab">The test runs the mecab binary as its reference.</param>
-    /// <param name="paths">Absolute dictionary folders, or paths inside shared/.</param>
-    public MeCabFactAttribute(bool needsMecab, params string[] paths)
-    {
-        foreach (var path in paths)
-        {
-            var full = Path.IsPathRooted(path) ? path : SharedData.PathOf(path);
-            if (!File.Exists(full) && !Directory.Exists(full))
-            {
-                Skip = Path.IsPathRooted(path)
-                    ? $"needs the MeCab dictionary {full} (Debian packages mecab-ipadic-utf8, mecab-jumandic-utf8), which is absent"
-                    : $"needs {full} (the shared fixtures beside the repository), which is absent";
-                return;
-            }
-        }
-        if (needsMecab && !File.Exists(MeCabFixtures.MecabBinary))
-            Skip = $"needs the reference {MeCabFixtures.MecabBinary} (Debian package mecab), which is absent";
     }
 }
