@@ -15,6 +15,7 @@ internal sealed class BenchOptions
     public int Warmup { get; set; } = 2;
     public string? LengthsFrom { get; set; }
     public string? Spm { get; set; }
+    public string? MeCabDicDir { get; set; }
     public bool SystemMalloc { get; set; }
     public int Steps { get; set; } = 1000;
     public int MinSeq { get; set; } = 8;
@@ -40,6 +41,7 @@ internal sealed class BenchOptions
                 case "--warmup": o.Warmup = NextInt(); break;
                 case "--knbc-lengths": o.LengthsFrom = Next(); break;
                 case "--spm": o.Spm = Next(); break;
+                case "--mecab-dicdir": o.MeCabDicDir = Next(); break;
                 case "--system-malloc": o.SystemMalloc = true; break;
                 case "--steps": o.Steps = NextInt(); break;
                 case "--min-seq": o.MinSeq = NextInt(); break;
@@ -47,10 +49,11 @@ internal sealed class BenchOptions
                 case "--kernel": o.Kernel = Enum.Parse<Bert.Core.Modeling.LinearKernel>(Next(), ignoreCase: true); break;
                 case "-h" or "--help":
                     Console.WriteLine("""
-                        bench/Bert.Benchmarks: --shape tiny|small|base[,..] --mode infer|train|soak|indexer|attention|ops[,..] --batch 16 --seq 128
+                        bench/Bert.Benchmarks: --shape tiny|small|base[,..] --mode infer|train|soak|indexer|segment|attention|ops[,..] --batch 16 --seq 128
                           --threads 2 [--dtype fp32|bf16] [--iterations 5] [--warmup 2]
                           [--knbc-lengths knbc-spm_encode-ids.tsv]  (train/infer on real KNBC lengths, dynamic padding)
                           [--spm wiki-ja.model]                     (indexer mode: tokens/s on the KNBC sentences)
+                          [--mecab-dicdir DIR]                      (segment mode: MeCab sentences/s on the KNBC sentences, and mecab's)
                           [--steps 1000] [--min-seq 8]              (soak mode: training steps of lengths min-seq..seq, RSS sampled)
                           [--pad-multiple 8]                        (soak and KNBC lengths: pad each batch to a multiple, as the trainer does)
                           [--kernel auto|gemm|onednn]               (BertLinear's kernel for infer/train/soak)

@@ -22,6 +22,7 @@ foreach (var shape in options.Shapes)
             "train" => ModelBench.Training(shape, options),
             "soak" => SoakBench.Run(shape, options),
             "indexer" => IndexerBench.Run(options),
+            "segment" => SegmentBench.Run(options),
             "attention" => AttentionBench.Run(shape, options),
             "ops" => OpsBench.Run(shape, options),
             _ => throw new ArgumentException($"unknown mode {mode}"),

@@ -19,6 +19,7 @@ var root = new RootCommand("""
     EmbedCommand.Create(),
     TokenizeCommand.CreateTokenize(),
     TokenizeCommand.CreateStats(),
+    SegmentCommand.Create(),
     CheckpointCommands.CreateInspect(),
     CheckpointCommands.CreateExtract(),
     PretrainCommand.Create(),

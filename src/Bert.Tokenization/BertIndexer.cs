@@ -2,16 +2,20 @@ namespace Bert.Tokenization;
 
 /// <summary>
 /// Loads the right <see cref="IBertIndexer"/> for a checkpoint's tokenizer file or folder: a SentencePiece
-/// <c>*.model</c> gives a <see cref="SentencePieceIndexer"/>, a WordPiece <c>vocab.txt</c> a <see cref="WordPieceIndexer"/>.
+/// <c>*.model</c> gives a <see cref="SentencePieceIndexer"/>, a WordPiece <c>vocab.txt</c> a <see cref="WordPieceIndexer"/>,
+/// a Hugging Face folder whose <c>tokenizer_config.json</c> asks for MeCab a <see cref="BertJapaneseIndexer"/>.
 /// </summary>
 public static class BertIndexer
 {
     /// <summary>
-    /// Loads from a file (<c>*.txt</c> is read as WordPiece, anything else as SentencePiece) or a folder (its single
-    /// <c>*.model</c>, else its <c>vocab.txt</c>). A Hugging Face folder (with <c>tokenizer_config.json</c>,
-    /// <c>special_tokens_map.json</c> or <c>tokenizer.json</c>) loaded without <paramref name="options"/> takes its
-    /// settings from those files (<c>do_lower_case</c>, <c>strip_accents</c>, <c>tokenize_chinese_chars</c>,
-    /// <c>model_max_length</c>, special tokens), with Hugging Face's defaults. The shared properties of <paramref name="options"/> apply to either
+    /// Loads from a file (<c>*.txt</c> is read as WordPiece, anything else as SentencePiece) or a folder (a
+    /// <c>tokenizer_config.json</c> with <c>word_tokenizer_type</c> <c>mecab</c> or <c>tokenizer_class</c>
+    /// <c>BertJapaneseTokenizer</c>: see <see cref="BertJapaneseIndexer.Load"/>, which needs
+    /// <see cref="BertJapaneseIndexerOptions.MeCabDictionaryFolder"/> unless the configuration names a folder; else
+    /// else, for a Hugging Face folder (with <c>tokenizer_config.json</c>, <c>special_tokens_map.json</c> or
+    /// <c>tokenizer.json</c>) loaded without <paramref name="options"/>, the settings of those files
+    /// (<c>do_lower_case</c>, <c>strip_accents</c>, <c>tokenize_chinese_chars</c>, <c>model_max_length</c>, special
+    /// tokens) with Hugging Face's defaults; else its single <c>*.model</c>, else its <c>vocab.txt</c>). The shared properties of <paramref name="options"/> apply to either
     /// kind; <see cref="BertIndexerOptions.UnkToken"/> and kind-specific settings apply only when the options are of
     /// the matching type (otherwise the kind's default unknown token is used).
     /// </summary>
@@ -20,10 +24,12 @@ public static class BertIndexer
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var file = path;
-        if (Directory.Exists(path) && options is null && HuggingFaceTokenizerFolder.HasSettings(path))
-            return HuggingFaceTokenizerFolder.Load(path, HuggingFaceTokenizerFolder.PlainFolder(path));
         if (Directory.Exists(path))
         {
+            if (BertJapaneseConfig.IsMeCab(path))
+                return BertJapaneseIndexer.Load(path, options as BertJapaneseIndexerOptions ?? options?.CopySharedTo(new BertJapaneseIndexerOptions()));
+            if (options is null && HuggingFaceTokenizerFolder.HasSettings(path))
+                return HuggingFaceTokenizerFolder.Load(path, HuggingFaceTokenizerFolder.PlainFolder(path));
             var models = Directory.GetFiles(path, "*.model");
             if (models.Length > 1)
                 throw new ArgumentException($"'{path}' holds several SentencePiece models ({string.Join(", ", models.Select(Path.GetFileName))}); pass the file.", nameof(path));

@@ -37,8 +37,8 @@ internal static class HuggingFaceTokenizerFolder
         var config = configPath is null ? new JsonObject() : ReadJson(configPath);
         var specialPath = pathOf(SpecialTokensFile);
         var special = specialPath is null ? new JsonObject() : ReadJson(specialPath);
-        if (Str(config, "tokenizer_class", configPath) is { } cls && cls.StartsWith("BertJapanese", StringComparison.Ordinal))
-            throw new InvalidDataException($"'{configPath}' names {cls} (MeCab word splitting); load it with the Japanese (MeCab) indexer and a dictionary folder.");
+        if (configPath is not null && BertJapaneseConfig.IsMeCab(folder))
+            return BertJapaneseIndexer.Load(folder, maxSequenceLength is { } m ? new BertJapaneseIndexerOptions { MaxSequenceLength = m } : null);
 
         var vocab = pathOf(VocabFile);
         var models = new[] { SentencePieceFile, "tokenizer.model", "sentencepiece.bpe.model" }.Select(pathOf).OfType<string>().ToList();
@@ -97,6 +97,11 @@ internal static class HuggingFaceTokenizerFolder
     /// <exception cref="NotSupportedException">The indexer is neither a <see cref="WordPieceIndexer"/> nor a <see cref="SentencePieceIndexer"/>.</exception>
     public static void Write(IBertIndexer indexer, Action<string, Action<Stream>> write)
     {
+        if (indexer is BertJapaneseIndexer japanese)
+        {
+            japanese.WriteFiles(write);
+            return;
+        }
         var config = new JsonObject();
         BertIndexerOptions options;
         switch (indexer)

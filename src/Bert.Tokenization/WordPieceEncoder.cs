@@ -104,7 +104,7 @@ internal sealed class WordPieceEncoder
     }
 
     /// <summary>WordpieceTokenizer.tokenize for one word: greedy longest match, the whole word unknown on failure.</summary>
-    private void WordPiece(string word, List<int> ids, List<string>? pieces, string unkToken)
+    internal void WordPiece(string word, List<int> ids, List<string>? pieces, string unkToken)
     {
         // Offsets of code points in the UTF-16 string, so that substrings never split a surrogate pair.
         var starts = new List<int>(word.Length + 1);

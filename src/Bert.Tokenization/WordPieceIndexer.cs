@@ -67,6 +67,9 @@ public sealed class WordPieceIndexer : IBertIndexer
     /// <summary>A copy of the options this indexer was loaded with (the indexer keeps its own copy).</summary>
     public WordPieceIndexerOptions Options => options.Copy<WordPieceIndexerOptions>();
 
+    /// <summary>The greedy longest-match WordPiece step over this vocabulary (for indexers with another word splitter).</summary>
+    internal WordPieceEncoder Encoder => encoder;
+
     /// <summary>Loads a WordPiece vocabulary file (<c>vocab.txt</c>, UTF-8).</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The vocabulary is empty or lacks a special token.</exception>

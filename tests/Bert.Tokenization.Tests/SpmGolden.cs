@@ -26,31 +26,49 @@ internal sealed record SpmGolden(int Line, bool Lower, string Text, int[] Ids, s
     }
 
     /// <summary>Reverses make_goldens.py's escape(): \\ \t \r \n and \uXXXX.</summary>
-    public static string Unescape(string text)
+    public static string Unescape(string text) => Encoding.UTF8.GetString(UnescapeUtf8(text));
+
+    /// <summary>
+    /// Reverses the goldens' escapes (\\ \t \r \n \uXXXX, and \xHH for a byte that is not UTF-8, used by the
+    /// MeCab goldens) into UTF-8 bytes.
+    /// </summary>
+    public static byte[] UnescapeUtf8(string text)
     {
-        var builder = new StringBuilder(text.Length);
+        var bytes = new List<byte>(text.Length * 2);
+        var literal = new StringBuilder();
+        void Flush()
+        {
+            bytes.AddRange(Encoding.UTF8.GetBytes(literal.ToString()));
+            literal.Clear();
+        }
         for (var i = 0; i < text.Length; i++)
         {
             if (text[i] != '\\')
             {
-                builder.Append(text[i]);
+                literal.Append(text[i]);
                 continue;
             }
             var next = text[++i];
             switch (next)
             {
-                case '\\': builder.Append('\\'); break;
-                case 't': builder.Append('\t'); break;
-                case 'r': builder.Append('\r'); break;
-                case 'n': builder.Append('\n'); break;
+                case '\\': literal.Append('\\'); break;
+                case 't': literal.Append('\t'); break;
+                case 'r': literal.Append('\r'); break;
+                case 'n': literal.Append('\n'); break;
                 case 'u':
-                    builder.Append((char)int.Parse(text.AsSpan(i + 1, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+                    literal.Append((char)int.Parse(text.AsSpan(i + 1, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
                     i += 4;
+                    break;
+                case 'x':
+                    Flush();
+                    bytes.Add(byte.Parse(text.AsSpan(i + 1, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+                    i += 2;
                     break;
                 default: throw new InvalidDataException($"Unknown escape \\{next} in '{text}'.");
             }
         }
-        return builder.ToString();
+        Flush();
+        return [.. bytes];
     }
 
     public override string ToString() =>

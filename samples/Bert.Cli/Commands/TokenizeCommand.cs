@@ -3,10 +3,18 @@ using Bert.Tokenization;
 
 namespace Bert.Cli.Commands;
 
-/// <summary><c>bert tokenize</c> and <c>bert stats</c>: what the SentencePiece indexer makes of text.</summary>
+/// <summary><c>bert tokenize</c> and <c>bert stats</c>: what an indexer (SentencePiece, or a tokenizer folder) makes of text.</summary>
 internal static class TokenizeCommand
 {
-    private static readonly Option<string> Spm = new("--spm") { Description = "SentencePiece model.", Required = true };
+    private static readonly Option<string> Spm = new("--spm") { Description = "SentencePiece model (or give --tokenizer)." };
+    private static readonly Option<string> Tokenizer = new("--tokenizer")
+    {
+        Description = "Tokenizer folder: a Hugging Face folder (vocab.txt + tokenizer_config.json, e.g. BertJapaneseTokenizer with MeCab), a *.model or a vocab.txt.",
+    };
+    private static readonly Option<string> MeCabDicDir = new("--mecab-dicdir")
+    {
+        Description = "Compiled MeCab dictionary folder for a MeCab tokenizer whose config names a Python package (ipadic, unidic_lite), e.g. /var/lib/mecab/dic/ipadic-utf8.",
+    };
     private static readonly Option<bool> Lower = new("--lower") { Description = "Lower-case before encoding (keeps [CLS]-style tokens)." };
     private static readonly Option<string> Data = new("--data") { Description = "Text file, one text per line.", Required = true };
 
@@ -16,8 +24,9 @@ internal static class TokenizeCommand
             Read lines from standard input; write, per line: the input, a tab, the piece ids (no [CLS]/[SEP]), a tab, the pieces.
             Example:
               bert tokenize --spm wiki-ja.model < sentences.txt > out.tsv
+              bert tokenize --tokenizer bert-base-japanese --mecab-dicdir /var/lib/mecab/dic/ipadic-utf8 < sentences.txt
             """)
-        { Spm, Lower };
+        { Spm, Tokenizer, MeCabDicDir, Lower };
         command.SetAction(result => Cli.Run(() =>
         {
             var indexer = Load(result);
@@ -44,7 +53,7 @@ internal static class TokenizeCommand
             Example:
               bert stats --spm wiki-ja.model --data sentences.txt
             """)
-        { Spm, Lower, Data };
+        { Spm, Tokenizer, MeCabDicDir, Lower, Data };
         command.SetAction(result => Cli.Run(() =>
         {
             var indexer = Load(result);
@@ -56,10 +65,22 @@ internal static class TokenizeCommand
         return command;
     }
 
-    private static SentencePieceIndexer Load(ParseResult result)
+    private static IBertIndexer Load(ParseResult result)
     {
-        string spm = result.GetValue(Spm)!;
-        if (!File.Exists(spm)) throw new CliException($"The SentencePiece model {spm} does not exist.");
-        return SentencePieceIndexer.Load(spm, new SentencePieceIndexerOptions { LowerCase = result.GetValue(Lower) });
+        string? spm = result.GetValue(Spm);
+        string? tokenizer = result.GetValue(Tokenizer);
+        if ((spm is null) == (tokenizer is null)) throw new CliException("Give either --spm MODEL or --tokenizer FOLDER.");
+        if (spm is not null)
+        {
+            if (!File.Exists(spm)) throw new CliException($"The SentencePiece model {spm} does not exist.");
+            return SentencePieceIndexer.Load(spm, new SentencePieceIndexerOptions { LowerCase = result.GetValue(Lower) });
+        }
+        if (!File.Exists(tokenizer) && !Directory.Exists(tokenizer)) throw new CliException($"The tokenizer {tokenizer} does not exist.");
+        // A Hugging Face configuration's do_lower_case wins over --lower; the dictionary folder applies to MeCab tokenizers only.
+        return BertIndexer.Load(tokenizer!, new BertJapaneseIndexerOptions
+        {
+            LowerCase = result.GetValue(Lower),
+            MeCabDictionaryFolder = result.GetValue(MeCabDicDir),
+        });
     }
 }
