@@ -41,8 +41,9 @@ public static class SafeTensors
     /// <summary>Reads every tensor of a file into CPU tensors of the stored dtype; the caller disposes them.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">
-    /// Bad JSON, offsets out of range or overlapping, byte sizes inconsistent with dtype and shape, unknown dtypes or a
-    /// truncated file; the message names the file and the tensor.
+    /// Bad JSON, no tensors, an empty name, byte ranges that overlap, leave gaps or do not end at the end of the file,
+    /// byte sizes inconsistent with dtype and shape, unknown dtypes or a truncated file; the message names the file and
+    /// the tensor. Everything is checked against the header and the file size before any tensor is allocated.
     /// </exception>
     public static Dictionary<string, Tensor> Read(string path)
     {
@@ -214,19 +215,45 @@ public static class SafeTensors
             entries.Add(ParseEntry(name, node, path, dataLength));
         }
 
-        // Byte ranges must not overlap (the reference also requires them to cover the data without holes; we only warn by tolerating holes).
-        var ordered = entries.OrderBy(e => e.Begin).ThenBy(e => e.End).ToList();
-        for (int i = 1; i < ordered.Count; i++)
-        {
-            if (ordered[i].Begin < ordered[i - 1].End && ordered[i].ByteLength > 0)
-                throw new InvalidDataException(
-                    $"'{path}': tensor '{ordered[i].Name}' (bytes {ordered[i].Begin}..{ordered[i].End}) overlaps tensor '{ordered[i - 1].Name}' (bytes {ordered[i - 1].Begin}..{ordered[i - 1].End})");
-        }
+        if (entries.Count == 0)
+            throw new InvalidDataException($"'{path}': the safetensors header lists no tensors");
+        CheckLayout(entries, path, (long)headerLength, dataLength);
         return entries;
+    }
+
+    /// <summary>
+    /// The layout rule of the reference implementation (<c>Metadata::validate</c> and the <c>MetadataIncompleteBuffer</c>
+    /// check of huggingface/safetensors): the byte ranges, sorted by (begin, end), tile the data section from byte 0
+    /// with neither gap nor overlap (a zero-length range included), and the last one ends at the end of the file. So
+    /// every pair of ranges is checked, not only neighbours, and a header-length field off by a few bytes, which would
+    /// shift every weight, is refused.
+    /// </summary>
+    private static void CheckLayout(List<SafeTensorsEntry> entries, string path, long headerLength, long dataLength)
+    {
+        var ordered = entries.OrderBy(e => e.Begin).ThenBy(e => e.End).ToList();
+        long covered = 0;
+        SafeTensorsEntry? previous = null;
+        foreach (var entry in ordered)
+        {
+            if (entry.Begin < covered)
+                throw new InvalidDataException(
+                    $"'{path}': tensor '{entry.Name}' (bytes {entry.Begin}..{entry.End}) overlaps tensor '{previous!.Name}' (bytes {previous.Begin}..{previous.End})");
+            if (entry.Begin > covered)
+                throw new InvalidDataException(
+                    $"'{path}': data bytes {covered}..{entry.Begin} belong to no tensor (a gap before tensor '{entry.Name}'); safetensors data has no holes");
+            covered = entry.End;
+            previous = entry;
+        }
+        if (covered != dataLength)
+            throw new InvalidDataException(
+                $"'{path}': the tensors cover {covered} data bytes but the file has {dataLength} after its {headerLength}-byte header " +
+                "(a wrong header length, trailing bytes or a truncated file)");
     }
 
     private static SafeTensorsEntry ParseEntry(string name, JsonNode? node, string path, long dataLength)
     {
+        if (name.Length == 0)
+            throw new InvalidDataException($"'{path}': the safetensors header has a tensor with an empty name");
         if (node is not JsonObject obj)
             throw new InvalidDataException($"'{path}': the header entry of tensor '{name}' is not an object");
         if (obj["dtype"] is not JsonValue dtypeValue || dtypeValue.GetValueKind() != JsonValueKind.String)

@@ -167,7 +167,7 @@ public class TensorFlowCheckpointReaderRobustnessTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Recognised_but_unsupported_dtypes_are_listed_and_NotSupported_when_read()
+    public void Recognised_but_unsupported_dtypes_are_listed_and_refused_as_invalid_data_when_read_as_tensors()
     {
         using var folder = new TempFolder();
         string prefix = Path.Combine(folder.Path, "strings.ckpt");
@@ -181,7 +181,7 @@ public class TensorFlowCheckpointReaderRobustnessTests(ITestOutputHelper output)
         using var reader = TensorFlowCheckpointReader.Open(prefix);
         reader.GetInfo("names").DType.Should().Be(TensorFlowDType.String);
         reader.ReadBytes("names").Should().Equal(payload);
-        reader.Invoking(r => r.ReadTensor("names")).Should().Throw<NotSupportedException>().WithMessage("*'names'*String*");
+        reader.Invoking(r => r.ReadTensor("names")).Should().Throw<InvalidDataException>().WithMessage("*'names'*strings.ckpt.index*String*");
         reader.Invoking(r => r.ReadFloats("names")).Should().Throw<NotSupportedException>();
     }
 
