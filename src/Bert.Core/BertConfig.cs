@@ -152,7 +152,8 @@ public sealed class BertConfig
         }
         catch (ArgumentException ex)
         {
-            throw new InvalidDataException($"{source}: {ex.Message}", ex);
+            string message = ex.ParamName is null ? ex.Message : ex.Message.Replace($" (Parameter '{ex.ParamName}')", "", StringComparison.Ordinal);
+            throw new InvalidDataException($"{source}: {message}", ex);
         }
         return config;
     }
@@ -207,7 +208,7 @@ public sealed class BertConfig
         double parameters = BertWeightShapes.CountParameters(this);
         if (parameters > MaxParameters)
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"the sizes (vocab_size {VocabSize}, hidden_size {HiddenSize}, num_hidden_layers {NumHiddenLayers}, intermediate_size {IntermediateSize}, max_position_embeddings {MaxPositionEmbeddings}) make {parameters:G3} parameters, more than the {MaxParameters:G3} allowed"),
+                $"the sizes (vocab_size {VocabSize}, hidden_size {HiddenSize}, num_hidden_layers {NumHiddenLayers}, intermediate_size {IntermediateSize}, max_position_embeddings {MaxPositionEmbeddings}) make {parameters / 1e9:F1} billion parameters, more than the {MaxParameters / 1e9:F0} billion allowed"),
                 nameof(HiddenSize));
         if (HiddenAct is null || !SupportedActivations.Contains(HiddenAct, StringComparer.Ordinal))
             throw new ArgumentException(

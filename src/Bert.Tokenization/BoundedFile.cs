@@ -13,8 +13,8 @@ internal static class BoundedFile
     /// <summary>The limit for small JSON files (configs, shard indexes): 64 MiB.</summary>
     public const long MaxJsonBytes = 64L << 20;
 
-    /// <summary>The limit for tokenizer files (SentencePiece models, WordPiece vocabularies): 256 MiB.</summary>
-    public const long MaxTokenizerBytes = 256L << 20;
+    /// <summary>The limit for tokenizer files (SentencePiece models, WordPiece vocabularies): 64 MiB; the largest real ones are a few MB.</summary>
+    public const long MaxTokenizerBytes = 64L << 20;
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 

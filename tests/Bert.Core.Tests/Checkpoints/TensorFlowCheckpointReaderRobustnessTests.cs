@@ -185,6 +185,30 @@ public class TensorFlowCheckpointReaderRobustnessTests(ITestOutputHelper output)
         reader.Invoking(r => r.ReadFloats("names")).Should().Throw<NotSupportedException>();
     }
 
+    [Theory]
+    [InlineData(TensorFlowDType.String)]
+    [InlineData(TensorFlowDType.Resource)]
+    [InlineData(TensorFlowDType.Variant)]
+    [InlineData((TensorFlowDType)99)]
+    public void A_BERT_weight_of_a_non_numeric_dtype_is_InvalidData_naming_tensor_and_file_and_other_such_tensors_are_skipped(TensorFlowDType dtype)
+    {
+        TorchRuntime.EnsureAvailable();
+        using var folder = new TempFolder();
+        string prefix = Path.Combine(folder.Path, "odd.ckpt");
+        var payload = "\u0003abc"u8.ToArray();
+        File.WriteAllBytes(prefix + ".data-00000-of-00001", payload);
+        TensorBundleEntry Odd() => new() { DType = (int)dtype, Shape = [1], Size = payload.Length, Crc32C = Crc32C.Mask(Crc32C.Compute(payload)) };
+
+        WriteIndex(prefix, Header(1), ("bert/embeddings/word_embeddings", Odd()));
+        var weight = () => BertCheckpointLoader.ReadStateDict(prefix);
+        weight.Should().Throw<InvalidDataException>().WithMessage("*odd.ckpt.index*'bert/embeddings/word_embeddings'*floating-point*");
+
+        WriteIndex(prefix, Header(1), ("some/lookup_table", Odd()));
+        using var contents = BertCheckpointLoader.ReadContents(prefix);
+        contents.Tensors.Should().BeEmpty();
+        contents.Skipped.Should().ContainSingle().Which.Name.Should().Be("some/lookup_table");
+    }
+
     [Fact]
     public void A_block_whose_keys_expand_quadratically_is_rejected_without_allocating_them()
     {
