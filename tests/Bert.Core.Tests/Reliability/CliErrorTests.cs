@@ -101,6 +101,41 @@ public class CliErrorTests
     }
 
     [Fact]
+    public void Extract_runs_in_batches_and_matches_the_Python_reference_row_for_row()
+    {
+        // 21 rows (two batches of 16 and 5): the three golden inputs of tiny-gelu, repeated 7 times.
+        string checkpoint = Path.Combine(TestData, "model", "tiny-gelu");
+        var golden = JsonNode.Parse(File.ReadAllText(Path.Combine(checkpoint, "expected_outputs.json")))!.AsObject();
+        JsonArray Repeat(string key) => new(Enumerable.Range(0, 7).SelectMany(_ => golden[key]!.AsArray()).Select(r => r!.DeepClone()).ToArray());
+        using var dir = new TempDir();
+        string input = Path.Combine(dir.Path, "in.json"), output = Path.Combine(dir.Path, "out.json");
+        File.WriteAllText(input, new JsonObject
+        {
+            ["input_ids"] = Repeat("input_ids"), ["token_type_ids"] = Repeat("token_type_ids"), ["attention_mask"] = Repeat("attention_mask"),
+        }.ToJsonString());
+
+        var run = Bert("extract", "--checkpoint", checkpoint, "--input", input, "--output", output);
+        run.ExitCode.Should().Be(0, run.StdErr);
+        var result = JsonNode.Parse(File.ReadAllText(output))!.AsObject();
+        foreach (var key in new[] { "sequence_output", "pooled_output" })
+        {
+            var rows = result[key]!.AsArray();
+            rows.Count.Should().Be(21);
+            for (int r = 0; r < 21; r++)
+            {
+                var expected = Flatten(golden[key]![r % 3]).ToArray();
+                var actual = Flatten(rows[r]).ToArray();
+                actual.Length.Should().Be(expected.Length);
+                for (int i = 0; i < expected.Length; i++)
+                    actual[i].Should().BeApproximately(expected[i], 1e-5, $"{key} row {r} value {i}");
+            }
+        }
+    }
+
+    private static IEnumerable<double> Flatten(JsonNode? node) =>
+        node is JsonArray array ? array.SelectMany(Flatten) : [node!.GetValue<double>()];
+
+    [Fact]
     public void Verbose_adds_the_stack_trace_after_the_one_line()
     {
         var run = Bert("tokenize", "--verbose", "--spm", Path.Combine(TestData, "spm-unsupported", "char.model"));
