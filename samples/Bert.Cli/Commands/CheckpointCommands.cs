@@ -16,7 +16,7 @@ internal static class CheckpointCommands
 {
     private static readonly Option<string> Checkpoint = new("--checkpoint") { Description = "A TensorFlow prefix (model.ckpt-1400000), a .safetensors / .bin file or a Hugging Face folder.", Required = true };
     private static readonly Option<string?> Config = new("--config") { Description = "bert_config.json; with inspect, also prints the load report against it." };
-    private static readonly Option<string> Input = new("--input") { Description = "JSON: {\"input_ids\": [[...]], \"token_type_ids\": [[...]], \"attention_mask\": [[...]]}.", Required = true };
+    private static readonly Option<string> Input = new("--input") { Description = "JSON: {\"input_ids\": [[...]], \"token_type_ids\": [[...]], \"attention_mask\": [[...]]}; at most 64 MiB, run 16 rows at a time.", Required = true };
     private static readonly Option<string> Output = new("--output") { Description = "JSON written: {\"sequence_output\": [[[...]]], \"pooled_output\": [[...]]}.", Required = true };
     private static readonly Option<bool> AllLayers = new("--all-layers") { Description = "Also write every layer's hidden states (\"hidden_states\")." };
 

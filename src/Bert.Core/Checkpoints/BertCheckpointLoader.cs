@@ -111,8 +111,8 @@ public static class BertCheckpointLoader
         {
             var message = $"Checkpoint '{path}' ({contents.Format}) does not fit the model: " +
                 $"{fatalMissing.Count} model weights missing, {unexpected.Count} checkpoint tensors unexpected (set CheckpointLoadOptions.Strict = false or AllowedMissingPrefixes to accept).";
-            if (fatalMissing.Count > 0) message += "\nMissing: " + string.Join(", ", fatalMissing);
-            if (unexpected.Count > 0) message += "\nUnexpected: " + string.Join(", ", unexpected);
+            if (fatalMissing.Count > 0) message += "\nMissing: " + FirstFew(fatalMissing);
+            if (unexpected.Count > 0) message += "\nUnexpected: " + FirstFew(unexpected);
             throw new InvalidDataException(message);
         }
 
@@ -470,6 +470,10 @@ public static class BertCheckpointLoader
             _ => null,
         };
     }
+
+    /// <summary>The first 20 records, then how many more: a message stays readable whatever the checkpoint holds.</summary>
+    private static string FirstFew(List<CheckpointTensorRecord> records) =>
+        string.Join(", ", records.Take(20)) + (records.Count > 20 ? $", ... and {records.Count - 20} more" : "");
 
     private static string Origin(CheckpointContents contents, string name) =>
         contents.Origins.TryGetValue(name, out var origin) ? origin : $"'{name}'";

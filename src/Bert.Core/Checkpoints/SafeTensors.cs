@@ -15,8 +15,14 @@ namespace Bert.Core.Checkpoints;
 /// </summary>
 public static class SafeTensors
 {
-    /// <summary>The largest header this reader accepts (100 MB, as the reference implementation).</summary>
-    public const long MaxHeaderBytes = 100_000_000;
+    /// <summary>
+    /// The largest header this reader accepts: 16 MiB (the reference allows 100 MB; a BERT's header is about 20 KB and
+    /// a large language model's about 1 MB, while 100 MB of tiny entries would cost gigabytes to hold).
+    /// </summary>
+    public const long MaxHeaderBytes = 16L << 20;
+
+    /// <summary>The most tensors a header may list (a BERT-large checkpoint has about 400).</summary>
+    public const int MaxTensors = 100_000;
 
     private const string MetadataKey = "__metadata__";
 
@@ -176,43 +182,44 @@ public static class SafeTensors
             throw new InvalidDataException($"'{path}': the safetensors header is not valid UTF-8: {ex.Message}", ex);
         }
 
-        JsonObject root;
+        // JsonDocument, not JsonNode: a header of many small entries costs a few bytes per token, not an object each.
+        JsonDocument document;
         try
         {
-            root = JsonNode.Parse(headerBytes) as JsonObject
-                ?? throw new InvalidDataException($"'{path}': the safetensors header is not a JSON object");
+            document = JsonDocument.Parse(headerBytes);
         }
         catch (JsonException ex)
         {
             throw new InvalidDataException($"'{path}': the safetensors header is not valid JSON: {ex.Message}", ex);
         }
+        using var owned = document;
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException($"'{path}': the safetensors header is not a JSON object");
 
         metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         var entries = new List<SafeTensorsEntry>();
-        IEnumerable<KeyValuePair<string, JsonNode?>> properties;
-        try
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in root.EnumerateObject())
         {
-            properties = root.ToList();
-        }
-        catch (ArgumentException ex)
-        {
-            throw new InvalidDataException($"'{path}': the safetensors header has a duplicate key: {ex.Message}", ex);
-        }
-        foreach (var (name, node) in properties)
-        {
+            string name = property.Name;
+            if (!names.Add(name))
+                throw new InvalidDataException($"'{path}': the safetensors header has the key '{name}' twice");
             if (name == MetadataKey)
             {
-                if (node is not JsonObject metaObject)
+                if (property.Value.ValueKind != JsonValueKind.Object)
                     throw new InvalidDataException($"'{path}': __metadata__ must be an object of strings");
-                foreach (var (key, value) in metaObject)
+                foreach (var item in property.Value.EnumerateObject())
                 {
-                    if (value is not JsonValue v || v.GetValueKind() != JsonValueKind.String)
-                        throw new InvalidDataException($"'{path}': __metadata__ value '{key}' must be a string");
-                    metadata[key] = v.GetValue<string>();
+                    if (item.Value.ValueKind != JsonValueKind.String)
+                        throw new InvalidDataException($"'{path}': __metadata__ value '{item.Name}' must be a string");
+                    metadata[item.Name] = item.Value.GetString()!;
                 }
                 continue;
             }
-            entries.Add(ParseEntry(name, node, path, dataLength));
+            if (entries.Count == MaxTensors)
+                throw new InvalidDataException($"'{path}': the safetensors header lists more than {MaxTensors} tensors (a BERT has a few hundred)");
+            entries.Add(ParseEntry(name, property.Value, path, dataLength));
         }
 
         if (entries.Count == 0)
@@ -250,23 +257,23 @@ public static class SafeTensors
                 "(a wrong header length, trailing bytes or a truncated file)");
     }
 
-    private static SafeTensorsEntry ParseEntry(string name, JsonNode? node, string path, long dataLength)
+    private static SafeTensorsEntry ParseEntry(string name, JsonElement node, string path, long dataLength)
     {
         if (name.Length == 0)
             throw new InvalidDataException($"'{path}': the safetensors header has a tensor with an empty name");
-        if (node is not JsonObject obj)
+        if (node.ValueKind != JsonValueKind.Object)
             throw new InvalidDataException($"'{path}': the header entry of tensor '{name}' is not an object");
-        if (obj["dtype"] is not JsonValue dtypeValue || dtypeValue.GetValueKind() != JsonValueKind.String)
+        if (!node.TryGetProperty("dtype", out var dtypeValue) || dtypeValue.ValueKind != JsonValueKind.String)
             throw new InvalidDataException($"'{path}': tensor '{name}' has no string 'dtype'");
-        string dtypeName = dtypeValue.GetValue<string>();
+        string dtypeName = dtypeValue.GetString()!;
         var dtype = ParseDType(dtypeName)
             ?? throw new InvalidDataException($"'{path}': tensor '{name}' has dtype '{dtypeName}', which is not supported (F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL)");
-        if (obj["shape"] is not JsonArray shapeArray)
+        if (!node.TryGetProperty("shape", out var shapeArray) || shapeArray.ValueKind != JsonValueKind.Array)
             throw new InvalidDataException($"'{path}': tensor '{name}' has no 'shape' array");
-        var shape = new long[shapeArray.Count];
+        var shape = new long[shapeArray.GetArrayLength()];
         for (int i = 0; i < shape.Length; i++)
             shape[i] = ReadNonNegative(shapeArray[i], path, name, "shape");
-        if (obj["data_offsets"] is not JsonArray offsets || offsets.Count != 2)
+        if (!node.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2)
             throw new InvalidDataException($"'{path}': tensor '{name}' has no 'data_offsets' [begin, end]");
         long begin = ReadNonNegative(offsets[0], path, name, "data_offsets");
         long end = ReadNonNegative(offsets[1], path, name, "data_offsets");
@@ -291,12 +298,12 @@ public static class SafeTensors
         return new SafeTensorsEntry(name, dtype, shape, begin, end);
     }
 
-    private static long ReadNonNegative(JsonNode? node, string path, string name, string field)
+    private static long ReadNonNegative(JsonElement node, string path, string name, string field)
     {
-        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out long value) && value >= 0)
+        if (node.ValueKind == JsonValueKind.Number && node.TryGetInt64(out long value) && value >= 0)
             return value;
         throw new InvalidDataException(
-            $"'{path}': tensor '{name}' has an invalid {field} value {node?.ToJsonString() ?? "null"} (expected a non-negative integer)");
+            $"'{path}': tensor '{name}' has an invalid {field} value {node.GetRawText()} (expected a non-negative integer)");
     }
 
     /// <summary>The safetensors dtype name of a TorchSharp dtype, or null when the format has none supported here.</summary>

@@ -192,6 +192,20 @@ public class SafeTensorsTests
     }
 
     [Fact]
+    public void A_header_of_more_tensors_than_allowed_is_refused_before_any_tensor_is_made()
+    {
+        using var folder = new TempFolder();
+        string path = Path.Combine(folder.Path, "many.safetensors");
+        var header = Encoding.UTF8.GetBytes("{" + string.Join(",", Enumerable.Range(0, SafeTensors.MaxTensors + 1)
+            .Select(i => $"\"t{i}\":{{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}}")) + "}");
+        var length = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+        File.WriteAllBytes(path, [.. length, .. header]);
+        var act = () => SafeTensors.Read(path);
+        act.Should().Throw<InvalidDataException>().WithMessage("*many.safetensors*more than 100000 tensors*");
+    }
+
+    [Fact]
     public void A_missing_file_is_FileNotFoundException()
     {
         var act = () => SafeTensors.Read("/nonexistent/model.safetensors");
