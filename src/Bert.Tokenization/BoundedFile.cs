@@ -99,6 +99,31 @@ internal static class BoundedFile
         }
     }
 
+    /// <summary>
+    /// The next line of <paramref name="reader"/> (without '\n' and a '\r' before it), or null at the end; a line of
+    /// more than <paramref name="maxChars"/> characters (a file with no line breaks, a device) is an error, where
+    /// <see cref="TextReader.ReadLine"/> would grow one string until memory runs out.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The line is too long; the message names <paramref name="source"/> and the line number.</exception>
+    public static string? ReadLine(TextReader reader, int maxChars, string source, int lineNumber)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var line = new StringBuilder();
+        int c;
+        while ((c = reader.Read()) >= 0)
+        {
+            if (c == '\n')
+                return TrimCarriageReturn(line);
+            if (line.Length == maxChars)
+                throw new InvalidDataException($"{source}, line {lineNumber}: longer than {maxChars} characters (not a text file of lines?).");
+            line.Append((char)c);
+        }
+        return line.Length > 0 ? TrimCarriageReturn(line) : null;
+    }
+
+    private static string TrimCarriageReturn(StringBuilder line) =>
+        line.Length > 0 && line[^1] == '\r' ? line.ToString(0, line.Length - 1) : line.ToString();
+
     private static InvalidDataException TooLarge(string source, long maxBytes, long size) =>
         new(size >= 0
             ? $"{source} is {size} bytes, more than the {maxBytes} bytes allowed for it (the wrong file?)."

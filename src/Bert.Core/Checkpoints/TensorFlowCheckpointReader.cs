@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
+using Bert.Tokenization;
 using TorchSharp;
 
 namespace Bert.Core.Checkpoints;
@@ -22,7 +23,7 @@ namespace Bert.Core.Checkpoints;
 public sealed class TensorFlowCheckpointReader : IDisposable
 {
     /// <summary>Index files larger than this are rejected (a BERT-large index with optimizer slots is about 100 KB).</summary>
-    private const long MaxIndexBytes = 256L << 20;
+    private const long MaxIndexBytes = 64L << 20;
 
     private readonly Dictionary<string, TensorFlowTensorInfo> _byName;
     private readonly Dictionary<int, SafeFileHandle> _shards = [];
@@ -76,7 +77,7 @@ public sealed class TensorFlowCheckpointReader : IDisposable
             throw new FileNotFoundException(
                 $"TensorFlow checkpoint index '{indexPath}' not found (give the checkpoint prefix, e.g. '.../bert_model.ckpt', or its .index file)",
                 indexPath);
-        byte[] bytes = Bert.Tokenization.BoundedFile.ReadAllBytes(indexPath, MaxIndexBytes, "TensorFlow checkpoint index");
+        byte[] bytes = BoundedFile.ReadAllBytes(indexPath, MaxIndexBytes, "TensorFlow checkpoint index");
 
         List<KeyValuePair<byte[], byte[]>> entries;
         try
