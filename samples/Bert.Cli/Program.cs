@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text;
+using Bert.Cli;
 using Bert.Cli.Commands;
 
 Console.OutputEncoding = Encoding.UTF8;
@@ -24,8 +25,11 @@ var root = new RootCommand("""
     CheckpointCommands.CreateExtract(),
     PretrainCommand.Create(),
 };
+var verbose = new Option<bool>("--verbose") { Description = "On an error, also print the stack trace.", Recursive = true };
+root.Options.Add(verbose);
 root.SetAction((_, token) => Task.FromResult(TrainCommand.RunDefaults(token)));
 var parsed = root.Parse(args);
+Cli.Verbose = parsed.GetValue(verbose);
 if (parsed.Errors.Count > 0)
 {
     // One clear line instead of the whole help text.

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Bert.Core.Modeling;
+using Bert.Tokenization;
 
 namespace Bert.Core;
 
@@ -12,6 +14,27 @@ namespace Bert.Core;
 /// </summary>
 public sealed class BertConfig
 {
+    /// <summary>The largest <c>vocab_size</c> accepted (10 million rows; the largest BERT vocabularies have about 250 thousand).</summary>
+    public const int MaxVocabSize = 10_000_000;
+
+    /// <summary>The largest <c>hidden_size</c> accepted (BERT-large has 1024).</summary>
+    public const int MaxHiddenSize = 65_536;
+
+    /// <summary>The largest <c>num_hidden_layers</c> accepted (BERT-large has 24).</summary>
+    public const int MaxHiddenLayers = 1_000;
+
+    /// <summary>The largest <c>intermediate_size</c> accepted (BERT-large has 4096).</summary>
+    public const int MaxIntermediateSize = 262_144;
+
+    /// <summary>The largest <c>max_position_embeddings</c> accepted.</summary>
+    public const int MaxPositions = 1_048_576;
+
+    /// <summary>The largest <c>type_vocab_size</c> accepted (BERT has 2).</summary>
+    public const int MaxTypeVocabSize = 1_024;
+
+    /// <summary>The most parameters a config may describe (4 billion, 16 GB in float32; BERT-large has 335 million).</summary>
+    public const long MaxParameters = 4_000_000_000;
+
     /// <summary>The activation names <see cref="HiddenAct"/> accepts.</summary>
     public static IReadOnlyList<string> SupportedActivations { get; } = ["gelu", "gelu_new", "gelu_pytorch_tanh", "relu"];
 
@@ -77,9 +100,7 @@ public sealed class BertConfig
     public static BertConfig FromJsonFile(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"BERT config '{path}' not found", path);
-        return Parse(File.ReadAllText(path), $"'{path}'");
+        return Parse(BoundedFile.ReadAllText(path, BoundedFile.MaxJsonBytes, "BERT config"), $"'{path}'");
     }
 
     /// <summary>Reads a config from a stream of UTF-8 JSON and validates it.</summary>
@@ -87,8 +108,8 @@ public sealed class BertConfig
     public static BertConfig FromJson(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        using var reader = new StreamReader(stream, leaveOpen: true);
-        return Parse(reader.ReadToEnd(), "config stream");
+        const string source = "config stream";
+        return Parse(BoundedFile.DecodeUtf8(BoundedFile.ReadAllBytes(stream, BoundedFile.MaxJsonBytes, source), source), source);
     }
 
     private static BertConfig Parse(string json, string source)
@@ -131,7 +152,8 @@ public sealed class BertConfig
         }
         catch (ArgumentException ex)
         {
-            throw new InvalidDataException($"{source}: {ex.Message}", ex);
+            string message = ex.ParamName is null ? ex.Message : ex.Message.Replace($" (Parameter '{ex.ParamName}')", "", StringComparison.Ordinal);
+            throw new InvalidDataException($"{source}: {message}", ex);
         }
         return config;
     }
@@ -163,42 +185,103 @@ public sealed class BertConfig
     private static string Describe(JsonNode? node) => node is null ? "null" : node.ToJsonString();
 
     /// <summary>
-    /// Checks the values: positive sizes, <c>hidden_size</c> divisible by <c>num_attention_heads</c>, a supported
-    /// <c>hidden_act</c>, dropout probabilities in [0, 1), positive <c>layer_norm_eps</c>, and (if present) an absolute
-    /// <c>position_embedding_type</c>.
+    /// Checks the values before anything is allocated: every size in its range (1 to <see cref="MaxVocabSize"/>,
+    /// <see cref="MaxHiddenSize"/>, <see cref="MaxHiddenLayers"/>, <see cref="MaxIntermediateSize"/>,
+    /// <see cref="MaxPositions"/>, <see cref="MaxTypeVocabSize"/>), <c>num_attention_heads</c> dividing
+    /// <c>hidden_size</c>, at most <see cref="MaxParameters"/> parameters in all, a supported <c>hidden_act</c> (exact
+    /// name), dropout probabilities in [0, 1), <c>initializer_range</c> in [0, 1], <c>layer_norm_eps</c> in (0, 1], and
+    /// (if present) an absolute <c>position_embedding_type</c>.
     /// </summary>
     /// <exception cref="ArgumentException">A value is invalid; the message names the JSON field.</exception>
     public void Validate()
     {
-        Positive(VocabSize, "vocab_size", nameof(VocabSize));
-        Positive(HiddenSize, "hidden_size", nameof(HiddenSize));
-        Positive(NumHiddenLayers, "num_hidden_layers", nameof(NumHiddenLayers));
-        Positive(NumAttentionHeads, "num_attention_heads", nameof(NumAttentionHeads));
-        Positive(IntermediateSize, "intermediate_size", nameof(IntermediateSize));
-        Positive(MaxPositionEmbeddings, "max_position_embeddings", nameof(MaxPositionEmbeddings));
-        Positive(TypeVocabSize, "type_vocab_size", nameof(TypeVocabSize));
+        InRange(VocabSize, MaxVocabSize, "vocab_size", nameof(VocabSize));
+        InRange(HiddenSize, MaxHiddenSize, "hidden_size", nameof(HiddenSize));
+        InRange(NumHiddenLayers, MaxHiddenLayers, "num_hidden_layers", nameof(NumHiddenLayers));
+        InRange(NumAttentionHeads, MaxHiddenSize, "num_attention_heads", nameof(NumAttentionHeads));
+        InRange(IntermediateSize, MaxIntermediateSize, "intermediate_size", nameof(IntermediateSize));
+        InRange(MaxPositionEmbeddings, MaxPositions, "max_position_embeddings", nameof(MaxPositionEmbeddings));
+        InRange(TypeVocabSize, MaxTypeVocabSize, "type_vocab_size", nameof(TypeVocabSize));
         if (HiddenSize % NumAttentionHeads != 0)
             throw new ArgumentException(
                 $"hidden_size ({HiddenSize}) must be divisible by num_attention_heads ({NumAttentionHeads})", nameof(HiddenSize));
-        if (HiddenAct is null || !SupportedActivations.Contains(HiddenAct))
+        double parameters = BertWeightShapes.CountParameters(this);
+        if (parameters > MaxParameters)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"the sizes (vocab_size {VocabSize}, hidden_size {HiddenSize}, num_hidden_layers {NumHiddenLayers}, intermediate_size {IntermediateSize}, max_position_embeddings {MaxPositionEmbeddings}) make {parameters / 1e9:F1} billion parameters, more than the {MaxParameters / 1e9:F0} billion allowed"),
+                nameof(HiddenSize));
+        if (HiddenAct is null || !SupportedActivations.Contains(HiddenAct, StringComparer.Ordinal))
             throw new ArgumentException(
                 $"hidden_act '{HiddenAct}' is not supported; use one of {string.Join(", ", SupportedActivations)}", nameof(HiddenAct));
         Probability(HiddenDropoutProb, "hidden_dropout_prob", nameof(HiddenDropoutProb));
         Probability(AttentionProbsDropoutProb, "attention_probs_dropout_prob", nameof(AttentionProbsDropoutProb));
-        if (!(InitializerRange >= 0) || double.IsInfinity(InitializerRange))
-            throw new ArgumentException($"initializer_range ({InitializerRange}) must be a finite number >= 0", nameof(InitializerRange));
-        if (!(LayerNormEps > 0) || double.IsInfinity(LayerNormEps))
-            throw new ArgumentException($"layer_norm_eps ({LayerNormEps}) must be a finite number > 0", nameof(LayerNormEps));
-        if (ExtraFields.TryGetValue("position_embedding_type", out var pet) && pet is JsonValue pv
-            && pv.GetValueKind() == JsonValueKind.String && pv.GetValue<string>() != "absolute")
+        if (!(InitializerRange >= 0 && InitializerRange <= 1))
+            throw new ArgumentException($"initializer_range ({InitializerRange}) must be in [0, 1]", nameof(InitializerRange));
+        if (!(LayerNormEps > 0 && LayerNormEps <= 1))
+            throw new ArgumentException($"layer_norm_eps ({LayerNormEps}) must be in (0, 1]", nameof(LayerNormEps));
+        if (ExtraFields.TryGetValue("position_embedding_type", out var pet) && pet is not null
+            && (pet is not JsonValue pv || pv.GetValueKind() != JsonValueKind.String || pv.GetValue<string>() != "absolute"))
             throw new ArgumentException(
-                $"position_embedding_type '{pv.GetValue<string>()}' is not supported (only 'absolute')", nameof(ExtraFields));
+                $"position_embedding_type {pet.ToJsonString()} is not supported (only \"absolute\")", nameof(ExtraFields));
     }
 
-    private static void Positive(int value, string field, string property)
+    /// <summary>
+    /// The number of parameters of a <see cref="BertModel"/> built from this config (embeddings, encoder layers,
+    /// pooler), computed from the sizes without building anything.
+    /// </summary>
+    /// <exception cref="ArgumentException">The config is invalid.</exception>
+    public long CountParameters()
     {
-        if (value <= 0)
-            throw new ArgumentException($"{field} ({value}) must be positive", property);
+        Validate();
+        return (long)BertWeightShapes.CountParameters(this);
+    }
+
+    /// <summary>
+    /// Checks that a tokenizer belongs with this config: its ids, the special tokens' included, index rows of the
+    /// embedding table (<c>VocabSize &lt;= vocab_size</c>), and its vocabulary is the table's, allowing only the
+    /// padding Hugging Face models add to round the table up to a multiple of 128 rows (a 1000-piece model with a
+    /// 32000-row table is the wrong tokenizer).
+    /// </summary>
+    /// <param name="indexer">The tokenizer.</param>
+    /// <param name="tokenizerName">How to name the tokenizer in messages (its file); null for "the tokenizer".</param>
+    /// <exception cref="InvalidDataException">They do not belong together; the message gives both sizes.</exception>
+    public void ValidateIndexer(IBertIndexer indexer, string? tokenizerName = null)
+    {
+        ArgumentNullException.ThrowIfNull(indexer);
+        string name = tokenizerName is null ? "the tokenizer" : $"the tokenizer '{tokenizerName}'";
+        int count = indexer.VocabSize;
+        if (count > VocabSize)
+            throw new InvalidDataException(
+                $"{name} has {count} ids but the model's vocab_size is {VocabSize}: ids {VocabSize}..{count - 1} have no embedding row (the wrong tokenizer or config?)");
+        long padded = ((long)count + 127) / 128 * 128;
+        if (VocabSize > padded)
+            throw new InvalidDataException(
+                $"{name} has {count} ids but the model's vocab_size is {VocabSize} (more than padding to a multiple of 128 explains): they do not belong together");
+        foreach (var (token, id) in new[] { ("[PAD]", indexer.PadId), ("[CLS]", indexer.ClsId), ("[SEP]", indexer.SepId), ("[MASK]", indexer.MaskId), ("unknown", indexer.UnkId) })
+        {
+            if (id < 0 || id >= count)
+                throw new InvalidDataException($"{name}: the {token} id {id} is outside its {count} ids");
+        }
+    }
+
+    /// <summary>
+    /// Refuses, before allocating, a model whose weights alone (<paramref name="bytesPerParameter"/> each) would not
+    /// fit in the memory this process may use.
+    /// </summary>
+    /// <exception cref="InsufficientMemoryException">The weights would not fit; the message gives both sizes.</exception>
+    internal void EnsureWeightsFitInMemory(int bytesPerParameter = sizeof(float))
+    {
+        double bytes = BertWeightShapes.CountParameters(this) * bytesPerParameter;
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (available > 0 && bytes > available)
+            throw new InsufficientMemoryException(string.Create(CultureInfo.InvariantCulture,
+                $"A BERT with {ToString()} needs {bytes / (1 << 30):F1} GiB for its weights alone; this process may use {available / (double)(1 << 30):F1} GiB."));
+    }
+
+    private static void InRange(int value, int max, string field, string property)
+    {
+        if (value <= 0 || value > max)
+            throw new ArgumentException($"{field} ({value}) must be in [1, {max}]", property);
     }
 
     private static void Probability(double value, string field, string property)

@@ -76,9 +76,7 @@ public sealed class SentencePieceIndexer : IBertIndexer
     public static SentencePieceIndexer Load(string modelPath, SentencePieceIndexerOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelPath);
-        if (!File.Exists(modelPath))
-            throw new FileNotFoundException($"SentencePiece model '{modelPath}' not found.", modelPath);
-        return Create(File.ReadAllBytes(modelPath), options, modelPath);
+        return Create(BoundedFile.ReadAllBytes(modelPath, BoundedFile.MaxTokenizerBytes, "SentencePiece model"), options, modelPath);
     }
 
     /// <summary>Loads a SentencePiece model from a stream (read to its end, not disposed).</summary>
@@ -86,9 +84,7 @@ public sealed class SentencePieceIndexer : IBertIndexer
     public static SentencePieceIndexer Load(Stream modelStream, SentencePieceIndexerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(modelStream);
-        using var buffer = new MemoryStream();
-        modelStream.CopyTo(buffer);
-        return Create(buffer.ToArray(), options, "(stream)");
+        return Create(BoundedFile.ReadAllBytes(modelStream, BoundedFile.MaxTokenizerBytes, "SentencePiece model stream"), options, "(stream)");
     }
 
     private static SentencePieceIndexer Create(byte[] bytes, SentencePieceIndexerOptions? options, string source)

@@ -44,10 +44,14 @@ internal sealed class SentencePieceModel
 
     private SentencePieceModel(SentencePieceModelProto proto, string source)
     {
+        // A model this encoder cannot reproduce exactly is refused as data the reader cannot use (never a silent
+        // approximation, never a NotSupportedException the caller does not expect from a file).
         if (proto.TreatWhitespaceAsSuffix)
-            throw new NotSupportedException($"'{source}': models trained with treat_whitespace_as_suffix are not supported.");
+            throw new InvalidDataException(
+                $"'{source}': trainer_spec.treat_whitespace_as_suffix is true; only models with the whitespace marker as a prefix (the default) are supported.");
         if (proto.ModelType is not (SentencePieceModelType.Unigram or SentencePieceModelType.Bpe))
-            throw new NotSupportedException($"'{source}': SentencePiece model type {proto.ModelType} is not supported (unigram and BPE are).");
+            throw new InvalidDataException(
+                $"'{source}': trainer_spec.model_type is {ModelTypeName(proto.ModelType)}; only UNIGRAM and BPE models are supported (train with --model_type=unigram or bpe).");
 
         pieces = proto.Pieces;
         scores = proto.Scores;
@@ -126,6 +130,9 @@ internal sealed class SentencePieceModel
         var id = PieceToId(piece);
         return id < 0 ? UnkId : id;
     }
+
+    private static string ModelTypeName(SentencePieceModelType type) =>
+        Enum.IsDefined(type) ? type.ToString().ToUpperInvariant() : $"{(int)type} (unknown)";
 
     private static string BytePiece(byte b) => $"<0x{b:X2}>";
 

@@ -76,10 +76,8 @@ public sealed class WordPieceIndexer : IBertIndexer
     public static WordPieceIndexer Load(string vocabPath, WordPieceIndexerOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(vocabPath);
-        if (!File.Exists(vocabPath))
-            throw new FileNotFoundException($"WordPiece vocabulary '{vocabPath}' not found.", vocabPath);
-        using var stream = File.OpenRead(vocabPath);
-        return Create(stream, options, vocabPath);
+        var bytes = BoundedFile.ReadAllBytes(vocabPath, BoundedFile.MaxTokenizerBytes, "WordPiece vocabulary");
+        return Create(bytes, options, vocabPath);
     }
 
     /// <summary>Loads a WordPiece vocabulary from a UTF-8 stream (read to its end, not disposed).</summary>
@@ -87,25 +85,18 @@ public sealed class WordPieceIndexer : IBertIndexer
     public static WordPieceIndexer Load(Stream vocabStream, WordPieceIndexerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(vocabStream);
-        return Create(vocabStream, options, "(stream)");
+        return Create(BoundedFile.ReadAllBytes(vocabStream, BoundedFile.MaxTokenizerBytes, "WordPiece vocabulary stream"), options, "(stream)");
     }
 
-    private static WordPieceIndexer Create(Stream stream, WordPieceIndexerOptions? options, string source)
+    private static WordPieceIndexer Create(byte[] bytes, WordPieceIndexerOptions? options, string source)
     {
         options = options?.Copy<WordPieceIndexerOptions>() ?? new WordPieceIndexerOptions();
         options.Validate();
         var lines = new List<string>();
-        using (var reader = new StreamReader(stream, new UTF8Encoding(false, true), true, 4096, leaveOpen: true))
+        using (var reader = new StringReader(BoundedFile.DecodeUtf8(bytes, $"'{source}'")))
         {
-            try
-            {
-                for (var line = reader.ReadLine(); line is not null; line = reader.ReadLine())
-                    lines.Add(line.Trim());
-            }
-            catch (DecoderFallbackException e)
-            {
-                throw new InvalidDataException($"'{source}' is not UTF-8 text (line {lines.Count + 1}).", e);
-            }
+            for (var line = reader.ReadLine(); line is not null; line = reader.ReadLine())
+                lines.Add(line.Trim());
         }
         if (lines.Count == 0)
             throw new InvalidDataException($"'{source}' is an empty vocabulary.");

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+using Bert.Core.Modeling;
 using Bert.Tests;
+using Bert.Tokenization;
 
 namespace Bert.Core.Tests;
 
@@ -87,12 +89,19 @@ public class BertConfigTests
     [InlineData("\"hidden_act\": \"swish\"", "*hidden_act 'swish'*gelu, gelu_new, gelu_pytorch_tanh, relu*")]
     [InlineData("\"hidden_dropout_prob\": 1.0", "*hidden_dropout_prob (1)*[0, 1)*")]
     [InlineData("\"attention_probs_dropout_prob\": -0.1", "*attention_probs_dropout_prob*")]
-    [InlineData("\"vocab_size\": 0", "*vocab_size (0) must be positive*")]
+    [InlineData("\"vocab_size\": 0", "*vocab_size (0) must be in [1, 10000000]*")]
+    [InlineData("\"num_hidden_layers\": 100000", "*num_hidden_layers (100000) must be in [1, 1000]")]
+    [InlineData("\"hidden_size\": 100000, \"num_attention_heads\": 1", "*hidden_size (100000) must be in [1, 65536]")]
+    [InlineData("\"hidden_size\": 8192, \"num_attention_heads\": 8, \"num_hidden_layers\": 100", "*make 32.2 billion parameters, more than the 4 billion allowed")]
+    [InlineData("\"type_vocab_size\": 2000000", "*type_vocab_size (2000000) must be in [1, 1024]")]
+    [InlineData("\"initializer_range\": 2", "*initializer_range (2) must be in [0, 1]")]
+    [InlineData("\"hidden_act\": \"GELU\"", "*hidden_act 'GELU' is not supported*")]
+    [InlineData("\"position_embedding_type\": 1", "*position_embedding_type 1 is not supported*")]
     [InlineData("\"num_hidden_layers\": -1", "*num_hidden_layers*")]
     [InlineData("\"layer_norm_eps\": 0", "*layer_norm_eps*")]
     [InlineData("\"hidden_size\": \"768\"", "*'hidden_size' must be an integer*\"768\"*")]
     [InlineData("\"hidden_size\": 7.5", "*'hidden_size' must be an integer*")]
-    [InlineData("\"position_embedding_type\": \"relative_key\"", "*position_embedding_type 'relative_key'*absolute*")]
+    [InlineData("\"position_embedding_type\": \"relative_key\"", "*position_embedding_type \"relative_key\"*absolute*")]
     public void Invalid_values_are_rejected_with_the_JSON_field_named(string fields, string message)
     {
         var act = () => BertConfig.FromJson("{" + fields + "}");
@@ -107,6 +116,54 @@ public class BertConfigTests
         act.Should().Throw<ArgumentException>().WithMessage("hidden_size (768) must be divisible by num_attention_heads (5)*")
             .Which.ParamName.Should().Be(nameof(BertConfig.HiddenSize));
         new BertConfig().Validate(); // BERT-base defaults are valid
+    }
+
+    [Fact]
+    public void CountParameters_is_what_the_built_model_has()
+    {
+        TorchRuntime.EnsureAvailable();
+        var config = new BertConfig { VocabSize = 37, HiddenSize = 12, NumHiddenLayers = 3, NumAttentionHeads = 3, IntermediateSize = 20, MaxPositionEmbeddings = 9, TypeVocabSize = 3 };
+        using var model = new BertModel(config);
+        config.CountParameters().Should().Be(model.parameters().Sum(p => p.numel()));
+        new BertConfig().CountParameters().Should().Be(109_482_240, "BERT-base uncased (Hugging Face BertModel: 109,482,240 parameters)");
+    }
+
+    private sealed class FakeIndexer(int vocabSize, int specialId = 0) : IBertIndexer
+    {
+        public int PadId => specialId;
+        public int ClsId => 1;
+        public int SepId => 2;
+        public int MaskId => 3;
+        public int UnkId => 4;
+        public int VocabSize => vocabSize;
+        public int MaxSequenceLength => 16;
+        public EncodedInput Encode(string text, string? pair = null) => throw new NotSupportedException();
+        public IReadOnlyList<EncodedInput> EncodeMany(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null) => throw new NotSupportedException();
+        public IReadOnlyList<string> TokenizeToPieces(string text) => throw new NotSupportedException();
+        public IReadOnlyList<int> TokenizeToIds(string text) => throw new NotSupportedException();
+        public string IdToPiece(int id) => throw new NotSupportedException();
+        public int PieceToId(string piece) => -1;
+    }
+
+    [Theory]
+    [InlineData(32000, 32000, null)]
+    [InlineData(32000, 32001, "*has 32001 ids but the model's vocab_size is 32000*")]
+    [InlineData(32000, 31950, null)] // padded table: 31950 rounds up to 32000 (a multiple of 128 covers it)
+    [InlineData(32000, 1000, "*has 1000 ids but the model's vocab_size is 32000*do not belong together*")]
+    [InlineData(30522, 15, "*has 15 ids*")]
+    public void ValidateIndexer_allows_a_padded_table_but_not_ids_past_it_or_a_foreign_tokenizer(int vocabSize, int tokenizerSize, string? message)
+    {
+        var config = new BertConfig { VocabSize = vocabSize };
+        var act = () => config.ValidateIndexer(new FakeIndexer(tokenizerSize), "x.model");
+        if (message is null) act.Should().NotThrow();
+        else act.Should().Throw<InvalidDataException>().WithMessage(message).WithMessage("*'x.model'*");
+    }
+
+    [Fact]
+    public void ValidateIndexer_refuses_special_token_ids_outside_the_tokenizer()
+    {
+        var act = () => new BertConfig { VocabSize = 100 }.ValidateIndexer(new FakeIndexer(100, specialId: 100));
+        act.Should().Throw<InvalidDataException>().WithMessage("*[PAD] id 100 is outside its 100 ids*");
     }
 
     [Fact]

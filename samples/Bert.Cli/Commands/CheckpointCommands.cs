@@ -16,7 +16,7 @@ internal static class CheckpointCommands
 {
     private static readonly Option<string> Checkpoint = new("--checkpoint") { Description = "A TensorFlow prefix (model.ckpt-1400000), a .safetensors / .bin file or a Hugging Face folder.", Required = true };
     private static readonly Option<string?> Config = new("--config") { Description = "bert_config.json; with inspect, also prints the load report against it." };
-    private static readonly Option<string> Input = new("--input") { Description = "JSON: {\"input_ids\": [[...]], \"token_type_ids\": [[...]], \"attention_mask\": [[...]]}.", Required = true };
+    private static readonly Option<string> Input = new("--input") { Description = "JSON: {\"input_ids\": [[...]], \"token_type_ids\": [[...]], \"attention_mask\": [[...]]}; at most 64 MiB, run 16 rows at a time.", Required = true };
     private static readonly Option<string> Output = new("--output") { Description = "JSON written: {\"sequence_output\": [[[...]]], \"pooled_output\": [[...]]}.", Required = true };
     private static readonly Option<bool> AllLayers = new("--all-layers") { Description = "Also write every layer's hidden states (\"hidden_states\")." };
 
@@ -70,6 +70,13 @@ internal static class CheckpointCommands
             Console.WriteLine($"{reader.Tensors.Count} tensors in {reader.IndexPath}" + (bad > 0 ? $", {bad} with a bad CRC" : ", every CRC ok"));
             if (bad > 0) return 1;
         }
+        else if (checkpoint.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) && File.Exists(checkpoint))
+        {
+            var entries = SafeTensors.ReadHeader(checkpoint); // the header says it all; no tensor is read
+            foreach (var entry in entries.OrderBy(e => e.Name, StringComparer.Ordinal))
+                Console.WriteLine($"{entry.Name}\t{entry.DType}\t[{string.Join(", ", entry.Shape)}]");
+            Console.WriteLine($"{entries.Count} tensors in {checkpoint}");
+        }
         else
         {
             var state = BertCheckpointLoader.ReadStateDict(checkpoint);
@@ -82,8 +89,11 @@ internal static class CheckpointCommands
         }
         if (configPath is not null)
         {
-            using var model = new BertModel(BertConfig.FromJsonFile(configPath));
-            var report = BertCheckpointLoader.Load(model, checkpoint, new CheckpointLoadOptions { Strict = false });
+            var config = BertConfig.FromJsonFile(configPath);
+            var options = new CheckpointLoadOptions { Strict = false };
+            BertCheckpointLoader.CheckShapes(config, checkpoint, options); // before building: a mismatch costs no allocation
+            using var model = new BertModel(config);
+            var report = BertCheckpointLoader.Load(model, checkpoint, options);
             Console.WriteLine();
             Console.WriteLine(report.ToString());
             if (report.Missing.Count > 0) return 1;
@@ -95,84 +105,47 @@ internal static class CheckpointCommands
     {
         string checkpoint = args.GetValue(Checkpoint)!;
         string inputPath = args.GetValue(Input)!;
+        string outputPath = args.GetValue(Output)!;
+        bool allLayers = args.GetValue(AllLayers);
         var builder = args.GetValue(Config) is { } config ? BertModelBuilder.FromConfigFile(config) : BertModelBuilder.FromPretrained(checkpoint);
-        using var model = builder.WithCheckpoint(checkpoint).Build();
-        model.eval();
+        builder.WithCheckpoint(checkpoint);
 
-        JsonObject input;
+        // The input is checked against the config before the model is built (ids past the tables would fail deep
+        // in libtorch), then run in batches whose outputs are written as they come: memory is one batch, whatever
+        // the number of rows.
+        using var document = ReadInput(inputPath);
+        var input = ExtractInput.Parse(document.RootElement, inputPath, builder.Config);
+        using var model = builder.Build();
+        ExtractInput.Run(model, input, outputPath, allLayers);
+        Console.WriteLine($"Wrote {input.Rows} x {input.Columns} outputs to {outputPath}");
+        return 0;
+    }
+
+    /// <summary>The input JSON, refused when larger than <see cref="ExtractInput.MaxInputBytes"/> or not a regular file.</summary>
+    private static JsonDocument ReadInput(string path)
+    {
+        if (!File.Exists(path))
+            throw new CliException($"The input {path} does not exist.");
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        var buffer = new MemoryStream();
+        var chunk = new byte[1 << 16];
+        for (int n; (n = stream.Read(chunk)) > 0;)
+        {
+            if (buffer.Length + n > ExtractInput.MaxInputBytes)
+                throw new CliException($"{path} holds more than {ExtractInput.MaxInputBytes} bytes, the limit for an extract input; split it into several files.");
+            buffer.Write(chunk, 0, n);
+        }
         try
         {
-            input = JsonNode.Parse(File.ReadAllText(inputPath))?.AsObject() ?? throw new CliException($"{inputPath} is empty.");
+            return JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
         }
         catch (JsonException ex)
         {
-            throw new CliException($"{inputPath} is not valid JSON: {ex.Message}");
+            throw new CliException($"{path} is not valid JSON: {ex.Message}");
         }
-        long[,] ids = Matrix(input, "input_ids", inputPath, null);
-        int rows = ids.GetLength(0), cols = ids.GetLength(1);
-        long[,] types = input.ContainsKey("token_type_ids") ? Matrix(input, "token_type_ids", inputPath, (rows, cols)) : new long[rows, cols];
-        long[,] mask = input.ContainsKey("attention_mask") ? Matrix(input, "attention_mask", inputPath, (rows, cols)) : Ones(rows, cols);
-
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var output = model.forward(tensor(ids), tensor(types), tensor(mask), args.GetValue(AllLayers));
-        var result = new JsonObject
-        {
-            ["sequence_output"] = ToJson(output.SequenceOutput),
-            ["pooled_output"] = ToJson(output.PooledOutput),
-        };
-        if (output.HiddenStates is { } states && args.GetValue(AllLayers))
-            result["hidden_states"] = new JsonArray(states.Select(s => (JsonNode?)ToJson(s)).ToArray());
-        AtomicFile.WriteAllText(args.GetValue(Output)!, result.ToJsonString());
-        Console.WriteLine($"Wrote {rows} x {cols} outputs to {args.GetValue(Output)}");
-        return 0;
     }
 
     private static bool IsTensorFlow(string path) =>
         File.Exists(path + ".index") || path.EndsWith(".index", StringComparison.Ordinal)
         || (Directory.Exists(path) && File.Exists(Path.Combine(path, "checkpoint")));
-
-    private static long[,] Matrix(JsonObject input, string key, string path, (int Rows, int Cols)? shape)
-    {
-        if (input[key] is not JsonArray outer || outer.Count == 0)
-            throw new CliException($"{path}: '{key}' must be a non-empty array of arrays of integers.");
-        int cols = (outer[0] as JsonArray)?.Count ?? 0;
-        var m = new long[outer.Count, cols];
-        for (int r = 0; r < outer.Count; r++)
-        {
-            if (outer[r] is not JsonArray row || row.Count != cols)
-                throw new CliException($"{path}: '{key}' row {r} must be an array of {cols} integers (all rows the same length).");
-            for (int c = 0; c < cols; c++)
-            {
-                if (row[c] is not JsonValue v || !v.TryGetValue(out long x))
-                    throw new CliException($"{path}: '{key}'[{r}][{c}] is not an integer.");
-                m[r, c] = x;
-            }
-        }
-        if (shape is { } s && (s.Rows != outer.Count || s.Cols != cols))
-            throw new CliException($"{path}: '{key}' is {outer.Count} x {cols}; input_ids is {s.Rows} x {s.Cols}.");
-        return m;
-    }
-
-    private static long[,] Ones(int rows, int cols)
-    {
-        var m = new long[rows, cols];
-        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) m[r, c] = 1;
-        return m;
-    }
-
-    private static JsonArray ToJson(Tensor t)
-    {
-        var data = t.to(ScalarType.Float32).contiguous().data<float>().ToArray();
-        var shape = t.shape;
-        JsonArray Build(int dim, long offset)
-        {
-            var array = new JsonArray();
-            long stride = shape.Skip(dim + 1).Aggregate(1L, (a, b) => a * b);
-            for (long i = 0; i < shape[dim]; i++)
-                array.Add(dim == shape.Length - 1 ? JsonValue.Create(data[offset + i]) : Build(dim + 1, offset + i * stride));
-            return array;
-        }
-        return Build(0, 0);
-    }
 }

@@ -62,8 +62,7 @@ internal static class PretrainCommand
         if (!File.Exists(spm))
             throw new CliException($"The SentencePiece model {spm} is missing. {SharedPaths.SpmHelp}", 2);
         var indexer = SentencePieceIndexer.Load(spm, new SentencePieceIndexerOptions { MaxSequenceLength = Math.Max(5, config.MaxPositionEmbeddings) });
-        if (indexer.VocabSize != config.VocabSize)
-            throw new CliException($"The config's vocab_size is {config.VocabSize}, but {spm} has {indexer.VocabSize} pieces; set vocab_size to {indexer.VocabSize}.");
+        config.ValidateIndexer(indexer, spm);
         var maxSeqLen = args.GetValue(MaxSeqLen) ?? Math.Min(128, config.MaxPositionEmbeddings);
         if (maxSeqLen > config.MaxPositionEmbeddings)
             throw new CliException($"--max-seq-len {maxSeqLen} exceeds the config's max_position_embeddings {config.MaxPositionEmbeddings}.");

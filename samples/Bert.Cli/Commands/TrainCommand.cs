@@ -183,8 +183,7 @@ internal static class TrainCommand
         BertConfig config = configPath is not null
             ? BertConfig.FromJsonFile(configPath)
             : checkpoint is not null ? BertConfig.FromJsonFile(Path.Combine(checkpoint, "config.json")) : SmallConfig(indexer);
-        if (config.VocabSize != indexer.VocabSize)
-            throw new CliException($"The model's vocab_size is {config.VocabSize} but the tokenizer has {indexer.VocabSize} pieces: they do not belong together.");
+        config.ValidateIndexer(indexer);
         var builder = new BertModelBuilder(config).WithSeed(seed);
         if (args.GetValue(MaxSeqLen) is { } maxLen) builder = builder.WithMaxSequenceLength(maxLen);
         if (checkpoint is not null) builder = builder.WithCheckpoint(checkpoint);

@@ -4,6 +4,7 @@ using Bert.Core.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 using Bert.Core.IO;
+using Bert.Tokenization;
 
 namespace Bert.Core.Checkpoints;
 
@@ -111,8 +112,8 @@ public static class BertCheckpointLoader
         {
             var message = $"Checkpoint '{path}' ({contents.Format}) does not fit the model: " +
                 $"{fatalMissing.Count} model weights missing, {unexpected.Count} checkpoint tensors unexpected (set CheckpointLoadOptions.Strict = false or AllowedMissingPrefixes to accept).";
-            if (fatalMissing.Count > 0) message += "\nMissing: " + string.Join(", ", fatalMissing);
-            if (unexpected.Count > 0) message += "\nUnexpected: " + string.Join(", ", unexpected);
+            if (fatalMissing.Count > 0) message += "\nMissing: " + FirstFew(fatalMissing);
+            if (unexpected.Count > 0) message += "\nUnexpected: " + FirstFew(unexpected);
             throw new InvalidDataException(message);
         }
 
@@ -151,49 +152,135 @@ public static class BertCheckpointLoader
         HuggingFaceFolder.Save(directory, config.ToJson(), model.state_dict());
     }
 
+    /// <summary>
+    /// Checks <paramref name="config"/> against the shapes a checkpoint stores, reading only headers (the safetensors
+    /// header of each shard, the TensorFlow index), so that a config that does not fit its weights (a wrong
+    /// <c>hidden_size</c>, a different number of layers) fails in milliseconds instead of after building the model.
+    /// Every stored BERT weight must have the shape the config gives it (a longer position table is accepted when
+    /// <see cref="CheckpointLoadOptions.AllowPositionSlicing"/>), and with <see cref="CheckpointLoadOptions.Strict"/>
+    /// the checkpoint must hold exactly <c>num_hidden_layers</c> encoder layers. Pre-training heads and classifier
+    /// heads are not checked here (<see cref="Load"/> checks everything). A PyTorch <c>.bin</c> has no header to read
+    /// without unpickling it, so it is checked by <see cref="Load"/> only.
+    /// </summary>
+    /// <param name="config">The config the model will be built from (validated first).</param>
+    /// <param name="path">See <see cref="ReadStateDict"/>.</param>
+    /// <param name="options">The options the checkpoint will be loaded with; null for the defaults.</param>
+    /// <exception cref="ArgumentException">The config is invalid.</exception>
+    /// <exception cref="FileNotFoundException">Nothing readable is at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">A header is malformed, or the config does not fit the checkpoint (the message names the tensor, both shapes and the config fields).</exception>
+    public static void CheckShapes(BertConfig config, string path, CheckpointLoadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        options ??= new CheckpointLoadOptions();
+        options.Validate();
+        var location = Locate(path);
+        var stored = new List<(string Name, long[] Shape, string Origin)>();
+        switch (location.Kind)
+        {
+            case CheckpointKind.SafeTensors:
+                foreach (var file in location.Files)
+                    foreach (var entry in SafeTensors.ReadHeader(file))
+                        stored.Add((HuggingFaceName(entry.Name), entry.Shape, $"'{entry.Name}' in '{file}'"));
+                break;
+            case CheckpointKind.TensorFlow:
+                using (var reader = TensorFlowCheckpointReader.Open(location.Files[0]))
+                {
+                    foreach (var info in reader.Tensors)
+                    {
+                        if (BertCheckpointNameMap.FromTensorFlow(info.Name) is not { } mapping) continue;
+                        var (name, transpose) = mapping;
+                        stored.Add((name, transpose && info.Shape.Length == 2 ? [info.Shape[1], info.Shape[0]] : info.Shape, $"'{info.Name}' in '{reader.IndexPath}'"));
+                    }
+                }
+                break;
+            default:
+                return; // PyTorch pickles: Load checks the shapes once the tensors are read.
+        }
+
+        var expected = BertWeightShapes.Of(config).ToDictionary(w => w.Name, w => w.Shape, StringComparer.Ordinal);
+        int storedLayers = 0;
+        foreach (var (name, shape, origin) in stored)
+        {
+            if (name.StartsWith("encoder.layer.", StringComparison.Ordinal))
+            {
+                string rest = name["encoder.layer.".Length..];
+                int dot = rest.IndexOf('.');
+                if (dot > 0 && int.TryParse(rest.AsSpan(0, dot), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int layer))
+                    storedLayers = Math.Max(storedLayers, layer + 1);
+            }
+            if (!expected.TryGetValue(name, out var want) || shape.SequenceEqual(want)) continue;
+            bool slicable = options.AllowPositionSlicing && name == "embeddings.position_embeddings.weight"
+                && shape.Length == 2 && shape[1] == want[1] && shape[0] > want[0];
+            if (!slicable)
+                throw new InvalidDataException(
+                    $"Checkpoint '{path}' does not fit the config: tensor {origin} has shape {SafeTensors.Describe(shape)}, but the config makes " +
+                    $"'{name}' {SafeTensors.Describe(want)} ({config}); is it the checkpoint's own config?");
+        }
+        if (options.Strict && storedLayers > 0 && storedLayers != config.NumHiddenLayers)
+            throw new InvalidDataException(
+                $"Checkpoint '{path}' holds {storedLayers} encoder layers but the config's num_hidden_layers is {config.NumHiddenLayers}; is it the checkpoint's own config?");
+    }
+
     internal static CheckpointContents ReadContents(string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
         TorchRuntime.EnsureAvailable();
+        var location = Locate(path);
+        return location.Kind switch
+        {
+            CheckpointKind.SafeTensors => ReadSafeTensors(location.Files, location.Format),
+            CheckpointKind.PyTorch => ReadPyTorch(location.Files, location.Format),
+            _ => ReadTensorFlow(location.Files[0]),
+        };
+    }
+
+    private enum CheckpointKind { SafeTensors, PyTorch, TensorFlow }
+
+    /// <summary>Which files a checkpoint path means, and their format (the one resolution Read and CheckShapes share).</summary>
+    private sealed record CheckpointLocation(CheckpointKind Kind, IReadOnlyList<string> Files, string Format);
+
+    private static CheckpointLocation Locate(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
         if (Directory.Exists(path))
-            return ReadFolder(path);
+            return LocateInFolder(path);
         if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
-            return ReadSafeTensors([path], "safetensors");
+            return new(CheckpointKind.SafeTensors, [path], "safetensors");
         if (path.EndsWith(".safetensors.index.json", StringComparison.OrdinalIgnoreCase))
-            return ReadSafeTensors(ShardsOf(path), "safetensors (sharded)");
+            return new(CheckpointKind.SafeTensors, ShardsOf(path), "safetensors (sharded)");
         if (path.EndsWith(".bin.index.json", StringComparison.OrdinalIgnoreCase))
-            return ReadPyTorch(ShardsOf(path), "PyTorch state dict (sharded)");
+            return new(CheckpointKind.PyTorch, ShardsOf(path), "PyTorch state dict (sharded)");
         if (path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase)
             || path.EndsWith(".pth", StringComparison.OrdinalIgnoreCase))
-            return ReadPyTorch([path], "PyTorch state dict");
+            return new(CheckpointKind.PyTorch, [path], "PyTorch state dict");
         if (File.Exists(path + ".index") || path.EndsWith(".index", StringComparison.Ordinal) || path.Contains(".data-", StringComparison.Ordinal))
-            return ReadTensorFlow(path);
+            return new(CheckpointKind.TensorFlow, [path], "TensorFlow");
         throw new FileNotFoundException(
             $"No checkpoint at '{path}': expected a TensorFlow prefix (with '{path}.index'), a .safetensors or .bin file, a shard index (.index.json), or a folder with config.json and model.safetensors or pytorch_model.bin",
             path);
     }
 
-    private static CheckpointContents ReadFolder(string folder)
+    private static CheckpointLocation LocateInFolder(string folder)
     {
         string single = Path.Combine(folder, "model.safetensors");
         if (File.Exists(single))
-            return ReadSafeTensors([single], "Hugging Face folder");
+            return new(CheckpointKind.SafeTensors, [single], "Hugging Face folder");
         string index = Path.Combine(folder, "model.safetensors.index.json");
         if (File.Exists(index))
-            return ReadSafeTensors(ShardsOf(index), "Hugging Face folder (sharded)");
+            return new(CheckpointKind.SafeTensors, ShardsOf(index), "Hugging Face folder (sharded)");
         var tfIndexes = Directory.GetFiles(folder, "*.index");
         if (tfIndexes.Length == 1)
-            return ReadTensorFlow(tfIndexes[0]);
+            return new(CheckpointKind.TensorFlow, [tfIndexes[0]], "TensorFlow");
         if (tfIndexes.Length > 1)
             throw new ArgumentException(
                 $"'{folder}' holds several TensorFlow checkpoints ({string.Join(", ", tfIndexes.Select(Path.GetFileName))}); give the prefix of one",
                 nameof(folder));
         string bin = Path.Combine(folder, "pytorch_model.bin");
         if (File.Exists(bin))
-            return ReadPyTorch([bin], "Hugging Face folder (pytorch_model.bin)");
+            return new(CheckpointKind.PyTorch, [bin], "Hugging Face folder (pytorch_model.bin)");
         string binIndex = Path.Combine(folder, "pytorch_model.bin.index.json");
         if (File.Exists(binIndex))
-            return ReadPyTorch(ShardsOf(binIndex), "Hugging Face folder (pytorch_model.bin, sharded)");
+            return new(CheckpointKind.PyTorch, ShardsOf(binIndex), "Hugging Face folder (pytorch_model.bin, sharded)");
         throw new FileNotFoundException(
             $"'{folder}' holds no model.safetensors, model.safetensors.index.json, pytorch_model.bin, pytorch_model.bin.index.json or TensorFlow checkpoint (.index)", folder);
     }
@@ -204,14 +291,22 @@ public static class BertCheckpointLoader
             throw new FileNotFoundException($"Shard index '{indexPath}' not found", indexPath);
         try
         {
-            var map = JsonNode.Parse(File.ReadAllText(indexPath))?["weight_map"] as JsonObject
+            var map = JsonNode.Parse(BoundedFile.ReadAllText(indexPath, BoundedFile.MaxJsonBytes, "safetensors shard index"))?["weight_map"] as JsonObject
                 ?? throw new InvalidDataException($"'{indexPath}' has no 'weight_map' object");
             string folder = Path.GetDirectoryName(Path.GetFullPath(indexPath))!;
-            return map.Select(kv => kv.Value?.GetValue<string>()
-                    ?? throw new InvalidDataException($"'{indexPath}': weight_map entry '{kv.Key}' is not a file name"))
+            var files = map.Select(kv => kv.Value is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>()
+                    : throw new InvalidDataException($"'{indexPath}': weight_map entry '{kv.Key}' is not a file name"))
                 .Distinct(StringComparer.Ordinal)
-                .Select(file => Path.Combine(folder, file))
                 .ToList();
+            if (files.Count == 0)
+                throw new InvalidDataException($"'{indexPath}': weight_map is empty");
+            foreach (var file in files)
+            {
+                // A shard is a file name beside the index, never a path elsewhere.
+                if (file.Length == 0 || file != Path.GetFileName(file) || file is "." or "..")
+                    throw new InvalidDataException($"'{indexPath}': weight_map names '{file}', which is not a file name in the index's folder");
+            }
+            return files.Select(file => Path.Combine(folder, file)).ToList();
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
         {
@@ -310,13 +405,16 @@ public static class BertCheckpointLoader
                     }
                     if (info.DType.ToScalarType() is null)
                     {
-                        contents.Skipped.Add(new(info.Name, info.Shape, $"dtype {info.DType}, not a weight"));
+                        contents.Skipped.Add(new(info.Name, info.Shape, $"dtype {TensorFlowCheckpointReader.DescribeDType(info.DType)}, not a weight"));
                         continue;
                     }
                     contents.Add(info.Name, reader.ReadTensor(info.Name), $"'{info.Name}' in '{reader.IndexPath}'");
                     continue;
                 }
                 var (name, transpose) = mapping.Value;
+                if (info.DType.ToScalarType() is not (ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64))
+                    throw new InvalidDataException(
+                        $"TensorFlow checkpoint '{reader.IndexPath}': BERT weight '{info.Name}' has dtype {TensorFlowCheckpointReader.DescribeDType(info.DType)}; expected a floating-point tensor");
                 var tensor = reader.ReadTensor(info.Name);
                 if (transpose)
                 {
@@ -352,6 +450,10 @@ public static class BertCheckpointLoader
             _ => null,
         };
     }
+
+    /// <summary>The first 20 records, then how many more: a message stays readable whatever the checkpoint holds.</summary>
+    private static string FirstFew(List<CheckpointTensorRecord> records) =>
+        string.Join(", ", records.Take(20)) + (records.Count > 20 ? $", ... and {records.Count - 20} more" : "");
 
     private static string Origin(CheckpointContents contents, string name) =>
         contents.Origins.TryGetValue(name, out var origin) ? origin : $"'{name}'";

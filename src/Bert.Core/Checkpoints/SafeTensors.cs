@@ -15,8 +15,14 @@ namespace Bert.Core.Checkpoints;
 /// </summary>
 public static class SafeTensors
 {
-    /// <summary>The largest header this reader accepts (100 MB, as the reference implementation).</summary>
-    public const long MaxHeaderBytes = 100_000_000;
+    /// <summary>
+    /// The largest header this reader accepts: 16 MiB (the reference allows 100 MB; a BERT's header is about 20 KB and
+    /// a large language model's about 1 MB, while 100 MB of tiny entries would cost gigabytes to hold).
+    /// </summary>
+    public const long MaxHeaderBytes = 16L << 20;
+
+    /// <summary>The most tensors a header may list (a BERT-large checkpoint has about 400).</summary>
+    public const int MaxTensors = 100_000;
 
     private const string MetadataKey = "__metadata__";
 
@@ -41,8 +47,9 @@ public static class SafeTensors
     /// <summary>Reads every tensor of a file into CPU tensors of the stored dtype; the caller disposes them.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">
-    /// Bad JSON, offsets out of range or overlapping, byte sizes inconsistent with dtype and shape, unknown dtypes or a
-    /// truncated file; the message names the file and the tensor.
+    /// Bad JSON, no tensors, an empty name, byte ranges that overlap, leave gaps or do not end at the end of the file,
+    /// byte sizes inconsistent with dtype and shape, unknown dtypes or a truncated file; the message names the file and
+    /// the tensor. Everything is checked against the header and the file size before any tensor is allocated.
     /// </exception>
     public static Dictionary<string, Tensor> Read(string path)
     {
@@ -201,71 +208,98 @@ public static class SafeTensors
             throw new InvalidDataException($"'{path}': the safetensors header is not valid UTF-8: {ex.Message}", ex);
         }
 
-        JsonObject root;
+        // JsonDocument, not JsonNode: a header of many small entries costs a few bytes per token, not an object each.
+        JsonDocument document;
         try
         {
-            root = JsonNode.Parse(headerBytes) as JsonObject
-                ?? throw new InvalidDataException($"'{path}': the safetensors header is not a JSON object");
+            document = JsonDocument.Parse(headerBytes);
         }
         catch (JsonException ex)
         {
             throw new InvalidDataException($"'{path}': the safetensors header is not valid JSON: {ex.Message}", ex);
         }
+        using var owned = document;
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException($"'{path}': the safetensors header is not a JSON object");
 
         metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         var entries = new List<SafeTensorsEntry>();
-        IEnumerable<KeyValuePair<string, JsonNode?>> properties;
-        try
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in root.EnumerateObject())
         {
-            properties = root.ToList();
-        }
-        catch (ArgumentException ex)
-        {
-            throw new InvalidDataException($"'{path}': the safetensors header has a duplicate key: {ex.Message}", ex);
-        }
-        foreach (var (name, node) in properties)
-        {
+            string name = property.Name;
+            if (!names.Add(name))
+                throw new InvalidDataException($"'{path}': the safetensors header has the key '{name}' twice");
             if (name == MetadataKey)
             {
-                if (node is not JsonObject metaObject)
+                if (property.Value.ValueKind != JsonValueKind.Object)
                     throw new InvalidDataException($"'{path}': __metadata__ must be an object of strings");
-                foreach (var (key, value) in metaObject)
+                foreach (var item in property.Value.EnumerateObject())
                 {
-                    if (value is not JsonValue v || v.GetValueKind() != JsonValueKind.String)
-                        throw new InvalidDataException($"'{path}': __metadata__ value '{key}' must be a string");
-                    metadata[key] = v.GetValue<string>();
+                    if (item.Value.ValueKind != JsonValueKind.String)
+                        throw new InvalidDataException($"'{path}': __metadata__ value '{item.Name}' must be a string");
+                    metadata[item.Name] = item.Value.GetString()!;
                 }
                 continue;
             }
-            entries.Add(ParseEntry(name, node, path, dataLength));
+            if (entries.Count == MaxTensors)
+                throw new InvalidDataException($"'{path}': the safetensors header lists more than {MaxTensors} tensors (a BERT has a few hundred)");
+            entries.Add(ParseEntry(name, property.Value, path, dataLength));
         }
 
-        // Byte ranges must not overlap (the reference also requires them to cover the data without holes; we only warn by tolerating holes).
-        var ordered = entries.OrderBy(e => e.Begin).ThenBy(e => e.End).ToList();
-        for (int i = 1; i < ordered.Count; i++)
-        {
-            if (ordered[i].Begin < ordered[i - 1].End && ordered[i].ByteLength > 0)
-                throw new InvalidDataException(
-                    $"'{path}': tensor '{ordered[i].Name}' (bytes {ordered[i].Begin}..{ordered[i].End}) overlaps tensor '{ordered[i - 1].Name}' (bytes {ordered[i - 1].Begin}..{ordered[i - 1].End})");
-        }
+        if (entries.Count == 0)
+            throw new InvalidDataException($"'{path}': the safetensors header lists no tensors");
+        CheckLayout(entries, path, (long)headerLength, dataLength);
         return entries;
     }
 
-    private static SafeTensorsEntry ParseEntry(string name, JsonNode? node, string path, long dataLength)
+    /// <summary>
+    /// The layout rule of the reference implementation (<c>Metadata::validate</c> and the <c>MetadataIncompleteBuffer</c>
+    /// check of huggingface/safetensors): the byte ranges, sorted by (begin, end), tile the data section from byte 0
+    /// with neither gap nor overlap (a zero-length range included), and the last one ends at the end of the file. So
+    /// every pair of ranges is checked, not only neighbours, and a header-length field off by a few bytes, which would
+    /// shift every weight, is refused.
+    /// </summary>
+    private static void CheckLayout(List<SafeTensorsEntry> entries, string path, long headerLength, long dataLength)
     {
-        if (node is not JsonObject obj)
+        var ordered = entries.OrderBy(e => e.Begin).ThenBy(e => e.End).ToList();
+        long covered = 0;
+        SafeTensorsEntry? previous = null;
+        foreach (var entry in ordered)
+        {
+            if (entry.Begin < covered)
+                throw new InvalidDataException(
+                    $"'{path}': tensor '{entry.Name}' (bytes {entry.Begin}..{entry.End}) overlaps tensor '{previous!.Name}' (bytes {previous.Begin}..{previous.End})");
+            if (entry.Begin > covered)
+                throw new InvalidDataException(
+                    $"'{path}': data bytes {covered}..{entry.Begin} belong to no tensor (a gap before tensor '{entry.Name}'); safetensors data has no holes");
+            covered = entry.End;
+            previous = entry;
+        }
+        if (covered != dataLength)
+            throw new InvalidDataException(
+                $"'{path}': the tensors cover {covered} data bytes but the file has {dataLength} after its {headerLength}-byte header " +
+                "(a wrong header length, trailing bytes or a truncated file)");
+    }
+
+    private static SafeTensorsEntry ParseEntry(string name, JsonElement node, string path, long dataLength)
+    {
+        if (name.Length == 0)
+            throw new InvalidDataException($"'{path}': the safetensors header has a tensor with an empty name");
+        if (node.ValueKind != JsonValueKind.Object)
             throw new InvalidDataException($"'{path}': the header entry of tensor '{name}' is not an object");
-        if (obj["dtype"] is not JsonValue dtypeValue || dtypeValue.GetValueKind() != JsonValueKind.String)
+        if (!node.TryGetProperty("dtype", out var dtypeValue) || dtypeValue.ValueKind != JsonValueKind.String)
             throw new InvalidDataException($"'{path}': tensor '{name}' has no string 'dtype'");
-        string dtypeName = dtypeValue.GetValue<string>();
+        string dtypeName = dtypeValue.GetString()!;
         var dtype = ParseDType(dtypeName)
             ?? throw new InvalidDataException($"'{path}': tensor '{name}' has dtype '{dtypeName}', which is not supported (F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL)");
-        if (obj["shape"] is not JsonArray shapeArray)
+        if (!node.TryGetProperty("shape", out var shapeArray) || shapeArray.ValueKind != JsonValueKind.Array)
             throw new InvalidDataException($"'{path}': tensor '{name}' has no 'shape' array");
-        var shape = new long[shapeArray.Count];
+        var shape = new long[shapeArray.GetArrayLength()];
         for (int i = 0; i < shape.Length; i++)
             shape[i] = ReadNonNegative(shapeArray[i], path, name, "shape");
-        if (obj["data_offsets"] is not JsonArray offsets || offsets.Count != 2)
+        if (!node.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2)
             throw new InvalidDataException($"'{path}': tensor '{name}' has no 'data_offsets' [begin, end]");
         long begin = ReadNonNegative(offsets[0], path, name, "data_offsets");
         long end = ReadNonNegative(offsets[1], path, name, "data_offsets");
@@ -290,12 +324,12 @@ public static class SafeTensors
         return new SafeTensorsEntry(name, dtype, shape, begin, end);
     }
 
-    private static long ReadNonNegative(JsonNode? node, string path, string name, string field)
+    private static long ReadNonNegative(JsonElement node, string path, string name, string field)
     {
-        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out long value) && value >= 0)
+        if (node.ValueKind == JsonValueKind.Number && node.TryGetInt64(out long value) && value >= 0)
             return value;
         throw new InvalidDataException(
-            $"'{path}': tensor '{name}' has an invalid {field} value {node?.ToJsonString() ?? "null"} (expected a non-negative integer)");
+            $"'{path}': tensor '{name}' has an invalid {field} value {node.GetRawText()} (expected a non-negative integer)");
     }
 
     /// <summary>The safetensors dtype name of a TorchSharp dtype, or null when the format has none supported here.</summary>

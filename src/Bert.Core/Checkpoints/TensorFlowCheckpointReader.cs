@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
+using Bert.Tokenization;
 using TorchSharp;
 
 namespace Bert.Core.Checkpoints;
@@ -22,7 +23,7 @@ namespace Bert.Core.Checkpoints;
 public sealed class TensorFlowCheckpointReader : IDisposable
 {
     /// <summary>Index files larger than this are rejected (a BERT-large index with optimizer slots is about 100 KB).</summary>
-    private const long MaxIndexBytes = 256L << 20;
+    private const long MaxIndexBytes = 64L << 20;
 
     private readonly Dictionary<string, TensorFlowTensorInfo> _byName;
     private readonly Dictionary<int, SafeFileHandle> _shards = [];
@@ -76,10 +77,7 @@ public sealed class TensorFlowCheckpointReader : IDisposable
             throw new FileNotFoundException(
                 $"TensorFlow checkpoint index '{indexPath}' not found (give the checkpoint prefix, e.g. '.../bert_model.ckpt', or its .index file)",
                 indexPath);
-        long length = new FileInfo(indexPath).Length;
-        if (length > MaxIndexBytes)
-            throw new InvalidDataException($"'{indexPath}' is {length} bytes: too large for a tensor bundle index");
-        byte[] bytes = File.ReadAllBytes(indexPath);
+        byte[] bytes = BoundedFile.ReadAllBytes(indexPath, MaxIndexBytes, "TensorFlow checkpoint index");
 
         List<KeyValuePair<byte[], byte[]>> entries;
         try
@@ -222,12 +220,17 @@ public sealed class TensorFlowCheckpointReader : IDisposable
     /// The tensor as a CPU TorchSharp tensor of the checkpoint's dtype (float32, float16, bfloat16, float64, int64,
     /// int32, int16, int8, uint8, bool) and shape. The caller owns (disposes) it.
     /// </summary>
-    /// <exception cref="NotSupportedException">The dtype has no TorchSharp counterpart (strings, resources, quantized, complex).</exception>
+    /// <exception cref="InvalidDataException">
+    /// The dtype has no TorchSharp counterpart (strings, resources, variants, quantized, complex, unknown numbers): such
+    /// a tensor cannot be a weight; the message names the tensor, its dtype and the file.
+    /// </exception>
+    /// <exception cref="NotSupportedException">The tensor is larger than 2 GB.</exception>
     public torch.Tensor ReadTensor(string name)
     {
         var info = GetInfo(name);
         var scalar = info.DType.ToScalarType()
-            ?? throw new NotSupportedException($"Tensor '{name}' in '{IndexPath}' has dtype {info.DType}, which ReadTensor does not support");
+            ?? throw new InvalidDataException(
+                $"Tensor '{name}' in '{IndexPath}' has dtype {DescribeDType(info.DType)}, which has no tensor counterpart (float, int and bool tensors are readable)");
         if (info.Size > int.MaxValue)
             throw new NotSupportedException($"Tensor '{name}' in '{IndexPath}' is {info.Size} bytes; tensors over 2 GB are not supported");
         TorchRuntime.EnsureAvailable();
@@ -276,6 +279,10 @@ public sealed class TensorFlowCheckpointReader : IDisposable
         if (IsBigEndian)
             SwapToLittleEndian(info.DType, destination);
     }
+
+    /// <summary>A dtype's name, or its number when TensorFlow's enum (as known here) has no such value.</summary>
+    internal static string DescribeDType(TensorFlowDType dtype) =>
+        Enum.IsDefined(dtype) ? dtype.ToString() : $"{(int)dtype} (unknown)";
 
     private static void SwapToLittleEndian(TensorFlowDType dtype, Span<byte> data)
     {

@@ -20,6 +20,7 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, BertModelOutput>
 
     /// <summary>Builds a randomly initialised model from <paramref name="config"/> (validated, then copied).</summary>
     /// <exception cref="ArgumentException">The config is invalid.</exception>
+    /// <exception cref="InsufficientMemoryException">The weights alone would not fit in memory (checked before allocating).</exception>
     public BertModel(BertConfig config) : this(config, null)
     {
     }
@@ -28,6 +29,7 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, BertModelOutput>
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
+        config.EnsureWeightsFitInMemory();
         Config = config.Clone();
         embeddings = new BertEmbeddings(Config);
         encoder = new BertEncoder(Config);

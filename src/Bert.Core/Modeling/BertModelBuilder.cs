@@ -163,13 +163,22 @@ public sealed class BertModelBuilder
         return this;
     }
 
-    /// <summary>Builds the model, loads the checkpoint if any (report in <see cref="LastLoadReport"/>), and returns it in eval mode.</summary>
+    /// <summary>
+    /// Checks the config against the checkpoint's headers (<see cref="BertCheckpointLoader.CheckShapes"/>) and the
+    /// weights against the memory, then builds the model, loads the checkpoint if any (report in
+    /// <see cref="LastLoadReport"/>), and returns it in eval mode.
+    /// </summary>
     /// <exception cref="ArgumentException">A trainable prefix matches no parameter.</exception>
     /// <exception cref="InvalidDataException">The checkpoint does not fit (see <see cref="BertCheckpointLoader.Load"/>).</exception>
+    /// <exception cref="InsufficientMemoryException">The weights alone would not fit in memory.</exception>
     public BertModel Build()
     {
         TorchRuntime.EnsureAvailable();
         LastLoadReport = null;
+        // Config against the checkpoint's headers first: a mismatch (a wrong hidden_size, 100000 layers) fails
+        // here in milliseconds, not after allocating a model that cannot be filled.
+        if (checkpointPath is not null)
+            BertCheckpointLoader.CheckShapes(Config, checkpointPath, checkpointOptions);
         using var generator = seed is { } s ? new Generator(unchecked((ulong)s), CPU) : null;
         var model = new BertModel(Config, generator);
         try

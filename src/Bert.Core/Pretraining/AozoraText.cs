@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Bert.Tokenization;
 
 namespace Bert.Core.Pretraining;
 
@@ -58,14 +59,16 @@ public static partial class AozoraText
         return sentences;
     }
 
+    /// <summary>The largest file <see cref="Load"/> reads (256 MiB; the longest Aozora Bunko works are a few MB).</summary>
+    public const long MaxBytes = 256L << 20;
+
     /// <summary>Reads an Aozora Bunko file (UTF-8) and makes it a corpus (see <see cref="ToCorpus"/>).</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is larger than <see cref="MaxBytes"/> or not UTF-8.</exception>
     public static PretrainingCorpus Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"Aozora Bunko text '{path}' not found.", path);
-        return ToCorpus(File.ReadAllText(path, Encoding.UTF8));
+        return ToCorpus(BoundedFile.ReadAllText(path, MaxBytes, "Aozora Bunko text"));
     }
 
     /// <summary>The corpus of an Aozora Bunko text: chapters as documents, one sentence per entry, markup removed.</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Bert.Core.Checkpoints;
 using Bert.Core.Optimization;
+using Bert.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
 using Bert.Core.IO;
@@ -171,7 +172,7 @@ public sealed class Pretrainer
         TrainerState state;
         try
         {
-            state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(statePath), JsonOptions)
+            state = JsonSerializer.Deserialize<TrainerState>(BoundedFile.ReadAllText(statePath, BoundedFile.MaxJsonBytes, "pretraining state"), JsonOptions)
                 ?? throw new InvalidDataException($"'{statePath}' is empty.");
         }
         catch (JsonException ex)

@@ -15,6 +15,9 @@ public sealed class PretrainingCorpus
         SentenceCount = documents.Sum(d => d.Count);
     }
 
+    /// <summary>The longest line accepted (one million characters; a line is one sentence).</summary>
+    public const int MaxLineChars = 1 << 20;
+
     /// <summary>The documents, each a list of sentences (never empty).</summary>
     public IReadOnlyList<IReadOnlyList<string>> Documents { get; }
 
@@ -23,13 +26,14 @@ public sealed class PretrainingCorpus
 
     /// <summary>Reads a UTF-8 corpus file.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">A line is longer than <see cref="MaxLineChars"/> (a file with no line breaks, a device).</exception>
     public static PretrainingCorpus Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path))
             throw new FileNotFoundException($"Corpus file '{path}' not found.", path);
         using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        return Load(reader);
+        return Load(reader, $"corpus '{path}'");
     }
 
     /// <summary>Reads a UTF-8 corpus from a stream (not disposed).</summary>
@@ -41,12 +45,16 @@ public sealed class PretrainingCorpus
     }
 
     /// <summary>Reads a corpus from a text reader (not disposed).</summary>
-    public static PretrainingCorpus Load(TextReader reader)
+    /// <exception cref="InvalidDataException">A line is longer than <see cref="MaxLineChars"/>.</exception>
+    public static PretrainingCorpus Load(TextReader reader) => Load(reader, "corpus");
+
+    private static PretrainingCorpus Load(TextReader reader, string source)
     {
         ArgumentNullException.ThrowIfNull(reader);
         var documents = new List<IReadOnlyList<string>>();
         var current = new List<string>();
-        while (reader.ReadLine() is { } line)
+        int lineNumber = 0;
+        while (BoundedFile.ReadLine(reader, MaxLineChars, source, ++lineNumber) is { } line)
         {
             var sentence = line.Trim();
             if (sentence.Length > 0)

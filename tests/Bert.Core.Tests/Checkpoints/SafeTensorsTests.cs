@@ -140,6 +140,12 @@ public class SafeTensorsTests
         { "negative-offset", "*bad.safetensors*'w'*data_offsets*" },
         { "tiny-file", "*bad.safetensors*shorter than the 8-byte header*" },
         { "not-object", "*bad.safetensors*'w'*not an object*" },
+        { "zero-length-between-overlapping", "*bad.safetensors*overlaps*" },
+        { "gap", "*bad.safetensors*bytes 8..12 belong to no tensor*'v'*" },
+        { "trailing-bytes", "*bad.safetensors*cover 16 data bytes but the file has 20*" },
+        { "header-length-short-by-2", "*bad.safetensors*cover 16 data bytes but the file has 18*" },
+        { "empty-name", "*bad.safetensors*empty name*" },
+        { "no-tensors", "*bad.safetensors*no tensors*" },
     };
 
     [Theory]
@@ -159,21 +165,44 @@ public class SafeTensorsTests
             "overlap" => """{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},"v":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}""",
             "negative-offset" => """{"w":{"dtype":"F32","shape":[4],"data_offsets":[-4,12]}}""",
             "not-object" => """{"w":[1,2]}""",
+            // 'z' (empty, at 8) sits between 'w' (0..12) and 'v' (8..16), which overlap: a neighbours-only check misses it.
+            "zero-length-between-overlapping" => """{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},"z":{"dtype":"F32","shape":[0],"data_offsets":[8,8]},"v":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}""",
+            "gap" => """{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"v":{"dtype":"F32","shape":[1],"data_offsets":[12,16]}}""",
+            "empty-name" => """{"":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}""",
+            "no-tensors" => """{"__metadata__":{"format":"pt"}}  """,
+            "header-length-short-by-2" => """{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}  """,
             _ => """{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}""",
         };
         if (corruption == "truncated-data") data = new byte[8];
+        if (corruption == "trailing-bytes") data = new byte[20];
+        if (corruption == "no-tensors") data = [];
         var headerBytes = Encoding.UTF8.GetBytes(header);
         var length = new byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(length, corruption switch
         {
             "huge-header" => 1UL << 40,
             "header-past-end" => (ulong)headerBytes.Length + 100,
+            "header-length-short-by-2" => (ulong)headerBytes.Length - 2, // the two padding spaces become "data"
             _ => (ulong)headerBytes.Length,
         });
         File.WriteAllBytes(path, corruption == "tiny-file" ? [1, 2, 3] : [.. length, .. headerBytes, .. data]);
 
         var act = () => SafeTensors.Read(path);
         act.Should().Throw<InvalidDataException>().WithMessage(message);
+    }
+
+    [Fact]
+    public void A_header_of_more_tensors_than_allowed_is_refused_before_any_tensor_is_made()
+    {
+        using var folder = new TempFolder();
+        string path = Path.Combine(folder.Path, "many.safetensors");
+        var header = Encoding.UTF8.GetBytes("{" + string.Join(",", Enumerable.Range(0, SafeTensors.MaxTensors + 1)
+            .Select(i => $"\"t{i}\":{{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}}")) + "}");
+        var length = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+        File.WriteAllBytes(path, [.. length, .. header]);
+        var act = () => SafeTensors.Read(path);
+        act.Should().Throw<InvalidDataException>().WithMessage("*many.safetensors*more than 100000 tensors*");
     }
 
     [Fact]

@@ -167,7 +167,7 @@ public class TensorFlowCheckpointReaderRobustnessTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Recognised_but_unsupported_dtypes_are_listed_and_NotSupported_when_read()
+    public void Recognised_but_unsupported_dtypes_are_listed_and_refused_as_invalid_data_when_read_as_tensors()
     {
         using var folder = new TempFolder();
         string prefix = Path.Combine(folder.Path, "strings.ckpt");
@@ -181,8 +181,32 @@ public class TensorFlowCheckpointReaderRobustnessTests(ITestOutputHelper output)
         using var reader = TensorFlowCheckpointReader.Open(prefix);
         reader.GetInfo("names").DType.Should().Be(TensorFlowDType.String);
         reader.ReadBytes("names").Should().Equal(payload);
-        reader.Invoking(r => r.ReadTensor("names")).Should().Throw<NotSupportedException>().WithMessage("*'names'*String*");
+        reader.Invoking(r => r.ReadTensor("names")).Should().Throw<InvalidDataException>().WithMessage("*'names'*strings.ckpt.index*String*");
         reader.Invoking(r => r.ReadFloats("names")).Should().Throw<NotSupportedException>();
+    }
+
+    [Theory]
+    [InlineData(TensorFlowDType.String)]
+    [InlineData(TensorFlowDType.Resource)]
+    [InlineData(TensorFlowDType.Variant)]
+    [InlineData((TensorFlowDType)99)]
+    public void A_BERT_weight_of_a_non_numeric_dtype_is_InvalidData_naming_tensor_and_file_and_other_such_tensors_are_skipped(TensorFlowDType dtype)
+    {
+        TorchRuntime.EnsureAvailable();
+        using var folder = new TempFolder();
+        string prefix = Path.Combine(folder.Path, "odd.ckpt");
+        var payload = "\u0003abc"u8.ToArray();
+        File.WriteAllBytes(prefix + ".data-00000-of-00001", payload);
+        TensorBundleEntry Odd() => new() { DType = (int)dtype, Shape = [1], Size = payload.Length, Crc32C = Crc32C.Mask(Crc32C.Compute(payload)) };
+
+        WriteIndex(prefix, Header(1), ("bert/embeddings/word_embeddings", Odd()));
+        var weight = () => BertCheckpointLoader.ReadStateDict(prefix);
+        weight.Should().Throw<InvalidDataException>().WithMessage("*odd.ckpt.index*'bert/embeddings/word_embeddings'*floating-point*");
+
+        WriteIndex(prefix, Header(1), ("some/lookup_table", Odd()));
+        using var contents = BertCheckpointLoader.ReadContents(prefix);
+        contents.Tensors.Should().BeEmpty();
+        contents.Skipped.Should().ContainSingle().Which.Name.Should().Be("some/lookup_table");
     }
 
     [Fact]
