@@ -14,6 +14,7 @@ var root = new RootCommand("""
     TrainCommand.Create(),
     EvaluateCommand.Create(),
     PredictCommand.Create(),
+    ExportOnnxCommand.Create(),
     TokenizeCommand.CreateTokenize(),
     TokenizeCommand.CreateStats(),
     CheckpointCommands.CreateInspect(),
