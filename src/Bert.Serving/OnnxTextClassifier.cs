@@ -51,16 +51,16 @@ public sealed class OnnxTextClassifier : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(folder);
         options ??= new OnnxTextClassifierOptions();
         options.Validate();
-        var manifest = ServingManifest.Read(folder);
+        var manifest = ServingManifest.Read(folder, ServingManifest.ClassifierFormat);
+        var (problemType, labels, threshold) = manifest.ReadClassifier();
         var indexer = manifest.LoadIndexer();
         var session = new OnnxBertSession(manifest.ModelPath, LogitsOutput, options.IntraOpThreads);
-        if (session.OutputWidth != manifest.Labels.Count)
+        if (session.OutputWidth != labels.Length)
         {
             session.Dispose();
-            throw new InvalidDataException($"{manifest.ModelPath} outputs {session.OutputWidth} logits but {ServingManifest.FileName} lists {manifest.Labels.Count} labels.");
+            throw new InvalidDataException($"{manifest.ModelPath} outputs {session.OutputWidth} logits but {ServingManifest.FileName} lists {labels.Length} labels.");
         }
-        return new OnnxTextClassifier(session, indexer, [.. manifest.Labels], manifest.ProblemType, manifest.MaxSequenceLength,
-            options.MultiLabelThreshold ?? manifest.MultiLabelThreshold);
+        return new OnnxTextClassifier(session, indexer, labels, problemType, manifest.MaxSequenceLength, options.MultiLabelThreshold ?? threshold);
     }
 
     /// <summary>Predicts one text.</summary>

@@ -5,24 +5,24 @@ using Bert.Tokenization;
 namespace Bert.Serving;
 
 /// <summary>
-/// The <c>serving.json</c> of an exported classifier folder (written by <c>Bert.Classification.Onnx.ClassifierOnnxExport</c>):
-/// model file, problem type, labels, maximum length, multi-label threshold and tokenizer file and settings.
+/// The <c>serving.json</c> of an exported folder (written by <c>Bert.Classification.Onnx.ClassifierOnnxExport</c> or
+/// <c>Bert.Core.Onnx.OnnxExport.ExportEmbedderFolder</c>): format, model file, maximum length, tokenizer file and
+/// settings, and the keys of its kind (<see cref="ReadClassifier"/>, <see cref="ReadEmbedder"/>).
 /// </summary>
-internal sealed record ServingManifest(
-    string ModelPath, OnnxProblemType ProblemType, IReadOnlyList<string> Labels, int MaxSequenceLength,
-    float MultiLabelThreshold, string TokenizerPath, bool LowerCase)
+internal sealed record ServingManifest(string ModelPath, int MaxSequenceLength, string TokenizerPath, bool LowerCase, JsonObject Root, string Path)
 {
     public const string FileName = "serving.json";
-    private const string Format = "bert-net-onnx-classifier";
+    public const string ClassifierFormat = "bert-net-onnx-classifier";
+    public const string EmbedderFormat = "bert-net-onnx-embedder";
 
-    /// <summary>Reads and checks <c>serving.json</c> in <paramref name="folder"/>.</summary>
+    /// <summary>Reads and checks <c>serving.json</c> in <paramref name="folder"/>, which must be of <paramref name="format"/>.</summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="InvalidDataException">The manifest or a file it names is missing or malformed (the message says which).</exception>
-    public static ServingManifest Read(string folder)
+    public static ServingManifest Read(string folder, string format)
     {
         if (!Directory.Exists(folder))
             throw new DirectoryNotFoundException($"No exported model folder at {folder}.");
-        string path = Path.Combine(folder, FileName);
+        string path = System.IO.Path.Combine(folder, FileName);
         if (!File.Exists(path))
             throw new InvalidDataException($"{folder} holds no {FileName}: it is not a folder written by 'bert export-onnx' (ClassifierOnnxExport.Export).");
         JsonObject root;
@@ -35,31 +35,46 @@ internal sealed record ServingManifest(
         {
             throw new InvalidDataException($"{path} is not valid JSON: {ex.Message}", ex);
         }
-        if (Text(root, "format", path) != Format)
-            throw new InvalidDataException($"{path}: 'format' must be '{Format}'.");
+        if (Text(root, "format", path) is var found && found != format)
+            throw new InvalidDataException($"{path}: 'format' is '{found}' but '{format}' is needed here.");
         int version = Number<int>(root, "format_version", path);
         if (version != 1)
             throw new InvalidDataException($"{path}: format_version {version} is newer than this Bert.Serving reads (1).");
 
         string model = ExistingFile(folder, Text(root, "model", path), path, "model");
-        if (!Enum.TryParse<OnnxProblemType>(Text(root, "problem_type", path), out var problem) || !Enum.IsDefined(problem))
-            throw new InvalidDataException($"{path}: 'problem_type' must be one of {string.Join(", ", Enum.GetNames<OnnxProblemType>())}.");
-        var labels = (root["labels"] as JsonArray ?? throw Missing(path, "labels"))
-            .Select((l, i) => l is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : throw new InvalidDataException($"{path}: labels[{i}] must be a string."))
-            .ToArray();
-        if (labels.Length == 0 || (problem == OnnxProblemType.Regression && labels.Length != 1))
-            throw new InvalidDataException($"{path}: 'labels' must list {(problem == OnnxProblemType.Regression ? "exactly one name" : "at least one label")}; it has {labels.Length}.");
-        if (labels.Distinct(StringComparer.Ordinal).Count() != labels.Length)
-            throw new InvalidDataException($"{path}: 'labels' has duplicates.");
         int maxLength = Number<int>(root, "max_seq_len", path);
         if (maxLength < 3)
             throw new InvalidDataException($"{path}: 'max_seq_len' must be at least 3; it is {maxLength}.");
-        float threshold = root["multi_label_threshold"] is null ? 0.5f : Number<float>(root, "multi_label_threshold", path);
         var tokenizer = root["tokenizer"] as JsonObject ?? throw Missing(path, "tokenizer");
         string tokenizerPath = ExistingFile(folder, Text(tokenizer, "file", path), path, "tokenizer.file");
         bool lowerCase = tokenizer["lower_case"] is JsonValue lc && lc.GetValueKind() is JsonValueKind.True or JsonValueKind.False
             ? lc.GetValue<bool>() : throw new InvalidDataException($"{path}: 'tokenizer.lower_case' must be true or false.");
-        return new ServingManifest(model, problem, labels, maxLength, threshold, tokenizerPath, lowerCase);
+        return new ServingManifest(model, maxLength, tokenizerPath, lowerCase, root, path);
+    }
+
+    /// <summary>A classifier's keys: problem type, labels (one for regression, no duplicates) and multi-label threshold.</summary>
+    public (OnnxProblemType ProblemType, string[] Labels, float Threshold) ReadClassifier()
+    {
+        if (!Enum.TryParse<OnnxProblemType>(Text(Root, "problem_type", Path), out var problem) || !Enum.IsDefined(problem))
+            throw new InvalidDataException($"{Path}: 'problem_type' must be one of {string.Join(", ", Enum.GetNames<OnnxProblemType>())}.");
+        var labels = (Root["labels"] as JsonArray ?? throw Missing(Path, "labels"))
+            .Select((l, i) => l is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : throw new InvalidDataException($"{Path}: labels[{i}] must be a string."))
+            .ToArray();
+        if (labels.Length == 0 || (problem == OnnxProblemType.Regression && labels.Length != 1))
+            throw new InvalidDataException($"{Path}: 'labels' must list {(problem == OnnxProblemType.Regression ? "exactly one name" : "at least one label")}; it has {labels.Length}.");
+        if (labels.Distinct(StringComparer.Ordinal).Count() != labels.Length)
+            throw new InvalidDataException($"{Path}: 'labels' has duplicates.");
+        float threshold = Root["multi_label_threshold"] is null ? 0.5f : Number<float>(Root, "multi_label_threshold", Path);
+        return (problem, labels, threshold);
+    }
+
+    /// <summary>An embedder's keys: pooling name, whether vectors are L2-normalised, and their width.</summary>
+    public (string Pooling, bool Normalized, int Dimensions) ReadEmbedder()
+    {
+        bool normalized = Root["normalized"] is JsonValue n && n.GetValueKind() is JsonValueKind.True or JsonValueKind.False
+            ? n.GetValue<bool>() : throw Missing(Path, "normalized", "true or false");
+        int dimensions = Number<int>(Root, "dimensions", Path);
+        return (Text(Root, "pooling", Path), normalized, dimensions);
     }
 
     /// <summary>The tokenizer this manifest describes (SentencePiece or WordPiece by file), truncating to <see cref="MaxSequenceLength"/>.</summary>
@@ -68,9 +83,9 @@ internal sealed record ServingManifest(
 
     private static string ExistingFile(string folder, string name, string path, string key)
     {
-        if (name.Length == 0 || name != Path.GetFileName(name))
+        if (name.Length == 0 || name != System.IO.Path.GetFileName(name))
             throw new InvalidDataException($"{path}: '{key}' must be a file name inside the folder, not '{name}'.");
-        string file = Path.Combine(folder, name);
+        string file = System.IO.Path.Combine(folder, name);
         return File.Exists(file) ? file : throw new InvalidDataException($"The file {file} named by '{key}' in {path} is missing.");
     }
 

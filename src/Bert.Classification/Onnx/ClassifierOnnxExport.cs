@@ -1,7 +1,4 @@
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using Bert.Core.IO;
 using Bert.Core.Onnx;
 
 namespace Bert.Classification.Onnx;
@@ -23,10 +20,10 @@ public static class ClassifierOnnxExport
     public const string Logits = "logits";
 
     /// <summary>The serving manifest's file name.</summary>
-    public const string ManifestFileName = "serving.json";
+    public const string ManifestFileName = ServingFolder.ManifestFileName;
 
     /// <summary>The model's file name when the export target is a folder.</summary>
-    public const string DefaultModelFileName = "model.onnx";
+    public const string DefaultModelFileName = ServingFolder.DefaultModelFileName;
 
     /// <summary>The value of the manifest's <c>format</c> key.</summary>
     public const string ManifestFormat = "bert-net-onnx-classifier";
@@ -70,36 +67,14 @@ public static class ClassifierOnnxExport
     public static string Export(TextClassifier classifier, string output, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(classifier);
-        ArgumentException.ThrowIfNullOrEmpty(output);
-        string modelPath = output.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)
-            ? Path.GetFullPath(output)
-            : Path.Combine(Path.GetFullPath(output), DefaultModelFileName);
-        string folder = Path.GetDirectoryName(modelPath)!;
-        Directory.CreateDirectory(folder);
-
-        AtomicFile.Write(modelPath, stream => ExportModel(classifier.Model, stream, options));
-        string tokenizerName = Path.GetFileName(classifier.TokenizerFile).Equals("vocab.txt", StringComparison.OrdinalIgnoreCase) ? "vocab.txt" : "tokenizer.model";
-        string tokenizerPath = Path.Combine(folder, tokenizerName);
-        if (!string.Equals(Path.GetFullPath(classifier.TokenizerFile), tokenizerPath, StringComparison.Ordinal))
-            AtomicFile.Write(tokenizerPath, stream =>
-            {
-                using var source = File.OpenRead(classifier.TokenizerFile);
-                source.CopyTo(stream);
-            });
-
         var manifest = new JsonObject
         {
             ["format"] = ManifestFormat,
-            ["format_version"] = 1,
-            ["model"] = Path.GetFileName(modelPath),
             ["problem_type"] = classifier.Model.Options.ProblemType.ToString(),
             ["labels"] = new JsonArray([.. classifier.Labels.Select(l => (JsonNode)JsonValue.Create(l)!)]),
-            ["max_seq_len"] = classifier.MaxSequenceLength,
             ["multi_label_threshold"] = 0.5,
-            ["tokenizer"] = new JsonObject { ["file"] = tokenizerName, ["lower_case"] = classifier.LowerCase },
         };
-        AtomicFile.WriteAllText(Path.Combine(folder, ManifestFileName),
-            manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
-        return modelPath;
+        return ServingFolder.Write(output, stream => ExportModel(classifier.Model, stream, options),
+            classifier.TokenizerFile, classifier.LowerCase, classifier.MaxSequenceLength, manifest);
     }
 }

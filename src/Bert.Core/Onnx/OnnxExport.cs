@@ -95,6 +95,33 @@ public static class OnnxExport
     }
 
     /// <summary>
+    /// Writes an embedder with its tokenizer as a folder that <c>Bert.Serving.OnnxTextEmbedder.Load</c> reads: the model
+    /// (output <c>sentence_embedding</c>), the tokenizer file and <c>serving.json</c> (pooling, normalisation, maximum length,
+    /// tokenizer settings).
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="tokenizerFile">Its SentencePiece <c>.model</c> or WordPiece <c>vocab.txt</c>.</param>
+    /// <param name="output">A folder (model.onnx inside) or a path ending in .onnx (the other files beside it).</param>
+    /// <param name="options">Pooling, normalisation, length; null for the defaults (mean, normalised).</param>
+    /// <returns>The path of the written .onnx file.</returns>
+    public static string ExportEmbedderFolder(BertModel model, string tokenizerFile, string output, OnnxEmbedderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(tokenizerFile);
+        options ??= new OnnxEmbedderOptions();
+        options.Validate(model.Config.MaxPositionEmbeddings);
+        var manifest = new System.Text.Json.Nodes.JsonObject
+        {
+            ["format"] = "bert-net-onnx-embedder",
+            ["pooling"] = options.Pooling.ToString(),
+            ["normalized"] = options.Normalize,
+            ["dimensions"] = model.Config.HiddenSize,
+        };
+        return ServingFolder.Write(output, stream => ExportEmbedder(model, stream, options.Pooling, options.Normalize, options.Export),
+            tokenizerFile, options.LowerCase, options.MaxSequenceLength ?? model.Config.MaxPositionEmbeddings, manifest);
+    }
+
+    /// <summary>
     /// Emits the encoder of <paramref name="module"/> (parameters under <paramref name="prefix"/>), lets
     /// <paramref name="head"/> add the outputs, checks that every parameter was exported (except those under
     /// <paramref name="ignoreUnused"/>, e.g. an unused pooler) and writes the model.
