@@ -67,6 +67,7 @@ public static class ClassifierOnnxExport
     public static string Export(TextClassifier classifier, string output, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(classifier);
+        options?.Validate(); // before any file is written
         var manifest = new JsonObject
         {
             ["format"] = ManifestFormat,
