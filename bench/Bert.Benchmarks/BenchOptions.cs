@@ -49,7 +49,7 @@ internal sealed class BenchOptions
                 case "--kernel": o.Kernel = Enum.Parse<Bert.Core.Modeling.LinearKernel>(Next(), ignoreCase: true); break;
                 case "-h" or "--help":
                     Console.WriteLine("""
-                        bench/Bert.Benchmarks: --shape tiny|small|base[,..] --mode infer|train|soak|indexer|segment|attention|ops[,..] --batch 16 --seq 128
+                        bench/Bert.Benchmarks: --shape tiny|small|minilm|base[,..] --mode infer|train|soak|indexer|segment|attention|ops|onnx|serve[,..] --batch 16 --seq 128
                           --threads 2 [--dtype fp32|bf16] [--iterations 5] [--warmup 2]
                           [--knbc-lengths knbc-spm_encode-ids.tsv]  (train/infer on real KNBC lengths, dynamic padding)
                           [--spm wiki-ja.model]                     (indexer mode: tokens/s on the KNBC sentences)
@@ -57,6 +57,8 @@ internal sealed class BenchOptions
                           [--steps 1000] [--min-seq 8]              (soak mode: training steps of lengths min-seq..seq, RSS sampled)
                           [--pad-multiple 8]                        (soak and KNBC lengths: pad each batch to a multiple, as the trainer does)
                           [--kernel auto|gemm|onednn]               (BertLinear's kernel for infer/train/soak)
+                                                                    (onnx mode: ONNX Runtime on the exported model vs TorchSharp, ort_seq_per_s;
+                                                                     serve mode: OnnxTextClassifier vs TextClassifier predictions/s on KNBC)
                           [--system-malloc]                         (glibc's default allocator settings, see TorchRuntime.RetainFreedTensorMemory)
                         """);
                     return null;

@@ -16,8 +16,9 @@ internal static class ModelBench
     {
         "tiny" => new BertConfig { VocabSize = 15, HiddenSize = 4, NumHiddenLayers = 2, NumAttentionHeads = 4, IntermediateSize = 16, MaxPositionEmbeddings = 512 },
         "small" => new BertConfig { VocabSize = 32000, HiddenSize = 256, NumHiddenLayers = 4, NumAttentionHeads = 4, IntermediateSize = 1024, MaxPositionEmbeddings = 512 },
+        "minilm" => new BertConfig { VocabSize = 30522, HiddenSize = 384, NumHiddenLayers = 6, NumAttentionHeads = 12, IntermediateSize = 1536, MaxPositionEmbeddings = 512 },
         "base" => new BertConfig { VocabSize = 32000, HiddenSize = 768, NumHiddenLayers = 12, NumAttentionHeads = 12, IntermediateSize = 3072, MaxPositionEmbeddings = 512 },
-        _ => throw new ArgumentException($"unknown shape {shape}: tiny, small or base"),
+        _ => throw new ArgumentException($"unknown shape {shape}: tiny, small, minilm (all-MiniLM-L6-v2's shape) or base"),
     };
 
     /// <summary>Forward FLOPs of one sequence of length t (matrix products only).</summary>
@@ -145,7 +146,7 @@ internal static class ModelBench
         return (model, optimizer);
     }
 
-    private static Dictionary<string, object> Result(string shape, string mode, BenchOptions o, double seqPerS, double gflops, double seconds, Dictionary<string, object>? extra)
+    public static Dictionary<string, object> Result(string shape, string mode, BenchOptions o, double seqPerS, double gflops, double seconds, Dictionary<string, object>? extra)
     {
         var r = new Dictionary<string, object>
         {

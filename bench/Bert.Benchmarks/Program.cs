@@ -25,6 +25,8 @@ foreach (var shape in options.Shapes)
             "segment" => SegmentBench.Run(options),
             "attention" => AttentionBench.Run(shape, options),
             "ops" => OpsBench.Run(shape, options),
+            "onnx" => OnnxBench.Model(shape, options),
+            "serve" => OnnxBench.Serve(shape, options),
             _ => throw new ArgumentException($"unknown mode {mode}"),
         };
         result["retain_freed_memory"] = retained;

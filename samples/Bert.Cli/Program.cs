@@ -18,6 +18,7 @@ var root = new RootCommand("""
     EvaluateCommand.Create(),
     PredictCommand.Create(),
     EmbedCommand.Create(),
+    ExportOnnxCommand.Create(),
     TokenizeCommand.CreateTokenize(),
     TokenizeCommand.CreateStats(),
     SegmentCommand.Create(),

@@ -1,3 +1,5 @@
+using Bert.Core.IO;
+
 namespace Bert.Core.Checkpoints;
 
 /// <summary>
@@ -82,16 +84,16 @@ internal sealed class TensorBundleEntry
     /// <summary>Serializes exactly like C++ <c>BundleEntryProto::SerializeAsString</c> as BundleWriter fills it.</summary>
     public byte[] Serialize()
     {
-        var shape = new TensorBundleProtoWriter();
+        var shape = new ProtoWireWriter();
         foreach (long d in Shape)
         {
-            var dim = new TensorBundleProtoWriter();
+            var dim = new ProtoWireWriter();
             if (d != 0) dim.Varint(1, (ulong)d);
-            shape.Bytes(2, dim.ToArray());
+            shape.Message(2, dim);
         }
-        var entry = new TensorBundleProtoWriter();
+        var entry = new ProtoWireWriter();
         if (DType != 0) entry.Varint(1, (ulong)(long)DType);
-        entry.Bytes(2, shape.ToArray());
+        entry.Message(2, shape);
         if (ShardId != 0) entry.Varint(3, (ulong)ShardId);
         if (Offset != 0) entry.Varint(4, (ulong)Offset);
         if (Size != 0) entry.Varint(5, (ulong)Size);

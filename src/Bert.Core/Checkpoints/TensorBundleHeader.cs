@@ -1,3 +1,5 @@
+using Bert.Core.IO;
+
 namespace Bert.Core.Checkpoints;
 
 /// <summary>
@@ -55,20 +57,14 @@ internal sealed record TensorBundleHeader(long NumShards, int Endianness, int Pr
     /// <summary>Serializes like TensorFlow's BundleWriter (version always present, zero fields omitted).</summary>
     public byte[] Serialize()
     {
-        var version = new TensorBundleProtoWriter();
+        var version = new ProtoWireWriter();
         if (Producer != 0) version.Varint(1, (ulong)(long)Producer);
         if (MinConsumer != 0) version.Varint(2, (ulong)(long)MinConsumer);
-        if (BadConsumers.Count > 0)
-        {
-            // proto3 packs repeated scalars.
-            using var packed = new MemoryStream();
-            foreach (var b in BadConsumers) LevelDbCoding.WriteVarint(packed, (ulong)(long)b);
-            version.Bytes(3, packed.ToArray());
-        }
-        var header = new TensorBundleProtoWriter();
+        if (BadConsumers.Count > 0) version.PackedVarints(3, BadConsumers.Select(b => (long)b)); // proto3 packs repeated scalars
+        var header = new ProtoWireWriter();
         if (NumShards != 0) header.Varint(1, (ulong)NumShards);
         if (Endianness != 0) header.Varint(2, (ulong)(long)Endianness);
-        header.Bytes(3, version.ToArray());
+        header.Message(3, version);
         return header.ToArray();
     }
 }

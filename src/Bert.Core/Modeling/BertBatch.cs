@@ -42,45 +42,13 @@ public sealed class BertBatch : IDisposable
     /// <exception cref="ArgumentException">No inputs, or an input longer than <paramref name="padToLength"/>.</exception>
     public static BertBatch Collate(IReadOnlyList<EncodedInput> inputs, int padId, int? padToLength = null)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
-        if (inputs.Count == 0)
-            throw new ArgumentException("Cannot collate an empty list of inputs.", nameof(inputs));
-        if (padId < 0)
-            throw new ArgumentOutOfRangeException(nameof(padId), padId, "The pad id must be a vocabulary id (>= 0).");
-        var longest = 0;
-        for (var i = 0; i < inputs.Count; i++)
-        {
-            var input = inputs[i] ?? throw new ArgumentException($"inputs[{i}] is null.", nameof(inputs));
-            longest = Math.Max(longest, input.Length);
-        }
-        var width = padToLength ?? longest;
-        if (width < longest)
-            throw new ArgumentException($"padToLength {width} is shorter than the longest input ({longest} tokens); encode with a smaller MaxSequenceLength.", nameof(padToLength));
-
-        var rows = inputs.Count;
-        var ids = new long[rows * width];
-        var types = new long[rows * width];
-        var mask = new long[rows * width];
-        var lengths = new int[rows];
-        Array.Fill(ids, padId);
-        for (var r = 0; r < rows; r++)
-        {
-            var input = inputs[r];
-            lengths[r] = input.Length;
-            var offset = r * width;
-            for (var t = 0; t < input.Length; t++)
-            {
-                ids[offset + t] = input.InputIds[t];
-                types[offset + t] = input.TokenTypeIds[t];
-                mask[offset + t] = input.AttentionMask[t];
-            }
-        }
-        long[] shape = [rows, width];
+        var padded = PaddedBatch.Create(inputs, padId, padToLength);
+        long[] shape = [padded.BatchSize, padded.SequenceLength];
         return new BertBatch(
-            torch.tensor(ids, shape, ScalarType.Int64),
-            torch.tensor(types, shape, ScalarType.Int64),
-            torch.tensor(mask, shape, ScalarType.Int64),
-            lengths);
+            torch.tensor(padded.InputIds, shape, ScalarType.Int64),
+            torch.tensor(padded.TokenTypeIds, shape, ScalarType.Int64),
+            torch.tensor(padded.AttentionMask, shape, ScalarType.Int64),
+            [.. padded.Lengths]);
     }
 
     /// <summary>

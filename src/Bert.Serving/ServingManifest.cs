@@ -1,0 +1,101 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Bert.Tokenization;
+
+namespace Bert.Serving;
+
+/// <summary>
+/// The <c>serving.json</c> of an exported folder (written by <c>Bert.Classification.Onnx.ClassifierOnnxExport</c> or
+/// <c>Bert.Core.Onnx.OnnxExport.ExportEmbedderFolder</c>): format, model file, maximum length, tokenizer file and
+/// settings, and the keys of its kind (<see cref="ReadClassifier"/>, <see cref="ReadEmbedder"/>).
+/// </summary>
+internal sealed record ServingManifest(string ModelPath, int MaxSequenceLength, string TokenizerPath, bool LowerCase, JsonObject Root, string Path)
+{
+    public const string FileName = "serving.json";
+    public const string ClassifierFormat = "bert-net-onnx-classifier";
+    public const string EmbedderFormat = "bert-net-onnx-embedder";
+
+    /// <summary>Reads and checks <c>serving.json</c> in <paramref name="folder"/>, which must be of <paramref name="format"/>.</summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="InvalidDataException">The manifest or a file it names is missing or malformed (the message says which).</exception>
+    public static ServingManifest Read(string folder, string format)
+    {
+        if (!Directory.Exists(folder))
+            throw new DirectoryNotFoundException($"No exported model folder at {folder}.");
+        string path = System.IO.Path.Combine(folder, FileName);
+        if (!File.Exists(path))
+            throw new InvalidDataException($"{folder} holds no {FileName}: it is not a folder written by 'bert export-onnx' (ClassifierOnnxExport.Export).");
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+                ?? throw new InvalidDataException($"{path} must hold a JSON object.");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{path} is not valid JSON: {ex.Message}", ex);
+        }
+        if (Text(root, "format", path) is var found && found != format)
+            throw new InvalidDataException($"{path}: 'format' is '{found}' but '{format}' is needed here.");
+        int version = Number<int>(root, "format_version", path);
+        if (version != 1)
+            throw new InvalidDataException($"{path}: format_version {version} is newer than this Bert.Serving reads (1).");
+
+        string model = ExistingFile(folder, Text(root, "model", path), path, "model");
+        int maxLength = Number<int>(root, "max_seq_len", path);
+        if (maxLength < 3)
+            throw new InvalidDataException($"{path}: 'max_seq_len' must be at least 3; it is {maxLength}.");
+        var tokenizer = root["tokenizer"] as JsonObject ?? throw Missing(path, "tokenizer");
+        string tokenizerPath = ExistingFile(folder, Text(tokenizer, "file", path), path, "tokenizer.file");
+        bool lowerCase = tokenizer["lower_case"] is JsonValue lc && lc.GetValueKind() is JsonValueKind.True or JsonValueKind.False
+            ? lc.GetValue<bool>() : throw new InvalidDataException($"{path}: 'tokenizer.lower_case' must be true or false.");
+        return new ServingManifest(model, maxLength, tokenizerPath, lowerCase, root, path);
+    }
+
+    /// <summary>A classifier's keys: problem type, labels (one for regression, no duplicates) and multi-label threshold.</summary>
+    public (OnnxProblemType ProblemType, string[] Labels, float Threshold) ReadClassifier()
+    {
+        if (!Enum.TryParse<OnnxProblemType>(Text(Root, "problem_type", Path), out var problem) || !Enum.IsDefined(problem))
+            throw new InvalidDataException($"{Path}: 'problem_type' must be one of {string.Join(", ", Enum.GetNames<OnnxProblemType>())}.");
+        var labels = (Root["labels"] as JsonArray ?? throw Missing(Path, "labels"))
+            .Select((l, i) => l is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : throw new InvalidDataException($"{Path}: labels[{i}] must be a string."))
+            .ToArray();
+        if (labels.Length == 0 || (problem == OnnxProblemType.Regression && labels.Length != 1))
+            throw new InvalidDataException($"{Path}: 'labels' must list {(problem == OnnxProblemType.Regression ? "exactly one name" : "at least one label")}; it has {labels.Length}.");
+        if (labels.Distinct(StringComparer.Ordinal).Count() != labels.Length)
+            throw new InvalidDataException($"{Path}: 'labels' has duplicates.");
+        float threshold = Root["multi_label_threshold"] is null ? 0.5f : Number<float>(Root, "multi_label_threshold", Path);
+        return (problem, labels, threshold);
+    }
+
+    /// <summary>An embedder's keys: pooling name, whether vectors are L2-normalised, and their width.</summary>
+    public (string Pooling, bool Normalized, int Dimensions) ReadEmbedder()
+    {
+        bool normalized = Root["normalized"] is JsonValue n && n.GetValueKind() is JsonValueKind.True or JsonValueKind.False
+            ? n.GetValue<bool>() : throw Missing(Path, "normalized", "true or false");
+        int dimensions = Number<int>(Root, "dimensions", Path);
+        return (Text(Root, "pooling", Path), normalized, dimensions);
+    }
+
+    /// <summary>The tokenizer this manifest describes (SentencePiece or WordPiece by file), truncating to <see cref="MaxSequenceLength"/>.</summary>
+    public IBertIndexer LoadIndexer() =>
+        BertIndexer.Load(TokenizerPath, new SentencePieceIndexerOptions { MaxSequenceLength = MaxSequenceLength, LowerCase = LowerCase });
+
+    private static string ExistingFile(string folder, string name, string path, string key)
+    {
+        if (name.Length == 0 || name != System.IO.Path.GetFileName(name))
+            throw new InvalidDataException($"{path}: '{key}' must be a file name inside the folder, not '{name}'.");
+        string file = System.IO.Path.Combine(folder, name);
+        return File.Exists(file) ? file : throw new InvalidDataException($"The file {file} named by '{key}' in {path} is missing.");
+    }
+
+    private static string Text(JsonObject node, string key, string path) =>
+        node[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : throw Missing(path, key, "a string");
+
+    private static T Number<T>(JsonObject node, string key, string path)
+        where T : struct =>
+        node[key] is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<T>(out var value) ? value : throw Missing(path, key, "a number");
+
+    private static InvalidDataException Missing(string path, string key, string what = "present") =>
+        new($"{path}: '{key}' must be {what}.");
+}

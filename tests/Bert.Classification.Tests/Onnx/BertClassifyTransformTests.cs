@@ -1,0 +1,85 @@
+using Bert.Classification.Onnx;
+using Bert.Core.Modeling;
+using Bert.MLNet;
+using Bert.Tests;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Xunit.Abstractions;
+
+namespace Bert.Classification.Tests.Onnx;
+
+/// <summary>The ML.NET transform (<c>mlContext.Transforms.BertClassify</c>) in a pipeline, against TextClassifier.</summary>
+public class BertClassifyTransformTests(ITestOutputHelper output)
+{
+    public sealed class Row
+    {
+        public string Sentence { get; set; } = "";
+
+        public int Id { get; set; }
+    }
+
+    public sealed class Scored
+    {
+        public string Sentence { get; set; } = "";
+
+        public int Id { get; set; }
+
+        public string PredictedLabel { get; set; } = "";
+
+        public float[] Score { get; set; } = [];
+
+        public float[] Copy { get; set; } = [];
+    }
+
+    [SharedFact(ToyData.SpmModel)]
+    public void A_pipeline_with_BertClassify_adds_the_labels_and_probabilities_TextClassifier_predicts()
+    {
+        var indexer = ToyData.Indexer();
+        TorchSharp.torch.manual_seed(41);
+        var model = new BertForSequenceClassification(new BertModelBuilder(ToyData.TinyConfig(indexer.VocabSize)).WithSeed(41).Build(), 2);
+        using var classifier = new TextClassifier(model, indexer, ToyData.Labels, SharedData.PathOf(ToyData.SpmModel), 64);
+        using var dir = new TempDirectory();
+        ClassifierOnnxExport.Export(classifier, dir.Path);
+        var texts = ToyData.Make(30, 5).Select(e => e.Text).ToList();
+
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(texts.Select((t, i) => new Row { Sentence = t, Id = i }));
+        var pipeline = ml.Transforms.BertClassify(dir.Path, inputColumnName: nameof(Row.Sentence))
+            .Append(ml.Transforms.CopyColumns("Copy", BertClassifyTransformer.ScoreColumn)); // composes with ML.NET's own transforms
+        var fitted = pipeline.Fit(data);
+        var transformed = fitted.Transform(data);
+
+        var score = transformed.Schema[BertClassifyTransformer.ScoreColumn];
+        score.Type.Should().BeOfType<VectorDataViewType>().Which.Size.Should().Be(2);
+        transformed.Schema[BertClassifyTransformer.PredictedLabelColumn].Type.Should().Be(TextDataViewType.Instance);
+        var rows = ml.Data.CreateEnumerable<Scored>(transformed, reuseRowObject: false).ToList();
+        var expected = classifier.PredictBatch(texts);
+        rows.Should().HaveCount(texts.Count);
+        double worst = 0;
+        foreach (var row in rows)
+        {
+            row.Sentence.Should().Be(texts[row.Id]);
+            row.PredictedLabel.Should().Be(expected[row.Id].Label);
+            row.Copy.Should().Equal(row.Score);
+            var e = expected[row.Id].Probabilities.Select(p => p.Value).ToArray();
+            worst = Math.Max(worst, e.Zip(row.Score).Max(p => Math.Abs(p.First - p.Second)));
+        }
+        output.WriteLine($"ML.NET BertClassify vs TextClassifier over {texts.Count} rows: max |diff| probabilities {worst:E2}");
+        worst.Should().BeLessThan(1e-5);
+        ((IDisposable)fitted.First()).Dispose();
+    }
+
+    [SharedFact(ToyData.SpmModel)]
+    public void A_missing_text_column_is_named_when_fitting()
+    {
+        var indexer = ToyData.Indexer();
+        var model = new BertForSequenceClassification(new BertModelBuilder(ToyData.TinyConfig(indexer.VocabSize)).WithSeed(42).Build(), 2);
+        using var classifier = new TextClassifier(model, indexer, ToyData.Labels, SharedData.PathOf(ToyData.SpmModel), 64);
+        using var dir = new TempDirectory();
+        ClassifierOnnxExport.Export(classifier, dir.Path);
+        var ml = new MLContext();
+        var data = ml.Data.LoadFromEnumerable(new[] { new Row { Sentence = "x" } });
+        var act = () => ml.Transforms.BertClassify(dir.Path, inputColumnName: "Text").Fit(data);
+        act.Should().Throw<ArgumentException>().WithMessage("*no column 'Text'*Sentence*");
+    }
+}

@@ -1,0 +1,182 @@
+using Bert.Classification.Onnx;
+using Bert.Core.Modeling;
+using Bert.Serving;
+using Bert.Tests;
+using Microsoft.ML.OnnxRuntime;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace Bert.Classification.Tests.Onnx;
+
+/// <summary>
+/// Exported classifiers run by ONNX Runtime against the TorchSharp model and TextClassifier: every pooling and problem
+/// type, padded batches of texts and pairs, and the serving folder loaded by Bert.Serving.OnnxTextClassifier.
+/// </summary>
+public class ClassifierOnnxExportTests(ITestOutputHelper output)
+{
+    private const double Tolerance = 1e-5;
+
+    private static readonly string[] Texts =
+        ["今日は友達とラーメンを食べました。", "野球", "週末にみんなでサッカーの試合を見に行って、とても楽しかったです。", "また", "少し寿司"];
+
+    private static readonly string[] Pairs = ["スポーツ", "昨日の試合はとても良かった", "ラーメン", "ん", "寿司とサッカー"];
+
+    [SharedTheory(ToyData.SpmModel)]
+    [InlineData(PoolingStrategy.Pooler, ProblemType.SingleLabel)]
+    [InlineData(PoolingStrategy.Cls, ProblemType.MultiLabel)]
+    [InlineData(PoolingStrategy.MaskedMean, ProblemType.SingleLabel)]
+    [InlineData(PoolingStrategy.MaskedMax, ProblemType.SingleLabel)]
+    [InlineData(PoolingStrategy.ConcatLastLayers, ProblemType.SingleLabel)]
+    [InlineData(PoolingStrategy.MaskedMean, ProblemType.Regression)]
+    public void Exported_logits_equal_TorchSharp_on_padded_batches_of_texts_and_pairs(PoolingStrategy pooling, ProblemType problem)
+    {
+        var indexer = ToyData.Indexer();
+        using var model = Model(indexer.VocabSize, new ClassificationHeadOptions { Pooling = pooling, ProblemType = problem, ConcatLayers = 2 },
+            problem == ProblemType.Regression ? 1 : 2);
+        using var stream = new MemoryStream();
+        ClassifierOnnxExport.ExportModel(model, stream);
+
+        double worst = 0, scale = 0;
+        foreach (var pairs in new[] { null, Pairs })
+        {
+            var inputs = indexer.EncodeMany(Texts, pairs);
+            using var batch = BertBatch.Collate(inputs, indexer.PadId);
+            using var noGrad = no_grad();
+            using var expected = model.forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
+            var actual = RunLogits(stream.ToArray(), batch);
+            worst = Math.Max(worst, MaxAbsDiff(expected.data<float>().ToArray(), actual));
+            scale = Math.Max(scale, actual.Max(Math.Abs));
+        }
+        output.WriteLine($"{pooling}, {problem}: max |diff| logits {worst:E2} (max |logit| {scale:F2}) over texts and pairs ({Texts.Length} rows, padded)");
+        worst.Should().BeLessThan(Tolerance);
+    }
+
+    [SharedTheory(ToyData.SpmModel)]
+    [InlineData(ProblemType.SingleLabel)]
+    [InlineData(ProblemType.MultiLabel)]
+    [InlineData(ProblemType.Regression)]
+    public void OnnxTextClassifier_loaded_from_the_export_predicts_what_TextClassifier_predicts(ProblemType problem)
+    {
+        var indexer = ToyData.Indexer();
+        string[] labels = problem == ProblemType.Regression ? ["score"] : ToyData.Labels;
+        var model = Model(indexer.VocabSize, new ClassificationHeadOptions { ProblemType = problem }, labels.Length);
+        using var classifier = new TextClassifier(model, indexer, labels, SharedData.PathOf(ToyData.SpmModel), 64);
+        using var dir = new TempDirectory();
+        string onnxPath = ClassifierOnnxExport.Export(classifier, Path.Combine(dir.Path, "serving"));
+        onnxPath.Should().Be(Path.Combine(dir.Path, "serving", "model.onnx"));
+
+        using var served = OnnxTextClassifier.Load(Path.Combine(dir.Path, "serving"));
+        served.Labels.Should().Equal(labels);
+        served.ProblemType.ToString().Should().Be(problem.ToString());
+        var texts = ToyData.Make(40, 24).Select(e => e.Text).Concat(Texts).ToList();
+        var expected = classifier.PredictBatch(texts, batchSize: 7);
+        var actual = served.PredictBatch(texts, batchSize: 5);
+        double worst = 0;
+        for (int i = 0; i < texts.Count; i++)
+        {
+            var e = expected[i].Probabilities.Select(p => p.Value).ToArray();
+            if (problem == ProblemType.Regression)
+            {
+                actual[i].Value.Should().NotBeNull();
+                worst = Math.Max(worst, Math.Abs(e[0] - actual[i].Value!.Value));
+                continue;
+            }
+            actual[i].Label.Should().Be(expected[i].Label);
+            actual[i].Probabilities.Select(p => p.Key).Should().Equal(labels);
+            worst = Math.Max(worst, MaxAbsDiff(e, [.. actual[i].Probabilities.Select(p => p.Value)]));
+            if (problem == ProblemType.MultiLabel)
+                actual[i].Labels.Should().Equal(labels.Where((_, k) => actual[i].Probabilities[k].Value >= 0.5f));
+        }
+        output.WriteLine($"{problem}: max |diff| OnnxTextClassifier vs TextClassifier over {texts.Count} texts: {worst:E2}");
+        worst.Should().BeLessThan(Tolerance);
+    }
+
+    [SharedFact(ToyData.SpmModel)]
+    public void Pairs_and_eight_concurrent_callers_get_the_TorchSharp_results()
+    {
+        var indexer = ToyData.Indexer();
+        var model = Model(indexer.VocabSize, new ClassificationHeadOptions());
+        using var classifier = new TextClassifier(model, indexer, ToyData.Labels, SharedData.PathOf(ToyData.SpmModel), 64);
+        using var dir = new TempDirectory();
+        string onnxPath = ClassifierOnnxExport.Export(classifier, Path.Combine(dir.Path, "out", "classifier.onnx"));
+        File.Exists(Path.Combine(dir.Path, "out", "tokenizer.model")).Should().BeTrue();
+        File.ReadAllText(Path.Combine(dir.Path, "out", "serving.json")).Should().Contain("\"model\": \"classifier.onnx\"").And.Contain("スポーツ");
+        using var served = OnnxTextClassifier.Load(Path.GetDirectoryName(onnxPath)!);
+
+        using var batch = BertBatch.Collate(indexer.EncodeMany(Texts, Pairs), indexer.PadId);
+        float[] expected;
+        using (no_grad())
+        using (var logits = model.forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask))
+        using (var probabilities = logits.softmax(-1))
+            expected = probabilities.data<float>().ToArray();
+
+        var results = new OnnxPrediction[8][];
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, k =>
+            results[k] = [.. Texts.Select((t, i) => served.Predict(t, Pairs[i]))]);
+        foreach (var run in results)
+        {
+            var actual = run.SelectMany(p => p.Probabilities.Select(kv => kv.Value)).ToArray();
+            MaxAbsDiff(expected, actual).Should().BeLessThan(Tolerance);
+        }
+    }
+
+    [Fact]
+    public void Loading_a_folder_without_serving_json_names_the_folder_and_the_file()
+    {
+        using var dir = new TempDirectory();
+        var act = () => OnnxTextClassifier.Load(dir.Path);
+        act.Should().Throw<InvalidDataException>().WithMessage($"*{dir.Path}*serving.json*");
+    }
+
+    [SharedFact(ToyData.SpmModel)]
+    public void A_manifest_whose_labels_do_not_match_the_model_is_refused()
+    {
+        var indexer = ToyData.Indexer();
+        var model = Model(indexer.VocabSize, new ClassificationHeadOptions());
+        using var classifier = new TextClassifier(model, indexer, ToyData.Labels, SharedData.PathOf(ToyData.SpmModel), 64);
+        using var dir = new TempDirectory();
+        ClassifierOnnxExport.Export(classifier, dir.Path);
+        string manifest = Path.Combine(dir.Path, "serving.json");
+        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"スポーツ\"", "\"スポーツ\", \"other\"", StringComparison.Ordinal));
+        var act = () => OnnxTextClassifier.Load(dir.Path);
+        act.Should().Throw<InvalidDataException>().WithMessage("*outputs 2 logits*3 labels*");
+    }
+
+    /// <summary>
+    /// A random classifier whose head is scaled up tenfold so that the logits spread as a trained head's do (|logit| up
+    /// to about 3) instead of staying near zero, where any export would look right.
+    /// </summary>
+    private static BertForSequenceClassification Model(int vocabSize, ClassificationHeadOptions head, int labels = 2)
+    {
+        TorchSharp.torch.manual_seed(31);
+        var bert = new BertModelBuilder(ToyData.TinyConfig(vocabSize)).WithSeed(31).Build();
+        var model = new BertForSequenceClassification(bert, labels, head);
+        using (no_grad())
+        {
+            var weight = model.named_parameters().Single(p => p.name == "classifier.weight").parameter;
+            weight.mul_(10);
+        }
+        model.eval();
+        return model;
+    }
+
+    private static float[] RunLogits(byte[] onnx, BertBatch batch)
+    {
+        using var session = new InferenceSession(onnx);
+        long[] shape = [batch.BatchSize, batch.SequenceLength];
+        using var ids = OrtValue.CreateTensorValueFromMemory(batch.InputIds.data<long>().ToArray(), shape);
+        using var mask = OrtValue.CreateTensorValueFromMemory(batch.AttentionMask.data<long>().ToArray(), shape);
+        using var types = OrtValue.CreateTensorValueFromMemory(batch.TokenTypeIds.data<long>().ToArray(), shape);
+        using var runOptions = new RunOptions();
+        using var results = session.Run(runOptions, ["input_ids", "attention_mask", "token_type_ids"], [ids, mask, types], [ClassifierOnnxExport.Logits]);
+        return results[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+
+    private static double MaxAbsDiff(float[] expected, float[] actual)
+    {
+        actual.Length.Should().Be(expected.Length);
+        double max = 0;
+        for (int i = 0; i < expected.Length; i++) max = Math.Max(max, Math.Abs(expected[i] - actual[i]));
+        return max;
+    }
+}

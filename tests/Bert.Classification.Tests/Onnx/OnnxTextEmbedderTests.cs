@@ -1,0 +1,53 @@
+using Bert.Core.Modeling;
+using Bert.Core.Onnx;
+using Bert.Serving;
+using Bert.Tests;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace Bert.Classification.Tests.Onnx;
+
+/// <summary>An embedder folder exported from a BertModel and served by Bert.Serving.OnnxTextEmbedder, against TorchSharp.</summary>
+public class OnnxTextEmbedderTests(ITestOutputHelper output)
+{
+    [SharedFact(ToyData.SpmModel)]
+    public void OnnxTextEmbedder_vectors_equal_normalised_mean_pooling_of_the_TorchSharp_model()
+    {
+        var indexer = ToyData.Indexer();
+        using var model = new BertModelBuilder(ToyData.TinyConfig(indexer.VocabSize)).WithSeed(51).Build();
+        using var dir = new TempDirectory();
+        string path = OnnxExport.ExportEmbedderFolder(model, SharedData.PathOf(ToyData.SpmModel), Path.Combine(dir.Path, "embedder.onnx"));
+        File.Exists(Path.Combine(dir.Path, "serving.json")).Should().BeTrue();
+
+        using var embedder = OnnxTextEmbedder.Load(Path.GetDirectoryName(path)!);
+        embedder.Dimensions.Should().Be(model.Config.HiddenSize);
+        embedder.Normalized.Should().BeTrue();
+        var texts = ToyData.Make(20, 9).Select(e => e.Text).ToList();
+        var actual = embedder.EmbedBatch(texts, batchSize: 6);
+
+        using var batch = BertBatch.Collate(indexer.EncodeMany(texts), indexer.PadId);
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var result = model.forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
+        var mask = batch.AttentionMask.unsqueeze(-1).to(ScalarType.Float32);                       // (B, T, 1)
+        var mean = (result.SequenceOutput * mask).sum(1) / mask.sum(1);                             // (B, H)
+        var expected = nn.functional.normalize(mean, p: 2, dim: 1).data<float>().ToArray();
+        int h = model.Config.HiddenSize;
+        double worst = 0;
+        for (int i = 0; i < texts.Count; i++)
+            for (int k = 0; k < h; k++) worst = Math.Max(worst, Math.Abs(expected[i * h + k] - actual[i][k]));
+        output.WriteLine($"OnnxTextEmbedder vs TorchSharp mean pooling + L2 over {texts.Count} texts: max |diff| {worst:E2}");
+        worst.Should().BeLessThan(1e-5);
+    }
+
+    [SharedFact(ToyData.SpmModel)]
+    public void A_classifier_folder_is_not_loaded_as_an_embedder()
+    {
+        var indexer = ToyData.Indexer();
+        using var model = new BertModelBuilder(ToyData.TinyConfig(indexer.VocabSize)).WithSeed(52).Build();
+        using var dir = new TempDirectory();
+        OnnxExport.ExportEmbedderFolder(model, SharedData.PathOf(ToyData.SpmModel), dir.Path);
+        var act = () => OnnxTextClassifier.Load(dir.Path);
+        act.Should().Throw<InvalidDataException>().WithMessage("*'format' is 'bert-net-onnx-embedder'*bert-net-onnx-classifier*");
+    }
+}
