@@ -200,7 +200,7 @@ public sealed class TextClassifier : IDisposable
         JsonObject root;
         try
         {
-            root = JsonNode.Parse(File.ReadAllText(configPath))?.AsObject()
+            root = JsonNode.Parse(BoundedFile.ReadAllText(configPath, BoundedFile.MaxJsonBytes, "classifier config"))?.AsObject()
                 ?? throw new InvalidDataException($"{configPath} is empty.");
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException)
@@ -223,14 +223,18 @@ public sealed class TextClassifier : IDisposable
         var indexer = HuggingFaceTokenizerFolder.Load(directory, name => PathOf(name), savedLength,
             fallbackLowerCase: settings["lower_case"]?.GetValue<bool>());
         int maxLen = Math.Min(savedLength ?? indexer.MaxSequenceLength, bertConfig.MaxPositionEmbeddings);
-        CheckIndexerFitsModel(indexer, bertConfig, directory, configPath);
+        bertConfig.ValidateIndexer(indexer, directory);
 
+        // The config against the weights' headers before any tensor is allocated (a config with hidden_size 8192 or
+        // 100000 layers fails here in milliseconds instead of building gigabytes first).
+        string weights = PathOf(HuggingFaceFolder.WeightsFile) ?? directory;
+        var strict = new CheckpointLoadOptions { AllowPositionSlicing = false };
+        BertCheckpointLoader.CheckShapes(bertConfig, weights, strict);
         var model = new BertForSequenceClassification(new BertModel(bertConfig), labels.Length, head);
         try
         {
             // Strict: every weight present with its exact shape, nothing extra (the loader names file and tensor otherwise).
-            string weights = PathOf(HuggingFaceFolder.WeightsFile) ?? directory;
-            BertCheckpointLoader.Load(model, weights, new CheckpointLoadOptions { AllowPositionSlicing = false });
+            BertCheckpointLoader.Load(model, weights, strict);
             string tokenizerFile = PathOf(HuggingFaceTokenizerFolder.VocabFile) ?? PathOf(HuggingFaceTokenizerFolder.SentencePieceFile) ?? configPath;
             return new TextClassifier(model, indexer, labels, tokenizerFile, maxLen, indexer is WordPieceIndexer w ? w.Options.LowerCase : indexer is SentencePieceIndexer s && s.Options.LowerCase);
         }
@@ -297,25 +301,10 @@ public sealed class TextClassifier : IDisposable
         return labelCount == 1 ? ProblemType.Regression : ProblemType.SingleLabel;
     }
 
-    private static void CheckIndexerFitsModel(IBertIndexer indexer, BertConfig config, string directory, string configPath)
-    {
-        if (indexer.VocabSize > config.VocabSize)
-            throw new InvalidDataException($"The tokenizer in {directory} has {indexer.VocabSize} entries but {configPath} has vocab_size {config.VocabSize}: they belong to different models.");
-        foreach (var (name, id) in new[] { ("[CLS]", indexer.ClsId), ("[SEP]", indexer.SepId), ("[PAD]", indexer.PadId), ("[UNK]", indexer.UnkId) })
-        {
-            if (id < 0 || id >= config.VocabSize)
-                throw new InvalidDataException($"The tokenizer in {directory} gives {name} id {id}, outside vocab_size {config.VocabSize} of {configPath}.");
-        }
-    }
-
+    // JSON strings are matched exactly (ExactEnum); anything else (1, true, an object) is shown as written and refused.
     private static T ExactEnum<T>(JsonNode? node, string field, string path)
-        where T : struct, Enum
-    {
-        string? name = node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
-        if (name is null || !Enum.GetNames<T>().Contains(name, StringComparer.Ordinal))
-            throw new InvalidDataException($"{path}: {field} is {node?.ToJsonString() ?? "null"}; expected one of {string.Join(", ", Enum.GetNames<T>())}.");
-        return Enum.Parse<T>(name);
-    }
+        where T : struct, Enum =>
+        Bert.Tokenization.ExactEnum.Parse<T>(node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : node?.ToJsonString(), field, path);
 
     /// <inheritdoc />
     public void Dispose() => Model.Dispose();

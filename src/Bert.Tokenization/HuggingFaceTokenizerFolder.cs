@@ -19,7 +19,6 @@ internal static class HuggingFaceTokenizerFolder
     public const string FastTokenizerFile = "tokenizer.json";
     public const string VocabFile = "vocab.txt";
     public const string SentencePieceFile = "spiece.model";
-    private const long JsonLimit = 64L << 20;
 
     /// <summary>True when <paramref name="folder"/> has a Hugging Face tokenizer settings file.</summary>
     public static bool HasSettings(string folder) =>
@@ -164,12 +163,7 @@ internal static class HuggingFaceTokenizerFolder
     {
         if (config["bert_net"] is not JsonObject own) return;
         if (own["padding"] is { } padding)
-        {
-            string name = padding.GetValue<string>();
-            options.Padding = Enum.GetNames<BertPadding>().Contains(name, StringComparer.Ordinal)
-                ? Enum.Parse<BertPadding>(name)
-                : throw new InvalidDataException($"'{path}': bert_net.padding is '{name}'; expected one of {string.Join(", ", Enum.GetNames<BertPadding>())}.");
-        }
+            options.Padding = ExactEnum.Parse<BertPadding>(Str(own, "padding", path), "bert_net.padding", $"'{path}'");
         if (own["return_pieces"] is { } pieces) options.ReturnPieces = pieces.GetValue<bool>();
     }
 
@@ -236,12 +230,9 @@ internal static class HuggingFaceTokenizerFolder
 
     private static JsonObject ReadJson(string path)
     {
-        var info = new FileInfo(path);
-        if (info.Length > JsonLimit)
-            throw new InvalidDataException($"'{path}' has {info.Length} bytes; a tokenizer settings file has at most {JsonLimit}.");
         try
         {
-            return JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new InvalidDataException($"'{path}' is empty.");
+            return JsonNode.Parse(BoundedFile.ReadAllText(path, BoundedFile.MaxJsonBytes, "tokenizer settings"))?.AsObject() ?? throw new InvalidDataException($"'{path}' is empty.");
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {

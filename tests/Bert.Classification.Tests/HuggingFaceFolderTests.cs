@@ -91,4 +91,24 @@ public class HuggingFaceFolderTests
         File.WriteAllText(config, root.ToJsonString());
         load.Should().Throw<InvalidDataException>().WithMessage("*id2label[1]*'a '*");
     }
+
+    [Fact]
+    public void A_config_that_does_not_fit_the_weights_is_refused_before_the_model_is_built()
+    {
+        using var dir = new TempDirectory();
+        foreach (var file in Directory.GetFiles(Path.Combine(Data, "uncased")))
+            File.Copy(file, Path.Combine(dir.Path, Path.GetFileName(file)));
+        string config = Path.Combine(dir.Path, "config.json");
+        var root = JsonNode.Parse(File.ReadAllText(config))!.AsObject();
+        root["hidden_size"] = 8192;
+        root["num_attention_heads"] = 8;
+        root["intermediate_size"] = 32768;
+        root["num_hidden_layers"] = 2;
+        File.WriteAllText(config, root.ToJsonString());
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var load = () => TextClassifier.Load(dir.Path);
+        load.Should().Throw<InvalidDataException>().WithMessage("*pytorch_model.bin*");
+        // Building this model would allocate about 6 GB (1.6 billion parameters, under the config cap); the weights' headers refuse it.
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10));
+    }
 }

@@ -1,3 +1,4 @@
+using Bert.Tokenization;
 using Bert.Core.Checkpoints;
 
 namespace Bert.Core.Tests;

@@ -194,8 +194,11 @@ public static class BertCheckpointLoader
                     }
                 }
                 break;
-            default:
-                return; // PyTorch pickles: Load checks the shapes once the tensors are read.
+            case CheckpointKind.PyTorch:
+                foreach (var file in location.Files)
+                    foreach (var (name, shape) in PyTorchCheckpointReader.ReadShapes(file))
+                        stored.Add((HuggingFaceName(name), shape, $"'{name}' in '{file}'"));
+                break;
         }
 
         var expected = BertWeightShapes.Of(config).ToDictionary(w => w.Name, w => w.Shape, StringComparer.Ordinal);

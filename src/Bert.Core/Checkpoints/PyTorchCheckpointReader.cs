@@ -55,9 +55,29 @@ public static class PyTorchCheckpointReader
         return Read(stream, path, skipped);
     }
 
+    /// <summary>
+    /// The names and shapes of the tensors in a <c>torch.save</c>d state dict, from its pickle alone (no storage is
+    /// read or allocated), so that a config can be checked against the file before a model is built.
+    /// </summary>
+    internal static List<(string Name, long[] Shape)> ReadShapes(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"PyTorch checkpoint '{path}' not found", path);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        return WithRecords(stream, path, null, (names, records, _) => names.Zip(records, (n, r) => (n, r.Size)).ToList());
+    }
+
     private static Dictionary<string, Tensor> Read(Stream stream, string path, ICollection<CheckpointTensorRecord>? skipped)
     {
         TorchRuntime.EnsureAvailable();
+        return WithRecords(stream, path, skipped, Materialise);
+    }
+
+    /// <summary>Opens the archive, unpickles the state dict into checked tensor records and hands them to <paramref name="use"/>.</summary>
+    private static T WithRecords<T>(Stream stream, string path, ICollection<CheckpointTensorRecord>? skipped,
+        Func<List<string>, List<PyTorchTensorRecord>, string, T> use)
+    {
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("Reading torch.save files needs a little-endian machine");
         string file = $"'{path}'";
@@ -110,7 +130,7 @@ public static class PyTorchCheckpointReader
                 skipped?.Add(new CheckpointTensorRecord(name, [], $"not a tensor ({RestrictedUnpickler.Describe(value)})"));
             }
         }
-        return Materialise(names, records, file);
+        return use(names, records, file);
     }
 
     private static ZipArchive OpenArchive(Stream stream, string file)

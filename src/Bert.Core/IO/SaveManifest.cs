@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Bert.Tokenization;
 
 namespace Bert.Core.IO;
 
@@ -55,7 +56,7 @@ internal static class SaveManifest
     {
         try
         {
-            var root = JsonNode.Parse(BoundedRead(path))?.AsObject()
+            var root = JsonNode.Parse(BoundedFile.ReadAllText(path, 16 << 20, "save manifest"))?.AsObject()
                 ?? throw new InvalidDataException($"'{path}' is empty; expected a Bert.NET save manifest.");
             if (root["format"]?.GetValue<int>() != Format)
                 throw new InvalidDataException($"'{path}': unknown manifest format '{root["format"]}'; expected {Format}.");
@@ -123,15 +124,5 @@ internal static class SaveManifest
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
         return Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
-
-    private static string BoundedRead(string path)
-    {
-        const long Limit = 16 << 20;
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-        if (stream.CanSeek && stream.Length > Limit)
-            throw new InvalidDataException($"'{path}' has {stream.Length} bytes; a save manifest has at most {Limit}.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
     }
 }

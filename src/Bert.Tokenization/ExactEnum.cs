@@ -1,4 +1,4 @@
-namespace Bert.Core;
+namespace Bert.Tokenization;
 
 /// <summary>
 /// Parses an enum name read from a file exactly: one of the declared names, spelled and cased as declared. Unlike
