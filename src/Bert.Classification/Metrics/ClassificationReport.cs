@@ -30,7 +30,7 @@ namespace Bert.Classification.Metrics;
 public sealed class ClassificationReport
 {
     private const string LongestHeading = "weighted avg";
-    private static readonly string[] Headers = ["precision", "recall", "f1-score", "support"];
+    internal static readonly string[] Headers = ["precision", "recall", "f1-score", "support"];
 
     private readonly string[] _labels;
     private readonly int[] _true;
@@ -392,7 +392,7 @@ public sealed class ClassificationReport
         return (tp, pred, truth);
     }
 
-    private static (double Precision, double Recall, double F1) Scores(int tp, int predicted, int actual)
+    internal static (double Precision, double Recall, double F1) Scores(int tp, int predicted, int actual)
     {
         var precision = predicted == 0 ? 0.0 : (double)tp / predicted;
         var recall = actual == 0 ? 0.0 : (double)tp / actual;
@@ -401,7 +401,7 @@ public sealed class ClassificationReport
         return (precision, recall, f1);
     }
 
-    private static double Weighted(IEnumerable<double> values, int[] weights)
+    internal static double Weighted(IEnumerable<double> values, int[] weights)
     {
         var total = weights.Sum();
         if (total == 0)
@@ -419,7 +419,7 @@ public sealed class ClassificationReport
         json.WriteEndObject();
     }
 
-    private static void AppendRow(StringBuilder text, string name, double precision, double recall, double f1, int support, int width, int digits)
+    internal static void AppendRow(StringBuilder text, string name, double precision, double recall, double f1, int support, int width, int digits)
     {
         text.Append(DisplayWidth.PadLeft(name, width)).Append(' ');
         text.Append(' ').Append(PythonFormat.Fixed(precision, digits).PadLeft(9));
@@ -428,7 +428,7 @@ public sealed class ClassificationReport
         text.Append(' ').Append(support.ToString(CultureInfo.InvariantCulture).PadLeft(9)).Append('\n');
     }
 
-    private static string[] CheckLabels(IReadOnlyList<string> labels)
+    internal static string[] CheckLabels(IReadOnlyList<string> labels)
     {
         ArgumentNullException.ThrowIfNull(labels);
         var seen = new HashSet<string>(StringComparer.Ordinal);
