@@ -1,5 +1,4 @@
 using Bert.Classification.Training;
-using Bert.Tests;
 
 namespace Bert.Classification.Tests;
 
@@ -13,10 +12,10 @@ public class TextClassifierTests
         new ClassificationTrainer(model, indexer, ToyData.Labels, new ClassificationTrainerOptions { Epochs = 1, LearningRate = 1e-3, Seed = 1 })
             .Train(train, ToyData.Make(16, 23));
         var texts = ToyData.Make(40, 24).Select(e => e.Text).ToList();
-        return (new TextClassifier(model, indexer, ToyData.Labels, SharedData.PathOf(ToyData.SpmModel), 64), texts);
+        return (new TextClassifier(model, indexer, ToyData.Labels, ToyData.SpmModel, 64), texts);
     }
 
-    [SharedFact(ToyData.SpmModel)]
+    [Fact]
     public void A_saved_classifier_loads_with_identical_predictions()
     {
         var (classifier, texts) = Trained();
@@ -40,7 +39,7 @@ public class TextClassifierTests
         }
     }
 
-    [SharedFact(ToyData.SpmModel)]
+    [Fact]
     public void Saving_again_replaces_the_folder_and_leaves_no_temporary_files()
     {
         var (classifier, _) = Trained();
@@ -54,7 +53,7 @@ public class TextClassifierTests
         Directory.GetFileSystemEntries(dir.Path).Should().ContainSingle();
     }
 
-    [SharedFact(ToyData.SpmModel)]
+    [Fact]
     public void Predictions_from_eight_threads_equal_single_threaded_ones()
     {
         var (classifier, texts) = Trained();

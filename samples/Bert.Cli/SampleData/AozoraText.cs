@@ -1,7 +1,9 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Bert.Core.Pretraining;
+using Bert.Core.Pretraining;
+
+namespace Bert.Cli.SampleData;
 
 /// <summary>
 /// Turns an Aozora Bunko text file (青空文庫) into a pretraining corpus: removes the ruby readings <c>《...》</c>, the
@@ -16,7 +18,7 @@ namespace Bert.Core.Pretraining;
 /// // "　吾輩《わがはい》は猫である。名前はまだ無い。" gives the sentences "吾輩は猫である。" and "名前はまだ無い。"
 /// </code>
 /// </example>
-public static partial class AozoraText
+internal static partial class AozoraText
 {
     private const string Openers = "「『（(〔［【〈｛";
     private const string Closers = "」』）)〕］】〉｝";

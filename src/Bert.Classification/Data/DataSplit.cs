@@ -79,6 +79,28 @@ public static class DataSplit
     }
 
     /// <summary>
+    /// A plain random split for any problem type (multi-label and regression data cannot be stratified by one label):
+    /// a seeded permutation, the last ceil(fraction × count) examples to test.
+    /// </summary>
+    /// <param name="examples">The examples.</param>
+    /// <param name="testFraction">The fraction of examples in the test set, in (0, 1).</param>
+    /// <param name="seed">The seed; equal seeds give equal splits.</param>
+    /// <returns>The train and test examples.</returns>
+    /// <exception cref="ArgumentException">No examples, or a split that leaves one side empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="testFraction"/> is not in (0, 1).</exception>
+    public static (IReadOnlyList<TextExample> Train, IReadOnlyList<TextExample> Test) Random(
+        IReadOnlyList<TextExample> examples, double testFraction, int seed)
+    {
+        CheckExamples(examples);
+        var (nTrain, nTest) = Sizes(examples.Count, testFraction);
+        if (nTrain < 1)
+            throw new ArgumentException($"{examples.Count} examples with test fraction {testFraction.ToString(CultureInfo.InvariantCulture)} leave no training example.", nameof(examples));
+        var order = examples.ToList();
+        new Pcg64(seed).Shuffle(order);
+        return (order.Take(nTrain).ToList(), order.Skip(nTrain).ToList());
+    }
+
+    /// <summary>
     /// A grouped split: every <see cref="TextExample.GroupId"/> lands wholly in train or wholly in test. The test
     /// set gets ceil(fraction × groups) groups, allocated across classes (a group's class is its most frequent
     /// label; multi-label and regression groups form one class) like <see cref="StratifiedRandom"/> allocates examples,
