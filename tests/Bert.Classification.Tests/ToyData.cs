@@ -46,17 +46,16 @@ internal static class ToyData
     }
 
     /// <summary>
-    /// Multi-label: labels グルメ and スポーツ when the text holds a word of that topic (so some texts have both), and
-    /// 週末 when it says 週末に.
+    /// Multi-label: the text's topic, plus 週末 when it says 週末に and 友達 when it says 友達と, so label sets have one
+    /// to three members.
     /// </summary>
-    public static readonly string[] MultiLabels = { "グルメ", "スポーツ", "週末" };
+    public static readonly string[] MultiLabels = { "グルメ", "スポーツ", "週末", "友達" };
 
-    public static List<TextExample> MakeMultiLabel(int count, int seed) => Make(count, seed, mixTopics: true).Select(e =>
+    public static List<TextExample> MakeMultiLabel(int count, int seed) => Make(count, seed).Select(e =>
     {
-        var labels = new List<string>();
-        for (int t = 0; t < 2; t++)
-            if (TopicWords[t].Any(w => e.Text.Contains(w, StringComparison.Ordinal))) labels.Add(Labels[t]);
+        var labels = new List<string> { e.Label! };
         if (e.Text.Contains("週末に", StringComparison.Ordinal)) labels.Add("週末");
+        if (e.Text.Contains("友達と", StringComparison.Ordinal)) labels.Add("友達");
         return new TextExample(e.Text, labels) { Id = e.Id };
     }).ToList();
 

@@ -182,3 +182,68 @@ public sealed class LabeledTextFilesTests
         invalid.Should().BeGreaterThan(150);
     }
 }
+
+public sealed class LabeledTextFilesTaskTests
+{
+    static LabeledTextFilesTaskTests() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+
+    [Fact]
+    public void Pairs_multi_label_and_regression_targets_round_trip_through_features_and_labels()
+    {
+        using var temp = new TempFolder();
+        TextExample[] multi = [new("a, b", ["x", "y"]) { Text2 = "second\ttext" }, new("c", Array.Empty<string>()) { Text2 = "" }, new("d", ["y"]) { Text2 = "e" }];
+        LabeledTextFiles.SaveFeaturesAndLabels(temp.Path, multi);
+        File.ReadAllText(temp.File("features.csv")).Should().StartWith("feature,feature2\n");
+        File.ReadAllText(temp.File("labels.csv")).Should().Be("label\nx|y\n\"\"\ny\n");
+        LabeledTextFiles.LoadFeaturesAndLabels(temp.Path, new TextTableOptions { ProblemType = ProblemType.MultiLabel }).Should().Equal(multi);
+
+        TextExample[] values = [new("a", 0.1), new("b", -2.5e-7), new("c", 1e300)];
+        LabeledTextFiles.SaveFeaturesAndLabels(temp.Path, values);
+        File.ReadAllText(temp.File("labels.csv")).Should().Be("label\n0.1\n-2.5E-07\n1E+300\n");
+        LabeledTextFiles.LoadFeaturesAndLabels(temp.Path, new TextTableOptions { ProblemType = ProblemType.Regression }).Should().Equal(values);
+    }
+
+    [Fact]
+    public void Bad_targets_name_the_file_and_line()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("t.csv");
+        var cases = new (string Content, ProblemType Type, string Expected)[]
+        {
+            ("text,label\na,1.5\nb,1,5\n", ProblemType.Regression, "*line 3: 3 field(s)*"),
+            ("text,label\na,1.5\nb,\"1,5\"\n", ProblemType.Regression, "*line 3: the target '1,5' is not a finite number*"),
+            ("text,label\na,NaN\n", ProblemType.Regression, "*line 2: the target 'NaN' is not a finite number*"),
+            ("text,label\na,x||y\n", ProblemType.MultiLabel, "*line 2: the labels 'x||y' hold an empty label*"),
+            ("text,label\na,x|x\n", ProblemType.MultiLabel, "*line 2: the labels 'x|x' repeat a label*"),
+        };
+        foreach (var (content, type, expected) in cases)
+        {
+            File.WriteAllText(path, content);
+            FluentActions.Invoking(() => LabeledTextFiles.LoadTable(path, new TextTableOptions { ProblemType = type })).Should().Throw<InvalidDataException>()
+                .WithMessage(path + "*").WithMessage(expected);
+        }
+    }
+
+    [Fact]
+    public void Named_columns_an_encoding_and_json_lines_are_read()
+    {
+        using var temp = new TempFolder();
+        var sjis = temp.File("data.tsv");
+        File.WriteAllBytes(sjis, Encoding.GetEncoding("shift_jis").GetBytes("sentence\tscore\tpremise\n京都に行った\t4.5\t旅行\n"));
+        var options = new TextTableOptions { TextColumn = "sentence", LabelColumn = "score", Text2Column = "premise", ProblemType = ProblemType.Regression, Encoding = Encoding.GetEncoding("shift_jis") };
+        LabeledTextFiles.LoadTable(sjis, options).Should().Equal(new TextExample("京都に行った", 4.5) { Text2 = "旅行" });
+        FluentActions.Invoking(() => LabeledTextFiles.LoadTable(sjis, new TextTableOptions { TextColumn = "sentence", LabelColumn = "score" }))
+            .Should().Throw<InvalidDataException>().WithMessage($"{sjis}, line 2: invalid utf-8*");
+
+        var jsonl = temp.File("data.jsonl");
+        File.WriteAllText(jsonl, "{\"text\": \"a\", \"label\": [\"x\", \"y\"], \"id\": 7}\n\n{\"text\": \"b\\tc\", \"label\": \"y\", \"group\": \"g\"}\n");
+        LabeledTextFiles.LoadTable(jsonl, new TextTableOptions { ProblemType = ProblemType.MultiLabel })
+            .Should().Equal(new TextExample("a", ["x", "y"]) { Id = "7" }, new TextExample("b\tc", ["y"]) { GroupId = "g" });
+        File.WriteAllText(jsonl, "{\"text\": \"a\", \"label\": 2.5}\n{\"text\": \"b\"}\n");
+        FluentActions.Invoking(() => LabeledTextFiles.LoadTable(jsonl, new TextTableOptions { ProblemType = ProblemType.Regression }))
+            .Should().Throw<InvalidDataException>().WithMessage($"{jsonl}, line 2: no field 'label'*");
+        File.WriteAllText(jsonl, "[1]\n");
+        FluentActions.Invoking(() => LabeledTextFiles.LoadTable(jsonl)).Should().Throw<InvalidDataException>().WithMessage($"{jsonl}, line 1: a JSON Array*");
+        FluentActions.Invoking(() => LabeledTextFiles.LoadTable(jsonl, new TextTableOptions { Encoding = Encoding.Unicode })).Should().Throw<ArgumentException>().WithMessage("*utf-16*");
+    }
+}
