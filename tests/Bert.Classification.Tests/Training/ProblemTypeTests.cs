@@ -56,7 +56,10 @@ public class ProblemTypeTests
         var validation = ToyData.MakeRegression(80, seed: 5);
         var head = new ClassificationHeadOptions { ProblemType = ProblemType.Regression };
         using var model = ToyData.Model(indexer.VocabSize, seed: 6, head, numLabels: 1);
-        var trainer = new ClassificationTrainer(model, indexer, ["value"], Fast(8));
+        using var checkpoints = new TempDirectory();
+        var options = Fast(8);
+        options.CheckpointDirectory = checkpoints.Path; // trainer.json must hold the NaN accuracies of regression epochs
+        var trainer = new ClassificationTrainer(model, indexer, ["value"], options);
         trainer.SelectBestBy.Should().Be(SelectionMetric.Loss);
         var before = trainer.Evaluate(validation).RegressionReport!;
 
