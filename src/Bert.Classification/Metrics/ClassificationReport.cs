@@ -30,7 +30,7 @@ namespace Bert.Classification.Metrics;
 public sealed class ClassificationReport
 {
     private const string LongestHeading = "weighted avg";
-    internal static readonly string[] Headers = ["precision", "recall", "f1-score", "support"];
+    private static readonly string[] Headers = ["precision", "recall", "f1-score", "support"];
 
     private readonly string[] _labels;
     private readonly int[] _true;
@@ -191,14 +191,7 @@ public sealed class ClassificationReport
     /// <returns>The text, ending with a newline.</returns>
     public string Format(int digits = 2)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(digits);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(digits, 15);
-        var width = Math.Max(Math.Max(_labels.Max(DisplayWidth.Of), LongestHeading.Length), digits);
-        var text = new StringBuilder();
-        text.Append(DisplayWidth.PadLeft("", width)).Append(' ');
-        foreach (var header in Headers)
-            text.Append(' ').Append(header.PadLeft(9));
-        text.Append("\n\n");
+        var (text, width) = StartText(_labels, digits);
         foreach (var row in Classes)
             AppendRow(text, row.Label, row.Precision, row.Recall, row.F1, row.Support, width, digits);
         text.Append('\n');
@@ -417,6 +410,20 @@ public sealed class ClassificationReport
         json.WriteNumber("f1-score", f1);
         json.WriteNumber("support", support);
         json.WriteEndObject();
+    }
+
+    /// <summary>Checks <paramref name="digits"/>, measures the label column and writes the header line of the report text.</summary>
+    internal static (StringBuilder Text, int Width) StartText(IEnumerable<string> labels, int digits)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(digits);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(digits, 15);
+        var width = Math.Max(Math.Max(labels.Max(DisplayWidth.Of), LongestHeading.Length), digits);
+        var text = new StringBuilder();
+        text.Append(DisplayWidth.PadLeft("", width)).Append(' ');
+        foreach (var header in Headers)
+            text.Append(' ').Append(header.PadLeft(9));
+        text.Append("\n\n");
+        return (text, width);
     }
 
     internal static void AppendRow(StringBuilder text, string name, double precision, double recall, double f1, int support, int width, int digits)

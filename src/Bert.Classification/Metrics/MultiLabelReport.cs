@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace Bert.Classification.Metrics;
 
@@ -16,8 +15,6 @@ namespace Bert.Classification.Metrics;
 /// </remarks>
 public sealed class MultiLabelReport
 {
-    private const string LongestHeading = "weighted avg";
-
     private MultiLabelReport(string[] labels, ClassMetrics[] classes, AverageMetrics micro, AverageMetrics macro, AverageMetrics weighted,
         AverageMetrics samples, double subsetAccuracy, double hammingLoss, int sampleCount)
     {
@@ -133,14 +130,7 @@ public sealed class MultiLabelReport
     /// <returns>The text, ending with a newline.</returns>
     public string Format(int digits = 2)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(digits);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(digits, 15);
-        var width = Math.Max(Math.Max(Labels.Max(DisplayWidth.Of), LongestHeading.Length), digits);
-        var text = new StringBuilder();
-        text.Append(DisplayWidth.PadLeft("", width)).Append(' ');
-        foreach (var header in ClassificationReport.Headers)
-            text.Append(' ').Append(header.PadLeft(9));
-        text.Append("\n\n");
+        var (text, width) = ClassificationReport.StartText(Labels, digits);
         foreach (var row in Classes)
             ClassificationReport.AppendRow(text, row.Label, row.Precision, row.Recall, row.F1, row.Support, width, digits);
         text.Append('\n');
