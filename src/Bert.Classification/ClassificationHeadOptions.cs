@@ -17,6 +17,12 @@ public sealed class ClassificationHeadOptions
     /// <summary>Single-label, multi-label or regression. Default <see cref="Classification.ProblemType.SingleLabel"/>.</summary>
     public ProblemType ProblemType { get; set; } = ProblemType.SingleLabel;
 
+    /// <summary>
+    /// Multi-label: a label is predicted when its sigmoid probability is at least this. Default 0.5. Saved with the
+    /// classifier; ignored by the other problem types.
+    /// </summary>
+    public double Threshold { get; set; } = 0.5;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the property that is out of range.</summary>
     /// <param name="numLayers">The BERT's number of layers, to check <see cref="ConcatLayers"/>.</param>
     public void Validate(int numLayers)
@@ -27,6 +33,8 @@ public sealed class ClassificationHeadOptions
             throw new ArgumentException($"{nameof(ProblemType)} has the unknown value {(int)ProblemType}.", nameof(ProblemType));
         if (Pooling == PoolingStrategy.ConcatLastLayers && (ConcatLayers < 1 || ConcatLayers > numLayers))
             throw new ArgumentException($"{nameof(ConcatLayers)} must be between 1 and the model's {numLayers} layers; it is {ConcatLayers}.", nameof(ConcatLayers));
+        if (!(Threshold > 0 && Threshold < 1))
+            throw new ArgumentException($"{nameof(Threshold)} must be in (0, 1); it is {Threshold}.", nameof(Threshold));
         if (Dropout is { } p && (p < 0 || p >= 1 || double.IsNaN(p)))
             throw new ArgumentException($"{nameof(Dropout)} must be in [0, 1); it is {p}.", nameof(Dropout));
     }

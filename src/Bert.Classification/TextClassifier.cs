@@ -12,7 +12,7 @@ namespace Bert.Classification;
 
 /// <summary>
 /// A fine-tuned classifier ready for inference: the model, its tokenizer and its labels. <see cref="Predict"/> and
-/// <see cref="PredictBatch"/> run without gradients in eval mode and are safe to call from many threads.
+/// <see cref="PredictBatch(IReadOnlyList{string}, IReadOnlyList{string}?, int, CancellationToken)"/> run without gradients in eval mode and are safe to call from many threads.
 /// </summary>
 /// <remarks>
 /// Saved as a folder: <c>config.json</c> (the BERT config plus <c>id2label</c>, <c>label2id</c> and a
@@ -24,15 +24,16 @@ public sealed class TextClassifier : IDisposable
     private readonly IBertIndexer indexer;
 
     /// <summary>Wraps a trained model for inference.</summary>
-    /// <param name="model">The classifier (it is switched to eval mode).</param>
+    /// <param name="model">The classifier (it is switched to eval mode and moved to <paramref name="device"/>).</param>
     /// <param name="indexer">The indexer the model was trained with.</param>
     /// <param name="labels">Label names in output order.</param>
     /// <param name="tokenizerFile">The tokenizer's file (SentencePiece <c>.model</c> or WordPiece <c>vocab.txt</c>), copied on save.</param>
     /// <param name="maxSequenceLength">Truncation length used in training.</param>
     /// <param name="lowerCase">Whether the indexer lower-cases (saved so that loading re-creates it).</param>
+    /// <param name="device">Where the model runs and batches are made; null for the CPU (CUDA is untested).</param>
     public TextClassifier(
         BertForSequenceClassification model, IBertIndexer indexer, IReadOnlyList<string> labels,
-        string tokenizerFile, int maxSequenceLength, bool lowerCase = false)
+        string tokenizerFile, int maxSequenceLength, bool lowerCase = false, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(indexer);
@@ -46,8 +47,12 @@ public sealed class TextClassifier : IDisposable
         TokenizerFile = tokenizerFile;
         MaxSequenceLength = maxSequenceLength;
         LowerCase = lowerCase;
+        collator = new ClassificationCollator(indexer.PadId, maxSequenceLength, PadMultiple, device);
+        collator.Place(model);
         model.eval();
     }
+
+    private readonly ClassificationCollator collator;
 
     /// <summary>The classification model.</summary>
     public BertForSequenceClassification Model { get; }
@@ -55,10 +60,19 @@ public sealed class TextClassifier : IDisposable
     /// <summary>Label names, in the order of the model's outputs.</summary>
     public IReadOnlyList<string> Labels { get; }
 
+    /// <summary>Single-label, multi-label or regression (the model head's).</summary>
+    public ProblemType ProblemType => Model.Options.ProblemType;
+
+    /// <summary>Multi-label: the probability at which a label is predicted (the model head's <see cref="ClassificationHeadOptions.Threshold"/>).</summary>
+    public double Threshold => Model.Options.Threshold;
+
+    /// <summary>The device the model runs on.</summary>
+    public Device Device => collator.Device;
+
     /// <summary>The tokenizer file this classifier uses.</summary>
     public string TokenizerFile { get; }
 
-    /// <summary>Texts are truncated to this many pieces (with [CLS] and [SEP]).</summary>
+    /// <summary>Texts are truncated to this many pieces (with [CLS] and [SEP]; pairs longest-first).</summary>
     public int MaxSequenceLength { get; }
 
     /// <summary>Batches are padded to a multiple of 8 positions, as in training (see <see cref="BertBatch.PaddedLength"/>).</summary>
@@ -67,26 +81,32 @@ public sealed class TextClassifier : IDisposable
     /// <summary>Whether texts are lower-cased before tokenization.</summary>
     public bool LowerCase { get; }
 
-    /// <summary>The label and probabilities of one text.</summary>
-    public Prediction Predict(string text)
+    /// <summary>The prediction for one text, or one pair (<c>[CLS] text [SEP] pair [SEP]</c>).</summary>
+    /// <param name="text">The text (first text of a pair).</param>
+    /// <param name="pair">The second text, for models trained on pairs; null otherwise.</param>
+    public Prediction Predict(string text, string? pair = null)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return PredictBatch(new[] { text })[0];
+        return PredictBatch([text], pair is null ? null : [pair])[0];
     }
 
     /// <summary>Predicts many texts, longest first in batches padded to their own longest; results in input order.</summary>
     /// <param name="texts">The texts.</param>
     /// <param name="batchSize">Texts per forward pass.</param>
     /// <param name="cancellationToken">Stops between batches.</param>
-    public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts, int batchSize = 32, CancellationToken cancellationToken = default)
+    public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts, int batchSize = 32, CancellationToken cancellationToken = default) =>
+        PredictBatch(texts, null, batchSize, cancellationToken);
+
+    /// <summary>Predicts many texts or pairs, longest first in batches padded to their own longest; results in input order.</summary>
+    /// <param name="texts">The texts (first texts of the pairs).</param>
+    /// <param name="pairs">The second texts, as many as <paramref name="texts"/>; null for single texts.</param>
+    /// <param name="batchSize">Texts per forward pass.</param>
+    /// <param name="cancellationToken">Stops between batches.</param>
+    public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs, int batchSize = 32, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        for (int i = 0; i < texts.Count; i++)
-        {
-            if (texts[i] is null) throw new ArgumentNullException(nameof(texts), $"Text {i} is null.");
-        }
-        var inputs = indexer.EncodeMany(texts).Select(e => InputTruncation.Truncate(e, MaxSequenceLength, indexer.SepId)).ToArray();
+        var inputs = indexer.EncodeMany(texts, pairs).Select(e => e.Truncate(MaxSequenceLength)).ToArray();
         var order = Enumerable.Range(0, inputs.Length).OrderByDescending(i => inputs[i].Length).ToArray();
         var results = new Prediction[inputs.Length];
         using var noGrad = no_grad();
@@ -95,18 +115,10 @@ public sealed class TextClassifier : IDisposable
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var rows = order.Skip(start).Take(batchSize).ToArray();
-            var batchInputs = rows.Select(r => inputs[r]).ToArray();
-            using var batch = BertBatch.Collate(batchInputs, indexer.PadId, BertBatch.PaddedLength(batchInputs.Max(x => x.Length), PadMultiple, MaxSequenceLength));
-            var logits = Model.forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
-            var probabilities = Model.Probabilities(logits).to(ScalarType.Float32).data<float>().ToArray();
+            var (ids, types, mask) = collator.Inputs(rows.Select(r => inputs[r]).ToArray());
+            var outputs = ClassificationCollator.ToFloats(Model.Probabilities(Model.forward(ids, types, mask)));
             for (int r = 0; r < rows.Length; r++)
-            {
-                var p = probabilities.AsSpan(r * Labels.Count, Labels.Count).ToArray();
-                int best = 0;
-                for (int k = 1; k < p.Length; k++) if (p[k] > p[best]) best = k;
-                results[rows[r]] = new Prediction(Labels[best], p[best],
-                    Labels.Select((l, k) => new KeyValuePair<string, float>(l, p[k])).ToArray());
-            }
+                results[rows[r]] = Prediction.FromOutputs(outputs.AsSpan(r * Labels.Count, Labels.Count), Labels, ProblemType, Threshold);
         }
         return results;
     }
@@ -165,6 +177,7 @@ public sealed class TextClassifier : IDisposable
             ["pooling"] = Model.Options.Pooling.ToString(),
             ["concat_layers"] = Model.Options.ConcatLayers,
             ["problem_type"] = Model.Options.ProblemType.ToString(),
+            ["threshold"] = Model.Options.Threshold,
             ["max_seq_len"] = MaxSequenceLength,
         };
         return config.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
@@ -182,8 +195,9 @@ public sealed class TextClassifier : IDisposable
     /// </summary>
     /// <param name="directory">The folder.</param>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <param name="device">Where the model runs; null for the CPU (CUDA is untested).</param>
     /// <exception cref="InvalidDataException">A file in it is missing, malformed or inconsistent; the message names it.</exception>
-    public static TextClassifier Load(string directory)
+    public static TextClassifier Load(string directory, Device? device = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         directory = Path.GetFullPath(directory);
@@ -215,6 +229,7 @@ public sealed class TextClassifier : IDisposable
             Pooling = settings["pooling"] is null ? PoolingStrategy.Pooler : ExactEnum<PoolingStrategy>(settings["pooling"], "bert_net.pooling", configPath),
             ConcatLayers = settings["concat_layers"]?.GetValue<int>() ?? 4,
             ProblemType = ReadProblemType(root, settings, labels.Length, configPath),
+            Threshold = settings["threshold"]?.GetValue<double>() ?? 0.5,
         };
         int? savedLength = settings["max_seq_len"]?.GetValue<int>();
         if (savedLength is { } l && (l < 2 || l > bertConfig.MaxPositionEmbeddings))
@@ -236,7 +251,7 @@ public sealed class TextClassifier : IDisposable
             // Strict: every weight present with its exact shape, nothing extra (the loader names file and tensor otherwise).
             BertCheckpointLoader.Load(model, weights, strict);
             string tokenizerFile = PathOf(HuggingFaceTokenizerFolder.VocabFile) ?? PathOf(HuggingFaceTokenizerFolder.SentencePieceFile) ?? configPath;
-            return new TextClassifier(model, indexer, labels, tokenizerFile, maxLen, indexer is WordPieceIndexer w ? w.Options.LowerCase : indexer is SentencePieceIndexer s && s.Options.LowerCase);
+            return new TextClassifier(model, indexer, labels, tokenizerFile, maxLen, LowerCaseOf(indexer), device);
         }
         catch (InvalidDataException ex) when (ex.Message.Contains("classifier.", StringComparison.Ordinal))
         {
@@ -285,6 +300,14 @@ public sealed class TextClassifier : IDisposable
             throw new InvalidDataException($"{configPath}: id2label names a label twice ({string.Join(", ", labels.GroupBy(x => x).Where(g => g.Count() > 1).Select(g => g.Key))}).");
         return labels;
     }
+
+    private static bool LowerCaseOf(IBertIndexer indexer) => indexer switch
+    {
+        WordPieceIndexer w => w.Options.LowerCase,
+        SentencePieceIndexer s => s.Options.LowerCase,
+        BertJapaneseIndexer j => j.Options.LowerCase,
+        _ => false,
+    };
 
     private static ProblemType ReadProblemType(JsonObject root, JsonObject settings, int labelCount, string configPath)
     {

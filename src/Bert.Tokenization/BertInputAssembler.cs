@@ -13,23 +13,7 @@ internal static class BertInputAssembler
         int clsId, int sepId, int padId, BertIndexerOptions options)
     {
         var maxLength = options.MaxSequenceLength;
-        int keepA = a.Count, keepB = b?.Count ?? 0;
-        if (b is null)
-        {
-            keepA = Math.Min(keepA, maxLength - 2);
-        }
-        else
-        {
-            // _truncate_seq_pair: pop from the longer list until the pair fits; on a tie the second loses.
-            var budget = maxLength - 3;
-            while (keepA + keepB > budget)
-            {
-                if (keepA > keepB)
-                    keepA--;
-                else
-                    keepB--;
-            }
-        }
+        var (keepA, keepB) = Fit(a.Count, b?.Count, maxLength);
         var truncated = keepA < a.Count || (b is not null && keepB < b.Count);
         var length = 2 + keepA + (b is null ? 0 : keepB + 1);
         var total = options.Padding == BertPadding.MaxLength ? maxLength : length;
@@ -70,6 +54,27 @@ internal static class BertInputAssembler
             }
         }
         return new EncodedInput(ids, types, mask, length, pieces, truncated);
+    }
+
+    /// <summary>
+    /// How many pieces of each text fit in <paramref name="maxLength"/> positions with the special tokens: a single
+    /// text keeps its head; a pair is cut longest-first (Google's <c>_truncate_seq_pair</c>, Hugging Face's
+    /// <c>truncation=True</c>/<c>"longest_first"</c>): one piece at a time from the longer text, from the second on a tie.
+    /// </summary>
+    public static (int KeepA, int KeepB) Fit(int lengthA, int? lengthB, int maxLength)
+    {
+        if (lengthB is not { } keepB)
+            return (Math.Min(lengthA, maxLength - 2), 0);
+        int keepA = lengthA;
+        var budget = maxLength - 3;
+        while (keepA + keepB > budget)
+        {
+            if (keepA > keepB)
+                keepA--;
+            else
+                keepB--;
+        }
+        return (keepA, keepB);
     }
 
     /// <summary>

@@ -51,6 +51,35 @@ public sealed class EncodedInput
     /// <summary>True when pieces were dropped to fit the maximum sequence length.</summary>
     public bool Truncated { get; }
 
+    /// <summary>
+    /// This input cut to <paramref name="maxLength"/> positions as the indexer would have cut it with that limit:
+    /// a single text keeps its head, a pair is cut longest-first (<c>[CLS]</c> and every <c>[SEP]</c> stay); padding
+    /// is dropped. Returns this instance when it already fits.
+    /// </summary>
+    /// <param name="maxLength">The limit, special tokens included: at least 2 for a single text, 3 for a pair.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is too small for the special tokens.</exception>
+    public EncodedInput Truncate(int maxLength)
+    {
+        if (Length <= maxLength && InputIds.Length == Length)
+            return this;
+        // [CLS] a [SEP] (b [SEP]): segment 1 starts after the first [SEP].
+        int secondStart = Array.IndexOf(TokenTypeIds, 1, 0, Length);
+        bool pair = secondStart > 0;
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, pair ? 3 : 2);
+        int lengthA = (pair ? secondStart : Length) - 2;
+        int? lengthB = pair ? Length - secondStart - 1 : null;
+        var (keepA, keepB) = BertInputAssembler.Fit(lengthA, lengthB, maxLength);
+        // Positions kept: [CLS] + a's head + [SEP] (+ b's head + [SEP]).
+        var keep = Enumerable.Range(0, 1 + keepA).Append(1 + lengthA);
+        if (pair)
+            keep = keep.Concat(Enumerable.Range(secondStart, keepB)).Append(Length - 1);
+        var positions = keep.ToArray();
+        return new EncodedInput(
+            positions.Select(p => InputIds[p]).ToArray(), positions.Select(p => TokenTypeIds[p]).ToArray(),
+            positions.Select(p => AttentionMask[p]).ToArray(), positions.Length, Pieces is null ? null : positions.Select(p => Pieces[p]).ToArray(),
+            Truncated || positions.Length < Length);
+    }
+
     /// <inheritdoc/>
     public override string ToString() =>
         Pieces is null ? string.Join(' ', InputIds.Take(Length)) : string.Join(' ', Pieces);

@@ -1,5 +1,4 @@
 using Bert.Classification.Training;
-using Bert.Tests;
 
 namespace Bert.Classification.Tests;
 
@@ -13,10 +12,10 @@ public class TextClassifierTests
         new ClassificationTrainer(model, indexer, ToyData.Labels, new ClassificationTrainerOptions { Epochs = 1, LearningRate = 1e-3, Seed = 1 })
             .Train(train, ToyData.Make(16, 23));
         var texts = ToyData.Make(40, 24).Select(e => e.Text).ToList();
-        return (new TextClassifier(model, indexer, ToyData.Labels, SharedData.PathOf(ToyData.SpmModel), 64), texts);
+        return (new TextClassifier(model, indexer, ToyData.Labels, ToyData.SpmModel, 64), texts);
     }
 
-    [SharedFact(ToyData.SpmModel)]
+    [Fact]
     public void A_saved_classifier_loads_with_identical_predictions()
     {
         var (classifier, texts) = Trained();
@@ -42,7 +41,7 @@ public class TextClassifierTests
         }
     }
 
-    [SharedFact(ToyData.SpmModel)]
+    [Fact]
     public void Saving_into_a_folder_with_other_files_leaves_them_byte_identical()
     {
         var (classifier, texts) = Trained();
@@ -72,7 +71,7 @@ public class TextClassifierTests
         loaded.PredictBatch(texts).Select(p => p.Label).Should().Equal(classifier.PredictBatch(texts).Select(p => p.Label));
     }
 
-    [SharedFact(ToyData.SpmModel)]
+    [Fact]
     public void A_weights_file_changed_after_saving_is_refused_naming_it()
     {
         var (classifier, _) = Trained();
@@ -87,7 +86,7 @@ public class TextClassifierTests
         load.Should().Throw<InvalidDataException>().WithMessage("*model.safetensors*SHA-256*");
     }
 
-    [SharedFact(ToyData.SpmModel)]
+    [Fact]
     public void Predictions_from_eight_threads_equal_single_threaded_ones()
     {
         var (classifier, texts) = Trained();

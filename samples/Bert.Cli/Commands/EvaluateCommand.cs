@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text;
 using Bert.Classification;
 using Bert.Classification.Data;
@@ -7,21 +8,22 @@ using Bert.Core.IO;
 
 namespace Bert.Cli.Commands;
 
-/// <summary><c>bert evaluate</c>: the classification report of a saved classifier on labelled data.</summary>
+/// <summary><c>bert evaluate</c>: the report of a saved classifier (single-label, multi-label or regression) on labelled data.</summary>
 internal static class EvaluateCommand
 {
     private static readonly Option<string> Model = new("--model") { Description = "Folder of a saved classifier (bert train writes out/knbc/model).", Required = true };
-    private static readonly Option<string?> Test = new("--test") { Description = "Folder in the reference layout (features.csv, labels.csv)." };
-    private static readonly Option<string?> Data = new("--data") { Description = "A text,label CSV or TSV file." };
-    private static readonly Option<string?> Predictions = new("--predictions") { Description = "Write a TSV: text, true label, predicted label." };
+    private static readonly Option<string?> Test = new("--test") { Description = "Folder in the reference layout (features.csv with 'feature' and optional 'feature2', labels.csv with 'label')." };
+    private static readonly Option<string?> Data = new("--data") { Description = "A table with columns text, label (optional text2): CSV, TSV or JSON lines (.jsonl)." };
+    private static readonly Option<string?> Predictions = new("--predictions") { Description = "Write a TSV: text, text2 (pairs), true, predicted, then p_LABEL per label (not for regression)." };
 
     public static Command Create()
     {
         var command = new Command("evaluate", """
-            Print the classification report of a saved classifier on labelled data.
+            Print the report of a saved classifier on labelled data (the model's task decides how labels are read:
+            one label, labels joined by '|', or a number).
             Examples:
-              bert evaluate --model out/knbc/model --test data/test
-              bert evaluate --model out/knbc/model --data sentences.tsv --predictions predictions.tsv
+              bert evaluate --model out/knbc/model --test data/test --predictions predictions.tsv
+              bert evaluate --model out/knbc/model --data sentences.tsv
             """)
         { Model, Test, Data, Predictions };
         command.SetAction((result, token) => Task.FromResult(Cli.Run(() => Run(result, token))));
@@ -33,30 +35,64 @@ internal static class EvaluateCommand
         string? test = args.GetValue(Test), data = args.GetValue(Data);
         if ((test is null) == (data is null))
             throw new CliException("Give exactly one of --test DIR (features.csv + labels.csv) or --data FILE (text,label).");
-        IReadOnlyList<TextExample> examples = test is not null
-            ? LabeledTextFiles.LoadFeaturesAndLabels(test)
-            : LabeledTextFiles.LoadTextLabel(data!);
         using var classifier = TextClassifier.Load(args.GetValue(Model)!);
-        var unknown = examples.Select(e => e.Label).Distinct().Except(classifier.Labels).ToArray();
-        if (unknown.Length > 0)
-            Console.Error.WriteLine($"warning: labels the classifier does not know are counted as errors: {string.Join(", ", unknown)}");
-        var predictions = classifier.PredictBatch(examples.Select(e => e.Text).ToArray(), cancellationToken: token);
-        var predicted = predictions.Select(p => p.Label).ToArray();
-        var labels = classifier.Labels.Concat(unknown).ToArray();
-        var report = ClassificationReport.Create(examples.Select(e => e.Label).ToArray(), predicted, labels);
-        Console.WriteLine(report.ToString());
-        Console.WriteLine("Confusion matrix (rows: true, columns: predicted):");
-        Console.WriteLine(report.FormatConfusionMatrix());
+        var options = new TextTableOptions { ProblemType = classifier.ProblemType };
+        IReadOnlyList<TextExample> examples = test is not null
+            ? LabeledTextFiles.LoadFeaturesAndLabels(test, options)
+            : LabeledTextFiles.LoadTable(data!, options);
+        bool pairs = examples[0].Text2 is not null;
+        if (examples.Any(e => (e.Text2 is not null) != pairs))
+            throw new CliException("Some examples have a second text and some do not; a data set is all pairs or all single texts.");
+        var predictions = classifier.PredictBatch(examples.Select(e => e.Text).ToArray(), pairs ? examples.Select(e => e.Text2!).ToArray() : null, cancellationToken: token);
+        Console.WriteLine(Report(classifier, examples, predictions));
         if (args.GetValue(Predictions) is { } path)
         {
-            var tsv = new StringBuilder("text\ttrue\tpredicted\n");
-            for (int i = 0; i < examples.Count; i++)
-                tsv.Append(Clean(examples[i].Text)).Append('\t').Append(examples[i].Label).Append('\t').Append(predicted[i]).Append('\n');
-            AtomicFile.WriteAllText(path, tsv.ToString());
+            AtomicFile.WriteAllText(path, PredictionsTsv(classifier, examples, predictions, pairs));
             Console.WriteLine($"Predictions written to {path}");
         }
         return 0;
     }
 
-    private static string Clean(string text) => text.Replace('\t', ' ').Replace('\n', ' ').Replace('\r', ' ');
+    private static string Report(TextClassifier classifier, IReadOnlyList<TextExample> examples, IReadOnlyList<Prediction> predictions)
+    {
+        switch (classifier.ProblemType)
+        {
+            case ProblemType.Regression:
+                return RegressionReport.Create(examples.Select(e => e.Value!.Value).ToArray(), predictions.Select(p => p.Value!.Value).ToArray()).ToString();
+            case ProblemType.MultiLabel:
+                var unknownSets = examples.SelectMany(e => e.Labels!).Distinct().Except(classifier.Labels).ToArray();
+                if (unknownSets.Length > 0)
+                    throw new CliException($"The data hold labels the classifier does not know: {string.Join(", ", unknownSets)}.");
+                return MultiLabelReport.Create(examples.Select(e => (IReadOnlyCollection<string>)e.Labels!).ToArray(),
+                    predictions.Select(p => (IReadOnlyCollection<string>)p.Labels).ToArray(), classifier.Labels).ToString();
+            default:
+                var unknown = examples.Select(e => e.Label!).Distinct().Except(classifier.Labels).ToArray();
+                if (unknown.Length > 0)
+                    Console.Error.WriteLine($"warning: labels the classifier does not know are counted as errors: {string.Join(", ", unknown)}");
+                var report = ClassificationReport.Create(examples.Select(e => e.Label!).ToArray(), predictions.Select(p => p.Label!).ToArray(), classifier.Labels.Concat(unknown).ToArray());
+                return report + "\nConfusion matrix (rows: true, columns: predicted):\n" + report.FormatConfusionMatrix();
+        }
+    }
+
+    /// <summary>The predictions file: text fields escaped (a tab or newline inside a text cannot break the columns).</summary>
+    private static string PredictionsTsv(TextClassifier classifier, IReadOnlyList<TextExample> examples, IReadOnlyList<Prediction> predictions, bool pairs)
+    {
+        bool regression = classifier.ProblemType == ProblemType.Regression;
+        var header = new List<string> { "text" };
+        if (pairs) header.Add("text2");
+        header.Add("true");
+        header.Add("predicted");
+        if (!regression) header.AddRange(classifier.Labels.Select(l => "p_" + Tsv.Escape(l)));
+        var tsv = new StringBuilder().AppendJoin('\t', header).Append('\n');
+        for (int i = 0; i < examples.Count; i++)
+        {
+            var row = new List<string> { Tsv.Escape(examples[i].Text) };
+            if (pairs) row.Add(Tsv.Escape(examples[i].Text2!));
+            row.Add(Tsv.Escape(examples[i].FormatTarget()));
+            row.Add(Tsv.Escape(predictions[i].ToString()));
+            if (!regression) row.AddRange(predictions[i].Probabilities.Select(p => p.Value.ToString("R", CultureInfo.InvariantCulture)));
+            tsv.AppendJoin('\t', row).Append('\n');
+        }
+        return tsv.ToString();
+    }
 }

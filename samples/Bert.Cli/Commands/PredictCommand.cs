@@ -10,13 +10,14 @@ internal static class PredictCommand
 {
     private static readonly Option<string?> Model = new("--model") { Description = "Folder of a saved classifier (runs on TorchSharp)." };
     private static readonly Option<string?> Onnx = new("--onnx") { Description = "Folder written by 'bert export-onnx' (runs on ONNX Runtime through Bert.Serving, no libtorch)." };
-    private static readonly Argument<string[]> Texts = new("text") { Description = "Texts to classify; none reads one per line from standard input.", Arity = ArgumentArity.ZeroOrMore };
+    private static readonly Argument<string[]> Texts = new("text") { Description = "Texts to classify; none reads one per line from standard input. A tab separates the two texts of a pair.", Arity = ArgumentArity.ZeroOrMore };
 
     public static Command Create()
     {
         var command = new Command("predict", """
-            Classify texts with a saved classifier (--model) or its ONNX export (--onnx): label, its probability, then
-            every label's probability (the same lines either way).
+            Classify texts with a saved classifier (--model) or its ONNX export (--onnx), the same lines either way: the
+            label and its probability (multi-label: the labels joined by '|'; regression: the value), then every label's
+            probability, then the text. "first<TAB>second" is a pair.
             Examples:
               bert predict --model out/knbc/model "京都の紅葉を見に行きました"
               bert predict --model out/knbc/model < sentences.txt
@@ -40,32 +41,41 @@ internal static class PredictCommand
         if (texts.Length == 0) throw new CliException("No text given: pass texts as arguments or one per line on standard input.");
         string? model = args.GetValue(Model), onnx = args.GetValue(Onnx);
         if ((model is null) == (onnx is null)) throw new CliException("Give either --model (a saved classifier) or --onnx (an exported folder).");
-        if (onnx is not null) return RunOnnx(onnx, texts, token);
+        var split = texts.Select(t => t.Split('\t', 2)).ToArray();
+        bool pairs = split.Any(s => s.Length == 2);
+        if (pairs && split.Any(s => s.Length == 1))
+            throw new CliException("Some inputs are pairs (text<TAB>text) and some are not; give all pairs or all single texts.");
+        var firsts = split.Select(s => s[0]).ToArray();
+        var seconds = pairs ? split.Select(s => s[1]).ToArray() : null;
+        if (onnx is not null) return RunOnnx(onnx, texts, firsts, seconds, token);
         using var classifier = TextClassifier.Load(model!);
-        var predictions = classifier.PredictBatch(texts, cancellationToken: token);
+        var predictions = classifier.PredictBatch(firsts, seconds, cancellationToken: token);
         for (int i = 0; i < texts.Length; i++)
         {
             var p = predictions[i];
-            var all = string.Join(" ", p.Probabilities.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key}={kv.Value:F3}")));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{p.Label}\t{p.Probability:F3}\t{all}\t{texts[i]}"));
+            Write(p.ToString(), p.Probability, p.Probabilities, texts[i]);
         }
         return 0;
     }
 
-    private static int RunOnnx(string folder, string[] texts, CancellationToken token)
+    /// <summary>One output line: the prediction, its probability (empty for several labels or a value), every label's, the text.</summary>
+    private static void Write(string prediction, float? probability, IEnumerable<KeyValuePair<string, float>> probabilities, string text)
+    {
+        var all = string.Join(" ", probabilities.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key}={kv.Value:F3}")));
+        string score = probability is { } value && !float.IsNaN(value) ? value.ToString("F3", CultureInfo.InvariantCulture) : "";
+        Console.WriteLine($"{prediction}\t{score}\t{all}\t{text}");
+    }
+
+    private static int RunOnnx(string folder, string[] texts, string[] firsts, string[]? seconds, CancellationToken token)
     {
         using var classifier = OnnxTextClassifier.Load(folder);
-        var predictions = classifier.PredictBatch(texts, cancellationToken: token);
+        var predictions = classifier.PredictBatch(firsts, seconds, cancellationToken: token);
         for (int i = 0; i < texts.Length; i++)
         {
             var p = predictions[i];
-            if (p.Value is { } value)
-            {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{classifier.Labels[0]}\t{value:F3}\t\t{texts[i]}"));
-                continue;
-            }
-            var all = string.Join(" ", p.Probabilities.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key}={kv.Value:F3}")));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{p.Label}\t{p.Probability:F3}\t{all}\t{texts[i]}"));
+            string prediction = p.Value is { } value ? value.ToString("R", CultureInfo.InvariantCulture)
+                : p.Label ?? string.Join("|", p.Labels);
+            Write(prediction, p.Label is null ? null : p.Probability, p.Probabilities, texts[i]);
         }
         return 0;
     }

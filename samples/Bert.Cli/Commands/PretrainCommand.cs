@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Bert.Core;
+using Bert.Cli.SampleData;
 using Bert.Core.Pretraining;
 using Bert.Tokenization;
 using TorchSharp;

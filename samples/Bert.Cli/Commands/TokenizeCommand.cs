@@ -34,7 +34,7 @@ internal static class TokenizeCommand
             for (string? line; (line = Console.In.ReadLine()) is not null;)
             {
                 var tokens = indexer.Tokenize(line);
-                stdout.Write(line);
+                stdout.Write(Tsv.Escape(line));
                 stdout.Write('\t');
                 stdout.Write(string.Join(' ', tokens.Ids));
                 stdout.Write('\t');

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Bert.Classification;
+using Bert.Cli.SampleData;
 using Bert.Classification.Data;
 using Bert.Classification.Metrics;
 using Bert.Classification.Training;
@@ -14,14 +15,16 @@ using Bert.Core.IO;
 
 namespace Bert.Cli.Commands;
 
-/// <summary><c>bert train</c>: fine-tunes a topic classifier (by default on KNBC) and evaluates it.</summary>
+/// <summary><c>bert train</c>: fine-tunes a classifier, multi-label classifier or regressor (by default a KNBC topic classifier) and evaluates it.</summary>
 internal static class TrainCommand
 {
     /// <summary>Where <c>bert pretrain --output out/pretrained-small</c> leaves its Hugging Face folder; <c>train</c> starts from it when present.</summary>
     private const string DefaultPretrained = "out/pretrained-small/hf";
 
     private static readonly Option<string?> Knbc = new("--knbc") { Description = "KNBC folder (holding corpus2/*.tsv). Default: ../shared/data/knbc." };
-    private static readonly Option<string?> TrainDir = new("--train") { Description = "Training folder in the reference layout (features.csv with column 'feature', labels.csv with column 'label')." };
+    private static readonly Option<string> TaskOption = new("--task") { Description = "single-label | multi-label (labels joined by '|') | regression (numbers). Pairs when features.csv has a 'feature2' column.", DefaultValueFactory = _ => "single-label" };
+    private static readonly Option<double> Threshold = new("--threshold") { Description = "Multi-label: a label is predicted at this probability or above.", DefaultValueFactory = _ => 0.5 };
+    private static readonly Option<string?> TrainDir = new("--train") { Description = "Training folder in the reference layout (features.csv with column 'feature' and optional 'feature2', labels.csv with column 'label')." };
     private static readonly Option<string?> TestDir = new("--test") { Description = "Test folder in the reference layout." };
     private static readonly Option<string?> Spm = new("--spm") { Description = "SentencePiece model. Default: ../shared/models/wiki-ja/wiki-ja.model." };
     private static readonly Option<string?> Config = new("--config") { Description = "bert_config.json: the size of the model (with --checkpoint: the checkpoint's config)." };
@@ -52,9 +55,11 @@ internal static class TrainCommand
                                                             out/pretrained-small/hf when 'bert pretrain' made one)
               bert train --config bert_config.json --checkpoint model.ckpt-1400000 --max-seq-len 103
               bert train --train data/train --test data/test --epochs 3
+              bert train --task multi-label --train data/train --test data/test
+              bert train --task regression --train data/train --test data/test   (pairs: features.csv with 'feature2')
             """)
         {
-            Knbc, TrainDir, TestDir, Spm, Config, Checkpoint, Epochs, BatchSize, Lr, Warmup, WeightDecay, MaxSeqLen, Split,
+            TaskOption, Threshold, Knbc, TrainDir, TestDir, Spm, Config, Checkpoint, Epochs, BatchSize, Lr, Warmup, WeightDecay, MaxSeqLen, Split,
             TestFraction, DropTitles, ValidationSplit, Seed, Pooling, Patience, FromScratch, Threads, Output,
         };
         command.SetAction((result, token) => Task.FromResult(Cli.Run(() => Run(result, token))));
@@ -71,25 +76,30 @@ internal static class TrainCommand
         int seed = args.GetValue(Seed);
         string output = Path.GetFullPath(args.GetValue(Output)!);
 
-        var (train, test, source) = LoadData(args, seed);
-        var labels = train.Select(e => e.Label).Concat(test.Select(e => e.Label)).Distinct().OrderBy(l => KnbcOrder(l)).ToArray();
+        var problemType = ParseTask(args.GetValue(TaskOption)!);
+        var (train, test, source) = LoadData(args, seed, problemType);
+        var labels = LabelsOf(problemType, train, test);
         IReadOnlyList<TextExample> validation = test;
         double validationShare = args.GetValue(ValidationSplit);
         if (validationShare > 0)
-            (train, validation) = DataSplit.StratifiedRandom(train, validationShare, seed + 1);
+            (train, validation) = problemType == ProblemType.SingleLabel
+                ? DataSplit.StratifiedRandom(train, validationShare, seed + 1)
+                : DataSplit.Random(train, validationShare, seed + 1);
 
         string spm = args.GetValue(Spm) ?? SharedPaths.Default("models/wiki-ja/wiki-ja.model");
         if (!File.Exists(spm))
             throw new CliException($"The SentencePiece model {spm} is missing. {SharedPaths.SpmHelp}", 2);
         var indexer = SentencePieceIndexer.Load(spm, new SentencePieceIndexerOptions { MaxSequenceLength = 512 });
 
-        Console.WriteLine($"Data: {source}; {train.Count} train, {validation.Count} validation, {test.Count} test; labels: {string.Join(", ", labels)}.");
-        var stats = SequenceLengthStats.Measure(indexer, train.Select(e => e.Text));
+        bool pairs = train[0].Text2 is not null;
+        Console.WriteLine($"Data: {source}; {train.Count} train, {validation.Count} validation, {test.Count} test{(pairs ? " sentence pairs" : "")}; task {args.GetValue(TaskOption)}; " +
+            (problemType == ProblemType.Regression ? "one value." : $"labels: {string.Join(", ", labels)}."));
+        var stats = SequenceLengthStats.Measure(indexer, train.Select(e => e.Text).Concat(train.Where(e => e.Text2 is not null).Select(e => e.Text2!)));
         Console.WriteLine($"Tokenizer: {spm} ({indexer.VocabSize} pieces). Training texts: {stats}");
 
         torch.manual_seed(seed);
         var bert = BuildModel(args, indexer, seed);
-        var head = new ClassificationHeadOptions { Pooling = ParsePooling(args.GetValue(Pooling)!) };
+        var head = new ClassificationHeadOptions { Pooling = ParsePooling(args.GetValue(Pooling)!), ProblemType = problemType, Threshold = args.GetValue(Threshold) };
         using var model = new BertForSequenceClassification(bert, labels.Length, head);
         var options = new ClassificationTrainerOptions
         {
@@ -110,18 +120,22 @@ internal static class TrainCommand
 
         var reporter = new TrainingReporter();
         var result = reporter.Run(p => trainer.Train(train, validation, p, token));
-        Console.WriteLine($"Best epoch: {result.BestEpoch} ({options.SelectBestBy} {result.Best.Score(options.SelectBestBy):F4}); max sequence length {result.MaxSequenceLength}.");
+        foreach (var warning in result.Warnings)
+            Console.Error.WriteLine("warning: " + warning);
+        Console.WriteLine($"Best epoch: {result.BestEpoch} ({trainer.SelectBestBy} {result.Best.Score(trainer.SelectBestBy):F4}); max sequence length {result.MaxSequenceLength}.");
 
         var evaluation = trainer.Evaluate(test, result.MaxSequenceLength, token);
-        var report = evaluation.Report;
         var text = new StringBuilder();
-        text.AppendLine(report.ToString());
-        text.AppendLine("Confusion matrix (rows: true, columns: predicted):");
-        text.AppendLine(report.FormatConfusionMatrix());
-        var accuracyCi = report.BootstrapConfidenceInterval(ReportMetric.Accuracy, seed: seed);
-        var f1Ci = report.BootstrapConfidenceInterval(ReportMetric.WeightedF1, seed: seed);
-        text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"95% bootstrap intervals on {test.Count} test texts: accuracy {report.Accuracy:F3} [{accuracyCi.Lower:F3}, {accuracyCi.Upper:F3}], weighted F1 {report.WeightedAvg.F1:F3} [{f1Ci.Lower:F3}, {f1Ci.Upper:F3}]"));
+        text.AppendLine(evaluation.ReportText);
+        if (evaluation.Report is { } report)
+        {
+            text.AppendLine("Confusion matrix (rows: true, columns: predicted):");
+            text.AppendLine(report.FormatConfusionMatrix());
+            var accuracyCi = report.BootstrapConfidenceInterval(ReportMetric.Accuracy, seed: seed);
+            var f1Ci = report.BootstrapConfidenceInterval(ReportMetric.WeightedF1, seed: seed);
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"95% bootstrap intervals on {test.Count} test texts: accuracy {report.Accuracy:F3} [{accuracyCi.Lower:F3}, {accuracyCi.Upper:F3}], weighted F1 {report.WeightedAvg.F1:F3} [{f1Ci.Lower:F3}, {f1Ci.Upper:F3}]"));
+        }
         Console.WriteLine();
         Console.WriteLine(text.ToString());
         if (args.GetValue(Checkpoint) is null)
@@ -145,20 +159,22 @@ internal static class TrainCommand
         return 0;
     }
 
-    private static (IReadOnlyList<TextExample> Train, IReadOnlyList<TextExample> Test, string Source) LoadData(ParseResult args, int seed)
+    private static (IReadOnlyList<TextExample> Train, IReadOnlyList<TextExample> Test, string Source) LoadData(ParseResult args, int seed, ProblemType problemType)
     {
         string? trainDir = args.GetValue(TrainDir), testDir = args.GetValue(TestDir);
         if (trainDir is not null || testDir is not null)
         {
             if (trainDir is null || testDir is null)
                 throw new CliException("--train and --test go together (folders holding features.csv and labels.csv).");
-            return (LabeledTextFiles.LoadFeaturesAndLabels(trainDir), LabeledTextFiles.LoadFeaturesAndLabels(testDir), $"{trainDir} / {testDir}");
+            var options = new TextTableOptions { ProblemType = problemType };
+            return (LabeledTextFiles.LoadFeaturesAndLabels(trainDir, options), LabeledTextFiles.LoadFeaturesAndLabels(testDir, options), $"{trainDir} / {testDir}");
         }
+        if (problemType != ProblemType.SingleLabel)
+            throw new CliException($"--task {args.GetValue(TaskOption)} needs --train and --test folders (the built-in KNBC task is single-label topics).");
         string knbc = args.GetValue(Knbc) ?? SharedPaths.Default("data/knbc");
         if (!Directory.Exists(knbc))
             throw new CliException($"The KNBC corpus is not at {knbc}. {SharedPaths.KnbcHelp}", 2);
-        IReadOnlyList<TextExample> all = KnbcCorpus.Load(knbc);
-        if (args.GetValue(DropTitles)) all = all.Where(e => !e.IsTitle).ToArray();
+        var all = KnbcCorpus.TopicExamples(KnbcCorpus.Load(knbc), dropTitles: args.GetValue(DropTitles));
         double fraction = args.GetValue(TestFraction);
         var split = args.GetValue(Split) switch
         {
@@ -225,6 +241,25 @@ internal static class TrainCommand
     {
         int i = Array.IndexOf(KnbcCorpus.Labels.ToArray(), label);
         return i < 0 ? int.MaxValue : i;
+    }
+
+    private static ProblemType ParseTask(string task) => task switch
+    {
+        "single-label" => ProblemType.SingleLabel,
+        "multi-label" => ProblemType.MultiLabel,
+        "regression" => ProblemType.Regression,
+        _ => throw new CliException($"--task must be single-label, multi-label or regression, not '{task}'."),
+    };
+
+    /// <summary>
+    /// The model's outputs: every label of train and test (KNBC topics in their usual order, others by first appearance;
+    /// a test-only label then stops training with a message naming it), or the one output "value" for regression.
+    /// </summary>
+    private static string[] LabelsOf(ProblemType problemType, IReadOnlyList<TextExample> train, IReadOnlyList<TextExample> test)
+    {
+        if (problemType == ProblemType.Regression)
+            return ["value"];
+        return train.Concat(test).SelectMany(e => e.Label is not null ? [e.Label] : e.Labels!).Distinct().OrderBy(KnbcOrder).ToArray();
     }
 
     private static string HistoryCsv(IReadOnlyList<EpochResult> history)

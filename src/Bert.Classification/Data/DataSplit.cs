@@ -11,7 +11,6 @@ namespace Bert.Classification.Data;
 /// scikit-learn's for the same seed: the random generators differ.</item>
 /// <item><see cref="ByGroup"/>: whole groups (KNBC articles) go to one side, so no article is in both train and
 /// test: the honest estimate, since sentences of one article share topic words.</item>
-/// <item><see cref="WithoutTitles"/>: drops article titles (KNBC: <c>［グルメ］…</c>, which name the topic).</item>
 /// </list>
 /// </summary>
 public static class DataSplit
@@ -48,12 +47,14 @@ public static class DataSplit
         IReadOnlyList<TextExample> examples, double testFraction, int seed)
     {
         CheckExamples(examples);
+        if (examples.FirstOrDefault(e => e.ProblemType != ProblemType.SingleLabel) is { } other)
+            throw new ArgumentException($"A stratified split needs single-label examples; example {other.Id ?? other.Text} is {other.ProblemType} (use ByGroup, or split by hand).", nameof(examples));
         var (nTrain, nTest) = Sizes(examples.Count, testFraction);
-        var labels = examples.Select(e => e.Label).Distinct().Order(StringComparer.Ordinal).ToArray();
+        var labels = examples.Select(e => e.Label!).Distinct().Order(StringComparer.Ordinal).ToArray();
         var classIndex = labels.Select((l, i) => (l, i)).ToDictionary(p => p.l, p => p.i, StringComparer.Ordinal);
         var members = labels.Select(_ => new List<int>()).ToArray();
         for (var i = 0; i < examples.Count; i++)
-            members[classIndex[examples[i].Label]].Add(i);
+            members[classIndex[examples[i].Label!]].Add(i);
         var counts = members.Select(m => m.Count).ToArray();
         var smallest = Array.IndexOf(counts, counts.Min());
         if (counts[smallest] < 2)
@@ -78,9 +79,32 @@ public static class DataSplit
     }
 
     /// <summary>
+    /// A plain random split for any problem type (multi-label and regression data cannot be stratified by one label):
+    /// a seeded permutation, the last ceil(fraction × count) examples to test.
+    /// </summary>
+    /// <param name="examples">The examples.</param>
+    /// <param name="testFraction">The fraction of examples in the test set, in (0, 1).</param>
+    /// <param name="seed">The seed; equal seeds give equal splits.</param>
+    /// <returns>The train and test examples.</returns>
+    /// <exception cref="ArgumentException">No examples, or a split that leaves one side empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="testFraction"/> is not in (0, 1).</exception>
+    public static (IReadOnlyList<TextExample> Train, IReadOnlyList<TextExample> Test) Random(
+        IReadOnlyList<TextExample> examples, double testFraction, int seed)
+    {
+        CheckExamples(examples);
+        var (nTrain, nTest) = Sizes(examples.Count, testFraction);
+        if (nTrain < 1)
+            throw new ArgumentException($"{examples.Count} examples with test fraction {testFraction.ToString(CultureInfo.InvariantCulture)} leave no training example.", nameof(examples));
+        var order = examples.ToList();
+        new Pcg64(seed).Shuffle(order);
+        return (order.Take(nTrain).ToList(), order.Skip(nTrain).ToList());
+    }
+
+    /// <summary>
     /// A grouped split: every <see cref="TextExample.GroupId"/> lands wholly in train or wholly in test. The test
     /// set gets ceil(fraction × groups) groups, allocated across classes (a group's class is its most frequent
-    /// label) like <see cref="StratifiedRandom"/> allocates examples, so topics keep their proportions of groups.
+    /// label; multi-label and regression groups form one class) like <see cref="StratifiedRandom"/> allocates examples,
+    /// so topics keep their proportions of groups.
     /// </summary>
     /// <param name="examples">The examples; each needs a <see cref="TextExample.GroupId"/>.</param>
     /// <param name="testFraction">The fraction of groups in the test set, in (0, 1).</param>
@@ -108,7 +132,7 @@ public static class DataSplit
 
         var groupIds = groups.Keys.Order(StringComparer.Ordinal).ToArray();
         var groupLabel = groupIds.ToDictionary(g => g, g => groups[g]
-            .GroupBy(i => examples[i].Label, StringComparer.Ordinal)
+            .GroupBy(i => examples[i].Label ?? "", StringComparer.Ordinal)
             .OrderByDescending(x => x.Count()).ThenBy(x => x.Key, StringComparer.Ordinal).First().Key, StringComparer.Ordinal);
         var labels = groupLabel.Values.Distinct().Order(StringComparer.Ordinal).ToArray();
         var members = labels.Select(l => groupIds.Where(g => groupLabel[g] == l).ToList()).ToArray();
@@ -129,15 +153,6 @@ public static class DataSplit
         rng.Shuffle(train);
         rng.Shuffle(test);
         return (train, test);
-    }
-
-    /// <summary>The examples that are not titles (<see cref="TextExample.IsTitle"/> false), in order.</summary>
-    /// <param name="examples">The examples.</param>
-    /// <returns>A new list without titles.</returns>
-    public static IReadOnlyList<TextExample> WithoutTitles(IReadOnlyList<TextExample> examples)
-    {
-        ArgumentNullException.ThrowIfNull(examples);
-        return examples.Where(e => !e.IsTitle).ToList();
     }
 
     /// <summary>
@@ -175,8 +190,8 @@ public static class DataSplit
             throw new ArgumentException("There are no examples to split.", nameof(examples));
         for (var i = 0; i < examples.Count; i++)
         {
-            if (examples[i] is null || string.IsNullOrEmpty(examples[i].Label))
-                throw new ArgumentException($"Example {i} is null or has an empty label.", nameof(examples));
+            if (examples[i] is null)
+                throw new ArgumentException($"Example {i} is null.", nameof(examples));
         }
     }
 

@@ -1,19 +1,27 @@
+using System.Globalization;
+using System.Text.Json;
 using Bert.Core.IO;
+
 namespace Bert.Classification.Data;
 
 /// <summary>
-/// Readers and writers for labelled texts in CSV/TSV files (RFC 4180: quoted fields may hold delimiters, quotes
-/// and line breaks; UTF-8, a byte-order mark is accepted):
+/// Readers and writers for examples in CSV/TSV files (RFC 4180: quoted fields may hold delimiters, quotes and line
+/// breaks) and JSON lines, in UTF-8 or an encoding the caller names (<see cref="TextTableOptions.Encoding"/>):
 /// <list type="bullet">
-/// <item>the reference run's layout: a folder with <c>features.csv</c> (column <c>feature</c>) and <c>labels.csv</c>
-/// (column <c>label</c>), one row per example in the same order (other columns, e.g. a pandas index, are ignored);</item>
-/// <item>a plain table with columns <c>text</c> and <c>label</c> (and optional <c>id</c>, <c>group</c>,
-/// <c>is_title</c>), comma- or tab-separated.</item>
+/// <item>the reference run's layout: a folder with <c>features.csv</c> (column <c>feature</c>, optional
+/// <c>feature2</c> for sentence pairs) and <c>labels.csv</c> (column <c>label</c>), one row per example in the same
+/// order (other columns, e.g. a pandas index, are ignored);</item>
+/// <item>a table with named columns (<see cref="TextTableOptions"/>; by default <c>text</c>, <c>label</c> and the
+/// optional <c>text2</c>, <c>id</c>, <c>group</c>): comma- or tab-separated, or JSON lines (<c>.jsonl</c>).</item>
 /// </list>
-/// Errors name the file and line: <see cref="InvalidDataException"/> for malformed content (invalid UTF-8, a missing
-/// column, a row with the wrong number of fields, an empty label, mismatched row counts, no rows),
-/// <see cref="FileNotFoundException"/> for a missing file, <see cref="ArgumentException"/> for a directory given as a file.
-/// Writers are atomic (temporary file, then rename) and write UTF-8 without a byte-order mark, '\n' line ends.
+/// The label column holds one label, labels joined by '|' (multi-label; an empty field is the empty set), or a number
+/// in the invariant culture (regression), as <see cref="TextTableOptions.ProblemType"/> says; in JSON lines a
+/// multi-label target may also be an array of strings and a regression target a number.
+/// Errors name the file and line: <see cref="InvalidDataException"/> for malformed content (invalid bytes, a missing
+/// column, a row with the wrong number of fields, an empty label, a number that does not parse, mismatched row
+/// counts, no rows), <see cref="FileNotFoundException"/> for a missing file, <see cref="ArgumentException"/> for a
+/// directory given as a file. Writers are atomic (temporary file, then rename) and write UTF-8 without a byte-order
+/// mark, '\n' line ends.
 /// </summary>
 public static class LabeledTextFiles
 {
@@ -26,137 +34,155 @@ public static class LabeledTextFiles
     /// <summary>The text column of <c>features.csv</c>: <c>feature</c>.</summary>
     public const string FeatureColumn = "feature";
 
-    /// <summary>The label column of <c>labels.csv</c> and of plain tables: <c>label</c>.</summary>
+    /// <summary>The optional second-text column of <c>features.csv</c> (sentence pairs): <c>feature2</c>.</summary>
+    public const string Feature2Column = "feature2";
+
+    /// <summary>The label column of <c>labels.csv</c>: <c>label</c>.</summary>
     public const string LabelColumn = "label";
-
-    /// <summary>The text column of plain tables: <c>text</c>.</summary>
-    public const string TextColumn = "text";
-
-    /// <summary>The optional id column of plain tables: <c>id</c> (<see cref="TextExample.Id"/>).</summary>
-    public const string IdColumn = "id";
-
-    /// <summary>The optional group column of plain tables: <c>group</c> (<see cref="TextExample.GroupId"/>).</summary>
-    public const string GroupColumn = "group";
-
-    /// <summary>The optional title flag column of plain tables: <c>is_title</c>, <c>true</c>/<c>false</c> or <c>1</c>/<c>0</c>.</summary>
-    public const string IsTitleColumn = "is_title";
 
     /// <summary>Reads <c>features.csv</c> and <c>labels.csv</c> from <paramref name="directory"/>.</summary>
     /// <param name="directory">The folder holding both files.</param>
+    /// <param name="options">The target kind, label separator and encoding (column names are fixed); null for single-label UTF-8.</param>
     /// <returns>One example per row, in file order.</returns>
     /// <exception cref="ArgumentException"><paramref name="directory"/> is a file, or a CSV path is a directory.</exception>
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
     /// <exception cref="InvalidDataException">Malformed content or different row counts, naming the file and line.</exception>
-    public static IReadOnlyList<TextExample> LoadFeaturesAndLabels(string directory)
+    public static IReadOnlyList<TextExample> LoadFeaturesAndLabels(string directory, TextTableOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         if (File.Exists(directory))
             throw new ArgumentException($"'{directory}' is a file; expected the folder that holds {FeaturesFileName} and {LabelsFileName}.", nameof(directory));
-        return LoadFeaturesAndLabels(Path.Combine(directory, FeaturesFileName), Path.Combine(directory, LabelsFileName));
+        return LoadFeaturesAndLabels(Path.Combine(directory, FeaturesFileName), Path.Combine(directory, LabelsFileName), options);
     }
 
-    /// <summary>Reads a features file (column <c>feature</c>) and a labels file (column <c>label</c>) row by row.</summary>
+    /// <summary>Reads a features file (column <c>feature</c>, optional <c>feature2</c>) and a labels file (column <c>label</c>) row by row.</summary>
     /// <param name="featuresPath">The CSV with column <c>feature</c>.</param>
     /// <param name="labelsPath">The CSV with column <c>label</c>, as many rows as <paramref name="featuresPath"/>.</param>
+    /// <param name="options">The target kind, label separator and encoding; null for single-label UTF-8.</param>
     /// <returns>One example per row, in file order.</returns>
     /// <exception cref="ArgumentException">A path is a directory.</exception>
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
     /// <exception cref="InvalidDataException">Malformed content or different row counts, naming the file and line.</exception>
-    public static IReadOnlyList<TextExample> LoadFeaturesAndLabels(string featuresPath, string labelsPath) =>
-        Combine(ReadColumns(featuresPath, nameof(featuresPath), ',', [FeatureColumn], []), ReadColumns(labelsPath, nameof(labelsPath), ',', [LabelColumn], []));
+    public static IReadOnlyList<TextExample> LoadFeaturesAndLabels(string featuresPath, string labelsPath, TextTableOptions? options = null)
+    {
+        options = Checked(options);
+        return Combine(
+            ParseColumns(StrictTextFile.ReadAllBytes(featuresPath, nameof(featuresPath)), featuresPath, ',', [FeatureColumn], [Feature2Column], options.Encoding),
+            ParseColumns(StrictTextFile.ReadAllBytes(labelsPath, nameof(labelsPath)), labelsPath, ',', [LabelColumn], [], options.Encoding), options);
+    }
 
-    /// <summary>Reads features (column <c>feature</c>) and labels (column <c>label</c>) from two streams of UTF-8 CSV.</summary>
+    /// <summary>Reads features (column <c>feature</c>, optional <c>feature2</c>) and labels (column <c>label</c>) from two CSV streams.</summary>
     /// <param name="features">The features CSV.</param>
     /// <param name="labels">The labels CSV, as many rows as <paramref name="features"/>.</param>
     /// <param name="featuresName">The name of the features source in error messages.</param>
     /// <param name="labelsName">The name of the labels source in error messages.</param>
+    /// <param name="options">The target kind, label separator and encoding; null for single-label UTF-8.</param>
     /// <returns>One example per row, in order.</returns>
     /// <exception cref="InvalidDataException">Malformed content or different row counts, naming the source and line.</exception>
-    public static IReadOnlyList<TextExample> LoadFeaturesAndLabels(Stream features, Stream labels, string featuresName = FeaturesFileName, string labelsName = LabelsFileName)
+    public static IReadOnlyList<TextExample> LoadFeaturesAndLabels(
+        Stream features, Stream labels, string featuresName = FeaturesFileName, string labelsName = LabelsFileName, TextTableOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentException.ThrowIfNullOrWhiteSpace(featuresName);
         ArgumentException.ThrowIfNullOrWhiteSpace(labelsName);
+        options = Checked(options);
         return Combine(
-            ParseColumns(StrictTextFile.ReadAllBytes(features, featuresName), featuresName, ',', [FeatureColumn], []),
-            ParseColumns(StrictTextFile.ReadAllBytes(labels, labelsName), labelsName, ',', [LabelColumn], []));
+            ParseColumns(StrictTextFile.ReadAllBytes(features, featuresName), featuresName, ',', [FeatureColumn], [Feature2Column], options.Encoding),
+            ParseColumns(StrictTextFile.ReadAllBytes(labels, labelsName), labelsName, ',', [LabelColumn], [], options.Encoding), options);
     }
 
-    /// <summary>Writes <c>features.csv</c> and <c>labels.csv</c> into <paramref name="directory"/> (created if needed), each atomically.</summary>
+    /// <summary>
+    /// Writes <c>features.csv</c> (with <c>feature2</c> when the examples are pairs) and <c>labels.csv</c> into
+    /// <paramref name="directory"/> (created if needed), each atomically; targets as <see cref="TextExample.FormatTarget"/> writes them.
+    /// </summary>
     /// <param name="directory">The destination folder.</param>
-    /// <param name="examples">The examples; texts and labels are written in this order.</param>
-    /// <exception cref="ArgumentException">An example has an empty label.</exception>
+    /// <param name="examples">The examples; texts and targets are written in this order.</param>
+    /// <exception cref="ArgumentException">A null example, mixed problem types, or pairs mixed with single texts.</exception>
     public static void SaveFeaturesAndLabels(string directory, IEnumerable<TextExample> examples)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         var list = CheckForWriting(examples);
+        bool pairs = list.Count > 0 && list[0].Text2 is not null;
         Directory.CreateDirectory(directory);
-        AtomicFile.Write(Path.Combine(directory, FeaturesFileName), s => Csv.Write(s, [FeatureColumn], list.Select(e => (IReadOnlyList<string>)[e.Text]), ','));
-        AtomicFile.Write(Path.Combine(directory, LabelsFileName), s => Csv.Write(s, [LabelColumn], list.Select(e => (IReadOnlyList<string>)[e.Label]), ','));
+        AtomicFile.Write(Path.Combine(directory, FeaturesFileName), s => Csv.Write(s, pairs ? [FeatureColumn, Feature2Column] : [FeatureColumn],
+            list.Select(e => (IReadOnlyList<string>)(pairs ? [e.Text, e.Text2!] : [e.Text])), ','));
+        AtomicFile.Write(Path.Combine(directory, LabelsFileName), s => Csv.Write(s, [LabelColumn], list.Select(e => (IReadOnlyList<string>)[e.FormatTarget()]), ','));
     }
 
     /// <summary>
-    /// Reads a table with a header row holding <c>text</c> and <c>label</c> (names matched case-insensitively, other
-    /// columns ignored except the optional <c>id</c>, <c>group</c> and <c>is_title</c>).
+    /// Reads a table with a header row holding the text and label columns of <paramref name="options"/> (other
+    /// columns ignored except the optional second text, id and group), or JSON lines when the file is named
+    /// <c>.jsonl</c> or <c>.ndjson</c>.
     /// </summary>
     /// <param name="path">The file.</param>
-    /// <param name="delimiter">The field delimiter; null: tab for a <c>.tsv</c> or <c>.tab</c> file, comma otherwise.</param>
+    /// <param name="options">Column names, target kind, encoding and delimiter; null for the defaults.</param>
     /// <returns>One example per row, in file order.</returns>
     /// <exception cref="ArgumentException"><paramref name="path"/> is a directory.</exception>
     /// <exception cref="FileNotFoundException">The file is missing.</exception>
     /// <exception cref="InvalidDataException">Malformed content, naming the file and line.</exception>
-    public static IReadOnlyList<TextExample> LoadTextLabel(string path, char? delimiter = null)
-    {
-        var table = ReadColumns(path, nameof(path), delimiter ?? DelimiterFor(path), [TextColumn, LabelColumn], [IdColumn, GroupColumn, IsTitleColumn]);
-        return ToExamples(table);
-    }
+    public static IReadOnlyList<TextExample> LoadTable(string path, TextTableOptions? options = null) =>
+        ParseTable(StrictTextFile.ReadAllBytes(path, nameof(path)), path, Checked(options));
 
-    /// <summary>Reads a <c>text,label</c> table from a stream (see <see cref="LoadTextLabel(string, char?)"/>).</summary>
-    /// <param name="stream">The UTF-8 content.</param>
-    /// <param name="sourceName">The name used in error messages, e.g. the original file name.</param>
-    /// <param name="delimiter">The field delimiter.</param>
+    /// <summary>Reads a table from a stream (see <see cref="LoadTable(string, TextTableOptions?)"/>).</summary>
+    /// <param name="stream">The content.</param>
+    /// <param name="sourceName">The name used in error messages; its extension chooses the format as a file name would.</param>
+    /// <param name="options">Column names, target kind, encoding and delimiter; null for the defaults.</param>
     /// <returns>One example per row, in stream order.</returns>
     /// <exception cref="InvalidDataException">Malformed content, naming <paramref name="sourceName"/> and the line.</exception>
-    public static IReadOnlyList<TextExample> LoadTextLabel(Stream stream, string sourceName, char delimiter = ',')
+    public static IReadOnlyList<TextExample> LoadTable(Stream stream, string sourceName, TextTableOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentException.ThrowIfNullOrWhiteSpace(sourceName);
-        var bytes = StrictTextFile.ReadAllBytes(stream, sourceName);
-        return ToExamples(ParseColumns(bytes, sourceName, delimiter, [TextColumn, LabelColumn], [IdColumn, GroupColumn, IsTitleColumn]));
+        return ParseTable(StrictTextFile.ReadAllBytes(stream, sourceName), sourceName, Checked(options));
     }
 
     /// <summary>
-    /// Writes a <c>text,label</c> table atomically, adding <c>id</c>, <c>group</c> and <c>is_title</c> columns when any
-    /// example has an id, a group or is a title, so that <see cref="LoadTextLabel(string, char?)"/> gives the examples back.
+    /// Writes a CSV/TSV table atomically with columns <c>text</c>, <c>label</c>, and <c>text2</c>, <c>id</c>,
+    /// <c>group</c> when any example has them, so that <see cref="LoadTable(string, TextTableOptions?)"/> (with the
+    /// examples' problem type) gives the examples back.
     /// </summary>
     /// <param name="path">The destination file.</param>
     /// <param name="examples">The examples.</param>
     /// <param name="delimiter">The field delimiter; null: tab for a <c>.tsv</c> or <c>.tab</c> file, comma otherwise.</param>
-    /// <exception cref="ArgumentException">An example has an empty label, or <paramref name="path"/> is a directory.</exception>
-    public static void SaveTextLabel(string path, IEnumerable<TextExample> examples, char? delimiter = null)
+    /// <exception cref="ArgumentException">A null example, mixed problem types or pairs mixed with single texts, or <paramref name="path"/> is a directory.</exception>
+    public static void SaveTable(string path, IEnumerable<TextExample> examples, char? delimiter = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var list = CheckForWriting(examples);
+        var defaults = new TextTableOptions();
+        var withText2 = list.Count > 0 && list[0].Text2 is not null;
         var withId = list.Any(e => e.Id is not null);
         var withGroup = list.Any(e => e.GroupId is not null);
-        var withTitle = list.Any(e => e.IsTitle);
-        var header = new List<string> { TextColumn, LabelColumn };
-        if (withId) header.Add(IdColumn);
-        if (withGroup) header.Add(GroupColumn);
-        if (withTitle) header.Add(IsTitleColumn);
+        var header = new List<string> { defaults.TextColumn, defaults.LabelColumn };
+        if (withText2) header.Add(defaults.Text2Column);
+        if (withId) header.Add(defaults.IdColumn);
+        if (withGroup) header.Add(defaults.GroupColumn);
         IEnumerable<IReadOnlyList<string>> Rows()
         {
             foreach (var e in list)
             {
-                var row = new List<string> { e.Text, e.Label };
+                var row = new List<string> { e.Text, e.FormatTarget() };
+                if (withText2) row.Add(e.Text2!);
                 if (withId) row.Add(e.Id ?? "");
                 if (withGroup) row.Add(e.GroupId ?? "");
-                if (withTitle) row.Add(e.IsTitle ? "true" : "false");
                 yield return row;
             }
         }
         AtomicFile.Write(path, s => Csv.Write(s, header, Rows(), delimiter ?? DelimiterFor(path)));
+    }
+
+    private static TextTableOptions Checked(TextTableOptions? options)
+    {
+        options ??= new TextTableOptions();
+        options.Validate();
+        return options;
+    }
+
+    private static bool IsJsonLines(string name)
+    {
+        var extension = Path.GetExtension(name);
+        return extension.Equals(".jsonl", StringComparison.OrdinalIgnoreCase) || extension.Equals(".ndjson", StringComparison.OrdinalIgnoreCase);
     }
 
     private static char DelimiterFor(string path)
@@ -173,13 +199,38 @@ public static class LabeledTextFiles
         {
             if (list[i] is null)
                 throw new ArgumentException($"Example {i} is null.", nameof(examples));
-            if (list[i].Text is null || string.IsNullOrEmpty(list[i].Label))
-                throw new ArgumentException($"Example {i} has a null text or an empty label.", nameof(examples));
+            if (list[i].ProblemType != list[0].ProblemType)
+                throw new ArgumentException($"Example {i} is {list[i].ProblemType} but example 0 is {list[0].ProblemType}; a file holds one kind of target.", nameof(examples));
+            if ((list[i].Text2 is null) != (list[0].Text2 is null))
+                throw new ArgumentException($"Example {i} {(list[i].Text2 is null ? "has no" : "has a")} second text but example 0 {(list[0].Text2 is null ? "has none" : "has one")}; pairs and single texts cannot share a file.", nameof(examples));
         }
         return list;
     }
 
-    private static List<TextExample> Combine(Table features, Table labels)
+    /// <summary>Parses a target field as <paramref name="options"/> says; errors name the source and line.</summary>
+    private static TextExample Example(string text, string field, TextTableOptions options, string source, int line)
+    {
+        switch (options.ProblemType)
+        {
+            case ProblemType.SingleLabel:
+                if (field.Length == 0)
+                    throw new InvalidDataException($"{source}, line {line}: the label is empty.");
+                return new TextExample(text, field);
+            case ProblemType.MultiLabel:
+                var labels = field.Length == 0 ? [] : field.Split(options.LabelSeparator);
+                if (labels.Any(l => l.Length == 0))
+                    throw new InvalidDataException($"{source}, line {line}: the labels '{field}' hold an empty label (labels are joined by '{options.LabelSeparator}'; an empty field is no label).");
+                if (labels.Distinct(StringComparer.Ordinal).Count() != labels.Length)
+                    throw new InvalidDataException($"{source}, line {line}: the labels '{field}' repeat a label.");
+                return new TextExample(text, labels);
+            default:
+                if (!double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+                    throw new InvalidDataException($"{source}, line {line}: the target '{field}' is not a finite number (regression targets use '.' as the decimal point).");
+                return new TextExample(text, value);
+        }
+    }
+
+    private static List<TextExample> Combine(Table features, Table labels, TextTableOptions options)
     {
         if (features.Rows.Count != labels.Rows.Count)
         {
@@ -192,53 +243,91 @@ public static class LabeledTextFiles
         var examples = new List<TextExample>(features.Rows.Count);
         for (var i = 0; i < features.Rows.Count; i++)
         {
-            var label = labels.Rows[i].Values[0]!;
-            if (label.Length == 0)
-                throw new InvalidDataException($"{labels.Source}, line {labels.Rows[i].LineNumber}: the label is empty.");
-            examples.Add(new TextExample(features.Rows[i].Values[0]!, label));
+            var example = Example(features.Rows[i].Values[0]!, labels.Rows[i].Values[0]!, options, labels.Source, labels.Rows[i].LineNumber);
+            examples.Add(example with { Text2 = features.Rows[i].Values[1] });
         }
         return examples;
     }
 
-    private static List<TextExample> ToExamples(Table table)
+    private static List<TextExample> ParseTable(byte[] bytes, string source, TextTableOptions options)
     {
+        if (IsJsonLines(source))
+            return ParseJsonLines(bytes, source, options);
+        var table = ParseColumns(bytes, source, options.Delimiter ?? DelimiterFor(source),
+            [options.TextColumn, options.LabelColumn], [options.Text2Column, options.IdColumn, options.GroupColumn], options.Encoding);
         var examples = new List<TextExample>(table.Rows.Count);
         foreach (var row in table.Rows)
         {
-            var label = row.Values[1]!;
-            if (label.Length == 0)
-                throw new InvalidDataException($"{table.Source}, line {row.LineNumber}: the label is empty.");
-            var isTitle = false;
-            if (row.Values[4] is { Length: > 0 } flag)
+            examples.Add(Example(row.Values[0]!, row.Values[1]!, options, table.Source, row.LineNumber) with
             {
-                isTitle = flag.Trim().ToLowerInvariant() switch
-                {
-                    "true" or "1" => true,
-                    "false" or "0" => false,
-                    _ => throw new InvalidDataException($"{table.Source}, line {row.LineNumber}: {IsTitleColumn} is '{flag}'; expected true, false, 1 or 0."),
-                };
-            }
-            examples.Add(new TextExample(row.Values[0]!, label)
-            {
-                Id = string.IsNullOrEmpty(row.Values[2]) ? null : row.Values[2],
-                GroupId = string.IsNullOrEmpty(row.Values[3]) ? null : row.Values[3],
-                IsTitle = isTitle,
+                Text2 = row.Values[2],
+                Id = string.IsNullOrEmpty(row.Values[3]) ? null : row.Values[3],
+                GroupId = string.IsNullOrEmpty(row.Values[4]) ? null : row.Values[4],
             });
         }
         return examples;
     }
 
-    private static Table ReadColumns(string path, string parameterName, char delimiter, string[] required, string[] optional)
+    private static List<TextExample> ParseJsonLines(byte[] bytes, string source, TextTableOptions options)
     {
-        var bytes = StrictTextFile.ReadAllBytes(path, parameterName);
-        return ParseColumns(bytes, path, delimiter, required, optional);
+        var lines = StrictTextFile.DecodeLines(bytes, StrictTextFile.Strict(options.Encoding), source, allowUtf8Bom: true);
+        var examples = new List<TextExample>();
+        for (var i = 0; i < lines.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(lines[i]))
+                continue;
+            var where = $"{source}, line {i + 1}";
+            JsonElement row;
+            try
+            {
+                using var document = JsonDocument.Parse(lines[i]);
+                row = document.RootElement.Clone();
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"{where}: not a JSON object ({e.Message}).", e);
+            }
+            if (row.ValueKind != JsonValueKind.Object)
+                throw new InvalidDataException($"{where}: a JSON {row.ValueKind}; expected one object per line.");
+            string? Field(string name, bool required)
+            {
+                foreach (var property in row.EnumerateObject())
+                {
+                    if (!string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
+                        continue;
+                    return property.Value.ValueKind switch
+                    {
+                        JsonValueKind.String => property.Value.GetString(),
+                        JsonValueKind.Number => property.Value.GetRawText(),
+                        JsonValueKind.Null => null,
+                        JsonValueKind.Array when name == options.LabelColumn && options.ProblemType == ProblemType.MultiLabel =>
+                            property.Value.EnumerateArray().All(v => v.ValueKind == JsonValueKind.String)
+                                ? string.Join(options.LabelSeparator, property.Value.EnumerateArray().Select(v => v.GetString()))
+                                : throw new InvalidDataException($"{where}: '{name}' must be an array of strings."),
+                        _ => throw new InvalidDataException($"{where}: '{name}' is a JSON {property.Value.ValueKind}; expected a string{(name == options.LabelColumn ? ", a number or an array of strings" : "")}."),
+                    };
+                }
+                return required ? throw new InvalidDataException($"{where}: no field '{name}' (found: {string.Join(", ", row.EnumerateObject().Select(p => "'" + p.Name + "'"))}).") : null;
+            }
+            var text = Field(options.TextColumn, true) ?? throw new InvalidDataException($"{where}: '{options.TextColumn}' is null.");
+            var target = Field(options.LabelColumn, true) ?? "";
+            examples.Add(Example(text, target, options, source, i + 1) with
+            {
+                Text2 = Field(options.Text2Column, false),
+                Id = Field(options.IdColumn, false),
+                GroupId = Field(options.GroupColumn, false),
+            });
+        }
+        if (examples.Count == 0)
+            throw new InvalidDataException($"{source}: no JSON objects; expected one example per line.");
+        return examples;
     }
 
-    private static Table ParseColumns(byte[] bytes, string source, char delimiter, string[] required, string[] optional)
+    private static Table ParseColumns(byte[] bytes, string source, char delimiter, string[] required, string[] optional, System.Text.Encoding encoding)
     {
         if (bytes.Length == 0)
             throw new InvalidDataException($"{source}: the file is empty; expected a header row with column(s) {string.Join(", ", required)}.");
-        var lines = StrictTextFile.DecodeLines(bytes, StrictTextFile.StrictUtf8, source, allowUtf8Bom: true, keepCarriageReturn: true);
+        var lines = StrictTextFile.DecodeLines(bytes, StrictTextFile.Strict(encoding), source, allowUtf8Bom: true, keepCarriageReturn: true);
         var records = Csv.Parse(lines, delimiter, source);
         if (records.Count == 0)
             throw new InvalidDataException($"{source}: the file holds only blank lines; expected a header row with column(s) {string.Join(", ", required)}.");

@@ -191,14 +191,7 @@ public sealed class ClassificationReport
     /// <returns>The text, ending with a newline.</returns>
     public string Format(int digits = 2)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(digits);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(digits, 15);
-        var width = Math.Max(Math.Max(_labels.Max(DisplayWidth.Of), LongestHeading.Length), digits);
-        var text = new StringBuilder();
-        text.Append(DisplayWidth.PadLeft("", width)).Append(' ');
-        foreach (var header in Headers)
-            text.Append(' ').Append(header.PadLeft(9));
-        text.Append("\n\n");
+        var (text, width) = StartText(_labels, digits);
         foreach (var row in Classes)
             AppendRow(text, row.Label, row.Precision, row.Recall, row.F1, row.Support, width, digits);
         text.Append('\n');
@@ -392,7 +385,7 @@ public sealed class ClassificationReport
         return (tp, pred, truth);
     }
 
-    private static (double Precision, double Recall, double F1) Scores(int tp, int predicted, int actual)
+    internal static (double Precision, double Recall, double F1) Scores(int tp, int predicted, int actual)
     {
         var precision = predicted == 0 ? 0.0 : (double)tp / predicted;
         var recall = actual == 0 ? 0.0 : (double)tp / actual;
@@ -401,7 +394,7 @@ public sealed class ClassificationReport
         return (precision, recall, f1);
     }
 
-    private static double Weighted(IEnumerable<double> values, int[] weights)
+    internal static double Weighted(IEnumerable<double> values, int[] weights)
     {
         var total = weights.Sum();
         if (total == 0)
@@ -419,7 +412,21 @@ public sealed class ClassificationReport
         json.WriteEndObject();
     }
 
-    private static void AppendRow(StringBuilder text, string name, double precision, double recall, double f1, int support, int width, int digits)
+    /// <summary>Checks <paramref name="digits"/>, measures the label column and writes the header line of the report text.</summary>
+    internal static (StringBuilder Text, int Width) StartText(IEnumerable<string> labels, int digits)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(digits);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(digits, 15);
+        var width = Math.Max(Math.Max(labels.Max(DisplayWidth.Of), LongestHeading.Length), digits);
+        var text = new StringBuilder();
+        text.Append(DisplayWidth.PadLeft("", width)).Append(' ');
+        foreach (var header in Headers)
+            text.Append(' ').Append(header.PadLeft(9));
+        text.Append("\n\n");
+        return (text, width);
+    }
+
+    internal static void AppendRow(StringBuilder text, string name, double precision, double recall, double f1, int support, int width, int digits)
     {
         text.Append(DisplayWidth.PadLeft(name, width)).Append(' ');
         text.Append(' ').Append(PythonFormat.Fixed(precision, digits).PadLeft(9));
@@ -428,7 +435,7 @@ public sealed class ClassificationReport
         text.Append(' ').Append(support.ToString(CultureInfo.InvariantCulture).PadLeft(9)).Append('\n');
     }
 
-    private static string[] CheckLabels(IReadOnlyList<string> labels)
+    internal static string[] CheckLabels(IReadOnlyList<string> labels)
     {
         ArgumentNullException.ThrowIfNull(labels);
         var seen = new HashSet<string>(StringComparer.Ordinal);

@@ -11,14 +11,24 @@ using static TorchSharp.torch;
 namespace Bert.Classification.Training;
 
 /// <summary>
-/// Fine-tunes a <see cref="BertForSequenceClassification"/> on labelled texts with <see cref="AdamWarmup"/>
+/// Fine-tunes a <see cref="BertForSequenceClassification"/> on labelled texts or text pairs with <see cref="AdamWarmup"/>
 /// (linear warmup, then linear decay), evaluates every epoch, keeps the best epoch by a chosen metric, and
 /// restores its weights at the end. With <see cref="ClassificationTrainerOptions.CheckpointDirectory"/> it writes
-/// a training checkpoint after every epoch and resumes from it.
+/// a training checkpoint after every epoch and resumes from it. The model's <see cref="ClassificationHeadOptions.ProblemType"/>
+/// chooses the loss: softmax cross-entropy (single-label, optional class weights), sigmoid binary cross-entropy
+/// (multi-label) or mean squared error (regression); one loop and one collator serve all three.
 /// </summary>
 /// <remarks>
-/// Reproducibility: the shuffling of epoch <c>e</c> and its dropout masks are derived from (seed, e) only, so a run
-/// resumed from the checkpoint of epoch <c>e-1</c> computes the same epochs as the uninterrupted run.
+/// <para>Reproducibility: the shuffling of epoch <c>e</c> and its dropout masks are derived from (seed, e) only, so a run
+/// resumed from the checkpoint of epoch <c>e-1</c> computes the same epochs as the uninterrupted run.</para>
+/// <para>Devices: the model, every batch, target and class-weight tensor live on <see cref="ClassificationTrainerOptions.Device"/>;
+/// the best epoch's weights are kept on the CPU. Losses are read as float32, so bf16/fp16 models train. Only the CPU is
+/// tested: CUDA is untested.</para>
+/// <para>Data checks before training (<see cref="ArgumentException"/> naming what is wrong): label names that are empty,
+/// repeated or differ only by case or white space; examples of another problem type; pairs mixed with single texts;
+/// labels unknown to the trainer; labels that occur in the validation set but not in the training set; a single class
+/// (or constant regression targets) in the training set. Labels without training examples are reported in
+/// <see cref="TrainingResult.Warnings"/>.</para>
 /// </remarks>
 public sealed class ClassificationTrainer
 {
@@ -28,10 +38,11 @@ public sealed class ClassificationTrainer
     private readonly Dictionary<string, int> labelIndex;
 
     /// <summary>Creates a trainer for <paramref name="model"/> whose outputs are <paramref name="labels"/>, in order.</summary>
-    /// <param name="model">The classifier to train (single-label).</param>
-    /// <param name="indexer">Turns texts into [CLS] pieces [SEP].</param>
-    /// <param name="labels">Label names, one per model output.</param>
+    /// <param name="model">The classifier to train; its head's problem type chooses the loss.</param>
+    /// <param name="indexer">Turns texts (and pairs) into [CLS] a [SEP] (b [SEP]).</param>
+    /// <param name="labels">Label names, one per model output (for regression: one name for the value, e.g. <c>score</c>).</param>
     /// <param name="options">Training options; null for the defaults.</param>
+    /// <exception cref="ArgumentException">Bad options, a label count that differs from the model's outputs, or label names that are empty, repeated or equal but for case or white space.</exception>
     public ClassificationTrainer(
         BertForSequenceClassification model, IBertIndexer indexer, IReadOnlyList<string> labels, ClassificationTrainerOptions? options = null)
     {
@@ -40,12 +51,13 @@ public sealed class ClassificationTrainer
         ArgumentNullException.ThrowIfNull(labels);
         this.options = options ?? new ClassificationTrainerOptions();
         this.options.Validate();
-        if (model.Options.ProblemType != ProblemType.SingleLabel)
-            throw new ArgumentException("ClassificationTrainer trains single-label classifiers; the model's head is " + model.Options.ProblemType + ".", nameof(model));
         if (labels.Count != model.NumLabels)
             throw new ArgumentException($"The model has {model.NumLabels} outputs but {labels.Count} labels were given.", nameof(labels));
-        if (labels.Distinct(StringComparer.Ordinal).Count() != labels.Count)
-            throw new ArgumentException("Label names must be unique.", nameof(labels));
+        TrainingDataChecks.CheckLabelNames(labels);
+        ProblemType = model.Options.ProblemType;
+        SelectBestBy = this.options.SelectBestBy ?? (ProblemType == ProblemType.Regression ? SelectionMetric.Loss : SelectionMetric.Accuracy);
+        if (ProblemType == ProblemType.Regression && SelectBestBy != SelectionMetric.Loss)
+            throw new ArgumentException($"A regression model's best epoch is chosen by {nameof(SelectionMetric.Loss)}; {SelectBestBy} is a classification metric.", nameof(options));
         this.model = model;
         this.indexer = indexer;
         Labels = labels.ToArray();
@@ -58,14 +70,21 @@ public sealed class ClassificationTrainer
     /// <summary>The options in use.</summary>
     public ClassificationTrainerOptions Options => options;
 
+    /// <summary>The model's problem type.</summary>
+    public ProblemType ProblemType { get; }
+
+    /// <summary>The metric that picks the best epoch (<see cref="ClassificationTrainerOptions.SelectBestBy"/>, or its default for the problem type).</summary>
+    public SelectionMetric SelectBestBy { get; }
+
     /// <summary>
     /// Trains for <see cref="ClassificationTrainerOptions.Epochs"/> epochs (or until early stopping), validating after
     /// each, and leaves the best epoch's weights in the model.
     /// </summary>
-    /// <param name="train">Training examples; every label must be one of <see cref="Labels"/>.</param>
+    /// <param name="train">Training examples of the model's problem type; every label must be one of <see cref="Labels"/>.</param>
     /// <param name="validation">Validation examples, used to pick the best epoch.</param>
     /// <param name="progress">Receives a report after every batch and every epoch.</param>
     /// <param name="cancellationToken">Stops between batches; the last complete checkpoint stays intact.</param>
+    /// <exception cref="ArgumentException">The data fail a check (see the remarks of <see cref="ClassificationTrainer"/>).</exception>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
     public TrainingResult Train(
         IReadOnlyList<TextExample> train,
@@ -77,14 +96,17 @@ public sealed class ClassificationTrainer
         ArgumentNullException.ThrowIfNull(validation);
         if (train.Count == 0) throw new ArgumentException("The training set is empty.", nameof(train));
         if (validation.Count == 0) throw new ArgumentException("The validation set is empty.", nameof(validation));
+        var warnings = TrainingDataChecks.Check(Labels, ProblemType, train, validation);
         var trainTargets = Targets(train, nameof(train));
         var validationTargets = Targets(validation, nameof(validation));
 
         var trainInputs = EncodeAll(train);
         int maxLen = options.MaxSequenceLength ?? trainInputs.Max(x => x.Length);
         maxLen = Math.Min(maxLen, model.Bert.Config.MaxPositionEmbeddings);
-        trainInputs = trainInputs.Select(x => InputTruncation.Truncate(x, maxLen, indexer.SepId)).ToArray();
-        var validationInputs = EncodeAll(validation).Select(x => InputTruncation.Truncate(x, maxLen, indexer.SepId)).ToArray();
+        trainInputs = trainInputs.Select(x => x.Truncate(maxLen)).ToArray();
+        var validationInputs = EncodeAll(validation).Select(x => x.Truncate(maxLen)).ToArray();
+        var collator = new ClassificationCollator(indexer.PadId, maxLen, options.PadToMultipleOf, options.Device);
+        collator.Place(model);
 
         int batchesPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
         var (totalSteps, warmupSteps) = TrainingSteps.Calculate(batchesPerEpoch, options.GradientAccumulationSteps, options.Epochs, options.WarmupProportion);
@@ -105,7 +127,7 @@ public sealed class ClassificationTrainer
             WeightDecayExclusions = AdamWarmupOptions.BertNoDecay,
             MaxGradNorm = options.MaxGradNorm,
         });
-        using var classWeights = ClassWeightTensor();
+        using var classWeights = ClassWeightTensor(collator);
 
         var state = new TrainingCheckpoint.State { MaxSequenceLength = maxLen, Labels = Labels.ToArray(), Fingerprint = Fingerprint(train.Count) };
         var best = new Dictionary<string, Tensor>();
@@ -126,14 +148,14 @@ public sealed class ClassificationTrainer
                     stoppedEarly = true;
                     break;
                 }
-                var result = RunEpoch(epoch, trainInputs, trainTargets, optimizer, classWeights, validation, validationInputs, validationTargets, maxLen, batchesPerEpoch, progress, cancellationToken);
+                var result = RunEpoch(epoch, trainInputs, trainTargets, optimizer, classWeights, collator, validation, validationInputs, validationTargets, batchesPerEpoch, progress, cancellationToken);
                 state.History.Add(result);
                 state.Epoch = epoch;
                 state.Step = optimizer.StepCount;
-                if (state.BestEpoch == 0 || result.Score(options.SelectBestBy) > state.BestScore)
+                if (state.BestEpoch == 0 || result.Score(SelectBestBy) > state.BestScore)
                 {
                     state.BestEpoch = epoch;
-                    state.BestScore = result.Score(options.SelectBestBy);
+                    state.BestScore = result.Score(SelectBestBy);
                     state.EpochsWithoutImprovement = 0;
                     Snapshot(best);
                 }
@@ -154,29 +176,31 @@ public sealed class ClassificationTrainer
             foreach (var t in best.Values) t.Dispose();
         }
         stoppedEarly |= state.Epoch < options.Epochs;
-        return new TrainingResult(state.History.ToArray(), state.BestEpoch, maxLen, stoppedEarly, resumedFrom, totalSteps, warmupSteps);
+        return new TrainingResult(state.History.ToArray(), state.BestEpoch, maxLen, stoppedEarly, resumedFrom, totalSteps, warmupSteps) { Warnings = warnings };
     }
 
-    /// <summary>Predicts every example and measures loss, accuracy, precision, recall and F1.</summary>
-    /// <param name="examples">Labelled examples; every label must be one of <see cref="Labels"/>.</param>
+    /// <summary>Predicts every example and measures the loss and the report of the problem type.</summary>
+    /// <param name="examples">Examples of the model's problem type; every label must be one of <see cref="Labels"/>.</param>
     /// <param name="maxSequenceLength">Truncation length; null uses the model's position table.</param>
     /// <param name="cancellationToken">Stops between batches.</param>
     public EvaluationResult Evaluate(IReadOnlyList<TextExample> examples, int? maxSequenceLength = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(examples);
         if (examples.Count == 0) throw new ArgumentException("The evaluation set is empty.", nameof(examples));
+        TrainingDataChecks.CheckExamples(ProblemType, examples, nameof(examples));
         var targets = Targets(examples, nameof(examples));
         int maxLen = Math.Min(maxSequenceLength ?? int.MaxValue, model.Bert.Config.MaxPositionEmbeddings);
-        var inputs = EncodeAll(examples).Select(x => InputTruncation.Truncate(x, maxLen, indexer.SepId)).ToArray();
-        var (loss, probabilities) = Predict(inputs, targets, null, maxLen, cancellationToken);
-        var predicted = probabilities.Select(p => Labels[ArgMax(p)]).ToArray();
-        var report = ClassificationReport.Create(examples.Select(e => e.Label).ToArray(), predicted, Labels);
-        return new EvaluationResult(loss, predicted, probabilities, report);
+        var inputs = EncodeAll(examples).Select(x => x.Truncate(maxLen)).ToArray();
+        var collator = new ClassificationCollator(indexer.PadId, maxLen, options.PadToMultipleOf, options.Device);
+        collator.Place(model);
+        using var classWeights = ClassWeightTensor(collator);
+        var (loss, outputs) = Predict(inputs, targets, classWeights, collator, cancellationToken);
+        return EvaluationResult.Create(ProblemType, loss, examples, outputs.Select(o => Prediction.FromOutputs(o, Labels, ProblemType, model.Options.Threshold)).ToArray(), Labels);
     }
 
     private EpochResult RunEpoch(
-        int epoch, EncodedInput[] trainInputs, long[] targets, AdamWarmup optimizer, Tensor? classWeights,
-        IReadOnlyList<TextExample> validation, EncodedInput[] validationInputs, long[] validationTargets, int maxLen, int batchesPerEpoch,
+        int epoch, EncodedInput[] trainInputs, Targets targets, AdamWarmup optimizer, Tensor? classWeights, ClassificationCollator collator,
+        IReadOnlyList<TextExample> validation, EncodedInput[] validationInputs, Targets validationTargets, int batchesPerEpoch,
         IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -192,13 +216,10 @@ public sealed class ClassificationTrainer
             using (var scope = NewDisposeScope())
             {
                 var rows = batches[b];
-                var inputs = rows.Select(i => trainInputs[i]).ToArray();
-                int width = options.DynamicPadding ? BertBatch.PaddedLength(inputs.Max(x => x.Length), options.PadToMultipleOf, maxLen) : maxLen;
-                using var batch = BertBatch.Collate(inputs, indexer.PadId, width);
-                using var target = tensor(rows.Select(i => targets[i]).ToArray(), ScalarType.Int64);
-                var logits = model.forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
-                var loss = model.Loss(logits, target, classWeights);
-                double value = loss.item<float>();
+                var (ids, types, mask) = collator.Inputs(rows.Select(i => trainInputs[i]).ToArray(), options.DynamicPadding);
+                var logits = model.forward(ids, types, mask);
+                var loss = model.Loss(logits, targets.Select(collator, rows), classWeights);
+                double value = loss.to(ScalarType.Float32).item<float>();
                 if (!double.IsFinite(value))
                     throw new TrainingDivergedException(epoch, b + 1, optimizer.StepCount, value);
                 lossSum += value;
@@ -214,19 +235,19 @@ public sealed class ClassificationTrainer
                 lossSum / (b + 1), optimizer.CurrentLearningRate, null));
         }
 
-        var (validationLoss, probabilities) = Predict(validationInputs, validationTargets, classWeights, maxLen, cancellationToken);
-        var predicted = probabilities.Select(p => Labels[ArgMax(p)]).ToArray();
-        var report = ClassificationReport.Create(validation.Select(e => e.Label).ToArray(), predicted, Labels);
-        return new EpochResult(epoch, lossSum / batches.Count, validationLoss, report.Accuracy, report.MacroAvg.F1,
-            report.WeightedAvg.F1, optimizer.CurrentLearningRate, clock.Elapsed.TotalSeconds);
+        var (validationLoss, outputs) = Predict(validationInputs, validationTargets, classWeights, collator, cancellationToken);
+        var evaluation = EvaluationResult.Create(ProblemType, validationLoss, validation,
+            outputs.Select(o => Prediction.FromOutputs(o, Labels, ProblemType, model.Options.Threshold)).ToArray(), Labels);
+        var (accuracy, macroF1, weightedF1) = evaluation.Summary();
+        return new EpochResult(epoch, lossSum / batches.Count, validationLoss, accuracy, macroF1, weightedF1, optimizer.CurrentLearningRate, clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>Runs the model on the inputs without gradients, longest-first batches, results in input order.</summary>
-    private (double Loss, float[][] Probabilities) Predict(EncodedInput[] inputs, long[] targets, Tensor? classWeights, int maxLen, CancellationToken cancellationToken)
+    /// <summary>Runs the model without gradients, longest-first batches; mean loss and per-example outputs (probabilities or value) in input order.</summary>
+    private (double Loss, float[][] Outputs) Predict(EncodedInput[] inputs, Targets targets, Tensor? classWeights, ClassificationCollator collator, CancellationToken cancellationToken)
     {
         model.eval();
         var order = Enumerable.Range(0, inputs.Length).OrderByDescending(i => inputs[i].Length).ToArray();
-        var probabilities = new float[inputs.Length][];
+        var outputs = new float[inputs.Length][];
         double lossSum = 0;
         using var noGrad = no_grad();
         for (int start = 0; start < order.Length; start += options.EvaluationBatchSize)
@@ -234,16 +255,15 @@ public sealed class ClassificationTrainer
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var rows = order.Skip(start).Take(options.EvaluationBatchSize).ToArray();
-            var batchInputs = rows.Select(i => inputs[i]).ToArray();
-            using var batch = BertBatch.Collate(batchInputs, indexer.PadId, BertBatch.PaddedLength(batchInputs.Max(x => x.Length), options.PadToMultipleOf, maxLen));
-            var logits = model.forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
-            var target = tensor(rows.Select(i => targets[i]).ToArray(), ScalarType.Int64);
-            lossSum += nn.functional.cross_entropy(logits, target, classWeights, reduction: nn.Reduction.Sum).item<float>();
-            var p = logits.softmax(-1).to(ScalarType.Float32).data<float>().ToArray();
+            var (ids, types, mask) = collator.Inputs(rows.Select(i => inputs[i]).ToArray());
+            var logits = model.forward(ids, types, mask);
+            lossSum += model.Loss(logits, targets.Select(collator, rows), classWeights).to(ScalarType.Float32).item<float>() * rows.Length;
+            var values = ClassificationCollator.ToFloats(model.Probabilities(logits));
+            int width = model.NumLabels;
             for (int r = 0; r < rows.Length; r++)
-                probabilities[rows[r]] = p.AsSpan(r * Labels.Count, Labels.Count).ToArray();
+                outputs[rows[r]] = values.AsSpan(r * width, width).ToArray();
         }
-        return (lossSum / inputs.Length, probabilities);
+        return (lossSum / inputs.Length, outputs);
     }
 
     /// <summary>
@@ -276,31 +296,41 @@ public sealed class ClassificationTrainer
     }
 
     private EncodedInput[] EncodeAll(IReadOnlyList<TextExample> examples) =>
-        indexer.EncodeMany(examples.Select(e => e.Text).ToArray()).ToArray();
+        indexer.EncodeMany(examples.Select(e => e.Text).ToArray(), examples[0].Text2 is null ? null : examples.Select(e => e.Text2!).ToArray()).ToArray();
 
-    private long[] Targets(IReadOnlyList<TextExample> examples, string parameter)
+    /// <summary>The targets of the examples, in the form the model's loss takes.</summary>
+    private Targets Targets(IReadOnlyList<TextExample> examples, string parameter)
     {
-        var targets = new long[examples.Count];
-        for (int i = 0; i < examples.Count; i++)
+        int Index(TextExample example, int i, string label) => labelIndex.TryGetValue(label, out int index) ? index
+            : throw new ArgumentException(
+                $"Example {i} ({example.Id ?? Preview(example.Text)}) has the label '{label}', which is not one of the trainer's labels: {string.Join(", ", Labels)}.",
+                parameter);
+        switch (ProblemType)
         {
-            if (!labelIndex.TryGetValue(examples[i].Label, out int index))
-                throw new ArgumentException(
-                    $"Example {i} ({examples[i].Id ?? Preview(examples[i].Text)}) has the label '{examples[i].Label}', which is not one of the trainer's labels: {string.Join(", ", Labels)}.",
-                    parameter);
-            targets[i] = index;
+            case ProblemType.SingleLabel:
+                return new Targets(examples.Select((e, i) => (long)Index(e, i, e.Label!)).ToArray(), null, 1);
+            case ProblemType.MultiLabel:
+                var indicators = new float[examples.Count * Labels.Count];
+                for (int i = 0; i < examples.Count; i++)
+                    foreach (var label in examples[i].Labels!)
+                        indicators[i * Labels.Count + Index(examples[i], i, label)] = 1f;
+                return new Targets(null, indicators, Labels.Count);
+            default:
+                return new Targets(null, examples.Select(e => (float)e.Value!.Value).ToArray(), 1);
         }
-        return targets;
     }
 
-    private Tensor? ClassWeightTensor()
+    private Tensor? ClassWeightTensor(ClassificationCollator collator)
     {
         if (options.ClassWeights is null) return null;
+        if (ProblemType != ProblemType.SingleLabel)
+            throw new ArgumentException($"ClassWeights apply to single-label training; the model is {ProblemType}.", nameof(options));
         foreach (var key in options.ClassWeights.Keys)
         {
             if (!labelIndex.ContainsKey(key))
                 throw new ArgumentException($"ClassWeights names the unknown label '{key}'.", nameof(options));
         }
-        return tensor(Labels.Select(l => options.ClassWeights.TryGetValue(l, out var w) ? (float)w : 1f).ToArray());
+        return collator.Vector(Labels.Select(l => options.ClassWeights.TryGetValue(l, out var w) ? (float)w : 1f).ToArray());
     }
 
     private void Snapshot(Dictionary<string, Tensor> best)
@@ -309,11 +339,11 @@ public sealed class ClassificationTrainer
         best.Clear();
         using var noGrad = no_grad();
         foreach (var (name, value) in model.state_dict())
-            best[name] = value.detach().clone().DetachFromDisposeScope();
+            best[name] = ClassificationCollator.CpuCopy(value).DetachFromDisposeScope();
     }
 
     private string Fingerprint(int trainCount) => string.Join("|",
-        "v1", trainCount, options.Epochs, options.BatchSize, options.LearningRate, options.WarmupProportion, options.WeightDecay,
+        "v2", ProblemType, trainCount, options.Epochs, options.BatchSize, options.LearningRate, options.WarmupProportion, options.WeightDecay,
         options.MaxGradNorm, options.Seed, options.GradientAccumulationSteps, options.DynamicPadding, options.LengthBucketing,
         string.Join(",", Labels));
 
@@ -321,14 +351,6 @@ public sealed class ClassificationTrainer
     {
         parameter.requires_grad = false;
         return false;
-    }
-
-    private static int ArgMax(float[] values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++)
-            if (values[i] > values[best]) best = i;
-        return best;
     }
 
     private static string Preview(string text) => text.Length <= 20 ? text : text[..20] + "…";

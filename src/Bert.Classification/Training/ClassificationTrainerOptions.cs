@@ -59,8 +59,17 @@ public sealed class ClassificationTrainerOptions
     /// <summary>Parameter-name prefixes that stay frozen (for example <c>bert.embeddings.</c>, <c>bert.encoder.layer.0.</c>).</summary>
     public IReadOnlyList<string> FreezePrefixes { get; set; } = Array.Empty<string>();
 
-    /// <summary>The validation metric that picks the best epoch, whose weights are restored at the end. Default accuracy.</summary>
-    public SelectionMetric SelectBestBy { get; set; } = SelectionMetric.Accuracy;
+    /// <summary>
+    /// The validation metric that picks the best epoch, whose weights are restored at the end. Default null: accuracy
+    /// (subset accuracy for multi-label), or the loss for regression, which accepts only the loss.
+    /// </summary>
+    public SelectionMetric? SelectBestBy { get; set; }
+
+    /// <summary>
+    /// The device of the model and of every batch, target and class-weight tensor; null for the CPU. The best
+    /// epoch's weights are kept on the CPU. Only the CPU is tested here: CUDA is untested.
+    /// </summary>
+    public TorchSharp.torch.Device? Device { get; set; }
 
     /// <summary>Stop after this many epochs without improvement of <see cref="SelectBestBy"/>; null never stops early.</summary>
     public int? EarlyStoppingPatience { get; set; }
@@ -98,7 +107,7 @@ public sealed class ClassificationTrainerOptions
             throw new ArgumentException($"{nameof(EarlyStoppingPatience)} must be at least 1 or null; it is {patience}.", nameof(EarlyStoppingPatience));
         if (ClassWeights is not null && ClassWeights.Any(kv => !(kv.Value >= 0) || double.IsInfinity(kv.Value)))
             throw new ArgumentException($"{nameof(ClassWeights)} must hold finite, non-negative weights.", nameof(ClassWeights));
-        if (!Enum.IsDefined(SelectBestBy))
-            throw new ArgumentException($"{nameof(SelectBestBy)} has the unknown value {(int)SelectBestBy}.", nameof(SelectBestBy));
+        if (SelectBestBy is { } metric && !Enum.IsDefined(metric))
+            throw new ArgumentException($"{nameof(SelectBestBy)} has the unknown value {(int)metric}.", nameof(SelectBestBy));
     }
 }

@@ -4,9 +4,9 @@ namespace Bert.Classification.Training;
 /// <param name="Epoch">The epoch, counted from 1.</param>
 /// <param name="TrainLoss">Mean training loss over the epoch's batches.</param>
 /// <param name="ValidationLoss">Mean loss on the validation set.</param>
-/// <param name="Accuracy">Validation accuracy.</param>
-/// <param name="MacroF1">Validation macro-averaged F1.</param>
-/// <param name="WeightedF1">Validation weighted-averaged F1.</param>
+/// <param name="Accuracy">Validation accuracy (multi-label: subset accuracy; regression: NaN).</param>
+/// <param name="MacroF1">Validation macro-averaged F1 (regression: NaN).</param>
+/// <param name="WeightedF1">Validation weighted-averaged F1 (regression: NaN).</param>
 /// <param name="LearningRate">The scheduled learning rate at the end of the epoch.</param>
 /// <param name="Seconds">Wall-clock time of the epoch, validation included.</param>
 public sealed record EpochResult(

@@ -20,7 +20,8 @@ internal static class TrainingCheckpoint
     private const string OptimizerFile = "optimizer.state";
     private const string StateFile = "trainer.json";
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    // Regression epochs have no accuracy (NaN): named floating-point literals keep trainer.json writable.
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>What trainer.json holds.</summary>
     internal sealed class State

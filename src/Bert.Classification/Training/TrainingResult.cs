@@ -12,6 +12,9 @@ public sealed record TrainingResult(
     IReadOnlyList<EpochResult> History, int BestEpoch, int MaxSequenceLength, bool StoppedEarly, int ResumedFromEpoch,
     int TotalSteps, int WarmupSteps)
 {
+    /// <summary>Findings of the data checks that did not stop training, e.g. labels without training examples.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <summary>The best epoch's measurements.</summary>
     public EpochResult Best => History.First(e => e.Epoch == BestEpoch);
 }

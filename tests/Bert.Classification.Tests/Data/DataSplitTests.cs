@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Bert.Classification.Data;
+using Bert.Cli.SampleData;
 using Bert.Tests;
 
 namespace Bert.Classification.Tests.Data;
@@ -23,7 +24,7 @@ public sealed class DataSplitTests
     [SharedFact("data/knbc/corpus2")]
     public void Knbc_at_one_tenth_gives_the_reference_runs_3767_419_with_scikit_learns_class_counts()
     {
-        var all = KnbcCorpus.Load(SharedData.PathOf("data/knbc"));
+        var all = KnbcCorpus.TopicExamples(KnbcCorpus.Load(SharedData.PathOf("data/knbc")));
         var (train, test) = DataSplit.StratifiedRandom(all, 0.1, seed: 42);
         train.Should().HaveCount(3767);
         test.Should().HaveCount(419);
@@ -91,7 +92,7 @@ public sealed class DataSplitTests
     [SharedFact("data/knbc/corpus2")]
     public void By_group_keeps_every_knbc_article_on_one_side_with_scikit_learns_article_counts()
     {
-        var all = KnbcCorpus.Load(SharedData.PathOf("data/knbc"));
+        var all = KnbcCorpus.TopicExamples(KnbcCorpus.Load(SharedData.PathOf("data/knbc")));
         var (train, test) = DataSplit.ByGroup(all, 0.1, seed: 1);
         var trainGroups = train.Select(e => e.GroupId).ToHashSet();
         var testGroups = test.Select(e => e.GroupId).ToHashSet();
@@ -106,13 +107,17 @@ public sealed class DataSplitTests
         DataSplit.ByGroup(all, 0.1, seed: 1).Test.Should().Equal(test);
     }
 
-    [SharedFact("data/knbc/corpus2")]
-    public void Without_titles_drops_the_249_knbc_titles()
+    [Fact]
+    public void A_plain_random_split_takes_any_problem_type_and_is_seeded()
     {
-        var all = KnbcCorpus.Load(SharedData.PathOf("data/knbc"));
-        var body = DataSplit.WithoutTitles(all);
-        body.Should().HaveCount(4186 - 249);
-        body.Should().NotContain(e => e.IsTitle);
+        var examples = Enumerable.Range(0, 50).Select(i => new TextExample("t" + i, i * 0.5)).ToList();
+        var (train, test) = DataSplit.Random(examples, 0.2, seed: 3);
+        train.Should().HaveCount(40);
+        test.Should().HaveCount(10);
+        train.Concat(test).Should().BeEquivalentTo(examples);
+        DataSplit.Random(examples, 0.2, seed: 3).Test.Should().Equal(test);
+        DataSplit.Random(examples, 0.2, seed: 4).Test.Should().NotEqual(test);
+        FluentActions.Invoking(() => DataSplit.StratifiedRandom(examples, 0.2, 3)).Should().Throw<ArgumentException>().WithMessage("*single-label*");
     }
 
     [Fact]

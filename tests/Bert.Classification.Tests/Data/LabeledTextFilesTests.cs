@@ -30,7 +30,7 @@ public sealed class LabeledTextFilesTests
         var expected = JsonSerializer.Deserialize<List<Dictionary<string, string>>>(File.ReadAllText(Path.Combine(PythonCsv, "expected.json")))!
             .Select(d => new TextExample(d["text"], d["label"])).ToList();
         LabeledTextFiles.LoadFeaturesAndLabels(PythonCsv).Should().Equal(expected);
-        LabeledTextFiles.LoadTextLabel(Path.Combine(PythonCsv, "texts.tsv")).Should().Equal(expected);
+        LabeledTextFiles.LoadTable(Path.Combine(PythonCsv, "texts.tsv")).Should().Equal(expected);
     }
 
     [Fact]
@@ -47,17 +47,17 @@ public sealed class LabeledTextFilesTests
     [Theory]
     [InlineData("texts.csv")]
     [InlineData("texts.tsv")]
-    public void Text_label_tables_round_trip_with_ids_groups_and_titles(string name)
+    public void Text_label_tables_round_trip_with_ids_and_groups(string name)
     {
         using var temp = new TempFolder();
-        var examples = Tricky.Select((e, i) => e with { Id = "s" + i, GroupId = i % 3 == 0 ? null : "g" + (i % 2), IsTitle = i == 1 }).ToList();
+        var examples = Tricky.Select((e, i) => e with { Id = "s" + i, GroupId = i % 3 == 0 ? null : "g" + (i % 2) }).ToList();
         var path = temp.File(name);
-        LabeledTextFiles.SaveTextLabel(path, examples);
-        LabeledTextFiles.LoadTextLabel(path).Should().Equal(examples);
-        File.ReadAllText(path).Should().StartWith(name.EndsWith(".tsv", StringComparison.Ordinal) ? "text\tlabel\tid\tgroup\tis_title\n" : "text,label,id,group,is_title\n");
+        LabeledTextFiles.SaveTable(path, examples);
+        LabeledTextFiles.LoadTable(path).Should().Equal(examples);
+        File.ReadAllText(path).Should().StartWith(name.EndsWith(".tsv", StringComparison.Ordinal) ? "text\tlabel\tid\tgroup\n" : "text,label,id,group\n");
         // Overwriting is atomic: the new content replaces the old, no temporary file remains.
-        LabeledTextFiles.SaveTextLabel(path, examples.Take(2));
-        LabeledTextFiles.LoadTextLabel(path).Should().HaveCount(2);
+        LabeledTextFiles.SaveTable(path, examples.Take(2));
+        LabeledTextFiles.LoadTable(path).Should().HaveCount(2);
         Directory.GetFiles(temp.Path).Should().ContainSingle();
     }
 
@@ -65,7 +65,7 @@ public sealed class LabeledTextFilesTests
     public void Reads_from_a_stream()
     {
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes("label,text\nA,\"x, y\"\nB,z\n"));
-        LabeledTextFiles.LoadTextLabel(stream, "memory.csv").Should().Equal(new TextExample("x, y", "A"), new TextExample("z", "B"));
+        LabeledTextFiles.LoadTable(stream, "memory.csv").Should().Equal(new TextExample("x, y", "A"), new TextExample("z", "B"));
         using var features = new MemoryStream(Encoding.UTF8.GetBytes("feature\none\ntwo\n"));
         using var labels = new MemoryStream(Encoding.UTF8.GetBytes("label\nA\n"));
         FluentActions.Invoking(() => LabeledTextFiles.LoadFeaturesAndLabels(features, labels)).Should().Throw<InvalidDataException>()
@@ -86,15 +86,14 @@ public sealed class LabeledTextFilesTests
             ("text,label\na,\n", "*line 2: the label is empty*"),
             ("text,label\n", "*a header but no data rows*"),
             ("\n\n", "*only blank lines*"),
-            ("text,label\na,b,is_title\n", "*line 2: 3 field(s)*"),
-            ("text,label,is_title\na,b,maybe\n", "*line 2: is_title is 'maybe'*"),
+            ("text,label\na,b,c\n", "*line 2: 3 field(s)*"),
             ("text,label,text\na,b,c\n", "*line 1: column 'text' appears 2 times*"),
         };
         foreach (var (content, expected) in cases)
         {
             var path = temp.File("t.csv");
             File.WriteAllText(path, content);
-            FluentActions.Invoking(() => LabeledTextFiles.LoadTextLabel(path)).Should().Throw<InvalidDataException>()
+            FluentActions.Invoking(() => LabeledTextFiles.LoadTable(path)).Should().Throw<InvalidDataException>()
                 .WithMessage(path + "*").WithMessage(expected);
         }
     }
@@ -104,18 +103,18 @@ public sealed class LabeledTextFilesTests
     {
         using var temp = new TempFolder();
         var path = temp.File("texts.csv");
-        LabeledTextFiles.SaveTextLabel(path, Tricky);
+        LabeledTextFiles.SaveTable(path, Tricky);
         var bytes = File.ReadAllBytes(path);
         var content = File.ReadAllText(path);
         var lastLine = content.TrimEnd('\n').Split('\n').Length;
         // The file ends with "emoji 😀 and ｶﾀｶﾅ,携帯電話\n": cut inside the last 3-byte character.
         File.WriteAllBytes(path, bytes[..^2]);
-        FluentActions.Invoking(() => LabeledTextFiles.LoadTextLabel(path)).Should().Throw<InvalidDataException>()
+        FluentActions.Invoking(() => LabeledTextFiles.LoadTable(path)).Should().Throw<InvalidDataException>()
             .WithMessage($"{path}, line {lastLine}: invalid utf-8*");
         // Cut inside the quoted "two\nlines" field (line 4 of the file).
         var cut = content.IndexOf("two\nlines", StringComparison.Ordinal) + 5;
         File.WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(content[..cut]));
-        FluentActions.Invoking(() => LabeledTextFiles.LoadTextLabel(path)).Should().Throw<InvalidDataException>()
+        FluentActions.Invoking(() => LabeledTextFiles.LoadTable(path)).Should().Throw<InvalidDataException>()
             .WithMessage($"{path}, line 4: a quoted field is not closed*");
     }
 
@@ -125,7 +124,7 @@ public sealed class LabeledTextFilesTests
         using var temp = new TempFolder();
         var path = temp.File("t.csv");
         File.WriteAllBytes(path, Encoding.GetEncoding(51932).GetBytes("text,label\nabc,x\n京都に行った,京都\n"));
-        FluentActions.Invoking(() => LabeledTextFiles.LoadTextLabel(path)).Should().Throw<InvalidDataException>()
+        FluentActions.Invoking(() => LabeledTextFiles.LoadTable(path)).Should().Throw<InvalidDataException>()
             .WithMessage($"{path}, line 3: invalid utf-8 byte sequence*");
     }
 
@@ -148,8 +147,8 @@ public sealed class LabeledTextFilesTests
             .WithMessage($"*{temp.File("labels.csv")}*is a directory*");
         FluentActions.Invoking(() => LabeledTextFiles.LoadFeaturesAndLabels(temp.File("features.csv"))).Should().Throw<ArgumentException>()
             .WithMessage("*is a file; expected the folder*");
-        FluentActions.Invoking(() => LabeledTextFiles.LoadTextLabel(temp.Path)).Should().Throw<ArgumentException>().WithMessage("*is a directory*");
-        FluentActions.Invoking(() => LabeledTextFiles.SaveTextLabel(temp.File("x.csv"), [new TextExample("a", "")])).Should().Throw<ArgumentException>();
+        FluentActions.Invoking(() => LabeledTextFiles.LoadTable(temp.Path)).Should().Throw<ArgumentException>().WithMessage("*is a directory*");
+        FluentActions.Invoking(() => LabeledTextFiles.SaveTable(temp.File("x.csv"), [new TextExample("a", "x"), new TextExample("b", 1.0)])).Should().Throw<ArgumentException>().WithMessage("*one kind of target*");
     }
 
     [Fact]
@@ -157,18 +156,18 @@ public sealed class LabeledTextFilesTests
     {
         using var temp = new TempFolder();
         var source = temp.File("source.csv");
-        LabeledTextFiles.SaveTextLabel(source, Enumerable.Range(0, 60).Select(i => Tricky[i % Tricky.Length] with { Id = "id" + i }));
+        LabeledTextFiles.SaveTable(source, Enumerable.Range(0, 60).Select(i => Tricky[i % Tricky.Length] with { Id = "id" + i }));
         var original = File.ReadAllBytes(source);
         var rng = new Pcg64(7);
         var invalid = 0;
         for (var c = 0; c < 1000; c++)
         {
-            var (bytes, what) = KnbcCorpusTests.Mutate(original, rng);
+            var (bytes, what) = Bert.Classification.Tests.SampleData.KnbcCorpusTests.Mutate(original, rng);
             var path = temp.File("mutated.csv");
             File.WriteAllBytes(path, bytes);
             try
             {
-                LabeledTextFiles.LoadTextLabel(path).Should().OnlyContain(e => e.Label.Length > 0, $"case {c} ({what})");
+                LabeledTextFiles.LoadTable(path).Should().OnlyContain(e => e.Label!.Length > 0, $"case {c} ({what})");
             }
             catch (InvalidDataException e)
             {
@@ -181,5 +180,70 @@ public sealed class LabeledTextFilesTests
             }
         }
         invalid.Should().BeGreaterThan(150);
+    }
+}
+
+public sealed class LabeledTextFilesTaskTests
+{
+    static LabeledTextFilesTaskTests() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+
+    [Fact]
+    public void Pairs_multi_label_and_regression_targets_round_trip_through_features_and_labels()
+    {
+        using var temp = new TempFolder();
+        TextExample[] multi = [new("a, b", ["x", "y"]) { Text2 = "second\ttext" }, new("c", Array.Empty<string>()) { Text2 = "" }, new("d", ["y"]) { Text2 = "e" }];
+        LabeledTextFiles.SaveFeaturesAndLabels(temp.Path, multi);
+        File.ReadAllText(temp.File("features.csv")).Should().StartWith("feature,feature2\n");
+        File.ReadAllText(temp.File("labels.csv")).Should().Be("label\nx|y\n\"\"\ny\n");
+        LabeledTextFiles.LoadFeaturesAndLabels(temp.Path, new TextTableOptions { ProblemType = ProblemType.MultiLabel }).Should().Equal(multi);
+
+        TextExample[] values = [new("a", 0.1), new("b", -2.5e-7), new("c", 1e300)];
+        LabeledTextFiles.SaveFeaturesAndLabels(temp.Path, values);
+        File.ReadAllText(temp.File("labels.csv")).Should().Be("label\n0.1\n-2.5E-07\n1E+300\n");
+        LabeledTextFiles.LoadFeaturesAndLabels(temp.Path, new TextTableOptions { ProblemType = ProblemType.Regression }).Should().Equal(values);
+    }
+
+    [Fact]
+    public void Bad_targets_name_the_file_and_line()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("t.csv");
+        var cases = new (string Content, ProblemType Type, string Expected)[]
+        {
+            ("text,label\na,1.5\nb,1,5\n", ProblemType.Regression, "*line 3: 3 field(s)*"),
+            ("text,label\na,1.5\nb,\"1,5\"\n", ProblemType.Regression, "*line 3: the target '1,5' is not a finite number*"),
+            ("text,label\na,NaN\n", ProblemType.Regression, "*line 2: the target 'NaN' is not a finite number*"),
+            ("text,label\na,x||y\n", ProblemType.MultiLabel, "*line 2: the labels 'x||y' hold an empty label*"),
+            ("text,label\na,x|x\n", ProblemType.MultiLabel, "*line 2: the labels 'x|x' repeat a label*"),
+        };
+        foreach (var (content, type, expected) in cases)
+        {
+            File.WriteAllText(path, content);
+            FluentActions.Invoking(() => LabeledTextFiles.LoadTable(path, new TextTableOptions { ProblemType = type })).Should().Throw<InvalidDataException>()
+                .WithMessage(path + "*").WithMessage(expected);
+        }
+    }
+
+    [Fact]
+    public void Named_columns_an_encoding_and_json_lines_are_read()
+    {
+        using var temp = new TempFolder();
+        var sjis = temp.File("data.tsv");
+        File.WriteAllBytes(sjis, Encoding.GetEncoding("shift_jis").GetBytes("sentence\tscore\tpremise\n京都に行った\t4.5\t旅行\n"));
+        var options = new TextTableOptions { TextColumn = "sentence", LabelColumn = "score", Text2Column = "premise", ProblemType = ProblemType.Regression, Encoding = Encoding.GetEncoding("shift_jis") };
+        LabeledTextFiles.LoadTable(sjis, options).Should().Equal(new TextExample("京都に行った", 4.5) { Text2 = "旅行" });
+        FluentActions.Invoking(() => LabeledTextFiles.LoadTable(sjis, new TextTableOptions { TextColumn = "sentence", LabelColumn = "score" }))
+            .Should().Throw<InvalidDataException>().WithMessage($"{sjis}, line 2: invalid utf-8*");
+
+        var jsonl = temp.File("data.jsonl");
+        File.WriteAllText(jsonl, "{\"text\": \"a\", \"label\": [\"x\", \"y\"], \"id\": 7}\n\n{\"text\": \"b\\tc\", \"label\": \"y\", \"group\": \"g\"}\n");
+        LabeledTextFiles.LoadTable(jsonl, new TextTableOptions { ProblemType = ProblemType.MultiLabel })
+            .Should().Equal(new TextExample("a", ["x", "y"]) { Id = "7" }, new TextExample("b\tc", ["y"]) { GroupId = "g" });
+        File.WriteAllText(jsonl, "{\"text\": \"a\", \"label\": 2.5}\n{\"text\": \"b\"}\n");
+        FluentActions.Invoking(() => LabeledTextFiles.LoadTable(jsonl, new TextTableOptions { ProblemType = ProblemType.Regression }))
+            .Should().Throw<InvalidDataException>().WithMessage($"{jsonl}, line 2: no field 'label'*");
+        File.WriteAllText(jsonl, "[1]\n");
+        FluentActions.Invoking(() => LabeledTextFiles.LoadTable(jsonl)).Should().Throw<InvalidDataException>().WithMessage($"{jsonl}, line 1: a JSON Array*");
+        FluentActions.Invoking(() => LabeledTextFiles.LoadTable(jsonl, new TextTableOptions { Encoding = Encoding.Unicode })).Should().Throw<ArgumentException>().WithMessage("*utf-16*");
     }
 }

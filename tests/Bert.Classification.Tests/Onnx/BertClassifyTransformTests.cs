@@ -31,7 +31,7 @@ public class BertClassifyTransformTests(ITestOutputHelper output)
         public float[] Copy { get; set; } = [];
     }
 
-    [SharedFact(ToyData.SpmModel)]
+    [Fact]
     public void A_pipeline_with_BertClassify_adds_the_labels_and_probabilities_TextClassifier_predicts()
     {
         var indexer = ToyData.Indexer();
@@ -69,7 +69,7 @@ public class BertClassifyTransformTests(ITestOutputHelper output)
         ((IDisposable)fitted.First()).Dispose();
     }
 
-    [SharedFact(ToyData.SpmModel)]
+    [Fact]
     public void A_missing_text_column_is_named_when_fitting()
     {
         var indexer = ToyData.Indexer();

@@ -10,7 +10,7 @@ namespace Bert.Classification.Tests.Onnx;
 /// <summary>An embedder folder exported from a BertModel and served by Bert.Serving.OnnxTextEmbedder, against TorchSharp.</summary>
 public class OnnxTextEmbedderTests(ITestOutputHelper output)
 {
-    [SharedFact(ToyData.SpmModel)]
+    [Fact]
     public void OnnxTextEmbedder_vectors_equal_normalised_mean_pooling_of_the_TorchSharp_model()
     {
         var indexer = ToyData.Indexer();
@@ -40,7 +40,7 @@ public class OnnxTextEmbedderTests(ITestOutputHelper output)
         worst.Should().BeLessThan(1e-5);
     }
 
-    [SharedFact(ToyData.SpmModel)]
+    [Fact]
     public void A_classifier_folder_is_not_loaded_as_an_embedder()
     {
         var indexer = ToyData.Indexer();

@@ -1,12 +1,13 @@
+// These tests wait on a child process with timeouts; blocking waits are intended (no synchronization context here).
+#pragma warning disable xUnit1031
 using System.Globalization;
-using Bert.Tests;
 
 namespace Bert.Classification.Tests.Reliability;
 
 /// <summary>Resident memory stays flat over long prediction and training runs (measured in a child process).</summary>
 public class MemoryTests
 {
-    [SharedFact(ToyData.SpmModel)]
+    [Fact]
     public void Resident_memory_stays_flat_over_2000_predictions_and_300_training_steps()
     {
         using var child = ChildProcess.Start("memory", "2000", "300");

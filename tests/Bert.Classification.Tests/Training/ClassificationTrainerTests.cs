@@ -1,5 +1,5 @@
+using Bert.Classification.Data;
 using Bert.Classification.Training;
-using Bert.Tests;
 using static TorchSharp.torch;
 
 namespace Bert.Classification.Tests.Training;
@@ -15,7 +15,7 @@ public class ClassificationTrainerTests
         Seed = 7,
     };
 
-    [SharedFact(ToyData.SpmModel)]
+    [Fact]
     public void Learns_a_toy_topic_task_that_the_untrained_model_does_not_know()
     {
         var indexer = ToyData.Indexer();
@@ -23,19 +23,19 @@ public class ClassificationTrainerTests
         var validation = ToyData.Make(80, seed: 2);
         using var model = ToyData.Model(indexer.VocabSize, seed: 3);
         var trainer = new ClassificationTrainer(model, indexer, ToyData.Labels, Fast(epochs: 8));
-        double before = trainer.Evaluate(validation).Report.Accuracy;
+        double before = trainer.Evaluate(validation).Report!.Accuracy;
 
         var result = trainer.Train(train, validation);
 
         result.History.Should().HaveCount(8);
         result.History[^1].TrainLoss.Should().BeLessThan(result.History[0].TrainLoss);
         var after = trainer.Evaluate(validation);
-        after.Report.Accuracy.Should().BeGreaterThanOrEqualTo(0.9, $"untrained accuracy was {before:F3}");
-        after.Report.Accuracy.Should().Be(result.Best.Accuracy, "the best epoch's weights are restored");
+        after.Report!.Accuracy.Should().BeGreaterThanOrEqualTo(0.9, $"untrained accuracy was {before:F3}");
+        after.Report!.Accuracy.Should().Be(result.Best.Accuracy, "the best epoch's weights are restored");
         result.MaxSequenceLength.Should().Be(train.Select(e => indexer.Encode(e.Text).Length).Max());
     }
 
-    [SharedFact(ToyData.SpmModel)]
+    [Fact]
     public void The_same_seed_gives_bit_identical_weights()
     {
         var indexer = ToyData.Indexer();
@@ -51,7 +51,7 @@ public class ClassificationTrainerTests
         Run().Should().Equal(Run());
     }
 
-    [SharedFact(ToyData.SpmModel)]
+    [Fact]
     public void A_run_cancelled_mid_epoch_resumes_from_its_checkpoint_to_the_same_weights()
     {
         var indexer = ToyData.Indexer();
@@ -86,7 +86,7 @@ public class ClassificationTrainerTests
         Weights(resumed).Should().Equal(Weights(uninterrupted));
     }
 
-    [SharedFact(ToyData.SpmModel)]
+    [Fact]
     public void A_diverging_loss_stops_with_the_epoch_and_step()
     {
         var indexer = ToyData.Indexer();
@@ -99,19 +99,19 @@ public class ClassificationTrainerTests
         act.Should().Throw<TrainingDivergedException>().Where(e => e.Step >= 1 && e.Epoch == 1).WithMessage("*epoch 1, batch*");
     }
 
-    [SharedFact(ToyData.SpmModel)]
+    [Fact]
     public void Unknown_labels_are_named()
     {
         var indexer = ToyData.Indexer();
         using var model = ToyData.Model(indexer.VocabSize, seed: 14);
         var trainer = new ClassificationTrainer(model, indexer, ToyData.Labels, Fast());
         var bad = ToyData.Make(8, 15);
-        bad[3] = bad[3] with { Label = "京都" };
+        bad[3] = new TextExample(bad[3].Text, "京都");
         var act = () => trainer.Train(ToyData.Make(8, 16), bad);
         act.Should().Throw<ArgumentException>().WithMessage("*'京都'*");
     }
 
-    [SharedFact(ToyData.SpmModel)]
+    [Fact]
     public void Bucketed_batches_cover_every_example_once_and_pad_less()
     {
         var indexer = ToyData.Indexer();
@@ -145,7 +145,7 @@ public class ClassificationTrainerTests
 
 public class ClassificationTrainerOptionTests
 {
-    [SharedFact(ToyData.SpmModel)]
+    [Fact]
     public void Frozen_prefixes_stay_unchanged_while_the_head_trains()
     {
         var indexer = ToyData.Indexer();
@@ -159,7 +159,7 @@ public class ClassificationTrainerOptionTests
         Of("classifier.weight").Should().NotEqual(headBefore);
     }
 
-    [SharedFact(ToyData.SpmModel)]
+    [Fact]
     public void Early_stopping_ends_training_after_the_patience_runs_out()
     {
         var indexer = ToyData.Indexer();
@@ -172,7 +172,7 @@ public class ClassificationTrainerOptionTests
         result.BestEpoch.Should().Be(1);
     }
 
-    [SharedFact(ToyData.SpmModel)]
+    [Fact]
     public void Gradient_accumulation_divides_the_optimizer_steps_of_the_schedule()
     {
         var indexer = ToyData.Indexer();

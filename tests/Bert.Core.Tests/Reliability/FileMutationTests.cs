@@ -380,7 +380,7 @@ public class FileMutationTests(ITestOutputHelper output)
         ((Action)(() => SentencePieceIndexer.Load("/dev/zero"))).Should().Throw<InvalidDataException>().WithMessage("*'/dev/zero'*more than*");
         ((Action)(() => BertIndexer.Load("/dev/zero"))).Should().Throw<InvalidDataException>().WithMessage("*'/dev/zero'*");
         ((Action)(() => Core.Pretraining.PretrainingCorpus.Load("/dev/zero"))).Should().Throw<InvalidDataException>().WithMessage("*corpus '/dev/zero', line 1: longer than 1048576 characters*");
-        ((Action)(() => Core.Pretraining.AozoraText.Load("/dev/zero"))).Should().Throw<InvalidDataException>().WithMessage("*'/dev/zero'*more than*");
+        ((Action)(() => Bert.Cli.SampleData.AozoraText.Load("/dev/zero"))).Should().Throw<InvalidDataException>().WithMessage("*'/dev/zero'*larger than*");
         clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10));
     }
 

@@ -1,7 +1,7 @@
-using Bert.Core.Pretraining;
+using Bert.Cli.SampleData;
 using Bert.Tests;
 
-namespace Bert.Core.Tests.Pretraining;
+namespace Bert.Core.Tests.SampleData;
 
 public class AozoraTextTests
 {

@@ -1,32 +1,37 @@
 using System.Text;
 using Bert.Classification.Data;
+using Bert.Cli.SampleData;
+using Bert.Classification.Tests.Data;
 using Bert.Tests;
 
-namespace Bert.Classification.Tests.Data;
+namespace Bert.Classification.Tests.SampleData;
 
 public sealed class KnbcCorpusTests
 {
     static KnbcCorpusTests() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
 
     private const string Corpus = "data/knbc/corpus2";
-    private static readonly Lazy<IReadOnlyList<TextExample>> All = new(() => KnbcCorpus.Load(SharedData.PathOf("data/knbc")));
+    private static readonly Lazy<IReadOnlyList<KnbcSentence>> All = new(() => KnbcCorpus.Load(SharedData.PathOf("data/knbc")));
 
     [SharedFact(Corpus)]
     public void Loads_4186_sentences_in_249_articles_with_the_documented_topic_counts()
     {
         var all = All.Value;
         all.Should().HaveCount(4186);
-        all.Select(e => e.GroupId).Distinct().Should().HaveCount(249);
-        all.GroupBy(e => e.Label).ToDictionary(g => g.Key, g => g.Count()).Should().BeEquivalentTo(new Dictionary<string, int>
+        all.Select(e => e.Article).Distinct().Should().HaveCount(249);
+        all.GroupBy(e => e.Topic).ToDictionary(g => g.Key, g => g.Count()).Should().BeEquivalentTo(new Dictionary<string, int>
         {
             ["グルメ"] = 888, ["携帯電話"] = 1278, ["京都"] = 1498, ["スポーツ"] = 522,
         });
-        all.GroupBy(e => e.Label).ToDictionary(g => g.Key, g => g.Select(e => e.GroupId).Distinct().Count()).Should().BeEquivalentTo(new Dictionary<string, int>
+        all.GroupBy(e => e.Topic).ToDictionary(g => g.Key, g => g.Select(e => e.Article).Distinct().Count()).Should().BeEquivalentTo(new Dictionary<string, int>
         {
             ["グルメ"] = 57, ["携帯電話"] = 79, ["京都"] = 91, ["スポーツ"] = 22,
         });
-        all[0].Should().Be(new TextExample("［グルメ］烏丸六角のおかき屋さん", "グルメ") { Id = "KN012_Gourmet_1-1-1-01", GroupId = "KN012_Gourmet_1", IsTitle = true });
+        all[0].Should().BeEquivalentTo(new KnbcSentence("KN012_Gourmet_1-1-1-01", "KN012_Gourmet_1", "［グルメ］烏丸六角のおかき屋さん", "グルメ", true, ["", "", "", ""]));
         all[1].IsTitle.Should().BeFalse();
+        var topics = KnbcCorpus.TopicExamples(all);
+        topics[0].Should().Be(new TextExample("［グルメ］烏丸六角のおかき屋さん", "グルメ") { Id = "KN012_Gourmet_1-1-1-01", GroupId = "KN012_Gourmet_1" });
+        KnbcCorpus.TopicExamples(all, dropTitles: true).Should().HaveCount(4186 - 249);
         KnbcCorpus.Labels.Should().Equal("グルメ", "携帯電話", "京都", "スポーツ");
     }
 
@@ -35,7 +40,7 @@ public sealed class KnbcCorpusTests
     {
         var titles = All.Value.Where(e => e.IsTitle).ToList();
         titles.Should().HaveCount(249);
-        titles.Select(t => t.GroupId).Should().OnlyHaveUniqueItems();
+        titles.Select(t => t.Article).Should().OnlyHaveUniqueItems();
         titles.Should().OnlyContain(t => t.Text.StartsWith('［'), "every KNBC title starts with its topic in fullwidth brackets");
         All.Value.Where(e => !e.IsTitle).Should().NotContain(e => e.Text.StartsWith("［グルメ］", StringComparison.Ordinal));
     }
@@ -47,6 +52,15 @@ public sealed class KnbcCorpusTests
         var reference = File.ReadAllLines(SharedData.PathOf("models/wiki-ja/knbc-spm_encode-ids.tsv"), Encoding.UTF8)
             .Select(l => l[..l.IndexOf('\t', StringComparison.Ordinal)]).ToList();
         All.Value.Select(e => e.Text).Should().Equal(reference);
+    }
+
+    [SharedFact(Corpus)]
+    public void Reads_the_evaluative_annotation_columns()
+    {
+        var annotated = All.Value.Where(e => e.EvaluationTypes.Count > 0).ToList();
+        annotated.Should().HaveCount(4186 - 2141, "2141 sentences have empty annotation columns");
+        All.Value.SelectMany(e => e.EvaluationTypes).Should().Contain(["批評＋", "メリット＋", "感情−"]);
+        All.Value.Should().Contain(e => e.EvaluationTypes.Count > 1, "a cell may hold several annotations separated by \\n");
     }
 
     [SharedFact(Corpus)]
@@ -184,7 +198,7 @@ public sealed class KnbcCorpusTests
             try
             {
                 var loaded = KnbcCorpus.LoadFile(path);
-                loaded.Should().OnlyContain(e => e.Label == "スポーツ" && e.Text.Length > 0 && e.GroupId!.Length > 0, $"case {c} ({what})");
+                loaded.Should().OnlyContain(e => e.Topic == "スポーツ" && e.Text.Length > 0 && e.Article.Length > 0, $"case {c} ({what})");
                 outcomes["loaded"] = outcomes.GetValueOrDefault("loaded") + 1;
             }
             catch (InvalidDataException e)

@@ -2,7 +2,9 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Bert.Tokenization;
 
-namespace Bert.Core.Pretraining;
+using Bert.Core.Pretraining;
+
+namespace Bert.Cli.SampleData;
 
 /// <summary>
 /// Turns an Aozora Bunko text file (青空文庫) into a pretraining corpus: removes the ruby readings <c>《...》</c>, the
@@ -17,7 +19,7 @@ namespace Bert.Core.Pretraining;
 /// // "　吾輩《わがはい》は猫である。名前はまだ無い。" gives the sentences "吾輩は猫である。" and "名前はまだ無い。"
 /// </code>
 /// </example>
-public static partial class AozoraText
+internal static partial class AozoraText
 {
     private const string Openers = "「『（(〔［【〈｛";
     private const string Closers = "」』）)〕］】〉｝";
@@ -68,7 +70,26 @@ public static partial class AozoraText
     public static PretrainingCorpus Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return ToCorpus(BoundedFile.ReadAllText(path, MaxBytes, "Aozora Bunko text"));
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"Aozora Bunko text '{path}' not found.", path);
+        // Read at most MaxBytes + 1 bytes, whatever the file claims (a device such as /dev/zero has no length).
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[1 << 16];
+        for (int n; (n = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, MaxBytes + 1 - buffer.Length))) > 0;)
+        {
+            buffer.Write(chunk, 0, n);
+            if (buffer.Length > MaxBytes)
+                throw new InvalidDataException($"'{path}' is larger than {MaxBytes} bytes, the limit for an Aozora Bunko text.");
+        }
+        try
+        {
+            return ToCorpus(new UTF8Encoding(false, true).GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+        }
+        catch (DecoderFallbackException ex)
+        {
+            throw new InvalidDataException($"'{path}' is not UTF-8 text.", ex);
+        }
     }
 
     /// <summary>The corpus of an Aozora Bunko text: chapters as documents, one sentence per entry, markup removed.</summary>

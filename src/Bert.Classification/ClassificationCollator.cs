@@ -1,0 +1,69 @@
+using Bert.Core.Modeling;
+using Bert.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bert.Classification;
+
+/// <summary>
+/// The one place where classification tensors are made and moved: batches of encoded inputs, targets and class
+/// weights are created on the chosen device, and weights come back to the CPU for snapshots. Used by the trainer and
+/// by <see cref="TextClassifier"/>. Only the CPU is tested (no CUDA build is available here).
+/// </summary>
+internal sealed class ClassificationCollator
+{
+    private readonly int padId;
+    private readonly int maxLength;
+    private readonly int padMultiple;
+
+    public ClassificationCollator(int padId, int maxLength, int padMultiple, Device? device)
+    {
+        this.padId = padId;
+        this.maxLength = maxLength;
+        this.padMultiple = padMultiple;
+        Device = device ?? CPU;
+    }
+
+    /// <summary>The device every tensor is created on.</summary>
+    public Device Device { get; }
+
+    /// <summary>Moves the model's parameters and buffers to <see cref="Device"/> (no-op on the CPU).</summary>
+    public void Place(nn.Module model)
+    {
+        if (Device.type != DeviceType.CPU)
+            model.to(Device);
+    }
+
+    /// <summary>
+    /// (B, T) input ids, segment ids and mask on <see cref="Device"/>; T is the longest row rounded up to the pad
+    /// multiple (dynamic padding) or <c>maxLength</c> when <paramref name="dynamicPadding"/> is false.
+    /// </summary>
+    public (Tensor InputIds, Tensor TokenTypeIds, Tensor AttentionMask) Inputs(IReadOnlyList<EncodedInput> rows, bool dynamicPadding = true)
+    {
+        int width = dynamicPadding ? BertBatch.PaddedLength(rows.Max(x => x.Length), padMultiple, maxLength) : maxLength;
+        // Callers hold a dispose scope, which frees the CPU batch and its device copy together.
+        var batch = BertBatch.Collate(rows, padId, width);
+        return (batch.InputIds.to(Device), batch.TokenTypeIds.to(Device), batch.AttentionMask.to(Device));
+    }
+
+    /// <summary>Class indices (B) int64, for single-label cross-entropy.</summary>
+    public Tensor Classes(long[] targets, int[] rows) => tensor(rows.Select(i => targets[i]).ToArray(), ScalarType.Int64, Device);
+
+    /// <summary>Float targets (B, width): 0/1 label indicators (width = labels) or values (width 1, returned as (B)).</summary>
+    public Tensor Floats(float[] targets, int width, int[] rows)
+    {
+        var values = new float[rows.Length * width];
+        for (int r = 0; r < rows.Length; r++)
+            Array.Copy(targets, rows[r] * width, values, r * width, width);
+        return width == 1 ? tensor(values, ScalarType.Float32, Device) : tensor(values, [rows.Length, width], ScalarType.Float32, Device);
+    }
+
+    /// <summary>A float vector on <see cref="Device"/>, e.g. class weights.</summary>
+    public Tensor Vector(float[] values) => tensor(values, ScalarType.Float32, Device);
+
+    /// <summary>A detached copy on the CPU (best-epoch snapshots stay off the accelerator).</summary>
+    public static Tensor CpuCopy(Tensor value) => value.detach().to(CPU).clone();
+
+    /// <summary>Model outputs as float32 values on the CPU, row-major.</summary>
+    public static float[] ToFloats(Tensor value) => value.to(ScalarType.Float32).cpu().data<float>().ToArray();
+}
