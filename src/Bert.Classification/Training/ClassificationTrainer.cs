@@ -129,7 +129,9 @@ public sealed class ClassificationTrainer
         });
         using var classWeights = ClassWeightTensor(collator);
 
-        var state = new TrainingCheckpoint.State { MaxSequenceLength = maxLen, Labels = Labels.ToArray(), Fingerprint = Fingerprint(train.Count) };
+        // The checkpoint folder is this run's while it trains: a second run on it fails fast, naming this one.
+        using var runLock = options.CheckpointDirectory is { } lockDir ? Bert.Core.IO.FolderLock.Acquire(lockDir, "training a classifier") : null;
+        var state = new TrainingCheckpoint.State { MaxSequenceLength = maxLen, Labels = Labels.ToArray(), Fingerprint = Fingerprint(train, validation) };
         var best = new Dictionary<string, Tensor>();
         int resumedFrom = 0;
         if (options.CheckpointDirectory is { } dir && TrainingCheckpoint.Exists(dir))
@@ -342,10 +344,37 @@ public sealed class ClassificationTrainer
             best[name] = ClassificationCollator.CpuCopy(value).DetachFromDisposeScope();
     }
 
-    private string Fingerprint(int trainCount) => string.Join("|",
-        "v2", ProblemType, trainCount, options.Epochs, options.BatchSize, options.LearningRate, options.WarmupProportion, options.WeightDecay,
-        options.MaxGradNorm, options.Seed, options.GradientAccumulationSteps, options.DynamicPadding, options.LengthBucketing,
-        string.Join(",", Labels));
+    /// <summary>
+    /// What identifies a run, so that a checkpoint is resumed only by the same run: a SHA-256 over the options, the
+    /// labels and every example (texts and targets) of both sets, written with the invariant culture.
+    /// </summary>
+    private string Fingerprint(IReadOnlyList<TextExample> train, IReadOnlyList<TextExample> validation)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        void Add(string text)
+        {
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(text));
+            hash.AppendData([0]);
+        }
+        Add(string.Join("|", new object?[]
+        {
+            "v3", ProblemType, options.Epochs, options.BatchSize, options.LearningRate, options.WarmupProportion, options.WeightDecay,
+            options.MaxGradNorm, options.Seed, options.GradientAccumulationSteps, options.DynamicPadding, options.LengthBucketing,
+            options.MaxSequenceLength, options.PadToMultipleOf,
+        }.Select(o => Convert.ToString(o, System.Globalization.CultureInfo.InvariantCulture))));
+        foreach (var label in Labels) Add(label);
+        foreach (var (set, examples) in new[] { ("train", train), ("validation", validation) })
+        {
+            Add(set);
+            foreach (var e in examples)
+            {
+                Add(e.Text);
+                Add(e.Text2 ?? "\u0001");
+                Add(e.FormatTarget());
+            }
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
 
     private static bool Freeze(Parameter parameter)
     {

@@ -73,8 +73,8 @@ internal static class TrainingCheckpoint
         }
         if (state.Fingerprint != expected.Fingerprint)
             throw new InvalidOperationException(
-                $"The checkpoint in {folder} belongs to a different run (other data size, options or labels). " +
-                "Delete it or choose another checkpoint directory.");
+                $"The checkpoint in {folder} belongs to a different run (other training or validation data, options or labels; " +
+                "its fingerprint is a hash of all of them). Delete it or choose another checkpoint directory.");
 
         BertCheckpointLoader.Load(model, PathOf(ModelFile), new CheckpointLoadOptions { AllowPositionSlicing = false });
         foreach (var (name, value) in SafeTensors.Read(PathOf(BestFile)))

@@ -87,6 +87,31 @@ public class ClassificationTrainerTests
     }
 
     [Fact]
+    public void A_checkpoint_is_not_resumed_on_other_data_of_the_same_size_nor_while_another_run_holds_it()
+    {
+        var indexer = ToyData.Indexer();
+        var validation = ToyData.Make(16, seed: 9);
+        using var dirs = new TempDirectory();
+        var options = Fast(epochs: 1);
+        options.CheckpointDirectory = dirs.Path;
+        using (var model = ToyData.Model(indexer.VocabSize, seed: 10))
+            new ClassificationTrainer(model, indexer, ToyData.Labels, options).Train(ToyData.Make(48, seed: 8), validation);
+
+        // Same count, same labels, same options: only the texts differ.
+        using var other = ToyData.Model(indexer.VocabSize, seed: 10);
+        var resume = () => new ClassificationTrainer(other, indexer, ToyData.Labels, options).Train(ToyData.Make(48, seed: 80), validation);
+        resume.Should().Throw<InvalidOperationException>().WithMessage("*belongs to a different run*");
+
+        // Another process training into the folder (a second open description of the lock file stands for it).
+        File.WriteAllText(Path.Combine(dirs.Path, ".bert_net.lock.owner"), "process 7 (bert train)\n");
+        using (new FileStream(Path.Combine(dirs.Path, ".bert_net.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            var concurrent = () => new ClassificationTrainer(other, indexer, ToyData.Labels, options).Train(ToyData.Make(48, seed: 8), validation);
+            concurrent.Should().Throw<IOException>().WithMessage("*in use by process 7 (bert train)*");
+        }
+    }
+
+    [Fact]
     public void A_diverging_loss_stops_with_the_epoch_and_step()
     {
         var indexer = ToyData.Indexer();
