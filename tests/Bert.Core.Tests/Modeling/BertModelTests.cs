@@ -274,36 +274,4 @@ public class BertModelTests(ITestOutputHelper output)
         foreach (var (name, parameter) in model.named_parameters())
             parameter.grad.Should().NotBeNull(name);
     }
-
-    [Fact]
-    public void Measures_forward_time_of_a_tiny_and_a_small_model()
-    {
-        foreach (var (label, config, batch, length) in new[]
-        {
-            ("tiny (2x8)", ModelTestData.TinyConfig(), 8, 12),
-            ("small (4 layers, hidden 256, batch 16 x 103)", new BertConfig
-            {
-                VocabSize = 32000, HiddenSize = 256, NumHiddenLayers = 4, NumAttentionHeads = 4, IntermediateSize = 1024,
-                MaxPositionEmbeddings = 128,
-            }, 16, 103),
-        })
-        {
-            using var model = new BertModel(config);
-            model.eval();
-            var (ids, types, mask) = ModelTestData.RandomBatch(config, batch, length, 6);
-            using (ids) using (types) using (mask) using (no_grad())
-            {
-                model.forward(ids, types, mask).Dispose();
-                var times = new List<double>();
-                for (int i = 0; i < 4; i++)
-                {
-                    var watch = System.Diagnostics.Stopwatch.StartNew();
-                    model.forward(ids, types, mask).Dispose();
-                    times.Add(watch.Elapsed.TotalMilliseconds);
-                }
-                // The minimum is the least disturbed by other processes on a shared machine.
-                output.WriteLine($"{label}: min {times.Min():F2} ms, mean {times.Average():F2} ms per forward ({get_num_threads()} threads)");
-            }
-        }
-    }
 }
