@@ -11,6 +11,7 @@ namespace Bert.Cli.Commands;
 /// <summary><c>bert evaluate</c>: the report of a saved classifier (single-label, multi-label or regression) on labelled data.</summary>
 internal static class EvaluateCommand
 {
+    private static readonly Option<string> Device = DeviceOption.Create();
     private static readonly Option<string> Model = new("--model") { Description = "Folder of a saved classifier (bert train writes out/knbc/model).", Required = true };
     private static readonly Option<string?> Test = new("--test") { Description = "Folder in the reference layout (features.csv with 'feature' and optional 'feature2', labels.csv with 'label')." };
     private static readonly Option<string?> Data = new("--data") { Description = "A table with columns text, label (optional text2): CSV, TSV or JSON lines (.jsonl)." };
@@ -25,7 +26,7 @@ internal static class EvaluateCommand
               bert evaluate --model out/knbc/model --test data/test --predictions predictions.tsv
               bert evaluate --model out/knbc/model --data sentences.tsv
             """)
-        { Model, Test, Data, Predictions };
+        { Model, Test, Data, Predictions, Device };
         command.SetAction((result, token) => Task.FromResult(Cli.Run(() => Run(result, token))));
         return command;
     }
@@ -35,7 +36,7 @@ internal static class EvaluateCommand
         string? test = args.GetValue(Test), data = args.GetValue(Data);
         if ((test is null) == (data is null))
             throw new CliException("Give exactly one of --test DIR (features.csv + labels.csv) or --data FILE (text,label).");
-        using var classifier = TextClassifier.Load(args.GetValue(Model)!);
+        using var classifier = TextClassifier.Load(args.GetValue(Model)!, DeviceOption.Parse(args.GetValue(Device)!));
         var options = new TextTableOptions { ProblemType = classifier.ProblemType };
         IReadOnlyList<TextExample> examples = test is not null
             ? LabeledTextFiles.LoadFeaturesAndLabels(test, options)

@@ -8,6 +8,7 @@ namespace Bert.Cli.Commands;
 /// <summary><c>bert predict</c>: labels and probabilities from a saved classifier.</summary>
 internal static class PredictCommand
 {
+    private static readonly Option<string> Device = DeviceOption.Create();
     private static readonly Option<string?> Model = new("--model") { Description = "Folder of a saved classifier (runs on TorchSharp)." };
     private static readonly Option<string?> Onnx = new("--onnx") { Description = "Folder written by 'bert export-onnx' (runs on ONNX Runtime through Bert.Serving, no libtorch)." };
     private static readonly Argument<string[]> Texts = new("text") { Description = "Texts to classify; none reads one per line from standard input. A tab separates the two texts of a pair.", Arity = ArgumentArity.ZeroOrMore };
@@ -23,7 +24,7 @@ internal static class PredictCommand
               bert predict --model out/knbc/model < sentences.txt
               bert predict --onnx out/knbc/onnx "京都の紅葉を見に行きました"
             """)
-        { Model, Onnx, Texts };
+        { Model, Onnx, Texts, Device };
         command.SetAction((result, token) => Task.FromResult(Cli.Run(() => Run(result, token))));
         return command;
     }
@@ -48,7 +49,7 @@ internal static class PredictCommand
         var firsts = split.Select(s => s[0]).ToArray();
         var seconds = pairs ? split.Select(s => s[1]).ToArray() : null;
         if (onnx is not null) return RunOnnx(onnx, texts, firsts, seconds, token);
-        using var classifier = TextClassifier.Load(model!);
+        using var classifier = TextClassifier.Load(model!, DeviceOption.Parse(args.GetValue(Device)!));
         var predictions = classifier.PredictBatch(firsts, seconds, cancellationToken: token);
         for (int i = 0; i < texts.Length; i++)
         {

@@ -43,6 +43,7 @@ internal static class TrainCommand
     private static readonly Option<string> Pooling = new("--pooling") { Description = "pooler | cls | mean | max | concat.", DefaultValueFactory = _ => "pooler" };
     private static readonly Option<int?> Patience = new("--patience") { Description = "Early stopping after this many epochs without improvement." };
     private static readonly Option<bool> FromScratch = new("--from-scratch") { Description = $"Without --checkpoint, start from random weights even when a pretrained small BERT exists at {DefaultPretrained}." };
+    private static readonly Option<string> Device = DeviceOption.Create();
     private static readonly Option<int> Threads = new("--threads") { Description = "CPU threads for libtorch.", DefaultValueFactory = _ => Environment.ProcessorCount };
     private static readonly Option<string> Output = new("--output") { Description = "Output folder: the classifier, report.txt, history.csv, learning-curves.png.", DefaultValueFactory = _ => Path.Combine("out", "knbc") };
 
@@ -59,7 +60,7 @@ internal static class TrainCommand
               bert train --task regression --train data/train --test data/test   (pairs: features.csv with 'feature2')
             """)
         {
-            TaskOption, Threshold, Knbc, TrainDir, TestDir, Spm, Config, Checkpoint, Epochs, BatchSize, Lr, Warmup, WeightDecay, MaxSeqLen, Split,
+            Device, TaskOption, Threshold, Knbc, TrainDir, TestDir, Spm, Config, Checkpoint, Epochs, BatchSize, Lr, Warmup, WeightDecay, MaxSeqLen, Split,
             TestFraction, DropTitles, ValidationSplit, Seed, Pooling, Patience, FromScratch, Threads, Output,
         };
         command.SetAction((result, token) => Task.FromResult(Cli.Run(() => Run(result, token))));
@@ -112,6 +113,7 @@ internal static class TrainCommand
             Seed = seed,
             EarlyStoppingPatience = args.GetValue(Patience),
             CheckpointDirectory = Path.Combine(output, "training-checkpoint"),
+            Device = DeviceOption.Parse(args.GetValue(Device)!),
         };
         var trainer = new ClassificationTrainer(model, indexer, labels, options);
         Console.WriteLine(validationShare > 0
@@ -143,7 +145,7 @@ internal static class TrainCommand
                 "so these numbers are NOT the pretrained-BERT numbers (the reference run reached weighted F1 0.82 from model.ckpt-1400000).");
 
         Directory.CreateDirectory(output);
-        using var classifier = new TextClassifier(model, indexer, labels, spm, result.MaxSequenceLength);
+        using var classifier = new TextClassifier(model, indexer, labels, spm, result.MaxSequenceLength, device: options.Device);
         classifier.Save(Path.Combine(output, "model"), new Dictionary<string, string> { ["report.txt"] = text.ToString() });
         AtomicFile.WriteAllText(Path.Combine(output, "report.txt"), text.ToString());
         AtomicFile.WriteAllText(Path.Combine(output, "history.csv"), HistoryCsv(result.History));
@@ -153,7 +155,7 @@ internal static class TrainCommand
             .Select(t => ((double)t / stepsPerEpoch, WarmupLinearSchedule.LearningRateAt(t, options.LearningRate, result.WarmupSteps, result.TotalSteps)))
             .ToArray();
         string? plotError = LearningCurvePlot.TrySave(result.History, schedule, plot);
-        Directory.Delete(options.CheckpointDirectory, recursive: true);
+        ClassificationTrainer.DeleteCheckpoint(options.CheckpointDirectory);
         Console.WriteLine($"Saved: {Path.Combine(output, "model")} (classifier), report.txt, history.csv" + (plotError is null ? ", learning-curves.png" : $" (no plot: {plotError})") + $" in {output}");
         Console.WriteLine($"Try it: dotnet run --project samples/Bert.Cli -c Release -- predict --model {Path.Combine(output, "model")} \"京都の紅葉を見に行きました\"");
         return 0;

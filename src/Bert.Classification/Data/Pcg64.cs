@@ -11,7 +11,7 @@ namespace Bert.Classification.Data;
 /// SplitMix64 started at the seed (increment forced odd), followed by one step. Bounded integers use Lemire's
 /// unbiased multiply-and-reject method; doubles take the top 53 bits. Not thread-safe; not cryptographic.
 /// </remarks>
-public sealed class Pcg64
+internal sealed class Pcg64
 {
     private static readonly UInt128 Multiplier = new(0x2360ED051FC65DA4UL, 0x4385DF649FCCF645UL);
 

@@ -9,7 +9,7 @@ namespace Bert.Classification.Metrics;
 /// combining marks and format characters none, everything else one. Ambiguous (A) characters count as one,
 /// as in non-East-Asian locales. The table is compact (blocks, not every code point of Unicode 16).
 /// </summary>
-public static class DisplayWidth
+internal static class DisplayWidth
 {
     // Inclusive ranges of East Asian Wide (W) and Fullwidth (F) code points, sorted.
     private static readonly (int First, int Last)[] Wide =

@@ -274,7 +274,8 @@ public sealed class ClassificationTrainer
     /// </summary>
     internal List<int[]> BatchOrder(IReadOnlyList<int> lengths, int epoch)
     {
-        var random = new Random(unchecked(options.Seed * 7919 + epoch));
+        // The one seeded generator of the library (Pcg64, as DataSplit): the same order on every .NET version.
+        var random = new Pcg64(unchecked(((ulong)(uint)options.Seed << 32) | (uint)epoch));
         var order = Enumerable.Range(0, lengths.Count).ToArray();
         random.Shuffle(order);
         int batch = options.BatchSize;
@@ -342,6 +343,18 @@ public sealed class ClassificationTrainer
         using var noGrad = no_grad();
         foreach (var (name, value) in model.state_dict())
             best[name] = ClassificationCollator.CpuCopy(value).DetachFromDisposeScope();
+    }
+
+    /// <summary>
+    /// Removes the training checkpoint that a finished run left in <paramref name="checkpointDirectory"/> (its manifest
+    /// first: interrupted at any moment, the folder holds either the whole checkpoint or none that a run would resume).
+    /// </summary>
+    /// <param name="checkpointDirectory">The run's <see cref="ClassificationTrainerOptions.CheckpointDirectory"/>.</param>
+    /// <exception cref="IOException">Another process is training into the folder.</exception>
+    public static void DeleteCheckpoint(string checkpointDirectory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(checkpointDirectory);
+        TrainingCheckpoint.Delete(checkpointDirectory);
     }
 
     /// <summary>

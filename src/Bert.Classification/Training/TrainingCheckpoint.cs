@@ -43,6 +43,31 @@ internal static class TrainingCheckpoint
         return Directory.Exists(folder) && SaveManifest.Resolve(folder) is { } files && files.ContainsKey(StateFile);
     }
 
+    /// <summary>
+    /// Removes the checkpoint of <paramref name="directory"/>: its manifest first, so that an interruption at any later
+    /// moment leaves no checkpoint (a new run starts fresh) rather than a damaged one that every run refuses.
+    /// </summary>
+    public static void Delete(string directory)
+    {
+        string folder = Path.Combine(directory, Folder);
+        if (!Directory.Exists(folder)) return;
+        using (FolderLock.Acquire(directory, "deleting a training checkpoint"))
+        {
+            foreach (var name in new[] { SaveManifest.PendingName, SaveManifest.FileName })
+            {
+                string path = Path.Combine(folder, name);
+                if (File.Exists(path)) File.Delete(path);
+            }
+            Directory.Delete(folder, recursive: true);
+        }
+        foreach (var file in new[] { FolderLock.LockName, FolderLock.OwnerName })
+        {
+            string path = Path.Combine(directory, file);
+            if (File.Exists(path)) File.Delete(path);
+        }
+        if (!Directory.EnumerateFileSystemEntries(directory).Any()) Directory.Delete(directory);
+    }
+
     public static void Save(string directory, nn.Module model, AdamWarmup optimizer, IReadOnlyDictionary<string, Tensor> best, State state)
     {
         using var save = SaveTransaction.Begin(Path.Combine(directory, Folder), "writing a training checkpoint");

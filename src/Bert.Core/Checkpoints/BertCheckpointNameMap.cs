@@ -19,7 +19,7 @@ namespace Bert.Core.Checkpoints;
 /// <c>run_classifier.py</c> adds (shape (num_labels, H), not transposed); they map to <c>classifier.weight</c>/<c>classifier.bias</c>
 /// (Hugging Face <c>BertForSequenceClassification</c>). The keras-bert test checkpoint uses Google's names unchanged.
 /// </remarks>
-public static class BertCheckpointNameMap
+internal static class BertCheckpointNameMap
 {
     private static readonly Regex TfLayer = new(@"^bert/encoder/layer_(0|[1-9][0-9]{0,5})/(.+)$", RegexOptions.CultureInvariant);
     private static readonly Regex HfLayer = new(@"^encoder\.layer\.(0|[1-9][0-9]{0,5})\.(.+)$", RegexOptions.CultureInvariant);

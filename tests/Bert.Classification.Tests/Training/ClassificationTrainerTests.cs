@@ -112,6 +112,29 @@ public class ClassificationTrainerTests
     }
 
     [Fact]
+    public void Deleting_a_checkpoint_removes_its_manifest_first_so_an_interrupted_delete_leaves_no_checkpoint()
+    {
+        var indexer = ToyData.Indexer();
+        using var dirs = new TempDirectory();
+        string dir = Path.Combine(dirs.Path, "run");
+        var options = Fast(epochs: 1);
+        options.CheckpointDirectory = dir;
+        using var model = ToyData.Model(indexer.VocabSize, seed: 10);
+        new ClassificationTrainer(model, indexer, ToyData.Labels, options).Train(ToyData.Make(32, seed: 8), ToyData.Make(16, seed: 9));
+        File.Exists(Path.Combine(dir, "checkpoint", "bert_net_manifest.json")).Should().BeTrue();
+
+        // A delete killed right after its first step: the manifest is gone, the weights are still there.
+        File.Delete(Path.Combine(dir, "checkpoint", "bert_net_manifest.json"));
+        var options2 = Fast(epochs: 1);
+        options2.CheckpointDirectory = dir;
+        new ClassificationTrainer(model, indexer, ToyData.Labels, options2).Train(ToyData.Make(32, seed: 8), ToyData.Make(16, seed: 9))
+            .ResumedFromEpoch.Should().Be(0, "a folder without a manifest holds no checkpoint: the run starts afresh instead of refusing");
+
+        ClassificationTrainer.DeleteCheckpoint(dir);
+        Directory.Exists(dir).Should().BeFalse();
+    }
+
+    [Fact]
     public void A_diverging_loss_stops_with_the_epoch_and_step()
     {
         var indexer = ToyData.Indexer();
