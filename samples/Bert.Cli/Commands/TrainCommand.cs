@@ -124,6 +124,8 @@ internal static class TrainCommand
         var result = reporter.Run(p => trainer.Train(train, validation, p, token));
         foreach (var warning in result.Warnings)
             Console.Error.WriteLine("warning: " + warning);
+        if (result.ResumedFromEpoch > 0)
+            Console.WriteLine($"Resumed the interrupted run of this data and these options from its checkpoint after epoch {result.ResumedFromEpoch} ({options.CheckpointDirectory}).");
         Console.WriteLine($"Best epoch: {result.BestEpoch} ({trainer.SelectBestBy} {result.Best.Score(trainer.SelectBestBy):F4}); max sequence length {result.MaxSequenceLength}.");
 
         var evaluation = trainer.Evaluate(test, result.MaxSequenceLength, token);
