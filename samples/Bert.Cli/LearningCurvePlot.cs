@@ -26,13 +26,19 @@ internal static class LearningCurvePlot
                 lr.LegendText = "learning rate (right axis)";
                 lr.Axes.YAxis = plot.Axes.Right;
                 plot.Axes.Right.Label.Text = "learning rate";
+                plot.Axes.SetLimitsY(0, learningRates.Max(p => p.Rate) * 1.08, plot.Axes.Right); // a rate is never negative
             }
+            // Whole epochs on the axis, from the start of training; loss and scores from 0.
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
+            plot.Axes.SetLimitsX(0, epochs.Max() + 0.25);
+            double top = history.Max(e => Math.Max(Math.Max(e.TrainLoss, e.ValidationLoss), Math.Max(e.Accuracy, e.WeightedF1)));
+            plot.Axes.SetLimitsY(0, top * 1.08, plot.Axes.Left);
             plot.Title("Learning curves");
             plot.XLabel("epoch");
             plot.YLabel("loss / score");
-            plot.ShowLegend();
+            plot.ShowLegend(ScottPlot.Edge.Bottom); // below the axes: never over the curves
             string temp = path + ".tmp.png";
-            plot.SavePng(temp, 1000, 600);
+            plot.SavePng(temp, 1000, 650);
             File.Move(temp, path, overwrite: true);
             return null;
         }
