@@ -15,9 +15,9 @@ namespace Bert.Classification;
 /// <see cref="PredictBatch(IReadOnlyList{string}, IReadOnlyList{string}?, int, CancellationToken)"/> run without gradients in eval mode and are safe to call from many threads.
 /// </summary>
 /// <remarks>
-/// Saved as a folder: <c>config.json</c> (the BERT config plus <c>id2label</c>, <c>label2id</c> and a
-/// <c>bert_net</c> section with the head and tokenizer settings), <c>model.safetensors</c> (Hugging Face names
-/// <c>bert.*</c>, <c>classifier.*</c>) and the tokenizer file (<c>tokenizer.model</c> or <c>vocab.txt</c>).
+/// Saved as a Hugging Face folder: <c>config.json</c> (the BERT config plus <c>id2label</c>, <c>label2id</c>,
+/// <c>problem_type</c> and a <c>bert_net</c> section with the head settings), <c>model.safetensors</c> (names
+/// <c>bert.*</c>, <c>classifier.*</c>), the tokenizer files and a manifest (see <see cref="Save"/>).
 /// </remarks>
 public sealed class TextClassifier : IDisposable
 {
@@ -27,9 +27,9 @@ public sealed class TextClassifier : IDisposable
     /// <param name="model">The classifier (it is switched to eval mode and moved to <paramref name="device"/>).</param>
     /// <param name="indexer">The indexer the model was trained with.</param>
     /// <param name="labels">Label names in output order.</param>
-    /// <param name="tokenizerFile">The tokenizer's file (SentencePiece <c>.model</c> or WordPiece <c>vocab.txt</c>), copied on save.</param>
+    /// <param name="tokenizerFile">The tokenizer's file, for reference (saves write the tokenizer from <paramref name="indexer"/>).</param>
     /// <param name="maxSequenceLength">Truncation length used in training.</param>
-    /// <param name="lowerCase">Whether the indexer lower-cases (saved so that loading re-creates it).</param>
+    /// <param name="lowerCase">Ignored: whether texts are lower-cased is the indexer's setting (kept for source compatibility).</param>
     /// <param name="device">Where the model runs and batches are made; null for the CPU (CUDA is untested).</param>
     public TextClassifier(
         BertForSequenceClassification model, IBertIndexer indexer, IReadOnlyList<string> labels,
@@ -46,7 +46,8 @@ public sealed class TextClassifier : IDisposable
         Labels = labels.ToArray();
         TokenizerFile = tokenizerFile;
         MaxSequenceLength = maxSequenceLength;
-        LowerCase = lowerCase;
+        _ = lowerCase;
+        LowerCase = LowerCaseOf(indexer);
         collator = new ClassificationCollator(indexer.PadId, maxSequenceLength, PadMultiple, device);
         collator.Place(model);
         model.eval();
@@ -69,7 +70,10 @@ public sealed class TextClassifier : IDisposable
     /// <summary>The device the model runs on.</summary>
     public Device Device => collator.Device;
 
-    /// <summary>The tokenizer file this classifier uses.</summary>
+    /// <summary>The indexer (tokenizer) the model was trained with; saves and exports write its files.</summary>
+    public IBertIndexer Indexer => indexer;
+
+    /// <summary>The tokenizer file this classifier was created with (informational: saves write the tokenizer from <see cref="Indexer"/>).</summary>
     public string TokenizerFile { get; }
 
     /// <summary>Texts are truncated to this many pieces (with [CLS] and [SEP]; pairs longest-first).</summary>

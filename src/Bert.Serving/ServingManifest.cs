@@ -9,7 +9,7 @@ namespace Bert.Serving;
 /// <c>Bert.Core.Onnx.OnnxExport.ExportEmbedderFolder</c>): format, model file, maximum length, tokenizer file and
 /// settings, and the keys of its kind (<see cref="ReadClassifier"/>, <see cref="ReadEmbedder"/>).
 /// </summary>
-internal sealed record ServingManifest(string ModelPath, int MaxSequenceLength, string TokenizerPath, bool LowerCase, JsonObject Root, string Path)
+internal sealed record ServingManifest(string ModelPath, int MaxSequenceLength, string Folder, JsonObject Root, string Path)
 {
     public const string FileName = "serving.json";
     public const string ClassifierFormat = "bert-net-onnx-classifier";
@@ -38,18 +38,14 @@ internal sealed record ServingManifest(string ModelPath, int MaxSequenceLength, 
         if (Text(root, "format", path) is var found && found != format)
             throw new InvalidDataException($"{path}: 'format' is '{found}' but '{format}' is needed here.");
         int version = Number<int>(root, "format_version", path);
-        if (version != 1)
-            throw new InvalidDataException($"{path}: format_version {version} is newer than this Bert.Serving reads (1).");
+        if (version != 2)
+            throw new InvalidDataException($"{path}: format_version {version}; this Bert.Serving reads 2 (export again with this version).");
 
         string model = ExistingFile(folder, Text(root, "model", path), path, "model");
         int maxLength = Number<int>(root, "max_seq_len", path);
         if (maxLength < 3)
             throw new InvalidDataException($"{path}: 'max_seq_len' must be at least 3; it is {maxLength}.");
-        var tokenizer = root["tokenizer"] as JsonObject ?? throw Missing(path, "tokenizer");
-        string tokenizerPath = ExistingFile(folder, Text(tokenizer, "file", path), path, "tokenizer.file");
-        bool lowerCase = tokenizer["lower_case"] is JsonValue lc && lc.GetValueKind() is JsonValueKind.True or JsonValueKind.False
-            ? lc.GetValue<bool>() : throw new InvalidDataException($"{path}: 'tokenizer.lower_case' must be true or false.");
-        return new ServingManifest(model, maxLength, tokenizerPath, lowerCase, root, path);
+        return new ServingManifest(model, maxLength, folder, root, path);
     }
 
     /// <summary>A classifier's keys: problem type, labels (one for regression, no duplicates) and multi-label threshold.</summary>
@@ -77,9 +73,9 @@ internal sealed record ServingManifest(string ModelPath, int MaxSequenceLength, 
         return (Text(Root, "pooling", Path), normalized, dimensions);
     }
 
-    /// <summary>The tokenizer this manifest describes (SentencePiece or WordPiece by file), truncating to <see cref="MaxSequenceLength"/>.</summary>
+    /// <summary>The tokenizer of the folder (its Hugging Face tokenizer files, every option as exported), truncating to <see cref="MaxSequenceLength"/>.</summary>
     public IBertIndexer LoadIndexer() =>
-        BertIndexer.Load(TokenizerPath, new SentencePieceIndexerOptions { MaxSequenceLength = MaxSequenceLength, LowerCase = LowerCase });
+        HuggingFaceTokenizerFolder.Load(Folder, HuggingFaceTokenizerFolder.PlainFolder(Folder), MaxSequenceLength);
 
     private static string ExistingFile(string folder, string name, string path, string key)
     {

@@ -111,4 +111,23 @@ public class HuggingFaceFolderTests
         // Building this model would allocate about 6 GB (1.6 billion parameters, under the config cap); the weights' headers refuse it.
         clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10));
     }
+
+    [Fact]
+    public void Its_onnx_export_keeps_the_tokenizer_settings_and_predicts_the_same()
+    {
+        // Upper case and accents: a tokenizer that lost do_lower_case / strip_accents on export would give other ids.
+        var (texts, _, _) = Expected(JsonNode.Parse(File.ReadAllText(Path.Combine(Data, "expected.json")))!);
+        using var classifier = TextClassifier.Load(Path.Combine(Data, "uncased"));
+        using var dir = new TempDirectory();
+        Bert.Classification.Onnx.ClassifierOnnxExport.Export(classifier, dir.Path);
+        using var served = Bert.Serving.OnnxTextClassifier.Load(dir.Path);
+        var expected = classifier.PredictBatch(texts);
+        var actual = served.PredictBatch(texts);
+        for (int i = 0; i < texts.Length; i++)
+        {
+            served.Indexer.Encode(texts[i]).InputIds.Should().Equal(classifier.Indexer.Encode(texts[i]).InputIds, texts[i]);
+            for (int k = 0; k < 3; k++)
+                ((double)actual[i].Probabilities[k].Value).Should().BeApproximately(expected[i].Probabilities[k].Value, 1e-5, texts[i]);
+        }
+    }
 }

@@ -77,6 +77,6 @@ public static class ClassifierOnnxExport
             ["multi_label_threshold"] = 0.5,
         };
         return ServingFolder.Write(output, stream => ExportModel(classifier.Model, stream, options),
-            classifier.TokenizerFile, classifier.LowerCase, classifier.MaxSequenceLength, manifest);
+            classifier.Indexer, classifier.MaxSequenceLength, manifest);
     }
 }

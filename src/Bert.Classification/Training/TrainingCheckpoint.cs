@@ -40,7 +40,8 @@ internal static class TrainingCheckpoint
     public static bool Exists(string directory)
     {
         string folder = Path.Combine(directory, Folder);
-        return Directory.Exists(folder) && SaveManifest.Resolve(folder) is { } files && files.ContainsKey(StateFile);
+        // The manifest alone: Load verifies (hashes) the files once, when it reads them.
+        return Directory.Exists(folder) && SaveManifest.Lists(folder, StateFile);
     }
 
     /// <summary>

@@ -50,6 +50,18 @@ internal static class SaveManifest
         return paths;
     }
 
+    /// <summary>
+    /// True when the save in <paramref name="directory"/> (committed or pending) lists <paramref name="name"/>; reads
+    /// only the manifest, so that asking costs nothing next to <see cref="Resolve"/>, which hashes every file.
+    /// </summary>
+    public static bool Lists(string directory, string name)
+    {
+        string pending = Path.Combine(directory, PendingName);
+        string manifest = Path.Combine(directory, FileName);
+        string? source = File.Exists(pending) ? pending : File.Exists(manifest) ? manifest : null;
+        return source is not null && Read(source).Any(e => e.Name == name);
+    }
+
     /// <summary>The entries of a manifest or journal.</summary>
     /// <exception cref="InvalidDataException">It is not one.</exception>
     public static List<Entry> Read(string path)

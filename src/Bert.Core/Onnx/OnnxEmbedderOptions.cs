@@ -12,9 +12,6 @@ public sealed class OnnxEmbedderOptions
     /// <summary>Texts are truncated to this many pieces, [CLS] and [SEP] included; null uses the model's positions. Default null.</summary>
     public int? MaxSequenceLength { get; set; }
 
-    /// <summary>Whether the tokenizer lower-cases text (as the model was trained). Default false.</summary>
-    public bool LowerCase { get; set; }
-
     /// <summary>The graph's opset and other export settings; null for the defaults.</summary>
     public OnnxExportOptions? Export { get; set; }
 

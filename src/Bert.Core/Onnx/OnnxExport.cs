@@ -1,3 +1,4 @@
+using Bert.Tokenization;
 using Bert.Core.IO;
 using Bert.Core.Modeling;
 using static TorchSharp.torch;
@@ -100,14 +101,14 @@ public static class OnnxExport
     /// tokenizer settings).
     /// </summary>
     /// <param name="model">The model.</param>
-    /// <param name="tokenizerFile">Its SentencePiece <c>.model</c> or WordPiece <c>vocab.txt</c>.</param>
+    /// <param name="indexer">Its tokenizer (written as Hugging Face tokenizer files beside the model, every option kept).</param>
     /// <param name="output">A folder (model.onnx inside) or a path ending in .onnx (the other files beside it).</param>
     /// <param name="options">Pooling, normalisation, length; null for the defaults (mean, normalised).</param>
     /// <returns>The path of the written .onnx file.</returns>
-    public static string ExportEmbedderFolder(BertModel model, string tokenizerFile, string output, OnnxEmbedderOptions? options = null)
+    public static string ExportEmbedderFolder(BertModel model, IBertIndexer indexer, string output, OnnxEmbedderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentException.ThrowIfNullOrEmpty(tokenizerFile);
+        ArgumentNullException.ThrowIfNull(indexer);
         options ??= new OnnxEmbedderOptions();
         options.Validate(model.Config.MaxPositionEmbeddings);
         var manifest = new System.Text.Json.Nodes.JsonObject
@@ -118,7 +119,7 @@ public static class OnnxExport
             ["dimensions"] = model.Config.HiddenSize,
         };
         return ServingFolder.Write(output, stream => ExportEmbedder(model, stream, options.Pooling, options.Normalize, options.Export),
-            tokenizerFile, options.LowerCase, options.MaxSequenceLength ?? model.Config.MaxPositionEmbeddings, manifest);
+            indexer, options.MaxSequenceLength ?? model.Config.MaxPositionEmbeddings, manifest);
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Bert.Core.IO;
+using Bert.Tokenization;
 
 namespace Bert.Core.Onnx;
 
@@ -19,43 +20,32 @@ internal static class ServingFolder
     /// Writes the three parts. <paramref name="output"/> is a folder (model.onnx inside) or a path ending in .onnx
     /// (the model's name; the rest beside it). Returns the model's path.
     /// </summary>
-    public static string Write(string output, Action<Stream> writeModel, string tokenizerFile, bool lowerCase, int maxSequenceLength, JsonObject manifest)
+    public static string Write(string output, Action<Stream> writeModel, IBertIndexer indexer, int maxSequenceLength, JsonObject manifest)
     {
         ArgumentException.ThrowIfNullOrEmpty(output);
-        if (!File.Exists(tokenizerFile))
-            throw new FileNotFoundException($"Tokenizer file '{tokenizerFile}' not found.", tokenizerFile);
+        ArgumentNullException.ThrowIfNull(indexer);
         string modelPath = output.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)
             ? Path.GetFullPath(output)
             : Path.Combine(Path.GetFullPath(output), DefaultModelFileName);
         string folder = Path.GetDirectoryName(modelPath)!;
-        Directory.CreateDirectory(folder);
-        AtomicFile.Write(modelPath, writeModel);
-
-        string tokenizerName = Path.GetFileName(tokenizerFile).Equals("vocab.txt", StringComparison.OrdinalIgnoreCase) ? "vocab.txt" : "tokenizer.model";
-        string tokenizerPath = Path.Combine(folder, tokenizerName);
-        if (!string.Equals(Path.GetFullPath(tokenizerFile), tokenizerPath, StringComparison.Ordinal))
-        {
-            AtomicFile.Write(tokenizerPath, stream =>
-            {
-                using var source = File.OpenRead(tokenizerFile);
-                source.CopyTo(stream);
-            });
-        }
-
+        // One save transaction (only these files, all or none visible), the tokenizer through the one writer of
+        // Hugging Face tokenizer files: every indexer option (and MeCab's dictionary folder) survives the export.
+        using var save = SaveTransaction.Begin(folder, "exporting an ONNX model");
+        save.Write(Path.GetFileName(modelPath), writeModel);
+        HuggingFaceTokenizerFolder.Write(indexer, save.Write);
         var root = new JsonObject
         {
             ["format"] = manifest["format"]?.DeepClone(),
-            ["format_version"] = 1,
+            ["format_version"] = 2,
             ["model"] = Path.GetFileName(modelPath),
             ["max_seq_len"] = maxSequenceLength,
-            ["tokenizer"] = new JsonObject { ["file"] = tokenizerName, ["lower_case"] = lowerCase },
         };
         foreach (var (key, value) in manifest)
         {
             if (key != "format") root[key] = value?.DeepClone();
         }
-        AtomicFile.WriteAllText(Path.Combine(folder, ManifestFileName),
-            root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
+        save.WriteText(ManifestFileName, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
+        save.Commit();
         return modelPath;
     }
 }

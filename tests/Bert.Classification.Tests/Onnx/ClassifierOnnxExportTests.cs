@@ -105,7 +105,7 @@ public class ClassifierOnnxExportTests(ITestOutputHelper output)
         using var classifier = new TextClassifier(model, indexer, ToyData.Labels, SharedData.PathOf(ToyData.SpmModel), 64);
         using var dir = new TempDirectory();
         string onnxPath = ClassifierOnnxExport.Export(classifier, Path.Combine(dir.Path, "out", "classifier.onnx"));
-        File.Exists(Path.Combine(dir.Path, "out", "tokenizer.model")).Should().BeTrue();
+        File.Exists(Path.Combine(dir.Path, "out", "spiece.model")).Should().BeTrue();
         File.ReadAllText(Path.Combine(dir.Path, "out", "serving.json")).Should().Contain("\"model\": \"classifier.onnx\"").And.Contain("スポーツ");
         using var served = OnnxTextClassifier.Load(Path.GetDirectoryName(onnxPath)!);
 

@@ -16,7 +16,7 @@ public class OnnxTextEmbedderTests(ITestOutputHelper output)
         var indexer = ToyData.Indexer();
         using var model = new BertModelBuilder(ToyData.TinyConfig(indexer.VocabSize)).WithSeed(51).Build();
         using var dir = new TempDirectory();
-        string path = OnnxExport.ExportEmbedderFolder(model, SharedData.PathOf(ToyData.SpmModel), Path.Combine(dir.Path, "embedder.onnx"));
+        string path = OnnxExport.ExportEmbedderFolder(model, indexer, Path.Combine(dir.Path, "embedder.onnx"));
         File.Exists(Path.Combine(dir.Path, "serving.json")).Should().BeTrue();
 
         using var embedder = OnnxTextEmbedder.Load(Path.GetDirectoryName(path)!);
@@ -46,7 +46,7 @@ public class OnnxTextEmbedderTests(ITestOutputHelper output)
         var indexer = ToyData.Indexer();
         using var model = new BertModelBuilder(ToyData.TinyConfig(indexer.VocabSize)).WithSeed(52).Build();
         using var dir = new TempDirectory();
-        OnnxExport.ExportEmbedderFolder(model, SharedData.PathOf(ToyData.SpmModel), dir.Path);
+        OnnxExport.ExportEmbedderFolder(model, indexer, dir.Path);
         var act = () => OnnxTextClassifier.Load(dir.Path);
         act.Should().Throw<InvalidDataException>().WithMessage("*'format' is 'bert-net-onnx-embedder'*bert-net-onnx-classifier*");
     }
