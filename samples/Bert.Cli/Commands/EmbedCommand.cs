@@ -54,7 +54,8 @@ internal static class EmbedCommand
         using var stdout = Console.OpenStandardOutput();
         using var json = new Utf8JsonWriter(stdout, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         var lines = new List<string>(ChunkLines);
-        for (string? line = Console.In.ReadLine(); ; line = Console.In.ReadLine())
+        using var input = InputLines.StandardInput().GetEnumerator();
+        for (string? line = input.MoveNext() ? input.Current : null; ; line = input.MoveNext() ? input.Current : null)
         {
             if (line is not null) lines.Add(line);
             if (lines.Count == ChunkLines || (line is null && lines.Count > 0))

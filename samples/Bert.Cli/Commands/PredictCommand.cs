@@ -34,10 +34,7 @@ internal static class PredictCommand
         var texts = args.GetValue(Texts) ?? Array.Empty<string>();
         if (texts.Length == 0)
         {
-            var lines = new List<string>();
-            for (string? line; (line = Console.In.ReadLine()) is not null;)
-                if (line.Length > 0) lines.Add(line);
-            texts = lines.ToArray();
+            texts = InputLines.StandardInput().Where(line => line.Length > 0).ToArray();
         }
         if (texts.Length == 0) throw new CliException("No text given: pass texts as arguments or one per line on standard input.");
         string? model = args.GetValue(Model), onnx = args.GetValue(Onnx);

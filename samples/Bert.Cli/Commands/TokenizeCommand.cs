@@ -31,7 +31,7 @@ internal static class TokenizeCommand
         {
             var indexer = Load(result);
             using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false)) { AutoFlush = false };
-            for (string? line; (line = Console.In.ReadLine()) is not null;)
+            foreach (var line in InputLines.StandardInput())
             {
                 var tokens = indexer.Tokenize(line);
                 stdout.Write(Tsv.Escape(line));
@@ -59,7 +59,7 @@ internal static class TokenizeCommand
             var indexer = Load(result);
             string data = result.GetValue(Data)!;
             if (!File.Exists(data)) throw new CliException($"{data} does not exist.");
-            Console.WriteLine(SequenceLengthStats.Measure(indexer, File.ReadLines(data).Where(l => l.Length > 0)).ToString());
+            Console.WriteLine(SequenceLengthStats.Measure(indexer, InputLines.File(data).Where(l => l.Length > 0)).ToString());
             return 0;
         }));
         return command;
