@@ -272,11 +272,60 @@ public sealed class BertConfig
     internal void EnsureWeightsFitInMemory(int bytesPerParameter = sizeof(float))
     {
         double bytes = BertWeightShapes.CountParameters(this) * bytesPerParameter;
-        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        long available = AvailableMemoryBytes;
         if (available > 0 && bytes > available)
             throw new InsufficientMemoryException(string.Create(CultureInfo.InvariantCulture,
                 $"A BERT with {ToString()} needs {bytes / (1 << 30):F1} GiB for its weights alone; this process may use {available / (double)(1 << 30):F1} GiB."));
     }
+
+    /// <summary>
+    /// A rough estimate, in bytes, of the memory that training this BERT in float32 takes: the weights, their
+    /// gradients and AdamWarmup's two moments (four times the weights), plus the activations a batch of
+    /// <paramref name="batchSize"/> sequences of <paramref name="sequenceLength"/> tokens keeps for the backward pass
+    /// (per layer and token about 34·H + 8·I + 9·heads·T bytes: the float32 form of the count in Korthikanti et al.,
+    /// "Reducing Activation Recomputation in Large Transformer Models", 2022).
+    /// </summary>
+    /// <param name="batchSize">Sequences per batch.</param>
+    /// <param name="sequenceLength">Tokens per sequence ([CLS] and [SEP] included).</param>
+    /// <returns>The estimate: weights, training state (gradients and moments) and activations, in bytes.</returns>
+    /// <exception cref="ArgumentException">The config is invalid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The batch size or the sequence length is not positive.</exception>
+    public (double Weights, double TrainingState, double Activations) EstimateTrainingBytes(int batchSize, int sequenceLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sequenceLength);
+        double weights = (double)CountParameters() * sizeof(float);
+        double tokens = (double)batchSize * sequenceLength;
+        double perLayerToken = 34.0 * HiddenSize + 8.0 * IntermediateSize + 9.0 * NumAttentionHeads * sequenceLength;
+        double embeddings = 12.0 * HiddenSize; // sum, LayerNorm and dropout outputs
+        return (weights, 3 * weights, tokens * (NumHiddenLayers * perLayerToken + embeddings));
+    }
+
+    /// <summary>
+    /// Refuses, before anything is allocated, to train this BERT when <see cref="EstimateTrainingBytes"/> exceeds the
+    /// memory this process may use (also when the weights alone would fit).
+    /// </summary>
+    /// <param name="batchSize">Sequences per batch.</param>
+    /// <param name="sequenceLength">Tokens per sequence ([CLS] and [SEP] included).</param>
+    /// <exception cref="InsufficientMemoryException">Training would not fit; the message gives each part and the memory available.</exception>
+    public void EnsureTrainingFitsInMemory(int batchSize, int sequenceLength) =>
+        EnsureTrainingFitsInMemory(batchSize, sequenceLength, AvailableMemoryBytes);
+
+    /// <summary><see cref="EnsureTrainingFitsInMemory(int, int)"/> against <paramref name="availableBytes"/> (0: unknown, not checked).</summary>
+    internal void EnsureTrainingFitsInMemory(int batchSize, int sequenceLength, long availableBytes)
+    {
+        var (weights, state, activations) = EstimateTrainingBytes(batchSize, sequenceLength);
+        double total = weights + state + activations;
+        const double GiB = 1 << 30;
+        if (availableBytes > 0 && total > availableBytes)
+            throw new InsufficientMemoryException(string.Create(CultureInfo.InvariantCulture,
+                $"Training a BERT with {ToString()} on batches of {batchSize} x {sequenceLength} tokens needs about {total / GiB:F1} GiB " +
+                $"(weights {weights / GiB:F1}, gradients and AdamWarmup's two moments {state / GiB:F1}, activations {activations / GiB:F1}); " +
+                $"this process may use {availableBytes / GiB:F1} GiB: a smaller model, batch size or sequence length."));
+    }
+
+    /// <summary>The memory this process may use (the machine's or the container's limit), 0 when unknown.</summary>
+    private static long AvailableMemoryBytes => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 
     private static void InRange(int value, int max, string field, string property)
     {

@@ -128,6 +128,27 @@ public class BertConfigTests
         new BertConfig().CountParameters().Should().Be(109_482_240, "BERT-base uncased (Hugging Face BertModel: 109,482,240 parameters)");
     }
 
+    [Fact]
+    public void Training_counts_gradients_and_both_Adam_moments_so_a_config_whose_weights_fit_can_still_be_refused()
+    {
+        // BERT-base on batches of 32 x 128: 438 MB of weights; with gradients and AdamWarmup's m and v four times that.
+        var config = new BertConfig();
+        var (weights, state, activations) = config.EstimateTrainingBytes(32, 128);
+        weights.Should().Be(109_482_240.0 * 4);
+        state.Should().Be(3 * weights, "a gradient and two moments per weight");
+        activations.Should().BeGreaterThan(weights, "a batch of 4096 tokens through 12 layers keeps more than the weights for backward");
+        config.EstimateTrainingBytes(32, 256).Activations.Should().BeGreaterThan(2 * activations, "attention grows with the square of the length");
+
+        // A process that may use 1 GiB: the weights alone fit (the model may be built for inference), training does not.
+        long available = 1L << 30;
+        weights.Should().BeLessThan(available);
+        FluentActions.Invoking(() => config.EnsureTrainingFitsInMemory(32, 128, available)).Should().Throw<InsufficientMemoryException>()
+            .WithMessage("Training a BERT with BertConfig(layers 12, hidden 768*batches of 32 x 128 tokens needs about *GiB (weights 0.4, gradients and AdamWarmup's two moments 1.2, activations *this process may use 1.0 GiB*");
+        config.EnsureTrainingFitsInMemory(32, 128, (long)(weights + state + activations) + 1); // fits: no exception
+        config.EnsureTrainingFitsInMemory(32, 128, 0); // unknown: not checked
+        FluentActions.Invoking(() => config.EstimateTrainingBytes(0, 128)).Should().Throw<ArgumentOutOfRangeException>();
+    }
+
     private sealed class FakeIndexer(int vocabSize, int specialId = 0) : IBertIndexer
     {
         public int PadId => specialId;

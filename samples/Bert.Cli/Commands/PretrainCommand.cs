@@ -67,6 +67,7 @@ internal static class PretrainCommand
         var maxSeqLen = args.GetValue(MaxSeqLen) ?? Math.Min(128, config.MaxPositionEmbeddings);
         if (maxSeqLen > config.MaxPositionEmbeddings)
             throw new CliException($"--max-seq-len {maxSeqLen} exceeds the config's max_position_embeddings {config.MaxPositionEmbeddings}.");
+        config.EnsureTrainingFitsInMemory(Math.Max(1, args.GetValue(BatchSize)), Math.Max(1, maxSeqLen)); // before anything is allocated
 
         var corpus = LoadCorpus(args);
         Console.WriteLine($"Corpus: {corpus.Documents.Count} documents, {corpus.SentenceCount} sentences.");

@@ -99,7 +99,7 @@ internal static class TrainCommand
         Console.WriteLine($"Tokenizer: {spm} ({indexer.VocabSize} pieces). Training texts: {stats}");
 
         torch.manual_seed(seed);
-        var bert = BuildModel(args, indexer, seed);
+        var bert = BuildModel(args, indexer, seed, stats.MaxSequenceLength);
         var head = new ClassificationHeadOptions { Pooling = ParsePooling(args.GetValue(Pooling)!), ProblemType = problemType, Threshold = args.GetValue(Threshold) };
         using var model = new BertForSequenceClassification(bert, labels.Length, head);
         var options = new ClassificationTrainerOptions
@@ -190,7 +190,7 @@ internal static class TrainCommand
     }
 
 
-    private static BertModel BuildModel(ParseResult args, IBertIndexer indexer, int seed)
+    private static BertModel BuildModel(ParseResult args, IBertIndexer indexer, int seed, int measuredSequenceLength)
     {
         string? configPath = args.GetValue(Config), checkpoint = args.GetValue(Checkpoint);
         if (checkpoint is null && configPath is null && !args.GetValue(FromScratch) && File.Exists(Path.Combine(DefaultPretrained, "config.json")))
@@ -204,6 +204,9 @@ internal static class TrainCommand
             ? BertConfig.FromJsonFile(configPath)
             : checkpoint is not null ? BertConfig.FromJsonFile(Path.Combine(checkpoint, "config.json")) : SmallConfig(indexer);
         config.ValidateIndexer(indexer);
+        // Weights, gradients, AdamWarmup's moments and a batch's activations, refused before anything is allocated.
+        int sequenceLength = args.GetValue(MaxSeqLen) ?? Math.Min(measuredSequenceLength, Math.Min(indexer.MaxSequenceLength, config.MaxPositionEmbeddings));
+        config.EnsureTrainingFitsInMemory(Math.Max(1, args.GetValue(BatchSize)), Math.Max(1, sequenceLength));
         var builder = new BertModelBuilder(config).WithSeed(seed);
         if (args.GetValue(MaxSeqLen) is { } maxLen) builder = builder.WithMaxSequenceLength(maxLen);
         if (checkpoint is not null) builder = builder.WithCheckpoint(checkpoint);
