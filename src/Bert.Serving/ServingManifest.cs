@@ -28,7 +28,7 @@ internal sealed record ServingManifest(string ModelPath, int MaxSequenceLength, 
         JsonObject root;
         try
         {
-            root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+            root = JsonNode.Parse(BoundedFile.ReadAllText(path, BoundedFile.MaxJsonBytes, "serving manifest")) as JsonObject
                 ?? throw new InvalidDataException($"{path} must hold a JSON object.");
         }
         catch (JsonException ex)

@@ -21,7 +21,7 @@ internal static class BertJapaneseConfig
             return false;
         try
         {
-            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            using var document = JsonDocument.Parse(BoundedFile.ReadAllBytes(path, BoundedFile.MaxJsonBytes, "tokenizer settings"));
             return document.RootElement.ValueKind == JsonValueKind.Object
                 && ((document.RootElement.TryGetProperty("word_tokenizer_type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() == "mecab")
                     || (document.RootElement.TryGetProperty("tokenizer_class", out var cls) && cls.ValueKind == JsonValueKind.String && cls.GetString() == "BertJapaneseTokenizer"));
@@ -44,7 +44,7 @@ internal static class BertJapaneseConfig
         JsonElement root;
         try
         {
-            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            using var document = JsonDocument.Parse(BoundedFile.ReadAllBytes(path, BoundedFile.MaxJsonBytes, "tokenizer settings"));
             root = document.RootElement.Clone();
         }
         catch (JsonException e)

@@ -34,6 +34,7 @@ internal static class HuggingFaceTokenizerFolder
     {
         var configPath = pathOf(ConfigFile);
         var config = configPath is null ? new JsonObject() : ReadJson(configPath);
+        CheckTokenizerClass(config, configPath);
         var specialPath = pathOf(SpecialTokensFile);
         var special = specialPath is null ? new JsonObject() : ReadJson(specialPath);
         if (configPath is not null && BertJapaneseConfig.IsMeCab(folder))
@@ -227,6 +228,29 @@ internal static class HuggingFaceTokenizerFolder
         JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValue<bool>(),
         var other => throw new InvalidDataException($"'{path}': {key} is {other.ToJsonString()}; expected true, false or null."),
     };
+
+    /// <summary>
+    /// The <c>tokenizer_class</c> values whose folders this loader reproduces: BERT's WordPiece tokenizers (slow and
+    /// fast, also under DistilBERT's and ELECTRA's names), the Japanese MeCab one, and <c>PreTrainedTokenizerFast</c>
+    /// of a folder that has only <c>tokenizer.json</c>.
+    /// </summary>
+    internal static IReadOnlyList<string> SupportedTokenizerClasses { get; } =
+    [
+        "BertTokenizer", "BertTokenizerFast", "BertJapaneseTokenizer", "DistilBertTokenizer", "DistilBertTokenizerFast",
+        "ElectraTokenizer", "ElectraTokenizerFast", "PreTrainedTokenizerFast",
+    ];
+
+    /// <summary>Refuses a <c>tokenizer_class</c> that is not a string, or names a tokenizer this loader does not reproduce (absent: BERT's).</summary>
+    private static void CheckTokenizerClass(JsonObject config, string? path)
+    {
+        if (!config.TryGetPropertyValue("tokenizer_class", out var node) || node is null)
+            return;
+        if (node is not JsonValue value || value.GetValueKind() != JsonValueKind.String)
+            throw new InvalidDataException($"'{path}': tokenizer_class is {node.ToJsonString()}; expected the name of a tokenizer class, e.g. \"BertTokenizer\".");
+        string name = value.GetValue<string>();
+        if (!SupportedTokenizerClasses.Contains(name, StringComparer.Ordinal))
+            throw new InvalidDataException($"'{path}': tokenizer_class '{name}' is not a tokenizer this library reproduces ({string.Join(", ", SupportedTokenizerClasses)}).");
+    }
 
     private static JsonObject ReadJson(string path)
     {

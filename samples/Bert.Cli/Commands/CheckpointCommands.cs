@@ -68,7 +68,8 @@ internal static class CheckpointCommands
                 Console.WriteLine($"{t.Name}\t{t.DType}\t[{string.Join(", ", t.Shape)}]\t{crc}");
             }
             Console.WriteLine($"{reader.Tensors.Count} tensors in {reader.IndexPath}" + (bad > 0 ? $", {bad} with a bad CRC" : ", every CRC ok"));
-            if (bad > 0) return 1;
+            if (bad > 0)
+                throw new CliException($"{bad} of {reader.Tensors.Count} tensors in {reader.IndexPath} have a bad CRC32C (listed above): the checkpoint is corrupt.");
         }
         else if (checkpoint.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) && File.Exists(checkpoint))
         {

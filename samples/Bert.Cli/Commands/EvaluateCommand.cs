@@ -62,16 +62,28 @@ internal static class EvaluateCommand
                 return RegressionReport.Create(examples.Select(e => e.Value!.Value).ToArray(), predictions.Select(p => p.Value!.Value).ToArray()).ToString();
             case ProblemType.MultiLabel:
                 var unknownSets = examples.SelectMany(e => e.Labels!).Distinct().Except(classifier.Labels).ToArray();
+                CheckSpelling(unknownSets, classifier.Labels);
                 if (unknownSets.Length > 0)
                     throw new CliException($"The data hold labels the classifier does not know: {string.Join(", ", unknownSets)}.");
                 return MultiLabelReport.Create(examples.Select(e => (IReadOnlyCollection<string>)e.Labels!).ToArray(),
                     predictions.Select(p => (IReadOnlyCollection<string>)p.Labels).ToArray(), classifier.Labels).ToString();
             default:
                 var unknown = examples.Select(e => e.Label!).Distinct().Except(classifier.Labels).ToArray();
+                CheckSpelling(unknown, classifier.Labels);
                 if (unknown.Length > 0)
-                    Console.Error.WriteLine($"warning: labels the classifier does not know are counted as errors: {string.Join(", ", unknown)}");
+                    Console.Error.WriteLine($"warning: labels the classifier does not know are counted as errors: {string.Join(", ", unknown.Select(l => "'" + l + "'"))}");
                 var report = ClassificationReport.Create(examples.Select(e => e.Label!).ToArray(), predictions.Select(p => p.Label!).ToArray(), classifier.Labels.Concat(unknown).ToArray());
                 return report + "\nConfusion matrix (rows: true, columns: predicted):\n" + report.FormatConfusionMatrix();
+        }
+    }
+
+    /// <summary>A data label that is one of the classifier's but for case or surrounding white space is a spelling error, not a new class.</summary>
+    private static void CheckSpelling(IEnumerable<string> unknown, IReadOnlyList<string> known)
+    {
+        foreach (var label in unknown)
+        {
+            if (known.FirstOrDefault(k => string.Equals(k.Trim(), label.Trim(), StringComparison.OrdinalIgnoreCase)) is { } match)
+                throw new CliException($"The data's label '{label}' differs from the classifier's label '{match}' only by case or surrounding white space; fix the data.");
         }
     }
 

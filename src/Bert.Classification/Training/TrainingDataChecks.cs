@@ -65,6 +65,11 @@ internal static class TrainingDataChecks
         var unused = labels.Where(l => !trainLabels.Contains(l)).ToArray();
         if (unused.Length > 0)
             warnings.Add($"The label(s) {string.Join(", ", unused)} have no training example; the model will rarely predict them.");
+        var validationLabels = validation.SelectMany(Of).ToHashSet(StringComparer.Ordinal);
+        var single = train.SelectMany(Of).GroupBy(l => l, StringComparer.Ordinal)
+            .Where(g => g.Count() == 1 && !validationLabels.Contains(g.Key)).Select(g => "'" + g.Key + "'").ToArray();
+        if (single.Length > 0)
+            warnings.Add($"The label(s) {string.Join(", ", single)} occur in one training example only and in no validation (test) example: a typo, or too few to learn?");
         return warnings;
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Bert.Tokenization;
 
 namespace Bert.Core.Checkpoints;
 
@@ -31,6 +32,9 @@ internal static class TensorBundleFiles
         return path;
     }
 
+    /// <summary>The longest line of a <c>checkpoint</c> state file read (a path per line; a device never ends).</summary>
+    private const int MaxStateLineChars = 1 << 16;
+
     /// <summary>
     /// The checkpoint in a folder: <c>model_checkpoint_path</c> of its TensorFlow <c>checkpoint</c> file, else its only
     /// <c>*.index</c> file.
@@ -40,7 +44,9 @@ internal static class TensorBundleFiles
         string state = Path.Combine(folder, "checkpoint");
         if (File.Exists(state))
         {
-            foreach (var line in File.ReadLines(state))
+            using var reader = new StreamReader(state);
+            int number = 0;
+            while (BoundedFile.ReadLine(reader, MaxStateLineChars, $"TensorFlow checkpoint state '{state}'", ++number) is { } line)
             {
                 var m = System.Text.RegularExpressions.Regex.Match(line, "^\\s*model_checkpoint_path:\\s*\"(.*)\"\\s*$");
                 if (m.Success)

@@ -219,7 +219,7 @@ public sealed class TextEmbedder : IDisposable
         if (!File.Exists(path)) return null;
         try
         {
-            var value = JsonNode.Parse(File.ReadAllText(path))?[key];
+            var value = JsonNode.Parse(BoundedFile.ReadAllText(path, BoundedFile.MaxJsonBytes, "model setting file"))?[key];
             return value is null ? null : value.GetValue<T>();
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)

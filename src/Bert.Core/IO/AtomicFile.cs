@@ -22,7 +22,7 @@ public static class AtomicFile
             throw new ArgumentException($"'{full}' is a directory; expected a file path to write.", nameof(path));
         FileSystemGuard.EnsureRegularOrAbsent(full); // never rename over a device, pipe, socket or link
         string directory = Path.GetDirectoryName(full) ?? ".";
-        Directory.CreateDirectory(directory);
+        FileSystemGuard.CreateDirectory(directory);
         string temp = Path.Combine(directory, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
         try
         {

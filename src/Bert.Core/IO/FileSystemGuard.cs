@@ -29,6 +29,33 @@ internal static class FileSystemGuard
             throw new IOException($"'{path}' is not a regular file (a device, pipe or socket); refusing to replace it.");
     }
 
+    /// <summary>
+    /// Creates a folder and its parents, with a message naming what is in the way when that fails: a file or device
+    /// where a folder is needed (<c>--output /dev/null</c>), or a symbolic link to a missing folder.
+    /// </summary>
+    /// <exception cref="IOException">A path on the way is not a folder; the message names it.</exception>
+    public static void CreateDirectory(string path)
+    {
+        try
+        {
+            Directory.CreateDirectory(path);
+        }
+        catch (IOException ex)
+        {
+            for (string? p = Path.GetFullPath(path); p is not null; p = Path.GetDirectoryName(p))
+            {
+                if (Directory.Exists(p))
+                    break;
+                var info = new FileInfo(p);
+                if (info.LinkTarget is not null)
+                    throw new IOException($"'{p}' is a symbolic link to '{info.LinkTarget}', which is not an existing folder: cannot create the folder '{path}' there.", ex);
+                if (info.Exists || Kind(p) is not null)
+                    throw new IOException($"'{p}' is a file or a device, not a folder: cannot create the folder '{path}' there.", ex);
+            }
+            throw;
+        }
+    }
+
     /// <summary>Flushes a folder's entries (renames, creations) to disk; a no-op where folders cannot be opened.</summary>
     public static void FsyncDirectory(string directory)
     {

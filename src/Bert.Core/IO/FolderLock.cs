@@ -31,7 +31,7 @@ internal sealed class FolderLock : IDisposable
                 Held[full] = (held.Stream, held.Count + 1);
                 return new FolderLock(full);
             }
-            Directory.CreateDirectory(full);
+            FileSystemGuard.CreateDirectory(full);
             string path = Path.Combine(full, LockName);
             FileSystemGuard.EnsureRegularOrAbsent(path);
             FileStream stream;

@@ -109,6 +109,9 @@ public sealed class MeCabDictionary
         }
     }
 
+    /// <summary>The longest <c>dicrc</c> line read (a device or a binary file given as dicrc never ends).</summary>
+    private const int MaxDicrcLineChars = 1 << 16;
+
     /// <summary>
     /// Checks <c>dicrc</c> as MeCab reads it (<c>key = value</c> lines, <c>;</c>/<c>#</c> comments). None of its
     /// settings changes the best path: <c>max-grouping-size</c> there is ignored by <c>mecab</c> (its command-line
@@ -118,10 +121,10 @@ public sealed class MeCabDictionary
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"MeCab dictionary file '{path}' not found (mecab needs it too).", path);
+        using var reader = new StreamReader(path);
         var number = 0;
-        foreach (var line in File.ReadLines(path))
+        while (BoundedFile.ReadLine(reader, MaxDicrcLineChars, $"MeCab dictionary file '{path}'", ++number) is { } line)
         {
-            number++;
             if (line.Length == 0 || line[0] == ';' || line[0] == '#')
                 continue;
             if (!line.Contains('=', StringComparison.Ordinal))

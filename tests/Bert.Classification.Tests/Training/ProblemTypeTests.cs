@@ -144,6 +144,20 @@ public class ProblemTypeTests
     }
 
     [Fact]
+    public void A_label_with_one_training_example_and_no_validation_example_is_warned_about()
+    {
+        // The hostile campaign's case: one bit flipped in labels.csv turned 'グルメ' into 'グルム', a class of one example.
+        var indexer = ToyData.Indexer();
+        string[] labels = [.. ToyData.Labels, "グルム"];
+        using var model = ToyData.Model(indexer.VocabSize, seed: 18, numLabels: labels.Length);
+        var train = ToyData.Make(16, 18);
+        train.Add(new TextExample(train[0].Text, "グルム"));
+        var result = new ClassificationTrainer(model, indexer, labels, Fast(1)).Train(train, ToyData.Make(8, 19));
+        result.Warnings.Should().ContainSingle(w => w.Contains("'グルム' occur in one training example only and in no validation (test) example"));
+        result.Warnings.Should().NotContain(w => w.Contains("'グルメ'") || w.Contains("'スポーツ'"));
+    }
+
+    [Fact]
     public void Data_problems_are_named_before_training()
     {
         var indexer = ToyData.Indexer();

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Bert.Tests;
+using Bert.Tokenization;
 
 namespace Bert.Core.Tests.Reliability;
 
@@ -26,7 +28,10 @@ public class CliErrorTests
         }
     }
 
-    private static (int ExitCode, string StdOut, string StdErr, TimeSpan Elapsed) Bert(params string[] args)
+    private static (int ExitCode, string StdOut, string StdErr, TimeSpan Elapsed) Bert(params string[] args) => BertWithInput([], args);
+
+    /// <summary>Runs the CLI with <paramref name="stdin"/> as its standard input (written while it runs; it may stop reading early).</summary>
+    private static (int ExitCode, string StdOut, string StdErr, TimeSpan Elapsed) BertWithInput(byte[] stdin, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(CliPath);
@@ -34,7 +39,18 @@ public class CliErrorTests
         start.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
         var clock = Stopwatch.StartNew();
         using var process = Process.Start(start)!;
-        process.StandardInput.Close(); // commands that read standard input see an empty one
+        var input = Task.Run(() =>
+        {
+            try
+            {
+                process.StandardInput.BaseStream.Write(stdin);
+                process.StandardInput.Close(); // commands that read standard input see its end
+            }
+            catch (IOException)
+            {
+                // the command stopped reading (it refused the input): nothing more to write
+            }
+        });
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(60_000))
@@ -42,6 +58,7 @@ public class CliErrorTests
             process.Kill(entireProcessTree: true);
             throw new Xunit.Sdk.XunitException($"bert {string.Join(' ', args)} ran past 60 s");
         }
+        input.Wait();
         return (process.ExitCode, stdout.Result, stderr.Result, clock.Elapsed);
     }
 
@@ -134,6 +151,113 @@ public class CliErrorTests
 
     private static IEnumerable<double> Flatten(JsonNode? node) =>
         node is JsonArray array ? array.SelectMany(Flatten) : [node!.GetValue<double>()];
+
+    [Fact]
+    public void A_line_over_the_limit_on_standard_input_or_in_a_stats_file_is_refused_naming_the_source_the_line_and_the_limit()
+    {
+        // One line of 1,048,577 characters: predict and tokenize read standard input, stats a data file, each bounded.
+        var line = new byte[Core.Pretraining.PretrainingCorpus.MaxLineChars + 1];
+        line.AsSpan().Fill((byte)'a');
+        byte[] twoLines = [.. "short\n"u8, .. line];
+        string spm = Path.Combine(TestData, "spm", "unigram-ja.model");
+        ShouldFailInOneLine(BertWithInput(twoLines, "predict", "--model", "no-such-model"), "*standard input, line 2: longer than 1048576 characters*");
+        ShouldFailInOneLine(BertWithInput(twoLines, "tokenize", "--spm", spm), "*standard input, line 2: longer than 1048576 characters*");
+        using var dir = new TempDir();
+        string data = Path.Combine(dir.Path, "data.txt");
+        File.WriteAllBytes(data, twoLines);
+        ShouldFailInOneLine(Bert("stats", "--spm", spm, "--data", data), $"*data file '{data}', line 2: longer than 1048576 characters*");
+
+        // At the limit, a line is accepted.
+        File.WriteAllBytes(data, line[1..]);
+        var run = Bert("stats", "--spm", spm, "--data", data);
+        run.ExitCode.Should().Be(0, run.StdErr);
+    }
+
+    [Fact]
+    public void Training_whose_weights_fit_but_whose_batch_does_not_is_refused_before_anything_is_allocated()
+    {
+        // A tiny BERT (kilobytes of weights) on batches of ten million sequences of 64 tokens: about a terabyte of
+        // activations, refused from the estimate before the model, its gradients or AdamWarmup's moments exist.
+        using var dir = new TempDir();
+        string output = Path.Combine(dir.Path, "out");
+        var run = TrainTiny(dir.Path, output, "--batch-size", "10000000", "--max-seq-len", "64");
+        ShouldFailInOneLine(run, "error: out of memory: Training a BERT with*batches of 10000000 x 64 tokens needs about*AdamWarmup's two moments*activations*this process may use*");
+        run.StdOut.Should().NotContain("Model:", "the model is not built");
+        Directory.Exists(output).Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_device_linked_into_a_serving_or_model_folder_is_refused_at_a_limit()
+    {
+        // Campaign findings (seed 202611): serving.json and an embedder folder's tokenizer_config.json were read
+        // without a limit (4.2 GB and an out-of-memory error after 10 s).
+        if (!File.Exists("/dev/zero")) return;
+        using var dir = new TempDir();
+        string onnx = Directory.CreateDirectory(Path.Combine(dir.Path, "onnx")).FullName;
+        File.CreateSymbolicLink(Path.Combine(onnx, "serving.json"), "/dev/zero");
+        var run = Bert("predict", "--onnx", onnx, "京都");
+        ShouldFailInOneLine(run, "*serving manifest '*serving.json' holds more than the 67108864 bytes*");
+        run.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(15));
+
+        string model = Directory.CreateDirectory(Path.Combine(dir.Path, "model")).FullName;
+        foreach (var f in Directory.GetFiles(Path.Combine(TestData, "model", "tiny-gelu")))
+            File.Copy(f, Path.Combine(model, Path.GetFileName(f)));
+        File.WriteAllLines(Path.Combine(model, "vocab.txt"), ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", .. Enumerable.Range(0, 18).Select(i => $"w{i}")]);
+        File.CreateSymbolicLink(Path.Combine(model, "tokenizer_config.json"), "/dev/zero");
+        run = BertWithInput("w1 w2\n"u8.ToArray(), "embed", "--model", model);
+        ShouldFailInOneLine(run, "*tokenizer_config.json' holds more than the 67108864 bytes*");
+        run.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(15));
+    }
+
+    [SharedFact("fixtures/keras-bert-tiny/bert_config.json")]
+    public void Inspect_ends_a_checkpoint_with_a_bad_CRC_in_one_error_line_after_its_listing()
+    {
+        using var dir = new TempDir();
+        foreach (var f in Directory.GetFiles(SharedData.PathOf("fixtures/keras-bert-tiny")))
+            File.Copy(f, Path.Combine(dir.Path, Path.GetFileName(f)));
+        string data = Path.Combine(dir.Path, "bert_model.ckpt.data-00000-of-00001");
+        var bytes = File.ReadAllBytes(data);
+        bytes[bytes.Length / 2] ^= 0x10;
+        File.WriteAllBytes(data, bytes);
+        var run = Bert("inspect", "--checkpoint", Path.Combine(dir.Path, "bert_model.ckpt"));
+        ShouldFailInOneLine(run, "error: 1 of 139 tensors in *bert_model.ckpt.index have a bad CRC32C (listed above): the checkpoint is corrupt.");
+        run.StdOut.Should().Contain("CRC BAD: CRC32C mismatch for tensor");
+    }
+
+    [Fact]
+    public void Evaluate_refuses_a_label_that_differs_from_the_classifiers_only_by_white_space()
+    {
+        // Campaign finding (seed 202611): '観光 ' became an unknown class, warned about as '観光'.
+        using var dir = new TempDir();
+        string output = Path.Combine(dir.Path, "out");
+        var train = TrainTiny(dir.Path, output, "--batch-size", "2");
+        train.ExitCode.Should().Be(0, train.StdErr);
+        string data = Path.Combine(dir.Path, "data.jsonl");
+        File.WriteAllLines(data, ["""{"text": "京都の紅葉", "label": "観光 "}""", """{"text": "ラーメンを食べた", "label": "グルメ"}"""]);
+        ShouldFailInOneLine(Bert("evaluate", "--model", Path.Combine(output, "model"), "--data", data),
+            "error: The data's label '観光 ' differs from the classifier's label '観光' only by case or surrounding white space; fix the data.");
+    }
+
+    /// <summary>Trains a tiny BERT (hidden 8, one layer) for one epoch on two texts per label with the test SentencePiece model.</summary>
+    private static (int ExitCode, string StdOut, string StdErr, TimeSpan Elapsed) TrainTiny(string folder, string output, params string[] extra)
+    {
+        string spm = Path.Combine(TestData, "spm", "unigram-ja.model");
+        var config = new BertConfig
+        {
+            VocabSize = SentencePieceIndexer.Load(spm).VocabSize, HiddenSize = 8, NumHiddenLayers = 1, NumAttentionHeads = 2,
+            IntermediateSize = 16, MaxPositionEmbeddings = 64,
+        };
+        string configPath = Path.Combine(folder, "config.json");
+        File.WriteAllText(configPath, config.ToJson());
+        foreach (var part in new[] { "train", "test" })
+        {
+            Directory.CreateDirectory(Path.Combine(folder, part));
+            File.WriteAllText(Path.Combine(folder, part, "features.csv"), ",feature\n0,京都の紅葉\n1,ラーメンを食べた\n2,清水寺に行った\n3,餃子が美味しい\n");
+            File.WriteAllText(Path.Combine(folder, part, "labels.csv"), ",label\n0,観光\n1,グルメ\n2,観光\n3,グルメ\n");
+        }
+        return Bert([.. new[] { "train", "--train", Path.Combine(folder, "train"), "--test", Path.Combine(folder, "test"), "--spm", spm,
+            "--config", configPath, "--epochs", "1", "--threads", "1", "--output", output }, .. extra]);
+    }
 
     [Fact]
     public void Verbose_adds_the_stack_trace_after_the_one_line()

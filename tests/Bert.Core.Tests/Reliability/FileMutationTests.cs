@@ -385,6 +385,70 @@ public class FileMutationTests(ITestOutputHelper output)
     }
 
     [SharedFact("fixtures/keras-bert-tiny/bert_config.json")]
+    public void A_device_linked_into_a_folder_as_a_side_file_is_refused_at_a_limit_naming_the_file()
+    {
+        // Campaign findings (seed 202611): these side files were read whole, without a limit (4-8 GB before an
+        // OutOfMemoryException or a raw ArgumentOutOfRangeException): TensorFlow's 'checkpoint' state file, MeCab's
+        // dicrc, a tokenizer_config.json read by BertJapaneseConfig.
+        if (!File.Exists("/dev/zero")) return;
+        using var dir = new TempDir();
+        var clock = Stopwatch.StartNew();
+        string tf = Directory.CreateDirectory(Path.Combine(dir.Path, "tf")).FullName;
+        foreach (var f in Directory.GetFiles(SharedData.PathOf("fixtures/keras-bert-tiny")))
+            File.Copy(f, Path.Combine(tf, Path.GetFileName(f)));
+        File.CreateSymbolicLink(Path.Combine(tf, "checkpoint"), "/dev/zero");
+        ((Action)(() => TensorFlowCheckpointReader.Open(tf).Dispose())).Should().Throw<InvalidDataException>()
+            .WithMessage($"*checkpoint state '{Path.Combine(tf, "checkpoint")}', line 1: longer than 65536 characters*");
+
+        string dic = Directory.CreateDirectory(Path.Combine(dir.Path, "dic")).FullName;
+        File.CreateSymbolicLink(Path.Combine(dic, "dicrc"), "/dev/zero");
+        ((Action)(() => Bert.Tokenization.MeCab.MeCabTagger.Load(dic))).Should().Throw<InvalidDataException>().WithMessage("*dicrc', line 1: longer than*");
+
+        string japanese = Directory.CreateDirectory(Path.Combine(dir.Path, "ja")).FullName;
+        File.CreateSymbolicLink(Path.Combine(japanese, "tokenizer_config.json"), "/dev/zero");
+        ((Action)(() => BertJapaneseConfig.IsMeCab(japanese))).Should().Throw<InvalidDataException>().WithMessage("*tokenizer_config.json' holds more than*");
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10));
+    }
+
+    [Theory]
+    [InlineData("true", "*tokenizer_config.json': tokenizer_class is true; expected the name of a tokenizer class*")]
+    [InlineData("2147483647", "*tokenizer_class is 2147483647*")]
+    [InlineData("\"1\"", "*tokenizer_class '1' is not a tokenizer this library reproduces (BertTokenizer, BertTokenizerFast*")]
+    [InlineData("\"XLNetTokenizer\"", "*tokenizer_class 'XLNetTokenizer' is not a tokenizer*")]
+    [InlineData("\"BertTokenizerFast\"", null)]
+    [InlineData("null", null)]
+    public void Tokenizer_class_must_name_a_tokenizer_this_library_reproduces(string value, string? message)
+    {
+        // Campaign finding (seed 202611): any tokenizer_class value, even true or a number, loaded as BERT's WordPiece.
+        using var dir = new TempDir();
+        File.Copy(Path.Combine(ModelData, "wordpiece", "vocab.txt"), Path.Combine(dir.Path, "vocab.txt"));
+        File.WriteAllText(Path.Combine(dir.Path, "tokenizer_config.json"), "{\"do_lower_case\": true, \"tokenizer_class\": " + value + "}");
+        var load = () => BertIndexer.Load(dir.Path);
+        if (message is null)
+            load().Encode("unaffable").InputIds.Should().NotBeEmpty();
+        else
+            load.Should().Throw<InvalidDataException>().WithMessage(message);
+    }
+
+    [Fact]
+    public void An_output_folder_behind_a_file_a_device_or_a_dangling_link_is_refused_naming_it()
+    {
+        // Campaign finding (seed 202611): 'bert train --output' on a device node or a dangling symbolic link said only
+        // "Could not find a part of the path '.../training-checkpoint'".
+        using var dir = new TempDir();
+        string file = Path.Combine(dir.Path, "file");
+        File.WriteAllText(file, "x");
+        ((Action)(() => Core.IO.FolderLock.Acquire(Path.Combine(file, "training-checkpoint"), "training").Dispose())).Should().Throw<IOException>()
+            .WithMessage($"'{file}' is a file or a device, not a folder: cannot create the folder*");
+        string link = Path.Combine(dir.Path, "link");
+        File.CreateSymbolicLink(link, Path.Combine(dir.Path, "missing"));
+        ((Action)(() => Core.IO.FolderLock.Acquire(Path.Combine(link, "training-checkpoint"), "training").Dispose())).Should().Throw<IOException>()
+            .WithMessage($"'{link}' is a symbolic link to '*missing', which is not an existing folder*");
+        using (Core.IO.FolderLock.Acquire(Path.Combine(dir.Path, "fine", "nested"), "training")) { } // an ordinary new folder
+        Directory.Exists(Path.Combine(dir.Path, "fine", "nested")).Should().BeTrue();
+    }
+
+    [SharedFact("fixtures/keras-bert-tiny/bert_config.json")]
     public void A_directory_or_an_empty_file_given_as_a_file_is_a_clear_error()
     {
         using var dir = new TempDir();
