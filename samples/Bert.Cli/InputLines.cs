@@ -16,7 +16,7 @@ internal static class InputLines
 
     /// <summary>The lines of a UTF-8 text file, read as they are enumerated.</summary>
     /// <exception cref="InvalidDataException">A line is too long.</exception>
-    public static IEnumerable<string> File(string path)
+    public static IEnumerable<string> OfFile(string path)
     {
         using var reader = new StreamReader(path, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         foreach (var line in Read(reader, $"data file '{path}'"))

@@ -59,7 +59,7 @@ internal static class TokenizeCommand
             var indexer = Load(result);
             string data = result.GetValue(Data)!;
             if (!File.Exists(data)) throw new CliException($"{data} does not exist.");
-            Console.WriteLine(SequenceLengthStats.Measure(indexer, InputLines.File(data).Where(l => l.Length > 0)).ToString());
+            Console.WriteLine(SequenceLengthStats.Measure(indexer, InputLines.OfFile(data).Where(l => l.Length > 0)).ToString());
             return 0;
         }));
         return command;
