@@ -54,6 +54,6 @@ internal sealed class TrainingLoop
         return value;
     }
 
-    /// <summary>A scalar loss as a double, read through float32 (<c>item&lt;float&gt;</c> of a bf16 tensor throws).</summary>
-    public static double ReadLoss(Tensor loss) => loss.to(ScalarType.Float32).item<float>();
+    /// <summary>A scalar loss read through float32 (<c>item&lt;float&gt;</c> of a bf16 tensor throws).</summary>
+    public static float ReadLoss(Tensor loss) => loss.to(ScalarType.Float32).item<float>();
 }

@@ -68,6 +68,6 @@ public class TrainingLoopTests
     public void A_bfloat16_loss_is_read_through_float32()
     {
         using var loss = tensor(2.5f).to(ScalarType.BFloat16);
-        TrainingLoop.ReadLoss(loss).Should().Be(2.5);
+        TrainingLoop.ReadLoss(loss).Should().Be(2.5f);
     }
 }
