@@ -8,7 +8,7 @@ namespace Bert.Classification;
 
 /// <summary>
 /// Classification batches: encoded inputs padded by <see cref="BertBatch.PaddedLength"/>, targets and class weights,
-/// all created on the device through the one device helper (<see cref="TrainingDevice"/>). Used by the trainer and by
+/// all created on the device through the one device helper (<see cref="DevicePlacement"/>). Used by the trainer and by
 /// <see cref="TextClassifier"/>. Only the CPU is tested (no CUDA build is available here).
 /// </summary>
 internal sealed class ClassificationCollator
@@ -16,14 +16,14 @@ internal sealed class ClassificationCollator
     private readonly int padId;
     private readonly int maxLength;
     private readonly int padMultiple;
-    private readonly TrainingDevice placement;
+    private readonly DevicePlacement placement;
 
     public ClassificationCollator(int padId, int maxLength, int padMultiple, Device? device)
     {
         this.padId = padId;
         this.maxLength = maxLength;
         this.padMultiple = padMultiple;
-        placement = new TrainingDevice(device);
+        placement = new DevicePlacement(device);
     }
 
     /// <summary>The device every tensor is created on.</summary>

@@ -269,7 +269,7 @@ public sealed class ClassificationTrainer
             var (ids, types, mask) = collator.Inputs(rows.Select(i => inputs[i]).ToArray());
             var logits = model.forward(ids, types, mask);
             lossSum += TrainingLoop.ReadLoss(model.Loss(logits, targets.Select(collator, rows), classWeights)) * rows.Length;
-            var values = TrainingDevice.ToFloats(model.Probabilities(logits));
+            var values = DevicePlacement.ToFloats(model.Probabilities(logits));
             int width = model.NumLabels;
             for (int r = 0; r < rows.Length; r++)
                 outputs[rows[r]] = values.AsSpan(r * width, width).ToArray();
@@ -351,7 +351,7 @@ public sealed class ClassificationTrainer
         best.Clear();
         using var noGrad = no_grad();
         foreach (var (name, value) in model.state_dict())
-            best[name] = TrainingDevice.CpuCopy(value).DetachFromDisposeScope();
+            best[name] = DevicePlacement.CpuCopy(value).DetachFromDisposeScope();
     }
 
     /// <summary>

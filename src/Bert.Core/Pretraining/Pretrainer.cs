@@ -35,7 +35,7 @@ public sealed class Pretrainer
     private readonly BertForPreTraining _model;
     private readonly PretrainingBatchGenerator _generator;
     private readonly PretrainerOptions _options;
-    private readonly TrainingDevice _device;
+    private readonly DevicePlacement _device;
 
     /// <summary>Prepares a run; nothing happens until <see cref="Run"/>.</summary>
     /// <param name="model">The model to train (updated in place).</param>
@@ -54,7 +54,7 @@ public sealed class Pretrainer
             throw new ArgumentException($"The generator makes sequences of up to {maxLength} tokens, but the model has {model.Config.MaxPositionEmbeddings} positions (max_position_embeddings).", nameof(generator));
         _model = model;
         _generator = generator;
-        _device = new TrainingDevice(_options.Device);
+        _device = new DevicePlacement(_options.Device);
     }
 
     /// <summary>The folder of the resumable checkpoint.</summary>

@@ -94,7 +94,7 @@ public sealed class PretrainingBatch : IDisposable
     }
 
     /// <summary>The same batch with every tensor on <paramref name="device"/>'s device (new handles; dispose them).</summary>
-    internal PretrainingBatch To(TrainingDevice device) => new(Examples, device.To(InputIds), device.To(TokenTypeIds),
+    internal PretrainingBatch To(DevicePlacement device) => new(Examples, device.To(InputIds), device.To(TokenTypeIds),
         device.To(AttentionMask), device.To(MaskedPositions), device.To(MaskedLabels), device.To(NextSentenceLabels));
 
     private static int[] Ones(int length)

@@ -6,20 +6,21 @@ namespace Bert.Core.Training;
 /// <summary>
 /// The one place where training and inference put things on a device: the model is moved there, batches, targets and
 /// weights are created or copied there, and snapshots and outputs come back to the CPU. Used by the classification
-/// trainer, <c>TextClassifier</c> and the pretrainer. Only the CPU is tested (no CUDA build is available here).
+/// trainer and its collator (<c>TextClassifier</c> too), the pretrainer and <see cref="Embeddings.TextEmbedder"/>. Only the
+/// CPU is tested (no CUDA build is available here), so keeping this in one place is what lets the CPU tests cover it.
 /// </summary>
-internal sealed class TrainingDevice
+internal sealed class DevicePlacement
 {
     /// <summary>Uses <paramref name="device"/>, or the CPU when it is null.</summary>
-    public TrainingDevice(Device? device) => Device = device ?? CPU;
+    public DevicePlacement(Device? device) => Device = device ?? CPU;
 
     /// <summary>The device every tensor is created on.</summary>
     public Device Device { get; }
 
-    /// <summary>Moves the model's parameters and buffers to <see cref="Device"/> (no-op on the CPU).</summary>
+    /// <summary>Moves the model's parameters and buffers to <see cref="Device"/> unless they are all there already.</summary>
     public void Place(nn.Module model)
     {
-        if (Device.type != DeviceType.CPU)
+        if (model.parameters().Any(p => p.device_type != Device.type || (Device.type != DeviceType.CPU && p.device_index != Device.index)))
             model.to(Device);
     }
 
