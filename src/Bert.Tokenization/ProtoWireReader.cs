@@ -134,23 +134,21 @@ internal ref struct ProtoWireReader
     }
 
     /// <summary>Reads a little-endian 32-bit integer at <paramref name="pos"/>.</summary>
-    private static uint ReadFixed32(ReadOnlySpan<byte> data, ref int pos, string what)
-    {
-        if (pos < 0 || data.Length - pos < 4)
-            throw new InvalidDataException($"{what}: truncated 32-bit value at byte {pos}");
-        uint v = BinaryPrimitives.ReadUInt32LittleEndian(data[pos..]);
-        pos += 4;
-        return v;
-    }
+    private static uint ReadFixed32(ReadOnlySpan<byte> data, ref int pos, string what) =>
+        BinaryPrimitives.ReadUInt32LittleEndian(Take(data, ref pos, 4, what));
 
     /// <summary>Reads a little-endian 64-bit integer at <paramref name="pos"/>.</summary>
-    private static ulong ReadFixed64(ReadOnlySpan<byte> data, ref int pos, string what)
+    private static ulong ReadFixed64(ReadOnlySpan<byte> data, ref int pos, string what) =>
+        BinaryPrimitives.ReadUInt64LittleEndian(Take(data, ref pos, 8, what));
+
+    /// <summary>The <paramref name="count"/> bytes at <paramref name="pos"/>, which moves past them; throws when fewer remain.</summary>
+    private static ReadOnlySpan<byte> Take(ReadOnlySpan<byte> data, ref int pos, int count, string what)
     {
-        if (pos < 0 || data.Length - pos < 8)
-            throw new InvalidDataException($"{what}: truncated 64-bit value at byte {pos}");
-        ulong v = BinaryPrimitives.ReadUInt64LittleEndian(data[pos..]);
-        pos += 8;
-        return v;
+        if (pos < 0 || data.Length - pos < count)
+            throw new InvalidDataException($"{what}: truncated {count * 8}-bit value at byte {pos}");
+        var bytes = data.Slice(pos, count);
+        pos += count;
+        return bytes;
     }
 
     private readonly void Expect(int actual, int expected)

@@ -153,47 +153,27 @@ public class PretrainerTests
         }
     }
 
-    [Fact]
-    public void A_checkpoint_of_the_older_pretraining_layout_is_refused_naming_the_file()
+    [Theory]
+    // trainer.json as the pretrainer wrote it before the layout shared with classification (no Layout, no Kind).
+    [InlineData("""{ "Step": 3, "BatchSize": 8, "Generator": { "Random": [1, 2, 3, 4], "ExamplesGenerated": 24 }, "TorchRandomState": "AAAA" }""",
+        "*'{0}' was written by an older checkpoint layout*")]
+    [InlineData("""{ "Layout": 2, "Kind": "classification", "Step": 0, "Run": { "Epoch": 1 } }""",
+        "*'{0}' belongs to a classification checkpoint, not a pretraining one*")]
+    public void A_checkpoint_of_the_older_layout_or_of_the_classification_trainer_is_refused_naming_the_file(string trainerJson, string message)
     {
         var dir = TempDirectory();
         try
         {
-            // trainer.json as the pretrainer wrote it before the layout shared with classification (no Layout, no Kind).
             using (var save = SaveTransaction.Begin(Path.Combine(dir, "checkpoint"), "test"))
             {
-                save.WriteText("trainer.json", """{ "Step": 3, "BatchSize": 8, "Generator": { "Random": [1, 2, 3, 4], "ExamplesGenerated": 24 }, "TorchRandomState": "AAAA" }""");
+                save.WriteText("trainer.json", trainerJson);
                 save.Commit();
             }
             using var model = NewModel(TinyConfig(), 51);
             var options = Options(dir, 8);
             options.Resume = true;
             var act = () => new Pretrainer(model, Generator(), options).Run();
-            act.Should().Throw<InvalidDataException>()
-                .WithMessage($"*'{Path.Combine(dir, "checkpoint", "trainer.json")}' was written by an older checkpoint layout*");
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
-
-    [Fact]
-    public void A_classification_checkpoint_is_not_resumed_as_pretraining()
-    {
-        var dir = TempDirectory();
-        try
-        {
-            using (var save = SaveTransaction.Begin(Path.Combine(dir, "checkpoint"), "test"))
-            {
-                save.WriteText("trainer.json", """{ "Layout": 2, "Kind": "classification", "Step": 0, "Run": { "Epoch": 1 } }""");
-                save.Commit();
-            }
-            using var model = NewModel(TinyConfig(), 52);
-            var options = Options(dir, 8);
-            options.Resume = true;
-            var act = () => new Pretrainer(model, Generator(), options).Run();
-            act.Should().Throw<InvalidDataException>().WithMessage("*trainer.json' belongs to a classification checkpoint, not a pretraining one*");
+            act.Should().Throw<InvalidDataException>().WithMessage(string.Format(message, Path.Combine(dir, "checkpoint", "trainer.json")));
         }
         finally
         {
