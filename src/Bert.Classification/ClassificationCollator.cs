@@ -1,4 +1,5 @@
 using Bert.Core.Modeling;
+using Bert.Core.Training;
 using Bert.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -6,33 +7,30 @@ using static TorchSharp.torch;
 namespace Bert.Classification;
 
 /// <summary>
-/// The one place where classification tensors are made and moved: batches of encoded inputs, targets and class
-/// weights are created on the chosen device, and weights come back to the CPU for snapshots. Used by the trainer and
-/// by <see cref="TextClassifier"/>. Only the CPU is tested (no CUDA build is available here).
+/// Classification batches: encoded inputs padded by <see cref="BertBatch.PaddedLength"/>, targets and class weights,
+/// all created on the device through the one device helper (<see cref="DevicePlacement"/>). Used by the trainer and by
+/// <see cref="TextClassifier"/>. Only the CPU is tested (no CUDA build is available here).
 /// </summary>
 internal sealed class ClassificationCollator
 {
     private readonly int padId;
     private readonly int maxLength;
     private readonly int padMultiple;
+    private readonly DevicePlacement placement;
 
     public ClassificationCollator(int padId, int maxLength, int padMultiple, Device? device)
     {
         this.padId = padId;
         this.maxLength = maxLength;
         this.padMultiple = padMultiple;
-        Device = device ?? CPU;
+        placement = new DevicePlacement(device);
     }
 
     /// <summary>The device every tensor is created on.</summary>
-    public Device Device { get; }
+    public Device Device => placement.Device;
 
     /// <summary>Moves the model's parameters and buffers to <see cref="Device"/> (no-op on the CPU).</summary>
-    public void Place(nn.Module model)
-    {
-        if (Device.type != DeviceType.CPU)
-            model.to(Device);
-    }
+    public void Place(nn.Module model) => placement.Place(model);
 
     /// <summary>
     /// (B, T) input ids, segment ids and mask on <see cref="Device"/>; T is the longest row rounded up to the pad
@@ -43,7 +41,7 @@ internal sealed class ClassificationCollator
         int width = dynamicPadding ? BertBatch.PaddedLength(rows.Max(x => x.Length), padMultiple, maxLength) : maxLength;
         // Callers hold a dispose scope, which frees the CPU batch and its device copy together.
         var batch = BertBatch.Collate(rows, padId, width);
-        return (batch.InputIds.to(Device), batch.TokenTypeIds.to(Device), batch.AttentionMask.to(Device));
+        return (placement.To(batch.InputIds), placement.To(batch.TokenTypeIds), placement.To(batch.AttentionMask));
     }
 
     /// <summary>Class indices (B) int64, for single-label cross-entropy.</summary>
@@ -60,10 +58,4 @@ internal sealed class ClassificationCollator
 
     /// <summary>A float vector on <see cref="Device"/>, e.g. class weights.</summary>
     public Tensor Vector(float[] values) => tensor(values, ScalarType.Float32, Device);
-
-    /// <summary>A detached copy on the CPU (best-epoch snapshots stay off the accelerator).</summary>
-    public static Tensor CpuCopy(Tensor value) => value.detach().to(CPU).clone();
-
-    /// <summary>Model outputs as float32 values on the CPU, row-major.</summary>
-    public static float[] ToFloats(Tensor value) => value.to(ScalarType.Float32).cpu().data<float>().ToArray();
 }

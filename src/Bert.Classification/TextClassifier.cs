@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Bert.Core;
 using Bert.Core.Checkpoints;
 using Bert.Core.Modeling;
+using Bert.Core.Training;
 using Bert.Tokenization;
 using Bert.Core.IO;
 using static TorchSharp.torch;
@@ -120,7 +121,7 @@ public sealed class TextClassifier : IDisposable
             using var scope = NewDisposeScope();
             var rows = order.Skip(start).Take(batchSize).ToArray();
             var (ids, types, mask) = collator.Inputs(rows.Select(r => inputs[r]).ToArray());
-            var outputs = ClassificationCollator.ToFloats(Model.Probabilities(Model.forward(ids, types, mask)));
+            var outputs = DevicePlacement.ToFloats(Model.Probabilities(Model.forward(ids, types, mask)));
             for (int r = 0; r < rows.Length; r++)
                 results[rows[r]] = Prediction.FromOutputs(outputs.AsSpan(r * Labels.Count, Labels.Count), Labels, ProblemType, Threshold);
         }

@@ -31,7 +31,7 @@ internal sealed class SentencePieceModelProto
         byte[] charsMap = [];
         bool dummy = true, removeExtra = true, escape = true;
 
-        var reader = new ProtoWireReader(bytes, source);
+        var reader = new ProtoWireReader(bytes, $"'{source}' (SentencePiece model protobuf)");
         while (!reader.AtEnd)
         {
             var (field, wire) = reader.ReadTag();
@@ -44,7 +44,7 @@ internal sealed class SentencePieceModelProto
             }
             else if (field == 2 && wire == 2)
             {
-                var spec = new ProtoWireReader(reader.ReadBytes(), source);
+                var spec = new ProtoWireReader(reader.ReadBytes(), $"'{source}' (SentencePiece model protobuf)");
                 while (!spec.AtEnd)
                 {
                     var (f, w) = spec.ReadTag();
@@ -56,7 +56,7 @@ internal sealed class SentencePieceModelProto
             }
             else if (field == 3 && wire == 2)
             {
-                var spec = new ProtoWireReader(reader.ReadBytes(), source);
+                var spec = new ProtoWireReader(reader.ReadBytes(), $"'{source}' (SentencePiece model protobuf)");
                 while (!spec.AtEnd)
                 {
                     var (f, w) = spec.ReadTag();
@@ -97,7 +97,7 @@ internal sealed class SentencePieceModelProto
 
     private static (string Piece, float Score, SentencePieceType Type) ParsePiece(ReadOnlySpan<byte> bytes, string source)
     {
-        var reader = new ProtoWireReader(bytes, source);
+        var reader = new ProtoWireReader(bytes, $"'{source}' (SentencePiece model protobuf)");
         string piece = "";
         float score = 0;
         var type = SentencePieceType.Normal;

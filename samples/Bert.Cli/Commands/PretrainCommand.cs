@@ -32,6 +32,7 @@ internal static class PretrainCommand
     private static readonly Option<long> CheckpointEvery = new("--checkpoint-every") { Description = "Write a resumable checkpoint every N steps (0: only at the end).", DefaultValueFactory = _ => 500 };
     private static readonly Option<int> LogEvery = new("--log-every") { Description = "Print progress every N steps.", DefaultValueFactory = _ => 10 };
     private static readonly Option<bool> Resume = new("--resume") { Description = "Continue from OUTPUT/checkpoint when it exists (same corpus, config, batch size and seed)." };
+    private static readonly Option<string> Device = DeviceOption.Create();
     private static readonly Option<int> Threads = new("--threads") { Description = "CPU threads for libtorch.", DefaultValueFactory = _ => Environment.ProcessorCount };
     private static readonly Option<string> Output = new("--output") { Description = "Output folder: checkpoint/, hf/ (config.json + model.safetensors), tf/ (model.ckpt-N + bert_config.json), progress.tsv.", Required = true };
 
@@ -45,7 +46,7 @@ internal static class PretrainCommand
             """)
         {
             Corpus, Aozora, Spm, Config, Init, Steps, BatchSize, MaxSeqLen, Lr, Warmup, WeightDecay, MaxPredictions, Seed,
-            CheckpointEvery, LogEvery, Resume, Threads, Output,
+            CheckpointEvery, LogEvery, Resume, Device, Threads, Output,
         };
         command.SetAction((result, token) => Task.FromResult(Cli.Run(() => Run(result, token))));
         return command;
@@ -57,6 +58,7 @@ internal static class PretrainCommand
         torch.set_num_threads(Math.Max(1, args.GetValue(Threads)));
         var output = Path.GetFullPath(args.GetValue(Output)!);
         var seed = args.GetValue(Seed);
+        var device = DeviceOption.Parse(args.GetValue(Device)!); // before the corpus is read: a wrong device fails at once
 
         var config = BertConfig.FromJsonFile(RequireFile(args.GetValue(Config)!, "--config"));
         var spm = args.GetValue(Spm) ?? SharedPaths.Default("models/wiki-ja/wiki-ja.model");
@@ -103,6 +105,7 @@ internal static class PretrainCommand
             OutputDirectory = output,
             Resume = args.GetValue(Resume),
             Seed = seed,
+            Device = device,
         };
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Training: {options.Steps} steps of {options.BatchSize} sequences (<= {maxSeqLen} tokens), lr {options.LearningRate:G3}, warmup {options.EffectiveWarmupSteps} steps, {torch.get_num_threads()} threads; output {output}"));

@@ -1,3 +1,4 @@
+using Bert.Core;
 using System.Globalization;
 
 namespace Bert.Classification.Data;

@@ -1,3 +1,4 @@
+using Bert.Core;
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;

@@ -1,8 +1,11 @@
+using Bert.Core;
 using Bert.Core.Modeling;
 using System.Diagnostics;
 using Bert.Classification.Data;
 using Bert.Classification.Metrics;
+using Bert.Core.Checkpoints;
 using Bert.Core.Optimization;
+using Bert.Core.Training;
 using Bert.Tokenization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -36,6 +39,7 @@ public sealed class ClassificationTrainer
     private readonly IBertIndexer indexer;
     private readonly ClassificationTrainerOptions options;
     private readonly Dictionary<string, int> labelIndex;
+    private const string BestFile = "best.safetensors";
 
     /// <summary>Creates a trainer for <paramref name="model"/> whose outputs are <paramref name="labels"/>, in order.</summary>
     /// <param name="model">The classifier to train; its head's problem type chooses the loss.</param>
@@ -131,12 +135,25 @@ public sealed class ClassificationTrainer
 
         // The checkpoint folder is this run's while it trains: a second run on it fails fast, naming this one.
         using var runLock = options.CheckpointDirectory is { } lockDir ? Bert.Core.IO.FolderLock.Acquire(lockDir, "training a classifier") : null;
-        var state = new TrainingCheckpoint.State { MaxSequenceLength = maxLen, Labels = Labels.ToArray(), Fingerprint = Fingerprint(train, validation) };
+        var state = new ClassificationRunState { MaxSequenceLength = maxLen, Labels = Labels.ToArray(), Fingerprint = Fingerprint(train, validation) };
         var best = new Dictionary<string, Tensor>();
         int resumedFrom = 0;
-        if (options.CheckpointDirectory is { } dir && TrainingCheckpoint.Exists(dir))
+        if (options.CheckpointDirectory is { } dir && TrainerCheckpoint.Load<ClassificationRunState>(dir, TrainerCheckpoint.Classification, optimizer,
+                (saved, path) =>
+                {
+                    if (saved.Fingerprint != state.Fingerprint)
+                        throw new InvalidOperationException(
+                            $"The checkpoint '{path}' belongs to a different run (other training or validation data, options or labels; " +
+                            "its fingerprint is a hash of all of them). Delete it or choose another checkpoint directory.");
+                },
+                pathOf =>
+                {
+                    BertCheckpointLoader.Load(model, pathOf(TrainerCheckpoint.ModelFile), new CheckpointLoadOptions { AllowPositionSlicing = false });
+                    foreach (var (name, value) in SafeTensors.Read(pathOf(BestFile)))
+                        best[name] = value.DetachFromDisposeScope();
+                }) is { } resumed)
         {
-            state = TrainingCheckpoint.Load(dir, model, optimizer, best, state);
+            state = resumed;
             resumedFrom = state.Epoch;
         }
 
@@ -153,7 +170,6 @@ public sealed class ClassificationTrainer
                 var result = RunEpoch(epoch, trainInputs, trainTargets, optimizer, classWeights, collator, validation, validationInputs, validationTargets, batchesPerEpoch, progress, cancellationToken);
                 state.History.Add(result);
                 state.Epoch = epoch;
-                state.Step = optimizer.StepCount;
                 if (state.BestEpoch == 0 || result.Score(SelectBestBy) > state.BestScore)
                 {
                     state.BestEpoch = epoch;
@@ -166,7 +182,8 @@ public sealed class ClassificationTrainer
                     state.EpochsWithoutImprovement++;
                 }
                 if (options.CheckpointDirectory is { } checkpointDir)
-                    TrainingCheckpoint.Save(checkpointDir, model, optimizer, best, state);
+                    TrainerCheckpoint.Save(checkpointDir, TrainerCheckpoint.Classification, model, optimizer, state,
+                        new Dictionary<string, IReadOnlyDictionary<string, Tensor>> { [BestFile] = best });
                 progress?.Report(new TrainingProgress(epoch, options.Epochs, batchesPerEpoch, batchesPerEpoch, optimizer.StepCount,
                     result.TrainLoss, optimizer.CurrentLearningRate, result));
             }
@@ -210,29 +227,21 @@ public sealed class ClassificationTrainer
         var batches = BatchOrder(trainInputs.Select(x => x.Length).ToArray(), epoch);
         model.train();
         double lossSum = 0;
-        int accumulated = 0;
-        optimizer.ZeroGrad();
+        var loop = new TrainingLoop(optimizer, options.GradientAccumulationSteps);
         for (int b = 0; b < batches.Count; b++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            using (var scope = NewDisposeScope())
-            {
-                var rows = batches[b];
-                var (ids, types, mask) = collator.Inputs(rows.Select(i => trainInputs[i]).ToArray(), options.DynamicPadding);
-                var logits = model.forward(ids, types, mask);
-                var loss = model.Loss(logits, targets.Select(collator, rows), classWeights);
-                double value = loss.to(ScalarType.Float32).item<float>();
-                if (!double.IsFinite(value))
-                    throw new TrainingDivergedException(epoch, b + 1, optimizer.StepCount, value);
-                lossSum += value;
-                (options.GradientAccumulationSteps > 1 ? loss / options.GradientAccumulationSteps : loss).backward();
-            }
-            if (++accumulated == options.GradientAccumulationSteps || b == batches.Count - 1)
-            {
-                optimizer.Step();
-                optimizer.ZeroGrad();
-                accumulated = 0;
-            }
+            var rows = batches[b];
+            int batchNumber = b + 1;
+            lossSum += loop.Batch(
+                () =>
+                {
+                    var (ids, types, mask) = collator.Inputs(rows.Select(i => trainInputs[i]).ToArray(), options.DynamicPadding);
+                    var logits = model.forward(ids, types, mask);
+                    return model.Loss(logits, targets.Select(collator, rows), classWeights);
+                },
+                value => new TrainingDivergedException(epoch, batchNumber, optimizer.StepCount, value),
+                lastOfSequence: b == batches.Count - 1);
             progress?.Report(new TrainingProgress(epoch, options.Epochs, b + 1, batchesPerEpoch, optimizer.StepCount,
                 lossSum / (b + 1), optimizer.CurrentLearningRate, null));
         }
@@ -259,8 +268,8 @@ public sealed class ClassificationTrainer
             var rows = order.Skip(start).Take(options.EvaluationBatchSize).ToArray();
             var (ids, types, mask) = collator.Inputs(rows.Select(i => inputs[i]).ToArray());
             var logits = model.forward(ids, types, mask);
-            lossSum += model.Loss(logits, targets.Select(collator, rows), classWeights).to(ScalarType.Float32).item<float>() * rows.Length;
-            var values = ClassificationCollator.ToFloats(model.Probabilities(logits));
+            lossSum += TrainingLoop.ReadLoss(model.Loss(logits, targets.Select(collator, rows), classWeights)) * rows.Length;
+            var values = DevicePlacement.ToFloats(model.Probabilities(logits));
             int width = model.NumLabels;
             for (int r = 0; r < rows.Length; r++)
                 outputs[rows[r]] = values.AsSpan(r * width, width).ToArray();
@@ -342,7 +351,7 @@ public sealed class ClassificationTrainer
         best.Clear();
         using var noGrad = no_grad();
         foreach (var (name, value) in model.state_dict())
-            best[name] = ClassificationCollator.CpuCopy(value).DetachFromDisposeScope();
+            best[name] = DevicePlacement.CpuCopy(value).DetachFromDisposeScope();
     }
 
     /// <summary>
@@ -354,7 +363,7 @@ public sealed class ClassificationTrainer
     public static void DeleteCheckpoint(string checkpointDirectory)
     {
         ArgumentException.ThrowIfNullOrEmpty(checkpointDirectory);
-        TrainingCheckpoint.Delete(checkpointDirectory);
+        TrainerCheckpoint.Delete(checkpointDirectory);
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using Bert.Tokenization;
+
 namespace Bert.Core.Checkpoints;
 
 /// <summary>A LevelDB block handle: where a block starts in the table file and its size without the 5-byte trailer.</summary>
@@ -9,8 +11,8 @@ internal readonly record struct LevelDbBlockHandle(ulong Offset, ulong Size)
     /// <summary>Decodes a handle (two varints) at <paramref name="pos"/>.</summary>
     public static LevelDbBlockHandle Decode(ReadOnlySpan<byte> data, ref int pos, string what)
     {
-        ulong offset = LevelDbCoding.ReadVarint64(data, ref pos, what);
-        ulong size = LevelDbCoding.ReadVarint64(data, ref pos, what);
+        ulong offset = ProtoWireReader.ReadVarint64(data, ref pos, what);
+        ulong size = ProtoWireReader.ReadVarint64(data, ref pos, what);
         return new LevelDbBlockHandle(offset, size);
     }
 

@@ -110,21 +110,16 @@ public static class SafeTensors
         ArgumentNullException.ThrowIfNull(tensors);
         EnsureLittleEndian();
         var list = tensors.ToList();
+        Validate(list);
         var header = new JsonObject();
         var meta = new JsonObject();
         foreach (var (key, value) in metadata ?? new Dictionary<string, string> { ["format"] = "pt" })
             meta[key] = value;
         header[MetadataKey] = meta;
         long offset = 0;
-        var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (name, tensor) in list)
         {
-            if (string.IsNullOrEmpty(name) || name == MetadataKey)
-                throw new ArgumentException($"'{name}' cannot be a tensor name in a safetensors file", nameof(tensors));
-            if (!names.Add(name))
-                throw new ArgumentException($"Tensor name '{name}' appears twice", nameof(tensors));
-            string dtype = DTypeName(tensor.dtype)
-                ?? throw new ArgumentException($"Tensor '{name}' has dtype {tensor.dtype}, which safetensors writing does not support", nameof(tensors));
+            string dtype = DTypeName(tensor.dtype)!; // checked by Validate
             long size = tensor.numel() * tensor.ElementSize;
             var shape = new JsonArray();
             foreach (long dim in tensor.shape) shape.Add(dim);
@@ -158,11 +153,11 @@ public static class SafeTensors
         foreach (var (name, tensor) in list)
         {
             if (string.IsNullOrEmpty(name) || name == MetadataKey)
-                throw new ArgumentException($"'{name}' cannot be a tensor name in a safetensors file", nameof(list));
+                throw new ArgumentException($"'{name}' cannot be a tensor name in a safetensors file", "tensors");
             if (!names.Add(name))
-                throw new ArgumentException($"Tensor name '{name}' appears twice", nameof(list));
+                throw new ArgumentException($"Tensor name '{name}' appears twice", "tensors");
             if (DTypeName(tensor.dtype) is null)
-                throw new ArgumentException($"Tensor '{name}' has dtype {tensor.dtype}, which safetensors writing does not support", nameof(list));
+                throw new ArgumentException($"Tensor '{name}' has dtype {tensor.dtype}, which safetensors writing does not support", "tensors");
         }
     }
 

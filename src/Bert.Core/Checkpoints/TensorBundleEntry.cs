@@ -1,4 +1,5 @@
 using Bert.Core.IO;
+using Bert.Tokenization;
 
 namespace Bert.Core.Checkpoints;
 
@@ -40,7 +41,7 @@ internal sealed class TensorBundleEntry
         uint crc = 0;
         bool slices = false, unknownRank = false;
         var dims = new List<long>();
-        var reader = new TensorBundleProtoReader(data, what);
+        var reader = new ProtoWireReader(data, what);
         while (reader.TryReadTag(out int field, out int wire))
         {
             switch (field)
@@ -48,13 +49,13 @@ internal sealed class TensorBundleEntry
                 case 1: dtype = (int)reader.ReadVarint(wire); break;
                 case 2:
                     dims.Clear();
-                    var shape = new TensorBundleProtoReader(reader.ReadBytes(wire), what + " shape");
+                    var shape = new ProtoWireReader(reader.ReadBytes(wire), what + " shape");
                     while (shape.TryReadTag(out int sf, out int sw))
                     {
                         if (sf == 2)
                         {
                             long dimSize = 0;
-                            var dim = new TensorBundleProtoReader(shape.ReadBytes(sw), what + " shape dim");
+                            var dim = new ProtoWireReader(shape.ReadBytes(sw), what + " shape dim");
                             while (dim.TryReadTag(out int df, out int dw))
                             {
                                 if (df == 1) dimSize = (long)dim.ReadVarint(dw);

@@ -1,4 +1,5 @@
 using Bert.Core.IO;
+using Bert.Tokenization;
 
 namespace Bert.Core.Checkpoints;
 
@@ -24,7 +25,7 @@ internal sealed record TensorBundleHeader(long NumShards, int Endianness, int Pr
         long numShards = 0;
         int endianness = 0, producer = 0, minConsumer = 0;
         var bad = new List<int>();
-        var reader = new TensorBundleProtoReader(data, what);
+        var reader = new ProtoWireReader(data, what);
         while (reader.TryReadTag(out int field, out int wire))
         {
             switch (field)
@@ -32,18 +33,18 @@ internal sealed record TensorBundleHeader(long NumShards, int Endianness, int Pr
                 case 1: numShards = (int)reader.ReadVarint(wire); break;
                 case 2: endianness = (int)reader.ReadVarint(wire); break;
                 case 3:
-                    var version = new TensorBundleProtoReader(reader.ReadBytes(wire), what + " version");
+                    var version = new ProtoWireReader(reader.ReadBytes(wire), what + " version");
                     while (version.TryReadTag(out int vf, out int vw))
                     {
                         if (vf == 1) producer = (int)version.ReadVarint(vw);
                         else if (vf == 2) minConsumer = (int)version.ReadVarint(vw);
-                        else if (vf == 3 && vw == TensorBundleProtoReader.Varint) bad.Add((int)version.ReadVarint(vw));
+                        else if (vf == 3 && vw == ProtoWireReader.Varint) bad.Add((int)version.ReadVarint(vw));
                         else if (vf == 3)
                         {
                             var packed = version.ReadBytes(vw);
                             int p = 0;
                             while (p < packed.Length)
-                                bad.Add((int)LevelDbCoding.ReadVarint64(packed, ref p, what + " bad_consumers"));
+                                bad.Add((int)ProtoWireReader.ReadVarint64(packed, ref p, what + " bad_consumers"));
                         }
                         else version.Skip(vw);
                     }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Bert.Core.Checkpoints;
 using Bert.Core.Modeling;
+using Bert.Core.Training;
 using Bert.Tokenization;
 using Microsoft.Extensions.AI;
 using TorchSharp;
@@ -27,7 +28,7 @@ public sealed class TextEmbedder : IDisposable
     private const int PadMultiple = 8;
 
     private readonly TextEmbedderOptions options;
-    private readonly Device device;
+    private readonly DevicePlacement device;
 
     /// <summary>Wraps a model and its indexer; the embedder owns the model from then on and disposes it.</summary>
     /// <param name="model">The encoder (switched to eval mode; moved to <see cref="TextEmbedderOptions.Device"/> when that is set).</param>
@@ -51,8 +52,9 @@ public sealed class TextEmbedder : IDisposable
         if (this.options.MaxSequenceLength is { } length && length != indexer.MaxSequenceLength)
             throw new ArgumentException($"MaxSequenceLength is {length} but the indexer truncates at {indexer.MaxSequenceLength}; load the indexer with that length or leave MaxSequenceLength null.", nameof(options));
 
-        if (this.options.Device is { } target) model.to(target);
-        device = model.parameters().FirstOrDefault()?.device ?? CPU;
+        // The one device helper of the trainers and the classifier; without a Device option, the model's own device.
+        device = new DevicePlacement(this.options.Device ?? model.parameters().FirstOrDefault()?.device);
+        device.Place(model);
         model.eval();
         Model = model;
         Indexer = indexer;
@@ -163,12 +165,12 @@ public sealed class TextEmbedder : IDisposable
         using var scope = NewDisposeScope();
         int width = BertBatch.PaddedLength(batchInputs.Max(x => x.Length), PadMultiple, Indexer.MaxSequenceLength);
         using var batch = BertBatch.Collate(batchInputs, Indexer.PadId, width);
-        var mask = batch.AttentionMask.to(device);
-        var output = Model.forward(batch.InputIds.to(device), batch.TokenTypeIds.to(device), mask, BertPooling.NeedsHiddenStates(options.Pooling));
+        var mask = device.To(batch.AttentionMask);
+        var output = Model.forward(device.To(batch.InputIds), device.To(batch.TokenTypeIds), mask, BertPooling.NeedsHiddenStates(options.Pooling));
         var pooled = BertPooling.Pool(output, mask, options.Pooling, options.ConcatLayers).to(ScalarType.Float32); // (B, D)
         if (options.Normalize)
             pooled = nn.functional.normalize(pooled, p: 2, dim: 1, eps: 1e-12);
-        return pooled.cpu().data<float>().ToArray();
+        return DevicePlacement.ToFloats(pooled);
     }
 
     private static TextEmbedder Build(BertModelBuilder builder, string checkpointPath, IBertIndexer indexer, TextEmbedderOptions? options, string defaultName)

@@ -8,7 +8,7 @@ namespace Bert.Core.IO;
 /// (<see cref="TensorBundleEntry"/>, <see cref="TensorBundleHeader"/>) and the ONNX <c>ModelProto</c>
 /// (<see cref="Onnx.OnnxExport"/>). Fields come out in the order written; callers write them in field-number order and
 /// omit proto3 defaults, which gives the same bytes as C++ <c>SerializeAsString</c>. Its reading counterpart for
-/// SentencePiece models is <c>Bert.Tokenization.ProtoWireReader</c>.
+/// SentencePiece models, tensor bundles and LevelDB tables is <c>Bert.Tokenization.ProtoWireReader</c>.
 /// </summary>
 /// <remarks>
 /// Why not <c>Google.Protobuf</c> with <c>Grpc.Tools</c> code generation: the library writes four small message

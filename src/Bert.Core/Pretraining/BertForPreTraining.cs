@@ -136,7 +136,8 @@ public sealed class BertForPreTraining : Module<Tensor, Tensor, Tensor, BertForP
             mlmCorrect = m > 0 ? mlmLogits.argmax(-1).eq(maskedLabels).sum().item<long>() : 0;
             nspCorrect = output.SeqRelationshipLogits.argmax(-1).eq(nextSentenceLabels).sum().item<long>();
         }
-        return new BertPreTrainingLoss(total.MoveToOuterDisposeScope(), mlm.item<float>(), nsp.item<float>(),
+        // Read through float32, as every loss in Bert.NET: item<float> of a bf16 loss throws.
+        return new BertPreTrainingLoss(total.MoveToOuterDisposeScope(), Training.TrainingLoop.ReadLoss(mlm), Training.TrainingLoop.ReadLoss(nsp),
             mlmCorrect, m, nspCorrect, nextSentenceLabels.shape[0]);
     }
 

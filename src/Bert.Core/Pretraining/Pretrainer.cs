@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Bert.Core.Checkpoints;
 using Bert.Core.Optimization;
+using Bert.Core.Training;
 using Bert.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -16,24 +16,26 @@ namespace Bert.Core.Pretraining;
 /// model as a Hugging Face folder and as a TensorFlow checkpoint.
 /// </summary>
 /// <remarks>
-/// <para>Layout of <see cref="PretrainerOptions.OutputDirectory"/>: <c>checkpoint/</c> (<c>model.safetensors</c>,
-/// <c>optimizer.bin</c>, <c>trainer.json</c> with the step, the batch generator's state and libtorch's random state); at
-/// the end <c>hf/</c> (<c>config.json</c> + <c>model.safetensors</c>) and <c>tf/</c> (<c>model.ckpt-N.index</c>,
+/// <para>Layout of <see cref="PretrainerOptions.OutputDirectory"/>: <c>checkpoint/</c>, the training checkpoint layout
+/// shared with the classification trainer (<c>model.safetensors</c>, <c>optimizer.state</c>, <c>trainer.json</c> of kind
+/// <c>pretraining</c> with the step, libtorch's random state, the batch size and the batch generator's state); at the end
+/// <c>hf/</c> (<c>config.json</c> + <c>model.safetensors</c>) and <c>tf/</c> (<c>model.ckpt-N.index</c>,
 /// <c>model.ckpt-N.data-00000-of-00001</c>, <c>bert_config.json</c>; the exports of earlier steps are removed).</para>
-/// <para>A checkpoint is written in one save transaction (hidden temporaries renamed into place after a journal), so an interruption at any
-/// moment leaves a complete checkpoint (<c>checkpoint/</c>, or <c>checkpoint.old/</c> during the swap). A resumed run
-/// continues the same batches, dropout masks and optimizer state, so it ends with the same weights as an uninterrupted one.
-/// When cancelled, the run writes a checkpoint of the last finished step before throwing.</para>
+/// <para>A checkpoint is written in one save transaction (hidden temporaries renamed into place after a journal), so an
+/// interruption at any moment leaves the previous or the new checkpoint. A resumed run continues the same batches,
+/// dropout masks and optimizer state, so it ends with the same weights as an uninterrupted one. When cancelled, the run
+/// writes a checkpoint of the last finished step before throwing. Checkpoints of the older pretraining layout are refused
+/// with a message naming the file.</para>
+/// <para>Each step goes through the optimisation step shared with the classification trainer: losses are read as
+/// float32 and a NaN or infinite loss throws <see cref="TrainingDivergedException"/>. The model and every batch live on
+/// <see cref="PretrainerOptions.Device"/> (only the CPU is tested: CUDA is untested).</para>
 /// </remarks>
 public sealed class Pretrainer
 {
-    private const string ModelFile = "model.safetensors";
-    private const string OptimizerFile = "optimizer.state"; // the classification trainer's checkpoint uses the same names
-    private const string StateFile = "trainer.json";
-
     private readonly BertForPreTraining _model;
     private readonly PretrainingBatchGenerator _generator;
     private readonly PretrainerOptions _options;
+    private readonly DevicePlacement _device;
 
     /// <summary>Prepares a run; nothing happens until <see cref="Run"/>.</summary>
     /// <param name="model">The model to train (updated in place).</param>
@@ -52,10 +54,11 @@ public sealed class Pretrainer
             throw new ArgumentException($"The generator makes sequences of up to {maxLength} tokens, but the model has {model.Config.MaxPositionEmbeddings} positions (max_position_embeddings).", nameof(generator));
         _model = model;
         _generator = generator;
+        _device = new DevicePlacement(_options.Device);
     }
 
     /// <summary>The folder of the resumable checkpoint.</summary>
-    public string CheckpointDirectory => Path.Combine(_options.OutputDirectory, "checkpoint");
+    public string CheckpointDirectory => Path.Combine(_options.OutputDirectory, TrainerCheckpoint.Folder);
 
     /// <summary>
     /// Trains up to <see cref="PretrainerOptions.Steps"/> steps (from the checkpoint's step when resuming), then exports.
@@ -63,11 +66,13 @@ public sealed class Pretrainer
     /// <param name="progress">Receives a report every <see cref="PretrainerOptions.ProgressEvery"/> steps and at the last one.</param>
     /// <param name="cancellationToken">Stops after the current step (a checkpoint of it is written first).</param>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
-    /// <exception cref="InvalidDataException">Resuming from a checkpoint that is damaged or does not fit the model.</exception>
+    /// <exception cref="InvalidDataException">Resuming from a checkpoint that is damaged, of an older layout, or does not fit the model.</exception>
+    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite (the last checkpoint is intact).</exception>
     public PretrainingResult Run(IProgress<PretrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         TorchRuntime.EnsureAvailable();
         Directory.CreateDirectory(_options.OutputDirectory);
+        _device.Place(_model);
         using var optimizer = new AdamWarmup(_model.named_parameters(), new AdamWarmupOptions
         {
             LearningRate = _options.LearningRate,
@@ -90,18 +95,19 @@ public sealed class Pretrainer
         long lastCheckpoint = step;
 
         _model.train();
+        var loop = new TrainingLoop(optimizer);
         while (step < _options.Steps)
         {
             if (cancellationToken.IsCancellationRequested)
             {
-                if (step > lastCheckpoint) SaveCheckpoint(optimizer, step);
+                if (step > lastCheckpoint) SaveCheckpoint(optimizer);
                 cancellationToken.ThrowIfCancellationRequested();
             }
-            TrainStep(optimizer, window);
+            TrainStep(loop, optimizer, window);
             step++;
             if (_options.CheckpointEvery > 0 && step % _options.CheckpointEvery == 0)
             {
-                SaveCheckpoint(optimizer, step);
+                SaveCheckpoint(optimizer);
                 lastCheckpoint = step;
             }
             if (step % _options.ProgressEvery == 0 || step == _options.Steps)
@@ -115,7 +121,7 @@ public sealed class Pretrainer
             }
         }
         if (step > lastCheckpoint || !Directory.Exists(CheckpointDirectory))
-            SaveCheckpoint(optimizer, step);
+            SaveCheckpoint(optimizer);
         _model.eval();
 
         string? hf = null, tf = null;
@@ -131,78 +137,48 @@ public sealed class Pretrainer
         return new PretrainingResult(step, startStep, history, CheckpointDirectory, hf, tf);
     }
 
-    private void TrainStep(AdamWarmup optimizer, Window window)
+    private void TrainStep(TrainingLoop loop, AdamWarmup optimizer, Window window)
     {
         using var batch = _generator.NextBatch(_options.BatchSize);
-        using var scope = NewDisposeScope();
-        optimizer.ZeroGrad();
-        using var loss = _model.ComputeLoss(batch);
-        loss.Total.backward();
-        optimizer.Step();
-        window.Add(loss, batch.BatchSize);
+        loop.Batch(
+            () =>
+            {
+                using var onDevice = batch.To(_device);
+                var loss = _model.ComputeLoss(onDevice); // its Total lives in the loop's dispose scope
+                window.Add(loss, batch.BatchSize);
+                return loss.Total;
+            },
+            value => new TrainingDivergedException(optimizer.StepCount, value));
     }
 
-    private void SaveCheckpoint(AdamWarmup optimizer, long step)
-    {
-        using var rng = get_rng_state();
-        var state = new TrainerState
-        {
-            Step = step,
-            BatchSize = _options.BatchSize,
-            Generator = _generator.GetState(),
-            TorchRandomState = Convert.ToBase64String(rng.data<byte>().ToArray()),
-        };
-        using var save = SaveTransaction.Begin(CheckpointDirectory, "writing a pretraining checkpoint");
-        using (no_grad())
-            save.Write(ModelFile, s => SafeTensors.Write(s, _model.state_dict()));
-        save.Write(OptimizerFile, optimizer.SaveState);
-        save.WriteText(StateFile, JsonSerializer.Serialize(state, JsonOptions));
-        save.Commit();
-    }
+    private void SaveCheckpoint(AdamWarmup optimizer) =>
+        TrainerCheckpoint.Save(_options.OutputDirectory, TrainerCheckpoint.Pretraining, _model, optimizer,
+            new PretrainingRunState { BatchSize = _options.BatchSize, Generator = _generator.GetState() });
 
     private long? TryLoadCheckpoint(AdamWarmup optimizer)
     {
-        // The files of the last committed checkpoint, checked against its manifest.
-        var directory = CheckpointDirectory;
-        var files = Directory.Exists(directory) ? SaveManifest.Resolve(directory) : null;
-        if (files is null || !files.TryGetValue(StateFile, out var statePath))
+        var state = TrainerCheckpoint.Load<PretrainingRunState>(_options.OutputDirectory, TrainerCheckpoint.Pretraining, optimizer,
+            (saved, statePath) =>
+            {
+                if (saved.Generator is null)
+                    throw new InvalidDataException($"'{statePath}' lacks the batch generator's state.");
+                if (saved.BatchSize != _options.BatchSize)
+                    throw new InvalidDataException($"'{statePath}' was written with BatchSize {saved.BatchSize}; resume with the same batch size, not {_options.BatchSize}.");
+            },
+            pathOf => BertPreTrainingCheckpoint.Load(_model, pathOf(TrainerCheckpoint.ModelFile), strict: true));
+        if (state is null)
             return null;
-        string PathOf(string name) => files.GetValueOrDefault(name)
-            ?? throw new InvalidDataException($"The pretraining checkpoint in '{directory}' has no {name}.");
-        TrainerState state;
+        if (optimizer.StepCount > _options.Steps)
+            throw new InvalidDataException($"The checkpoint in '{CheckpointDirectory}' is at step {optimizer.StepCount}, beyond Steps {_options.Steps}.");
         try
         {
-            state = JsonSerializer.Deserialize<TrainerState>(BoundedFile.ReadAllText(statePath, BoundedFile.MaxJsonBytes, "pretraining state"), JsonOptions)
-                ?? throw new InvalidDataException($"'{statePath}' is empty.");
+            _generator.RestoreState(state.Generator!);
         }
-        catch (JsonException ex)
+        catch (ArgumentException ex)
         {
-            throw new InvalidDataException($"'{statePath}' is not a pretraining state: {ex.Message}", ex);
+            throw new InvalidDataException($"The checkpoint in '{CheckpointDirectory}' holds an invalid batch generator state: {ex.Message}", ex);
         }
-        if (state.Generator is null || state.TorchRandomState is null)
-            throw new InvalidDataException($"'{statePath}' lacks the generator or random state.");
-        if (state.BatchSize != _options.BatchSize)
-            throw new InvalidDataException($"'{statePath}' was written with BatchSize {state.BatchSize}; resume with the same batch size, not {_options.BatchSize}.");
-        if (state.Step > _options.Steps)
-            throw new InvalidDataException($"'{statePath}' is at step {state.Step}, beyond Steps {_options.Steps}.");
-        BertPreTrainingCheckpoint.Load(_model, PathOf(ModelFile), strict: true);
-        optimizer.LoadState(PathOf(OptimizerFile));
-        if (optimizer.StepCount != state.Step)
-            throw new InvalidDataException($"'{directory}': the optimizer is at step {optimizer.StepCount} but the trainer state at {state.Step}.");
-        _generator.RestoreState(state.Generator);
-        using var rng = tensor(Convert.FromBase64String(state.TorchRandomState), ScalarType.Byte);
-        set_rng_state(rng);
-        return state.Step;
-    }
-
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
-
-    private sealed class TrainerState
-    {
-        public long Step { get; set; }
-        public int BatchSize { get; set; }
-        public PretrainingBatchGeneratorState? Generator { get; set; }
-        public string? TorchRandomState { get; set; }
+        return optimizer.StepCount;
     }
 
     private sealed class Window

@@ -47,6 +47,12 @@ public sealed class PretrainerOptions
     /// <summary>The seed of libtorch's generator (dropout) at the start of a run that does not resume. Default 12345.</summary>
     public long Seed { get; set; } = 12345;
 
+    /// <summary>
+    /// The device of the model and of every batch; null for the CPU. The model is moved there when the run starts. Only
+    /// the CPU is tested here: CUDA is untested.
+    /// </summary>
+    public TorchSharp.torch.Device? Device { get; set; }
+
     /// <summary>Write <c>hf/</c> and <c>tf/</c> at the end. Default true.</summary>
     public bool ExportAtEnd { get; set; } = true;
 

@@ -1,10 +1,14 @@
+using Bert.Core.Modeling;
+using Bert.Core.Training;
+using Bert.Tokenization;
 using static TorchSharp.torch;
 
 namespace Bert.Core.Pretraining;
 
 /// <summary>
-/// Pretraining examples collated to int64 tensors, padded to the longest example of the batch (dynamic padding).
-/// Dispose it to free the tensors.
+/// Pretraining examples collated to int64 tensors by the one collator of Bert.NET (<see cref="BertBatch.Collate"/>), padded
+/// to the longest example of the batch rounded up to a multiple of 8 (<see cref="BertBatch.PaddedLength"/>, as in
+/// fine-tuning: few distinct shapes keep memory flat over long runs). Dispose it to free the tensors.
 /// </summary>
 public sealed class PretrainingBatch : IDisposable
 {
@@ -50,31 +54,32 @@ public sealed class PretrainingBatch : IDisposable
     /// <summary>The number of predicted positions M.</summary>
     public int MaskedCount => (int)MaskedPositions.shape[0];
 
-    /// <summary>Pads <paramref name="examples"/> with <paramref name="padId"/> to their longest length and makes the tensors.</summary>
-    /// <exception cref="ArgumentException">The list is empty.</exception>
-    public static PretrainingBatch Collate(IReadOnlyList<PretrainingExample> examples, int padId)
+    /// <summary>
+    /// Pads <paramref name="examples"/> with <paramref name="padId"/> to their longest length rounded up to a multiple of
+    /// <paramref name="padToMultipleOf"/> (never beyond <paramref name="maxLength"/>) and makes the tensors.
+    /// </summary>
+    /// <param name="examples">The examples (at least one).</param>
+    /// <param name="padId">The <c>[PAD]</c> id.</param>
+    /// <param name="maxLength">The longest allowed padded length (the generator's MaxSequenceLength).</param>
+    /// <param name="padToMultipleOf">The length multiple; 1 pads to the longest example exactly. Default 8.</param>
+    /// <exception cref="ArgumentException">The list is empty, or an example is longer than <paramref name="maxLength"/>.</exception>
+    public static PretrainingBatch Collate(IReadOnlyList<PretrainingExample> examples, int padId, int maxLength, int padToMultipleOf = 8)
     {
         ArgumentNullException.ThrowIfNull(examples);
         if (examples.Count == 0)
             throw new ArgumentException("A batch needs at least one example.", nameof(examples));
-        var b = examples.Count;
-        var t = examples.Max(e => e.Length);
-        var ids = new long[b * t];
-        var types = new long[b * t];
-        var mask = new long[b * t];
+        var longest = examples.Max(e => e.Length);
+        if (longest > maxLength)
+            throw new ArgumentException($"An example has {longest} tokens, more than maxLength {maxLength}.", nameof(examples));
+        var t = BertBatch.PaddedLength(longest, padToMultipleOf, maxLength);
+        var inputs = examples.Select(e => new EncodedInput(e.InputIds, e.TokenTypeIds, Ones(e.Length), e.Length)).ToArray();
+        var batch = BertBatch.Collate(inputs, padId, t); // its three tensors pass to this batch
         var positions = new List<long>();
         var labels = new List<long>();
-        var next = new long[b];
-        Array.Fill(ids, padId);
-        for (var i = 0; i < b; i++)
+        var next = new long[examples.Count];
+        for (var i = 0; i < examples.Count; i++)
         {
             var e = examples[i];
-            for (var j = 0; j < e.Length; j++)
-            {
-                ids[i * t + j] = e.InputIds[j];
-                types[i * t + j] = e.TokenTypeIds[j];
-                mask[i * t + j] = 1;
-            }
             for (var k = 0; k < e.MaskedPositions.Length; k++)
             {
                 positions.Add(i * (long)t + e.MaskedPositions[k]);
@@ -82,13 +87,21 @@ public sealed class PretrainingBatch : IDisposable
             }
             next[i] = e.IsRandomNext ? 1 : 0;
         }
-        return new PretrainingBatch(examples,
-            tensor(ids, [b, t], ScalarType.Int64),
-            tensor(types, [b, t], ScalarType.Int64),
-            tensor(mask, [b, t], ScalarType.Int64),
+        return new PretrainingBatch(examples, batch.InputIds, batch.TokenTypeIds, batch.AttentionMask,
             tensor(positions.ToArray(), [positions.Count], ScalarType.Int64),
             tensor(labels.ToArray(), [labels.Count], ScalarType.Int64),
-            tensor(next, [b], ScalarType.Int64));
+            tensor(next, [examples.Count], ScalarType.Int64));
+    }
+
+    /// <summary>The same batch with every tensor on <paramref name="device"/>'s device (new handles; dispose them).</summary>
+    internal PretrainingBatch To(DevicePlacement device) => new(Examples, device.To(InputIds), device.To(TokenTypeIds),
+        device.To(AttentionMask), device.To(MaskedPositions), device.To(MaskedLabels), device.To(NextSentenceLabels));
+
+    private static int[] Ones(int length)
+    {
+        var ones = new int[length];
+        Array.Fill(ones, 1);
+        return ones;
     }
 
     /// <inheritdoc/>

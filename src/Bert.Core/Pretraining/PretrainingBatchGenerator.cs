@@ -21,7 +21,7 @@ public sealed class PretrainingBatchGenerator
     private readonly (int Document, int Sentence)[] _pairStarts;
     private readonly PretrainingVocabulary _vocabulary;
     private readonly PretrainingBatchGeneratorOptions _options;
-    private readonly PretrainingRandom _random;
+    private readonly Pcg64 _random;
 
     /// <summary>Creates a generator over a tokenized corpus.</summary>
     /// <param name="documents">Documents, each a list of sentences, each the piece ids of the sentence (no
@@ -39,7 +39,7 @@ public sealed class PretrainingBatchGenerator
         _options = (options ?? new PretrainingBatchGeneratorOptions()).Clone();
         _options.Validate();
         _vocabulary = vocabulary;
-        _random = new PretrainingRandom(_options.Seed);
+        _random = new Pcg64(unchecked((ulong)_options.Seed));
 
         var docs = new List<int[][]>();
         for (var d = 0; d < documents.Count; d++)
@@ -97,9 +97,13 @@ public sealed class PretrainingBatchGenerator
         ExamplesGenerated = state.ExamplesGenerated;
     }
 
-    /// <summary>Makes the next batch of <paramref name="batchSize"/> examples, padded to its longest one.</summary>
+    /// <summary>
+    /// Makes the next batch of <paramref name="batchSize"/> examples, padded to its longest one rounded up to a multiple
+    /// of 8 (never beyond <see cref="PretrainingBatchGeneratorOptions.MaxSequenceLength"/>; see <see cref="PretrainingBatch.Collate"/>).
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is not positive.</exception>
-    public PretrainingBatch NextBatch(int batchSize) => PretrainingBatch.Collate(NextExamples(batchSize), _vocabulary.PadId);
+    public PretrainingBatch NextBatch(int batchSize) =>
+        PretrainingBatch.Collate(NextExamples(batchSize), _vocabulary.PadId, _options.MaxSequenceLength);
 
     /// <summary>Makes the next <paramref name="count"/> examples.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not positive.</exception>

@@ -6,7 +6,7 @@ namespace Bert.Core.Pretraining;
 /// </summary>
 public sealed record PretrainingBatchGeneratorState
 {
-    /// <summary>The four words of the xoshiro256** generator.</summary>
+    /// <summary>The four words of the PCG64 generator (state high, state low, increment high, increment low).</summary>
     public required ulong[] Random { get; init; }
 
     /// <summary>The number of examples produced so far.</summary>

@@ -1,3 +1,4 @@
+using Bert.Core;
 using System.Text;
 using System.Text.Json;
 using Bert.Classification.Data;

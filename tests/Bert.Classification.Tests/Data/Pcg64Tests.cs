@@ -1,3 +1,4 @@
+using Bert.Core;
 using System.Text.Json;
 using Bert.Classification.Data;
 
@@ -51,5 +52,17 @@ public sealed class Pcg64Tests
         new Pcg64(3).Shuffle(items);
         items.Should().BeEquivalentTo(Enumerable.Range(0, 50));
         items.Should().NotEqual(Enumerable.Range(0, 50));
+    }
+
+    [Fact]
+    public void A_saved_state_continues_the_same_stream_and_a_foreign_one_is_refused()
+    {
+        var original = new Pcg64(2026);
+        for (var i = 0; i < 17; i++) original.NextUInt64();
+        var state = original.State;
+        var restored = new Pcg64(1) { State = state };
+        Enumerable.Range(0, 100).Select(_ => restored.NextUInt64()).Should().Equal(Enumerable.Range(0, 100).Select(_ => original.NextUInt64()));
+        FluentActions.Invoking(() => restored.State = [1, 2, 3]).Should().Throw<ArgumentException>().WithMessage("*4 words*");
+        FluentActions.Invoking(() => restored.State = [1, 2, 3, 4]).Should().Throw<ArgumentException>().WithMessage("*must be odd*");
     }
 }

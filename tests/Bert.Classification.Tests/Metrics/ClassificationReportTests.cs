@@ -1,3 +1,4 @@
+using Bert.Core;
 using System.Text.Json;
 using Bert.Classification.Metrics;
 
@@ -279,7 +280,7 @@ public sealed class ClassificationReportTests
     public void Bootstrap_interval_covers_the_true_accuracy_about_95_percent_of_the_time()
     {
         // 300 simulated test sets of 200 samples from a classifier whose true accuracy is 0.8.
-        var rng = new Bert.Classification.Data.Pcg64(12345);
+        var rng = new Pcg64(12345);
         var covered = 0;
         const int trials = 300;
         for (var t = 0; t < trials; t++)

@@ -1,3 +1,4 @@
+using Bert.Core;
 using System.Text;
 using Bert.Classification.Data;
 using Bert.Cli.SampleData;

@@ -1,5 +1,6 @@
 using Bert.Classification.Data;
 using Bert.Classification.Training;
+using Bert.Core.Training;
 using static TorchSharp.torch;
 
 namespace Bert.Classification.Tests.Training;

@@ -1,4 +1,5 @@
 using Bert.Core.Checkpoints;
+using Bert.Core.IO;
 using Bert.Core.Pretraining;
 using Xunit.Abstractions;
 using static Bert.Core.Tests.Pretraining.PretrainingTestModels;
@@ -87,6 +88,7 @@ public class PretrainerTests
             manual_seed(12345);                                          // and another dropout stream: restored too
             var resumeOptions = Options(resumedDir, 8);
             resumeOptions.Resume = true;
+            resumeOptions.Device = CPU; // through the device helper: the same weights as the default (null) device
             var result = new Pretrainer(resumed, Generator(seed: 5), resumeOptions).Run();
             result.ResumedFromStep.Should().Be(3);
             result.Steps.Should().Be(8);
@@ -144,6 +146,61 @@ public class PretrainerTests
             Directory.GetFiles(Path.Combine(dir, "tf")).Select(Path.GetFileName).Where(n => !n!.StartsWith('.')).Should()
                 .BeEquivalentTo(["bert_config.json", "model.ckpt-6.index", "model.ckpt-6.data-00000-of-00001", "bert_net_manifest.json", "model.ckpt-1.index"]);
             File.ReadAllText(Path.Combine(dir, "tf", "model.ckpt-1.index")).Should().Be("the user's own");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    // trainer.json as the pretrainer wrote it before the layout shared with classification (no Layout, no Kind).
+    [InlineData("""{ "Step": 3, "BatchSize": 8, "Generator": { "Random": [1, 2, 3, 4], "ExamplesGenerated": 24 }, "TorchRandomState": "AAAA" }""",
+        "*'{0}' was written by an older checkpoint layout*")]
+    [InlineData("""{ "Layout": 2, "Kind": "classification", "Step": 0, "Run": { "Epoch": 1 } }""",
+        "*'{0}' belongs to a classification checkpoint, not a pretraining one*")]
+    public void A_checkpoint_of_the_older_layout_or_of_the_classification_trainer_is_refused_naming_the_file(string trainerJson, string message)
+    {
+        var dir = TempDirectory();
+        try
+        {
+            using (var save = SaveTransaction.Begin(Path.Combine(dir, "checkpoint"), "test"))
+            {
+                save.WriteText("trainer.json", trainerJson);
+                save.Commit();
+            }
+            using var model = NewModel(TinyConfig(), 51);
+            var options = Options(dir, 8);
+            options.Resume = true;
+            var act = () => new Pretrainer(model, Generator(), options).Run();
+            act.Should().Throw<InvalidDataException>().WithMessage(string.Format(message, Path.Combine(dir, "checkpoint", "trainer.json")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void The_checkpoint_has_the_layout_shared_with_classification()
+    {
+        var dir = TempDirectory();
+        try
+        {
+            using var model = NewModel(TinyConfig(), 53);
+            var options = Options(dir, 2);
+            options.WarmupSteps = 1;
+            options.ExportAtEnd = false;
+            new Pretrainer(model, Generator(), options).Run();
+            var checkpoint = Path.Combine(dir, "checkpoint");
+            Directory.GetFiles(checkpoint).Select(Path.GetFileName).Where(n => !n!.StartsWith('.')).Should()
+                .BeEquivalentTo(["model.safetensors", "optimizer.state", "trainer.json", "bert_net_manifest.json"]);
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(checkpoint, "trainer.json")));
+            json.RootElement.GetProperty("Layout").GetInt32().Should().Be(2);
+            json.RootElement.GetProperty("Kind").GetString().Should().Be("pretraining");
+            json.RootElement.GetProperty("Step").GetInt64().Should().Be(2);
+            json.RootElement.GetProperty("Run").GetProperty("BatchSize").GetInt32().Should().Be(8);
+            json.RootElement.GetProperty("Run").GetProperty("Generator").GetProperty("ExamplesGenerated").GetInt64().Should().Be(16);
         }
         finally
         {

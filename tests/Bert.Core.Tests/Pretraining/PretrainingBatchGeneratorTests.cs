@@ -179,39 +179,46 @@ public class PretrainingBatchGeneratorTests
     }
 
     [Fact]
-    public void Batches_are_padded_to_their_longest_example_with_the_pad_id()
+    public void Batches_are_padded_to_their_longest_example_rounded_up_to_a_multiple_of_8_with_the_pad_id()
     {
         TorchRuntime.EnsureAvailable();
         var (docs, vocabulary) = TracedCorpus();
-        var generator = new PretrainingBatchGenerator(docs, vocabulary, new() { MaxSequenceLength = 64, ShortSequenceProbability = 0.5, Seed = 2 });
-        using var batch = generator.NextBatch(8);
-        var t = batch.Examples.Max(e => e.Length);
-        batch.SequenceLength.Should().Be(t);
-        batch.InputIds.shape.Should().Equal(8, t);
-        var ids = batch.InputIds.data<long>().ToArray();
-        var types = batch.TokenTypeIds.data<long>().ToArray();
-        var mask = batch.AttentionMask.data<long>().ToArray();
-        var positions = batch.MaskedPositions.data<long>().ToArray();
-        var labels = batch.MaskedLabels.data<long>().ToArray();
-        var next = batch.NextSentenceLabels.data<long>().ToArray();
-        var k = 0;
-        for (var b = 0; b < 8; b++)
+        var generator = new PretrainingBatchGenerator(docs, vocabulary, new() { MaxSequenceLength = 64, ShortSequenceProbability = 1, Seed = 2 });
+        var paddedBeyondTheLongest = 0;
+        for (var n = 0; n < 6; n++)
         {
-            var e = batch.Examples[b];
-            next[b].Should().Be(e.IsRandomNext ? 1 : 0);
-            for (var i = 0; i < t; i++)
+            using var batch = generator.NextBatch(8);
+            var longest = batch.Examples.Max(e => e.Length);
+            var t = batch.SequenceLength;
+            t.Should().Be(Math.Min((longest + 7) / 8 * 8, 64), "the collation rule of fine-tuning: a multiple of 8, not beyond the maximum length");
+            if (t > longest) paddedBeyondTheLongest++;
+            batch.InputIds.shape.Should().Equal(8, t);
+            var ids = batch.InputIds.data<long>().ToArray();
+            var types = batch.TokenTypeIds.data<long>().ToArray();
+            var mask = batch.AttentionMask.data<long>().ToArray();
+            var positions = batch.MaskedPositions.data<long>().ToArray();
+            var labels = batch.MaskedLabels.data<long>().ToArray();
+            var next = batch.NextSentenceLabels.data<long>().ToArray();
+            var k = 0;
+            for (var b = 0; b < 8; b++)
             {
-                ids[b * t + i].Should().Be(i < e.Length ? e.InputIds[i] : Pad);
-                mask[b * t + i].Should().Be(i < e.Length ? 1 : 0);
-                types[b * t + i].Should().Be(i < e.Length ? e.TokenTypeIds[i] : 0);
+                var e = batch.Examples[b];
+                next[b].Should().Be(e.IsRandomNext ? 1 : 0);
+                for (var i = 0; i < t; i++)
+                {
+                    ids[b * t + i].Should().Be(i < e.Length ? e.InputIds[i] : Pad);
+                    mask[b * t + i].Should().Be(i < e.Length ? 1 : 0);
+                    types[b * t + i].Should().Be(i < e.Length ? e.TokenTypeIds[i] : 0);
+                }
+                for (var j = 0; j < e.MaskedPositions.Length; j++, k++)
+                {
+                    positions[k].Should().Be(b * t + e.MaskedPositions[j]);
+                    labels[k].Should().Be(e.MaskedLabels[j]);
+                }
             }
-            for (var j = 0; j < e.MaskedPositions.Length; j++, k++)
-            {
-                positions[k].Should().Be(b * t + e.MaskedPositions[j]);
-                labels[k].Should().Be(e.MaskedLabels[j]);
-            }
+            k.Should().Be(batch.MaskedCount);
         }
-        k.Should().Be(batch.MaskedCount);
+        paddedBeyondTheLongest.Should().BePositive("some batch's longest example is not a multiple of 8, so the test sees padding beyond it");
     }
 
     [Fact]

@@ -1,9 +1,10 @@
-namespace Bert.Classification.Data;
+namespace Bert.Core;
 
 /// <summary>
 /// A small seeded pseudo-random generator, PCG XSL-RR 128/64 (O'Neill 2014; the same algorithm and constants as
-/// numpy's <c>PCG64</c> bit generator, against which it is tested), so that splits and bootstrap resamples are the
-/// same for a seed on every machine and .NET version. <see cref="System.Random"/> is not used: only its legacy
+/// numpy's <c>PCG64</c> bit generator, against which it is tested): the one seeded generator of Bert.NET, so that splits,
+/// bootstrap resamples, training shuffles and pretraining batches are the same for a seed on every machine and .NET
+/// version, and a pretraining checkpoint can save its whole state (<see cref="State"/>) to resume the same stream. <see cref="System.Random"/> is not used: only its legacy
 /// seeded algorithm is stable across versions, and it is not specified anywhere else.
 /// </summary>
 /// <remarks>
@@ -16,7 +17,7 @@ internal sealed class Pcg64
     private static readonly UInt128 Multiplier = new(0x2360ED051FC65DA4UL, 0x4385DF649FCCF645UL);
 
     private UInt128 _state;
-    private readonly UInt128 _increment;
+    private UInt128 _increment;
 
     /// <summary>Creates a generator from a 64-bit seed.</summary>
     /// <param name="seed">Any value; equal seeds give equal sequences.</param>
@@ -44,6 +45,26 @@ internal sealed class Pcg64
     {
         _state = state;
         _increment = increment;
+    }
+
+    /// <summary>
+    /// The whole state as four words (state high, state low, increment high, increment low), to save and restore a
+    /// stream exactly. Setting it checks the shape and that the increment is odd, as every seeded generator's is.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not four words, or an even increment.</exception>
+    internal ulong[] State
+    {
+        get => [(ulong)(_state >> 64), (ulong)_state, (ulong)(_increment >> 64), (ulong)_increment];
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (value.Length != 4)
+                throw new ArgumentException($"A Pcg64 state has 4 words (state and increment, high and low), not {value.Length}.", nameof(value));
+            if ((value[3] & 1) == 0)
+                throw new ArgumentException("A Pcg64 state's increment (the last word) must be odd; this one is even, so the state was not saved by Pcg64.", nameof(value));
+            _state = new UInt128(value[0], value[1]);
+            _increment = new UInt128(value[2], value[3]);
+        }
     }
 
     /// <summary>The next 64 random bits (numpy: <c>PCG64.random_raw()</c>).</summary>
