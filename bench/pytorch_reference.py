@@ -3,6 +3,7 @@
 
 Run with Debian's PyTorch (apt-get install python3-torch libopenblas0-openmp):
   /usr/bin/python3 bench/pytorch_reference.py --shape base --mode infer --batch 16 --seq 128 --threads 2
+  /usr/bin/python3 bench/pytorch_reference.py --shape small --mode knbc-epoch   (or knbc-infer; the real KNBC ids)
 Prints one JSON object per case on its own line, with the keys the C# benchmark prints
 (shape, mode, dtype, batch, seq, threads, seq_per_s (median), peak_rss_mb, and per-phase times for train).
 The model is a plain-PyTorch BERT (post-LN, exact-erf GELU, Hugging Face parameter layout), random weights.
@@ -21,6 +22,7 @@ import torch.nn.functional as F
 SHAPES = {
     "tiny": dict(vocab=15, hidden=4, layers=2, heads=4, inter=4 * 4, positions=512),
     "small": dict(vocab=32000, hidden=256, layers=4, heads=4, inter=1024, positions=512),
+    "minilm": dict(vocab=30522, hidden=384, layers=6, heads=12, inter=1536, positions=512),
     "base": dict(vocab=32000, hidden=768, layers=12, heads=12, inter=3072, positions=512),
 }
 
@@ -67,6 +69,86 @@ class Bert(nn.Module):
         return x, self.classifier(pooled)
 
 
+CLS, SEP, PAD = 4, 5, 3  # wiki-ja's ids
+
+
+def read_knbc(path):
+    """[CLS] ids [SEP] of every KNBC sentence (spm_encode ids of wiki-ja), as bench/Bert.Benchmarks/KnbcBench.cs reads them."""
+    out = []
+    for line in open(path, encoding="utf-8"):
+        line = line.rstrip("\n")
+        if line:
+            out.append([CLS] + [int(x) for x in line.split("\t")[-1].split()][:510] + [SEP])
+    return out
+
+
+def knbc_batches(sentences, batch, train):
+    """The same batches as KnbcBench.cs: position (i * 7919) % n, windows of 50 batches sorted by (length, index);
+    inference: all sentences longest first (ties by index)."""
+    n = len(sentences)
+    if train:
+        order = [(i * 7919) % n for i in range(n)]
+        assert len(set(order)) == n
+        batches = []
+        for w in range(0, n, batch * 50):
+            window = sorted(order[w:w + batch * 50], key=lambda i: (len(sentences[i]), i))
+            batches += [window[s:s + batch] for s in range(0, len(window), batch)]
+        return batches
+    order = sorted(range(n), key=lambda i: (-len(sentences[i]), i))
+    return [order[s:s + batch] for s in range(0, n, batch)]
+
+
+def knbc_inputs(sentences, rows, multiple):
+    t = min(512, (max(len(sentences[i]) for i in rows) + multiple - 1) // multiple * multiple)
+    ids = torch.full((len(rows), t), PAD, dtype=torch.long)
+    mask = torch.zeros((len(rows), t), dtype=torch.long)
+    for r, i in enumerate(rows):
+        ids[r, :len(sentences[i])] = torch.tensor(sentences[i])
+        mask[r, :len(sentences[i])] = 1
+    return ids, torch.zeros_like(ids), mask
+
+
+def run_knbc(a, model):
+    import os
+    path = a.knbc_ids or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "models", "wiki-ja", "knbc-spm_encode-ids.tsv")
+    sentences = read_knbc(path)
+    train = a.mode == "knbc-epoch"
+    batches = knbc_batches(sentences, a.batch, train)
+    prepared = [(rows,) + knbc_inputs(sentences, rows, a.pad_multiple) for rows in batches]
+    if train:
+        model.train()
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, eps=1e-7, weight_decay=0.0)
+
+        def step(rows, ids, types, mask):
+            _, logits = model(ids, types, mask)
+            loss = F.cross_entropy(logits.float(), torch.tensor([i % 4 for i in rows]))
+            loss.item()
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+        for p in prepared[:a.warmup * 5]:
+            step(*p)
+        t0 = time.perf_counter()
+        for p in prepared:
+            step(*p)
+        seconds = time.perf_counter() - t0
+    else:
+        model.eval()
+        times = []
+        with torch.inference_mode():
+            for p in prepared[:a.warmup * 5]:
+                model(*p[1:])
+            for _ in range(a.iterations):
+                t0 = time.perf_counter()
+                for p in prepared:
+                    model(*p[1:])[1].sum().item()
+                times.append(time.perf_counter() - t0)
+        seconds = statistics.median(times)
+    print(json.dumps(dict(impl="pytorch", torch=torch.__version__, shape=a.shape, mode=a.mode, dtype=a.dtype, batch=a.batch,
+                          seq=-1, threads=a.threads, sentences=len(sentences), seconds_median=seconds,
+                          seq_per_s=len(sentences) / seconds, peak_rss_mb=round(peak_rss_mb(), 1))))
+
+
 def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
@@ -74,7 +156,7 @@ def peak_rss_mb():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shape", default="small", choices=SHAPES)
-    ap.add_argument("--mode", default="infer", choices=["infer", "train"])
+    ap.add_argument("--mode", default="infer", choices=["infer", "train", "knbc-epoch", "knbc-infer"])
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--seq", type=int, default=128)
     ap.add_argument("--threads", type=int, default=2)
@@ -82,12 +164,17 @@ def main():
     ap.add_argument("--iterations", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--knbc-ids", default=None, help="knbc-spm_encode-ids.tsv (default: ../shared/models/wiki-ja/)")
+    ap.add_argument("--pad-multiple", type=int, default=8)
+    ap.add_argument("--kernel", default=None, help="ignored (Bert.NET's option, accepted so both take the same arguments)")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     s = SHAPES[a.shape]
     model = Bert(s)
+    if a.mode.startswith("knbc"):
+        return run_knbc(a, model)
     ids = torch.randint(0, s["vocab"], (a.batch, a.seq))
     types = torch.zeros_like(ids)
     mask = torch.ones_like(ids)

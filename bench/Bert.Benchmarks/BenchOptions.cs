@@ -14,9 +14,11 @@ internal sealed class BenchOptions
     public int Iterations { get; set; } = 5;
     public int Warmup { get; set; } = 2;
     public string? LengthsFrom { get; set; }
+    public string? KnbcIds { get; set; }
     public string? Spm { get; set; }
     public string? MeCabDicDir { get; set; }
     public bool SystemMalloc { get; set; }
+    public bool PackTokens { get; set; } = true;
     public int Steps { get; set; } = 1000;
     public int MinSeq { get; set; } = 8;
     public int PadMultiple { get; set; } = 8;
@@ -40,18 +42,21 @@ internal sealed class BenchOptions
                 case "--iterations": o.Iterations = NextInt(); break;
                 case "--warmup": o.Warmup = NextInt(); break;
                 case "--knbc-lengths": o.LengthsFrom = Next(); break;
+                case "--knbc-ids": o.KnbcIds = Next(); break;
                 case "--spm": o.Spm = Next(); break;
                 case "--mecab-dicdir": o.MeCabDicDir = Next(); break;
                 case "--system-malloc": o.SystemMalloc = true; break;
+                case "--no-pack": o.PackTokens = false; break;
                 case "--steps": o.Steps = NextInt(); break;
                 case "--min-seq": o.MinSeq = NextInt(); break;
                 case "--pad-multiple": o.PadMultiple = NextInt(); break;
                 case "--kernel": o.Kernel = Enum.Parse<Bert.Core.Modeling.LinearKernel>(Next(), ignoreCase: true); break;
                 case "-h" or "--help":
                     Console.WriteLine("""
-                        bench/Bert.Benchmarks: --shape tiny|small|minilm|base[,..] --mode infer|train|soak|indexer|segment|attention|ops|onnx|serve[,..] --batch 16 --seq 128
+                        bench/Bert.Benchmarks: --shape tiny|small|minilm|base[,..] --mode infer|train|knbc-epoch|knbc-infer|soak|indexer|segment|attention|ops|onnx|serve[,..] --batch 16 --seq 128
                           --threads 2 [--dtype fp32|bf16] [--iterations 5] [--warmup 2]
                           [--knbc-lengths knbc-spm_encode-ids.tsv]  (train/infer on real KNBC lengths, dynamic padding)
+                          [--knbc-ids knbc-spm_encode-ids.tsv]      (knbc-epoch/knbc-infer: all KNBC sentences' real ids; default from ../shared)
                           [--spm wiki-ja.model]                     (indexer mode: tokens/s on the KNBC sentences)
                           [--mecab-dicdir DIR]                      (segment mode: MeCab sentences/s on the KNBC sentences, and mecab's)
                           [--steps 1000] [--min-seq 8]              (soak mode: training steps of lengths min-seq..seq, RSS sampled)
@@ -59,6 +64,7 @@ internal sealed class BenchOptions
                           [--kernel auto|gemm|onednn]               (BertLinear's kernel for infer/train/soak)
                                                                     (onnx mode: ONNX Runtime on the exported model vs TorchSharp, ort_seq_per_s;
                                                                      serve mode: OnnxTextClassifier vs TextClassifier predictions/s on KNBC)
+                          [--no-pack]                               (BertModel.PackTokens off: per-token work on padding too)
                           [--system-malloc]                         (glibc's default allocator settings, see TorchRuntime.RetainFreedTensorMemory)
                         """);
                     return null;

@@ -56,7 +56,7 @@ internal static class ModelBench
         set_num_threads(o.Threads);
         manual_seed(0);
         var config = Config(shape);
-        using var model = new BertModel(config);
+        using var model = new BertModel(config) { PackTokens = o.PackTokens };
         BertLinear.SetKernel(model, o.Kernel);
         model.eval();
         if (o.DType == "bf16") model.to(ScalarType.BFloat16);
@@ -136,7 +136,7 @@ internal static class ModelBench
         TorchRuntime.EnsureAvailable();
         set_num_threads(o.Threads);
         manual_seed(0);
-        var model = new BertForSequenceClassification(new BertModel(config), 4);
+        var model = new BertForSequenceClassification(new BertModel(config), 4) { PackTokens = o.PackTokens };
         BertLinear.SetKernel(model, o.Kernel);
         model.train();
         var optimizer = new AdamWarmup(model.named_parameters().Select(p => (p.name, p.parameter)), new AdamWarmupOptions
@@ -159,6 +159,7 @@ internal static class ModelBench
             ["lengths"] = o.LengthsFrom is null ? "fixed" : $"knbc-bucketed, padded to a multiple of {o.PadMultiple}",
             ["threads"] = o.Threads,
             ["kernel"] = o.Kernel.ToString(),
+            ["pack_tokens"] = o.PackTokens,
             ["iterations"] = o.Iterations,
             ["seconds_median"] = Math.Round(seconds, 4),
             ["seq_per_s"] = Math.Round(seqPerS, 2),

@@ -59,8 +59,8 @@ internal static class OnnxBench
         TorchRuntime.EnsureAvailable();
         set_num_threads(o.Threads);
         manual_seed(0);
-        string spm = o.Spm ?? Path.Combine(SharedRoot(), "models", "wiki-ja", "wiki-ja.model");
-        string sentences = Path.Combine(SharedRoot(), "models", "wiki-ja", "knbc-spm_encode-ids.tsv");
+        string spm = o.Spm ?? SharedData.File("models", "wiki-ja", "wiki-ja.model");
+        string sentences = o.KnbcIds ?? SharedData.File("models", "wiki-ja", "knbc-spm_encode-ids.tsv");
         var texts = File.ReadLines(sentences).Select(l => l.Split('\t')[0]).Take(512).ToArray();
         var indexer = SentencePieceIndexer.Load(spm, new SentencePieceIndexerOptions { MaxSequenceLength = o.Seq });
         var config = ModelBench.Config(shape);
@@ -114,15 +114,5 @@ internal static class OnnxBench
             if (i >= o.Warmup) times.Add(s);
         }
         return Measure.Median(times);
-    }
-
-    private static string SharedRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Bert.sln")))
-                return Path.Combine(dir.FullName, "..", "shared");
-        }
-        throw new InvalidOperationException("Bert.sln not found above the benchmark; pass --spm");
     }
 }

@@ -20,6 +20,7 @@ foreach (var shape in options.Shapes)
         {
             "infer" => ModelBench.Inference(shape, options),
             "train" => ModelBench.Training(shape, options),
+            "knbc-epoch" or "knbc-infer" => KnbcBench.Run(shape, mode, options),
             "soak" => SoakBench.Run(shape, options),
             "indexer" => IndexerBench.Run(options),
             "segment" => SegmentBench.Run(options),

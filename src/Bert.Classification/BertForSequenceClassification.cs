@@ -52,11 +52,18 @@ public sealed class BertForSequenceClassification : nn.Module<Tensor, Tensor, Te
     /// <summary>The number of outputs.</summary>
     public int NumLabels { get; }
 
+    /// <summary>
+    /// Whether the encoder works on the real tokens only (see <c>BertModel.PackTokens</c>): the logits do not read
+    /// padding positions, so this changes speed (about 10–15% on KNBC batches), not results beyond float rounding.
+    /// On by default.
+    /// </summary>
+    public bool PackTokens { get; set; } = true;
+
     /// <summary>Logits (B, NumLabels) for a batch of (B, T) int64 inputs; attention mask 1 marks real tokens.</summary>
     public override Tensor forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
-        var output = bert.forward(inputIds, tokenTypeIds, attentionMask, BertPooling.NeedsHiddenStates(Options.Pooling));
+        var output = bert.forward(inputIds, tokenTypeIds, attentionMask, BertPooling.NeedsHiddenStates(Options.Pooling), PackTokens);
         var pooled = BertPooling.Pool(output, attentionMask, Options.Pooling, Options.ConcatLayers);
         return classifier.forward(dropout.forward(pooled)).MoveToOuterDisposeScope();
     }

@@ -166,7 +166,7 @@ public sealed class TextEmbedder : IDisposable
         int width = BertBatch.PaddedLength(batchInputs.Max(x => x.Length), PadMultiple, Indexer.MaxSequenceLength);
         using var batch = BertBatch.Collate(batchInputs, Indexer.PadId, width);
         var mask = device.To(batch.AttentionMask);
-        var output = Model.forward(device.To(batch.InputIds), device.To(batch.TokenTypeIds), mask, BertPooling.NeedsHiddenStates(options.Pooling));
+        var output = Model.forward(device.To(batch.InputIds), device.To(batch.TokenTypeIds), mask, BertPooling.NeedsHiddenStates(options.Pooling), packTokens: true); // pooling reads real positions only
         var pooled = BertPooling.Pool(output, mask, options.Pooling, options.ConcatLayers).to(ScalarType.Float32); // (B, D)
         if (options.Normalize)
             pooled = nn.functional.normalize(pooled, p: 2, dim: 1, eps: 1e-12);

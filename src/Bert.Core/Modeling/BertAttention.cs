@@ -27,4 +27,15 @@ public sealed class BertAttention : Module<Tensor, Tensor, Tensor>
         var context = selfAttention.forward(hiddenStates, attentionMask);
         return output.forward(context, hiddenStates).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// The same on packed (N, H) real tokens: self-attention runs on their padded (B, T, H) layout, the output
+    /// projection, residual and LayerNorm on the N tokens.
+    /// </summary>
+    internal Tensor forward(Tensor packedHiddenStates, Tensor attentionMask, TokenPacking packing)
+    {
+        using var scope = NewDisposeScope();
+        var context = packing.Pack(selfAttention.forward(packing.Unpack(packedHiddenStates), attentionMask));
+        return output.forward(context, packedHiddenStates).MoveToOuterDisposeScope();
+    }
 }

@@ -29,19 +29,27 @@ public sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
     /// Runs every layer and, when <paramref name="allHiddenStates"/> is given, appends each layer's output to it
     /// (those tensors belong to the caller's dispose scope).
     /// </summary>
-    public Tensor forward(Tensor hiddenStates, Tensor attentionMask, IList<Tensor>? allHiddenStates)
+    public Tensor forward(Tensor hiddenStates, Tensor attentionMask, IList<Tensor>? allHiddenStates) =>
+        forward(hiddenStates, attentionMask, allHiddenStates, null);
+
+    /// <summary>
+    /// With <paramref name="packing"/>, <paramref name="hiddenStates"/> and the result are the packed (N, H) real
+    /// tokens (see <see cref="TokenPacking"/>); the states added to <paramref name="allHiddenStates"/> are padded
+    /// (B, T, H) with zeros at padding.
+    /// </summary>
+    internal Tensor forward(Tensor hiddenStates, Tensor attentionMask, IList<Tensor>? allHiddenStates, TokenPacking? packing)
     {
         using var scope = NewDisposeScope();
         var current = hiddenStates;
         foreach (var block in layer)
         {
-            var next = block.forward(current, attentionMask); // (B, T, H) -> (B, T, H)
+            var next = packing is null ? block.forward(current, attentionMask) : block.forward(current, attentionMask, packing);
             if (allHiddenStates is not null)
-                allHiddenStates.Add(next.MoveToOuterDisposeScope());
+                allHiddenStates.Add((packing is null ? next : packing.Unpack(next)).MoveToOuterDisposeScope());
             else if (!ReferenceEquals(current, hiddenStates) && !current.requires_grad)
                 current.Dispose(); // inference: a layer's input is dead once the next layer has run (keeps peak memory to ~2 layers)
             current = next;
         }
-        return allHiddenStates is null ? current.MoveToOuterDisposeScope() : current; // with the list, already moved
+        return allHiddenStates is null || packing is not null ? current.MoveToOuterDisposeScope() : current; // unpacked with the list: already moved
     }
 }

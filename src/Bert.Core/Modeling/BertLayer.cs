@@ -28,4 +28,12 @@ public sealed class BertLayer : Module<Tensor, Tensor, Tensor>
         var attended = attention.forward(hiddenStates, attentionMask);
         return output.forward(intermediate.forward(attended), attended).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The same on packed (N, H) real tokens (see <see cref="TokenPacking"/>).</summary>
+    internal Tensor forward(Tensor packedHiddenStates, Tensor attentionMask, TokenPacking packing)
+    {
+        using var scope = NewDisposeScope();
+        var attended = attention.forward(packedHiddenStates, attentionMask, packing);
+        return output.forward(intermediate.forward(attended), attended).MoveToOuterDisposeScope();
+    }
 }

@@ -41,6 +41,20 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, BertModelOutput>
     /// <summary>The model's configuration (a copy of the one given; do not change it).</summary>
     public BertConfig Config { get; }
 
+    /// <summary>
+    /// Whether <see cref="forward(Tensor, Tensor, Tensor, bool)"/> runs the per-token work (projections,
+    /// feed-forward, LayerNorm) on the real tokens only, when padding makes up at least
+    /// <see cref="PackingMinPaddedFraction"/> of a batch; only self-attention then sees the padded layout. Real
+    /// tokens' outputs are the same to float rounding, but the sequence output and hidden states are zero at padding
+    /// positions instead of the values Hugging Face's model computes there, so it is off by default. The
+    /// classification head and <c>TextEmbedder</c>, which read real positions only, pack whatever this says
+    /// (<c>BertForSequenceClassification.PackTokens</c>).
+    /// </summary>
+    public bool PackTokens { get; set; }
+
+    /// <summary>The share of padding positions in a batch from which <see cref="PackTokens"/> packs (default 0.05).</summary>
+    public double PackingMinPaddedFraction { get; set; } = 0.05;
+
     /// <summary>The embeddings block.</summary>
     public BertEmbeddings Embeddings => embeddings;
 
@@ -64,14 +78,24 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, BertModelOutput>
     /// <param name="attentionMask">1 = attend to this token, 0 = padding.</param>
     /// <param name="outputHiddenStates">Also return the embeddings output and every layer's output.</param>
     /// <exception cref="ArgumentException">Shapes, dtypes, devices or values are out of range (the message says which).</exception>
-    public BertModelOutput forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask, bool outputHiddenStates)
+    public BertModelOutput forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask, bool outputHiddenStates) =>
+        forward(inputIds, tokenTypeIds, attentionMask, outputHiddenStates, PackTokens);
+
+    /// <summary>
+    /// The same, packing the real tokens when <paramref name="packTokens"/> (see <see cref="PackTokens"/>): for heads
+    /// and pipelines that read only real positions (pooling, classification, embeddings).
+    /// </summary>
+    internal BertModelOutput forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask, bool outputHiddenStates, bool packTokens)
     {
         CheckInputs(inputIds, tokenTypeIds, attentionMask);
         using var scope = NewDisposeScope();
         var additiveMask = AdditiveMask(attentionMask, pooler.Placement.DType);
         var hidden = embeddings.forward(inputIds, tokenTypeIds);
         List<Tensor>? states = outputHiddenStates ? [hidden] : null;
-        var sequence = encoder.forward(hidden, additiveMask, states);
+        using var packing = packTokens ? TokenPacking.Create(attentionMask, PackingMinPaddedFraction) : null;
+        var sequence = packing is null ? encoder.forward(hidden, additiveMask, states)
+            : states is null ? packing.Unpack(encoder.forward(packing.Pack(hidden), additiveMask, null, packing))
+            : Unpacked(encoder.forward(packing.Pack(hidden), additiveMask, states, packing), states);
         var pooled = pooler.forward(sequence);
         if (states is not null)
         {
@@ -85,6 +109,12 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, BertModelOutput>
     }
 
     /// <summary>(B, T) 1/0 mask to an additive (B, 1, 1, T) mask: 0 for real tokens, the dtype's minimum for padding.</summary>
+    private static Tensor Unpacked(Tensor packedLast, List<Tensor> states)
+    {
+        packedLast.Dispose();
+        return states[^1];
+    }
+
     private static Tensor AdditiveMask(Tensor attentionMask, ScalarType dtype)
     {
         double min = dtype switch
