@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Runs Bert.NET's benchmark and the PyTorch reference on the same cases, interleaved (A B A B ...), and prints
-# the ratio Bert.NET / PyTorch of sequences per second and of peak memory per case.
-#   bench/compare.sh [rounds] [cases...]      case = shape:mode:dtype, e.g. base:infer:fp32 small:train:fp32
+# Runs Bert.NET's benchmark against its peers on the same cases, interleaved (A B A B ...), and prints the ratios
+# with the CPU's name: PyTorch (bench/pytorch_reference.py) for model cases, ONNX Runtime for the onnx case.
+#   bench/compare.sh [rounds] [cases...]      case = shape:mode:dtype, e.g. base:infer:fp32 small:knbc-epoch:fp32 minilm:onnx:fp32
+# Modes: infer and train (batch x seq, random ids), knbc-epoch and knbc-infer (all KNBC sentences, their real ids and
+# lengths, batch 16, bucketed, padded to a multiple of 8), onnx (pretrained MiniLM vs ONNX Runtime at batch 1, 16 and
+# the KNBC length mix). The KNBC cases read ../shared/models/wiki-ja/knbc-spm_encode-ids.tsv.
 # Needs Debian's python3-torch and libopenblas0-openmp (without it PyTorch runs a reference BLAS, 40x slower).
-# Run it on a quiet machine: libtorch's OpenMP threads spin, so other load distorts both sides.
+# Run it on a quiet machine: libtorch's OpenMP threads spin, so other load distorts both sides. The default cases take
+# about 25 minutes per round on a 2-core Zen 3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}; shift || true
-cases=("$@"); [ ${#cases[@]} -gt 0 ] || cases=(small:infer:fp32 small:train:fp32 base:infer:fp32 base:train:fp32 base:infer:bf16)
+cases=("$@")
+[ ${#cases[@]} -gt 0 ] || cases=(small:infer:fp32 small:train:fp32 base:infer:fp32 base:train:fp32 small:knbc-infer:fp32 small:knbc-epoch:fp32 minilm:onnx:fp32)
 threads=${THREADS:-2}; batch=${BATCH:-16}; seq=${SEQ:-128}; iterations=${ITERATIONS:-5}
 dotnet build bench/Bert.Benchmarks -c Release -v q -nologo >/dev/null
 bench="dotnet bench/Bert.Benchmarks/bin/Release/net10.0/linux-x64/Bert.Benchmarks.dll"
@@ -16,23 +21,42 @@ for ((r = 1; r <= rounds; r++)); do
   for c in "${cases[@]}"; do
     IFS=: read -r shape mode dtype <<<"$c"
     args=(--shape "$shape" --mode "$mode" --dtype "$dtype" --batch "$batch" --seq "$seq" --threads "$threads" --iterations "$iterations")
-    $bench "${args[@]}" 2>/dev/null | tail -n 1 >>"$out"
-    /usr/bin/python3 bench/pytorch_reference.py "${args[@]}" | tail -n 1 >>"$out"
+    case "$mode" in knbc-*) args+=(--iterations 1 --warmup 1) ;; esac
+    if [ "$mode" = onnx ]; then
+      $bench "${args[@]}" 2>/dev/null | awk '!seen[$0]++' >>"$out"   # one line per batch case (the last is repeated)
+    else
+      $bench "${args[@]}" 2>/dev/null | tail -n 1 >>"$out"
+      /usr/bin/python3 bench/pytorch_reference.py "${args[@]}" | tail -n 1 >>"$out"
+    fi
   done
 done
 /usr/bin/python3 - "$out" <<'PY'
-import json, statistics, sys, platform, os
+import json, statistics, sys, os, datetime
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-print(f"machine: {cpu}, {os.cpu_count()} cores; medians over rounds")
-print(f"{'case':<22}{'Bert.NET seq/s':>15}{'PyTorch seq/s':>15}{'ratio':>8}{'Bert.NET MB':>13}{'PyTorch MB':>12}{'mem ratio':>10}")
-keys = sorted({(r['shape'], r['mode'], r['dtype']) for r in rows})
-for k in keys:
-    ours = [r for r in rows if (r['shape'], r['mode'], r['dtype']) == k and r.get('impl') == 'bert.net']
-    peer = [r for r in rows if (r['shape'], r['mode'], r['dtype']) == k and r.get('impl') == 'pytorch']
-    if not ours or not peer: continue
-    a = statistics.median(r['seq_per_s'] for r in ours); b = statistics.median(r['seq_per_s'] for r in peer)
-    ma = statistics.median(r['peak_rss_mb'] for r in ours); mb = statistics.median(r['peak_rss_mb'] for r in peer)
-    print(f"{':'.join(k):<22}{a:>15.2f}{b:>15.2f}{a / b:>8.2f}{ma:>13.0f}{mb:>12.0f}{ma / mb:>10.2f}")
+flags = next((l.split(":", 1)[1].split() for l in open("/proc/cpuinfo") if l.startswith("flags")), [])
+fam = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("cpu family")), "?")
+isa = "avx512_bf16" if "avx512_bf16" in flags else "avx512" if "avx512f" in flags else "avx2" if "avx2" in flags else "sse"
+print(f"machine: {cpu} (family {fam}, {isa}), {os.cpu_count()} cores; {datetime.date.today()}; medians over rounds")
+print(f"{'case':<30}{'Bert.NET seq/s':>15}{'peer seq/s':>12}{'peer':>9}{'ratio':>7}{'GFLOP/s':>9}{'of peak':>8}{'MB':>7}{'peer MB':>8}")
+med = statistics.median
+def key(r):
+    k = (r["shape"], r["mode"], r["dtype"])
+    return k + ((r["batch"], r.get("lengths", "")),) if r["mode"] == "onnx" else k
+for k in sorted({key(r) for r in rows}, key=str):
+    ours = [r for r in rows if key(r) == k and r.get("impl") == "bert.net"]
+    if not ours: continue
+    a = med(r["seq_per_s"] for r in ours)
+    gf = med(r.get("gflops", 0) for r in ours); peak = med(r.get("matmul_peak_gflops", 0) or 1 for r in ours)
+    ma = med(r["peak_rss_mb"] for r in ours)
+    if k[1] == "onnx":
+        b = med(r["ort_seq_per_s"] for r in ours)
+        name = f"{k[0]}:onnx b{k[3][0]}{' knbc' if 'KNBC' in k[3][1] else ''}"
+        print(f"{name:<30}{a:>15.2f}{b:>12.2f}{'ORT':>9}{a / b:>7.2f}{gf:>9.1f}{gf / peak:>8.0%}{ma:>7.0f}{'':>8}")
+        continue
+    peer = [r for r in rows if (r["shape"], r["mode"], r["dtype"]) == k and r.get("impl") == "pytorch"]
+    if not peer: continue
+    b = med(r["seq_per_s"] for r in peer); mb = med(r["peak_rss_mb"] for r in peer)
+    print(f"{':'.join(k):<30}{a:>15.2f}{b:>12.2f}{'PyTorch':>9}{a / b:>7.2f}{gf:>9.1f}{gf / peak:>8.0%}{ma:>7.0f}{mb:>8.0f}")
 PY
 rm -f "$out"

@@ -16,6 +16,11 @@ foreach (var shape in options.Shapes)
 {
     foreach (var mode in options.Modes)
     {
+        if (mode == "onnx")
+        {
+            foreach (var r in OnnxBench.Model(options)) Emit(r);
+            continue;
+        }
         var result = mode switch
         {
             "infer" => ModelBench.Inference(shape, options),
@@ -26,16 +31,20 @@ foreach (var shape in options.Shapes)
             "segment" => SegmentBench.Run(options),
             "attention" => AttentionBench.Run(shape, options),
             "ops" => OpsBench.Run(shape, options),
-            "onnx" => OnnxBench.Model(shape, options),
             "serve" => OnnxBench.Serve(shape, options),
             _ => throw new ArgumentException($"unknown mode {mode}"),
         };
-        result["retain_freed_memory"] = retained;
-        result["cpu"] = Bert.Core.CpuCapabilities.ModelName;
-        result["isa"] = Bert.Core.CpuCapabilities.Isa;
-        results.Add(result);
-        Console.WriteLine(JsonSerializer.Serialize(result));
+        Emit(result);
     }
+}
+
+void Emit(Dictionary<string, object> result)
+{
+    result["retain_freed_memory"] = retained;
+    result["cpu"] = Bert.Core.CpuCapabilities.ModelName;
+    result["isa"] = Bert.Core.CpuCapabilities.Isa;
+    results.Add(result);
+    Console.WriteLine(JsonSerializer.Serialize(result));
 }
 Console.Error.WriteLine();
 Console.Error.WriteLine($"{"shape",-6} {"mode",-8} {"dtype",-5} {"batch",5} {"seq",5} {"seq/s",9} {"GFLOP/s",8} {"peak MB",8}");
