@@ -9,20 +9,26 @@ namespace Bert.Serving;
 /// <c>Bert.Core.Onnx.OnnxExport.ExportEmbedderFolder</c>): format, model file, maximum length, tokenizer file and
 /// settings, and the keys of its kind (<see cref="ReadClassifier"/>, <see cref="ReadEmbedder"/>).
 /// </summary>
-internal sealed record ServingManifest(string ModelPath, int MaxSequenceLength, string Folder, JsonObject Root, string Path)
+internal sealed record ServingManifest(string ModelPath, int MaxSequenceLength, string Folder, JsonObject Root, string Path, Func<string, string?> PathOf)
 {
     public const string FileName = "serving.json";
     public const string ClassifierFormat = "bert-net-onnx-classifier";
     public const string EmbedderFormat = "bert-net-onnx-embedder";
 
-    /// <summary>Reads and checks <c>serving.json</c> in <paramref name="folder"/>, which must be of <paramref name="format"/>.</summary>
+    /// <summary>
+    /// Reads and checks <c>serving.json</c> in <paramref name="folder"/>, which must be of <paramref name="format"/>.
+    /// When the folder has a save manifest (every export writes one), each file is read from the save it lists, and
+    /// checked against its size and SHA-256 first: a file changed or left half-written is refused by name.
+    /// </summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
-    /// <exception cref="InvalidDataException">The manifest or a file it names is missing or malformed (the message says which).</exception>
+    /// <exception cref="InvalidDataException">The manifest or a file it names is missing, malformed or changed (the message says which).</exception>
     public static ServingManifest Read(string folder, string format)
     {
         if (!Directory.Exists(folder))
             throw new DirectoryNotFoundException($"No exported model folder at {folder}.");
-        string path = System.IO.Path.Combine(folder, FileName);
+        var saved = SaveManifest.Resolve(folder);
+        Func<string, string?> pathOf = saved is not null ? name => saved.GetValueOrDefault(name) : HuggingFaceTokenizerFolder.PlainFolder(folder);
+        string path = pathOf(FileName) ?? System.IO.Path.Combine(folder, FileName);
         if (!File.Exists(path))
             throw new InvalidDataException($"{folder} holds no {FileName}: it is not a folder written by 'bert export-onnx' (ClassifierOnnxExport.Export).");
         JsonObject root;
@@ -41,11 +47,11 @@ internal sealed record ServingManifest(string ModelPath, int MaxSequenceLength, 
         if (version != 2)
             throw new InvalidDataException($"{path}: format_version {version}; this Bert.Serving reads 2 (export again with this version).");
 
-        string model = ExistingFile(folder, Text(root, "model", path), path, "model");
+        string model = ExistingFile(folder, Text(root, "model", path), path, "model", pathOf);
         int maxLength = Number<int>(root, "max_seq_len", path);
         if (maxLength < 3)
             throw new InvalidDataException($"{path}: 'max_seq_len' must be at least 3; it is {maxLength}.");
-        return new ServingManifest(model, maxLength, folder, root, path);
+        return new ServingManifest(model, maxLength, folder, root, path, pathOf);
     }
 
     /// <summary>A classifier's keys: problem type, labels (one for regression, no duplicates) and multi-label threshold.</summary>
@@ -75,14 +81,15 @@ internal sealed record ServingManifest(string ModelPath, int MaxSequenceLength, 
 
     /// <summary>The tokenizer of the folder (its Hugging Face tokenizer files, every option as exported), truncating to <see cref="MaxSequenceLength"/>.</summary>
     public IBertIndexer LoadIndexer() =>
-        HuggingFaceTokenizerFolder.Load(Folder, HuggingFaceTokenizerFolder.PlainFolder(Folder), MaxSequenceLength);
+        HuggingFaceTokenizerFolder.Load(Folder, PathOf, MaxSequenceLength);
 
-    private static string ExistingFile(string folder, string name, string path, string key)
+    private static string ExistingFile(string folder, string name, string path, string key, Func<string, string?> pathOf)
     {
         if (name.Length == 0 || name != System.IO.Path.GetFileName(name))
             throw new InvalidDataException($"{path}: '{key}' must be a file name inside the folder, not '{name}'.");
-        string file = System.IO.Path.Combine(folder, name);
-        return File.Exists(file) ? file : throw new InvalidDataException($"The file {file} named by '{key}' in {path} is missing.");
+        string? file = pathOf(name);
+        return file is not null && File.Exists(file) ? file
+            : throw new InvalidDataException($"The file {System.IO.Path.Combine(folder, name)} named by '{key}' in {path} is missing{(file is null ? " from the folder's save manifest" : "")}.");
     }
 
     private static string Text(JsonObject node, string key, string path) =>

@@ -1,3 +1,5 @@
+using Bert.Tokenization;
+
 namespace Bert.Core.IO;
 
 /// <summary>

@@ -142,10 +142,32 @@ public class ClassifierOnnxExportTests(ITestOutputHelper output)
         using var classifier = new TextClassifier(model, indexer, ToyData.Labels, SharedData.PathOf(ToyData.SpmModel), 64);
         using var dir = new TempDirectory();
         ClassifierOnnxExport.Export(classifier, dir.Path);
+        // A folder assembled by hand has no save manifest; its files are still checked against each other.
+        File.Delete(Path.Combine(dir.Path, "bert_net_manifest.json"));
         string manifest = Path.Combine(dir.Path, "serving.json");
         File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"スポーツ\"", "\"スポーツ\", \"other\"", StringComparison.Ordinal));
         var act = () => OnnxTextClassifier.Load(dir.Path);
         act.Should().Throw<InvalidDataException>().WithMessage("*outputs 2 logits*3 labels*");
+    }
+
+    [Theory]
+    [InlineData("model.onnx")]
+    [InlineData("serving.json")]
+    [InlineData("tokenizer_config.json")]
+    public void A_file_changed_after_the_export_is_refused_by_name_even_when_its_size_is_kept(string file)
+    {
+        var indexer = ToyData.Indexer();
+        var model = Model(indexer.VocabSize, new ClassificationHeadOptions());
+        using var classifier = new TextClassifier(model, indexer, ToyData.Labels, SharedData.PathOf(ToyData.SpmModel), 64);
+        using var dir = new TempDirectory();
+        ClassifierOnnxExport.Export(classifier, dir.Path);
+        using (OnnxTextClassifier.Load(dir.Path)) { }
+        string path = Path.Combine(dir.Path, file);
+        var bytes = File.ReadAllBytes(path);
+        bytes[bytes.Length / 2] ^= 0x01;   // one bit, deep inside (for model.onnx: inside a weight)
+        File.WriteAllBytes(path, bytes);
+        var act = () => OnnxTextClassifier.Load(dir.Path);
+        act.Should().Throw<InvalidDataException>().WithMessage($"*{file}*SHA-256*changed after saving*");
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Text;
 using Bert.Core.IO;
+using Bert.Tokenization;
 
 namespace Bert.Core.Tests.IO;
 

@@ -1,14 +1,14 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Bert.Tokenization;
-
-namespace Bert.Core.IO;
+namespace Bert.Tokenization;
 
 /// <summary>
-/// The list of files a save owns, written last by <see cref="SaveTransaction"/>: <c>bert_net_manifest.json</c> with
+/// The list of files a save owns, written last by Bert.Core's <c>SaveTransaction</c>: <c>bert_net_manifest.json</c> with
 /// each file's name, size and SHA-256. <see cref="Resolve"/> checks a folder against it, so that a save interrupted
-/// between files, or a file changed afterwards, is reported by name instead of loading mixed weights.
+/// between files, or a file changed afterwards, is reported by name instead of loading mixed weights. It lives here,
+/// in the package without native code, so that every loader (Bert.Core, Bert.Classification, Bert.Serving) checks
+/// saves the same way.
 /// </summary>
 internal static class SaveManifest
 {
