@@ -84,8 +84,8 @@ internal static class HuggingFaceTokenizerFolder
             UnkToken = Token("unk_token", "[UNK]"),
         };
         ApplyRuntime(wordPiece, config, configPath);
-        if (config["bert_net"] is JsonObject own && own["max_input_chars_per_word"] is { } chars)
-            wordPiece.MaxInputCharsPerWord = chars.GetValue<int>();
+        if (config["bert_net"] is JsonObject own && PositiveInt(own, "max_input_chars_per_word", configPath) is { } chars)
+            wordPiece.MaxInputCharsPerWord = chars;
         if (vocab is not null)
             return WordPieceIndexer.Load(vocab, wordPiece);
         if (pathOf(FastTokenizerFile) is { } fast)
@@ -186,7 +186,7 @@ internal static class HuggingFaceTokenizerFolder
                 throw new InvalidDataException($"'{path}': model.vocab maps '{piece}' to id {id}; expected each id 0..{pieces.Length - 1} once.");
             pieces[id] = piece;
         }
-        if (model["max_input_chars_per_word"] is { } chars) options.MaxInputCharsPerWord = chars.GetValue<int>();
+        if (PositiveInt(model, "max_input_chars_per_word", path) is { } chars) options.MaxInputCharsPerWord = chars;
         if (Str(model, "unk_token", path) is { } unk) options.UnkToken = unk;
         if (root["normalizer"] is JsonObject normalizer && Str(normalizer, "type", path) == "BertNormalizer")
         {
@@ -220,6 +220,13 @@ internal static class HuggingFaceTokenizerFolder
         null => null,
         JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
         var other => throw new InvalidDataException($"'{path}': {key} is {other.ToJsonString()}; expected a string."),
+    };
+
+    private static int? PositiveInt(JsonObject o, string key, string? path) => o[key] switch
+    {
+        null => null,
+        JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<int>(out int n) && n > 0 => n,
+        var other => throw new InvalidDataException($"'{path}': {key} is {other.ToJsonString()}; expected a positive whole number."),
     };
 
     private static bool? Bool(JsonObject o, string key, string? path) => o[key] switch

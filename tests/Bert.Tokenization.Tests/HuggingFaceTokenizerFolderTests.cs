@@ -94,6 +94,9 @@ public class HuggingFaceTokenizerFolderTests : IDisposable
     [InlineData("{\"cls_token\": 5}", "*cls_token*")]
     [InlineData("{\"bert_net\": {\"padding\": \"1\"}}", "*padding*")]
     [InlineData("[1, 2]", "*tokenizer_config.json*")]
+    [InlineData("{\"bert_net\": {\"max_input_chars_per_word\": 1.5}}", "*tokenizer_config.json*max_input_chars_per_word*positive whole number*")]
+    [InlineData("{\"bert_net\": {\"max_input_chars_per_word\": \"100\"}}", "*tokenizer_config.json*max_input_chars_per_word*")]
+    [InlineData("{\"bert_net\": {\"max_input_chars_per_word\": -3}}", "*tokenizer_config.json*max_input_chars_per_word*")]
     public void Malformed_settings_are_refused_naming_the_file_and_field(string json, string message)
     {
         File.Copy(Vocab, Path.Combine(dir, "vocab.txt"));
