@@ -71,6 +71,7 @@ public sealed class Pretrainer
     public PretrainingResult Run(IProgress<PretrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         TorchRuntime.EnsureAvailable();
+        BertWarnings.CheckBFloat16(_model.parameters().First().dtype, _options.Device);
         Directory.CreateDirectory(_options.OutputDirectory);
         _device.Place(_model);
         using var optimizer = new AdamWarmup(_model.named_parameters(), new AdamWarmupOptions

@@ -190,6 +190,31 @@ public class ClassificationTrainerTests
     {
         public void Report(TrainingProgress value) => action(value);
     }
+
+    [Fact]
+    public void Training_a_bfloat16_model_warns_once_exactly_where_the_processor_lacks_bfloat16()
+    {
+        var indexer = ToyData.Indexer();
+        var warnings = new List<string>();
+        void Collect(string message) => warnings.Add(message);
+        Bert.Core.BertWarnings.Reset();
+        Bert.Core.BertWarnings.Warning += Collect;
+        try
+        {
+            using var model = ToyData.Model(indexer.VocabSize, seed: 12);
+            TorchSharp.ModuleExtensionMethods.to(model, ScalarType.BFloat16);
+            var result = new ClassificationTrainer(model, indexer, ToyData.Labels, new ClassificationTrainerOptions { Epochs = 1, BatchSize = 16, LearningRate = 1e-3, Seed = 7 }).Train(ToyData.Make(16, seed: 13), ToyData.Make(8, seed: 14));
+            double.IsFinite(result.History[0].TrainLoss).Should().BeTrue();
+        }
+        finally
+        {
+            Bert.Core.BertWarnings.Warning -= Collect;
+        }
+        if (Bert.Core.CpuCapabilities.HasBFloat16)
+            warnings.Should().BeEmpty();
+        else
+            warnings.Should().ContainSingle().Which.Should().Contain("SLOWER than float32");
+    }
 }
 
 public class ClassificationTrainerOptionTests
