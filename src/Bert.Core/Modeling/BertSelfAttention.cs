@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics.X86;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -13,7 +14,10 @@ namespace Bert.Core.Modeling;
 /// <remarks>
 /// libtorch's fused <c>scaled_dot_product_attention</c> (its CPU flash kernel) is the faster form only for float32
 /// inference; for bfloat16 and for training the explicit form is 3-6% faster over the whole model (interleaved A/B
-/// runs of bench/Bert.Benchmarks at BERT-base shapes), so each case takes its faster form.
+/// runs of bench/Bert.Benchmarks at BERT-base shapes), so each case takes its faster form. On a CPU without AVX-512
+/// (measured on a Zen 3 EPYC, bench <c>--mode attention</c>, batch 16) the flash kernel loses to the explicit form up
+/// to about 64 positions (BERT-base at 24: 1.92 against 0.87 ms; at 56: 5.2 against 4.8; at 96: 10.8 against 12.4), so
+/// there short float32 batches take the explicit form too.
 /// </remarks>
 public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
 {
@@ -23,6 +27,9 @@ public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
     private readonly int numHeads;
     private readonly int headSize;
     private readonly double attentionDropout;
+
+    /// <summary>Without AVX-512, float32 inference takes the explicit form up to this many positions (see remarks).</summary>
+    internal const long Avx2ExplicitMaxLength = 64;
 
     /// <summary>Creates the projections of <paramref name="config"/>.</summary>
     /// <exception cref="ArgumentException">hidden_size is not divisible by num_attention_heads.</exception>
@@ -52,7 +59,8 @@ public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
         var q = SplitHeads(query.forward(hiddenStates), batch, length);
         var k = SplitHeads(key.forward(hiddenStates), batch, length);
         var v = SplitHeads(value.forward(hiddenStates), batch, length);
-        var context = !training && q.dtype == ScalarType.Float32
+        bool flash = !training && q.dtype == ScalarType.Float32 && (length > Avx2ExplicitMaxLength || Avx512F.IsSupported);
+        var context = flash
             ? nn.functional.scaled_dot_product_attention(q, k, v, attentionMask)     // (B, nh, T, hs)
             : ExplicitAttention(q, k, v, attentionMask);
         return context.transpose(1, 2)                      // (B, nh, T, hs) -> (B, T, nh, hs)

@@ -62,6 +62,31 @@ public class BertLinearTests
         BertLinear.Apply(x, w, b, kernel).eq(nn.functional.linear(x, w, b)).all().item<bool>().Should().BeTrue();
     }
 
+    [Theory]
+    [InlineData(false, 2048L)]
+    [InlineData(true, 2048L)]
+    [InlineData(false, 512L)]
+    public void Auto_takes_the_kernel_measured_faster_for_this_processor_direction_and_size(bool needsGradient, long rows)
+    {
+        // AVX-512: oneDNN from 256 rows, forward and backward. AVX2 only: oneDNN only when no gradient flows through
+        // the product (inference) and from 1024 rows. The kernels' results differ in the last bits, so which one ran
+        // shows in a bitwise comparison.
+        using var scope = NewDisposeScope();
+        var g = new Generator(5);
+        var x = randn(new[] { rows, 256L }, generator: g).requires_grad_(needsGradient);
+        var w = randn(new[] { 384L, 256L }, generator: g);
+        var b = randn(new[] { 384L }, generator: g);
+        bool expectOneDnn = System.Runtime.Intrinsics.X86.Avx512F.IsSupported
+            ? rows >= BertLinear.OneDnnMinRows
+            : !needsGradient && rows >= BertLinear.OneDnnMinRowsAvx2;
+        var auto = BertLinear.Apply(x, w, b, LinearKernel.Auto);
+        var gemm = BertLinear.Apply(x, w, b, LinearKernel.Gemm);
+        var oneDnn = BertLinear.Apply(x, w, b, LinearKernel.OneDnn);
+        oneDnn.eq(gemm).all().item<bool>().Should().BeFalse("the two kernels must be told apart by their rounding");
+        auto.eq(expectOneDnn ? oneDnn : gemm).all().item<bool>().Should().BeTrue(
+            $"{CpuCapabilities.Isa}, {rows} rows, gradient {needsGradient}: expected {(expectOneDnn ? "oneDNN" : "MKL GEMM")}");
+    }
+
     [Fact]
     public void Bfloat16_always_runs_nn_functional_linear()
     {
