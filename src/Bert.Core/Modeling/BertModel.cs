@@ -53,7 +53,15 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, BertModelOutput>
     public bool PackTokens { get; set; }
 
     /// <summary>The share of padding positions in a batch from which <see cref="PackTokens"/> packs (default 0.05).</summary>
-    public double PackingMinPaddedFraction { get; set; } = 0.05;
+    /// <exception cref="ArgumentOutOfRangeException">The value is not in [0, 1].</exception>
+    public double PackingMinPaddedFraction
+    {
+        get => packingMinPaddedFraction;
+        set => packingMinPaddedFraction = value is >= 0 and <= 1 ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "PackingMinPaddedFraction must be between 0 and 1.");
+    }
+
+    private double packingMinPaddedFraction = 0.05;
 
     /// <summary>The embeddings block.</summary>
     public BertEmbeddings Embeddings => embeddings;
@@ -93,9 +101,17 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, BertModelOutput>
         var hidden = embeddings.forward(inputIds, tokenTypeIds);
         List<Tensor>? states = outputHiddenStates ? [hidden] : null;
         using var packing = packTokens ? TokenPacking.Create(attentionMask, PackingMinPaddedFraction) : null;
-        var sequence = packing is null ? encoder.forward(hidden, additiveMask, states)
-            : states is null ? packing.Unpack(encoder.forward(packing.Pack(hidden), additiveMask, null, packing))
-            : Unpacked(encoder.forward(packing.Pack(hidden), additiveMask, states, packing), states);
+        Tensor sequence;
+        if (packing is null)
+        {
+            sequence = encoder.forward(hidden, additiveMask, states);
+        }
+        else
+        {
+            // Packed (N, H) out; with hidden states, their last entry is already its padded (B, T, H) form.
+            var last = encoder.forward(packing.Pack(hidden), additiveMask, states, packing);
+            sequence = states is null ? packing.Unpack(last) : states[^1];
+        }
         var pooled = pooler.forward(sequence);
         if (states is not null)
         {
@@ -109,12 +125,6 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, BertModelOutput>
     }
 
     /// <summary>(B, T) 1/0 mask to an additive (B, 1, 1, T) mask: 0 for real tokens, the dtype's minimum for padding.</summary>
-    private static Tensor Unpacked(Tensor packedLast, List<Tensor> states)
-    {
-        packedLast.Dispose();
-        return states[^1];
-    }
-
     private static Tensor AdditiveMask(Tensor attentionMask, ScalarType dtype)
     {
         double min = dtype switch

@@ -112,6 +112,7 @@ public class TokenPackingTests(ITestOutputHelper output)
         var (ids, types, _) = Batch(config);
         using var mask = ones(4, 8, ScalarType.Int64);
         mask[0, 7] = tensor(0L);                                   // 1 of 32 positions: below the 5% threshold
+        model.Invoking(m => m.PackingMinPaddedFraction = 1.5).Should().Throw<ArgumentOutOfRangeException>();
         using (ids) using (types)
         {
             model.PackTokens = false;
