@@ -18,6 +18,7 @@ internal sealed class BenchOptions
     public string? Spm { get; set; }
     public string? MeCabDicDir { get; set; }
     public bool SystemMalloc { get; set; }
+    public bool MklVendorCheck { get; set; }
     public bool PackTokens { get; set; } = true;
     public int Steps { get; set; } = 1000;
     public int MinSeq { get; set; } = 8;
@@ -46,6 +47,7 @@ internal sealed class BenchOptions
                 case "--spm": o.Spm = Next(); break;
                 case "--mecab-dicdir": o.MeCabDicDir = Next(); break;
                 case "--system-malloc": o.SystemMalloc = true; break;
+                case "--mkl-vendor-check": o.MklVendorCheck = true; break;
                 case "--no-pack": o.PackTokens = false; break;
                 case "--steps": o.Steps = NextInt(); break;
                 case "--min-seq": o.MinSeq = NextInt(); break;
@@ -66,6 +68,7 @@ internal sealed class BenchOptions
                                                                      serve mode: OnnxTextClassifier vs TextClassifier predictions/s on KNBC)
                           [--no-pack]                               (BertModel.PackTokens off: per-token work on padding too)
                           [--system-malloc]                         (glibc's default allocator settings, see TorchRuntime.RetainFreedTensorMemory)
+                          [--mkl-vendor-check]                      (MKL's default paths on AMD, see TorchRuntime.UseMklAvx2KernelsOnAmd)
                         """);
                     return null;
                 default: throw new ArgumentException($"unknown option {args[i]}");

@@ -11,6 +11,8 @@ var options = BenchOptions.Parse(args);
 if (options is null) return 2;
 // As an application would (see TorchRuntime.RetainFreedTensorMemory); --system-malloc measures glibc's defaults.
 bool retained = !options.SystemMalloc && Bert.Core.TorchRuntime.RetainFreedTensorMemory();
+// As an application would (see TorchRuntime.UseMklAvx2KernelsOnAmd); --mkl-vendor-check measures MKL's default paths.
+bool mklAvx2 = !options.MklVendorCheck && Bert.Core.TorchRuntime.UseMklAvx2KernelsOnAmd();
 var results = new List<Dictionary<string, object>>();
 foreach (var shape in options.Shapes)
 {
@@ -41,6 +43,7 @@ foreach (var shape in options.Shapes)
 void Emit(Dictionary<string, object> result)
 {
     result["retain_freed_memory"] = retained;
+    result["mkl_avx2_on_amd"] = mklAvx2;
     result["cpu"] = Bert.Core.CpuCapabilities.ModelName;
     result["isa"] = Bert.Core.CpuCapabilities.Isa;
     results.Add(result);

@@ -6,6 +6,8 @@ using Bert.Cli.Commands;
 Console.OutputEncoding = Encoding.UTF8;
 // A command-line run is one job: let freed tensor memory be reused instead of faulted in again each batch.
 Bert.Core.TorchRuntime.RetainFreedTensorMemory();
+// On AMD processors without AVX-512, let libtorch's MKL run its AVX2 kernels (a no-op elsewhere; see the README).
+Bert.Core.TorchRuntime.UseMklAvx2KernelsOnAmd();
 // Warnings the library raises once (e.g. bfloat16 on a processor that emulates it) go to stderr.
 Bert.Core.BertWarnings.Warning += message => Console.Error.WriteLine("warning: " + message);
 

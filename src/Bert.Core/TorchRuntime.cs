@@ -59,6 +59,23 @@ public static class TorchRuntime
         }
     }
 
+    /// <summary>
+    /// Lets the MKL inside libtorch (which runs float32 matrix products) use its AVX2 kernels on an AMD processor. MKL
+    /// checks the processor's vendor and, on anything but Intel, takes slower generic code paths; on a Zen 3 EPYC (AVX2,
+    /// 2 threads) its products then run 15-40% slower than they can (bench <c>--mode ops</c>, BERT-base at 2048 rows:
+    /// 768→3072 in 88 instead of 69-73 ms; BERT-base training steps 17-20% faster overall). Call it once at start-up,
+    /// before the first tensor operation. It is not called for you because it changes, for the whole process, how a
+    /// library inside libtorch answers one question (it sets MKL's cached answer to "Intel"; no code is modified).
+    /// Results stay float32-accurate but are not bit-identical to the generic path's (another summation order).
+    /// </summary>
+    /// <returns>
+    /// True when applied. False, leaving MKL as it is, on processors where it was not measured (Intel, which needs
+    /// nothing; AMD with AVX-512, where oneDNN already runs the products; not Linux x64), when the environment sets
+    /// <c>MKL_ENABLE_INSTRUCTIONS</c>, <c>MKL_CBWR</c> or <c>MKL_DEBUG_CPU_TYPE</c>, or when libtorch's MKL is not the
+    /// build this was written for.
+    /// </returns>
+    public static bool UseMklAvx2KernelsOnAmd() => MklVendorCheck.TryBypass();
+
     // DllImport, not LibraryImport: the int-only signature needs no marshalling, and the generator would require unsafe code.
 #pragma warning disable SYSLIB1054
     [DllImport("libc.so.6", EntryPoint = "mallopt")]

@@ -13,7 +13,8 @@ public enum LinearKernel
     /// Chosen per call from measurements on both CPU kinds (bench <c>--mode ops</c>), for float32 CPU inputs:
     /// <see cref="OneDnn"/> with AVX-512 from <see cref="BertLinear.OneDnnMinRows"/> rows, forward and backward;
     /// without AVX-512 (AVX2) only for products no gradient flows through (inference) from
-    /// <see cref="BertLinear.OneDnnMinRowsAvx2"/> rows; <see cref="Gemm"/> otherwise.
+    /// <see cref="BertLinear.OneDnnMinRowsAvx2"/> rows, and never once <see cref="Bert.Core.TorchRuntime.UseMklAvx2KernelsOnAmd"/>
+    /// has let MKL run its AVX2 kernels; <see cref="Gemm"/> otherwise.
     /// </summary>
     Auto,
 
@@ -50,6 +51,8 @@ public sealed class BertLinear : Module<Tensor, Tensor>
     /// Measured on a Zen 3 EPYC (AVX2, 2 threads, bench <c>--mode ops</c>): oneDNN's forward product is 0–15% faster
     /// than MKL's from 1024 rows (BERT-base 768→3072 on 2048 rows: 82 against 88 ms; 3072→768: 78 against 84 ms) and
     /// 10–20% slower at 384 rows; its backward is 1.7× slower (forward+backward 463 against 263 ms), so training keeps MKL.
+    /// That MKL was on its generic path for non-Intel processors: after <see cref="Bert.Core.TorchRuntime.UseMklAvx2KernelsOnAmd"/>
+    /// MKL is as fast or faster at every size (2048 rows: 768→3072 in 69-73 against oneDNN's 79-81 ms; 384 rows: 14 against 23 ms).
     /// </remarks>
     public const long OneDnnMinRowsAvx2 = 1024;
 
@@ -126,6 +129,7 @@ public sealed class BertLinear : Module<Tensor, Tensor>
         if (input.dtype != ScalarType.Float32 || weight.dtype != ScalarType.Float32 || input.device_type != DeviceType.CPU) return false;
         if (kernel == LinearKernel.OneDnn) return true;
         if (Avx512F.IsSupported) return rows >= OneDnnMinRows;
+        if (MklVendorCheck.Bypassed) return false;    // MKL's AVX2 kernels match or beat oneDNN at every size measured
         bool needsGradient = is_grad_enabled() && (input.requires_grad || weight.requires_grad || bias is { requires_grad: true });
         return !needsGradient && rows >= OneDnnMinRowsAvx2 && Avx2.IsSupported;
     }
