@@ -63,7 +63,7 @@ public static class TorchRuntime
     /// Lets the MKL inside libtorch (which runs float32 matrix products) use its AVX2 kernels on an AMD processor. MKL
     /// checks the processor's vendor and, on anything but Intel, takes slower generic code paths; on a Zen 3 EPYC (AVX2,
     /// 2 threads) its products then run 15-40% slower than they can (bench <c>--mode ops</c>, BERT-base at 2048 rows:
-    /// 768→3072 in 88 instead of 69-73 ms; BERT-base training steps 17-20% faster overall). Call it once at start-up,
+    /// 768→3072 in 88 instead of 69-73 ms; BERT-base training steps 16-23% faster overall). Call it once at start-up,
     /// before the first tensor operation. It is not called for you because it changes, for the whole process, how a
     /// library inside libtorch answers one question (it sets MKL's cached answer to "Intel"; no code is modified).
     /// Results stay float32-accurate but are not bit-identical to the generic path's (another summation order).
