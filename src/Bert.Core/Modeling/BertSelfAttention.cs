@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics.X86;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -12,12 +11,12 @@ namespace Bert.Core.Modeling;
 /// projections, then softmax(QK^T / sqrt(d) + mask) V with the additive mask that <see cref="BertModel"/> builds.
 /// </summary>
 /// <remarks>
-/// libtorch's fused <c>scaled_dot_product_attention</c> (its CPU flash kernel) is the faster form only for float32
+/// libtorch's fused <c>scaled_dot_product_attention</c> (its CPU flash kernel) is the faster form for float32
 /// inference; for bfloat16 and for training the explicit form is 3-6% faster over the whole model (interleaved A/B
-/// runs of bench/Bert.Benchmarks at BERT-base shapes), so each case takes its faster form. On a CPU without AVX-512
-/// (measured on a Zen 3 EPYC, bench <c>--mode attention</c>, batch 16) the flash kernel loses to the explicit form up
-/// to about 64 positions (BERT-base at 24: 1.92 against 0.87 ms; at 56: 5.2 against 4.8; at 96: 10.8 against 12.4), so
-/// there short float32 batches take the explicit form too.
+/// runs of bench/Bert.Benchmarks at BERT-base shapes on a Zen 5), so each case takes its faster form. The flash form
+/// needs no contiguous copies of the heads, which is what decides it at short lengths too: on a Zen 3 (AVX2 only,
+/// MKL's AVX2 kernels) a whole KNBC inference pass, 5 rounds per batch alternated in one process, was 2-3% faster
+/// with flash at every length than with the explicit form up to 64 positions (small shape), and 1% (BERT-base).
 /// </remarks>
 public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
 {
@@ -27,9 +26,6 @@ public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
     private readonly int numHeads;
     private readonly int headSize;
     private readonly double attentionDropout;
-
-    /// <summary>Without AVX-512, float32 inference takes the explicit form up to this many positions (see remarks).</summary>
-    internal const long Avx2ExplicitMaxLength = 64;
 
     /// <summary>Creates the projections of <paramref name="config"/>.</summary>
     /// <exception cref="ArgumentException">hidden_size is not divisible by num_attention_heads.</exception>
@@ -59,7 +55,7 @@ public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
         var q = SplitHeads(query.forward(hiddenStates), batch, length);
         var k = SplitHeads(key.forward(hiddenStates), batch, length);
         var v = SplitHeads(value.forward(hiddenStates), batch, length);
-        bool flash = !training && q.dtype == ScalarType.Float32 && (length > Avx2ExplicitMaxLength || Avx512F.IsSupported);
+        bool flash = !training && q.dtype == ScalarType.Float32;
         var context = flash
             ? nn.functional.scaled_dot_product_attention(q, k, v, attentionMask)     // (B, nh, T, hs)
             : ExplicitAttention(q, k, v, attentionMask);
