@@ -10,7 +10,7 @@ namespace Bert.Core.Modeling;
 public sealed class BertIntermediate : Module<Tensor, Tensor>
 {
     private readonly BertLinear dense;
-    private readonly Func<Tensor, Tensor> activation;
+    private readonly Func<Tensor, bool, Tensor> activation;
 
     /// <summary>Creates the layer of <paramref name="config"/> with its <c>hidden_act</c>.</summary>
     public BertIntermediate(BertConfig config) : base(nameof(BertIntermediate))
@@ -25,6 +25,7 @@ public sealed class BertIntermediate : Module<Tensor, Tensor>
     public override Tensor forward(Tensor hiddenStates)
     {
         using var scope = NewDisposeScope();
-        return activation(dense.forward(hiddenStates)).MoveToOuterDisposeScope();
+        var projected = dense.forward(hiddenStates);
+        return activation(projected, InferenceInPlace.Allowed(this, projected)).MoveToOuterDisposeScope();
     }
 }

@@ -28,6 +28,6 @@ public sealed class BertOutput : Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor intermediate, Tensor input)
     {
         using var scope = NewDisposeScope();
-        return layerNorm.forward(dropout.forward(dense.forward(intermediate)) + input).MoveToOuterDisposeScope();
+        return layerNorm.forward(InferenceInPlace.AddResidual(this, dropout, dense.forward(intermediate), input)).MoveToOuterDisposeScope();
     }
 }

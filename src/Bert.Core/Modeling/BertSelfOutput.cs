@@ -28,6 +28,6 @@ public sealed class BertSelfOutput : Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor context, Tensor input)
     {
         using var scope = NewDisposeScope();
-        return layerNorm.forward(dropout.forward(dense.forward(context)) + input).MoveToOuterDisposeScope();
+        return layerNorm.forward(InferenceInPlace.AddResidual(this, dropout, dense.forward(context), input)).MoveToOuterDisposeScope();
     }
 }

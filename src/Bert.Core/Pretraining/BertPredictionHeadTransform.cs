@@ -16,7 +16,7 @@ public sealed class BertPredictionHeadTransform : Module<Tensor, Tensor>
     private readonly BertLinear dense;
     [ComponentName(Name = "LayerNorm")]
     private readonly LayerNorm layerNorm;
-    private readonly Func<Tensor, Tensor> activation;
+    private readonly Func<Tensor, bool, Tensor> activation;
 
     /// <summary>Creates the transform for <paramref name="config"/> (its <c>hidden_size</c>, <c>hidden_act</c>, <c>layer_norm_eps</c>).</summary>
     public BertPredictionHeadTransform(BertConfig config) : base(nameof(BertPredictionHeadTransform))
@@ -32,6 +32,7 @@ public sealed class BertPredictionHeadTransform : Module<Tensor, Tensor>
     public override Tensor forward(Tensor hidden)
     {
         using var scope = NewDisposeScope();
-        return layerNorm.forward(activation(dense.forward(hidden))).MoveToOuterDisposeScope();
+        var projected = dense.forward(hidden);
+        return layerNorm.forward(activation(projected, InferenceInPlace.Allowed(this, projected))).MoveToOuterDisposeScope();
     }
 }

@@ -134,6 +134,32 @@ public class BertModelTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData("gelu")]
+    [InlineData("gelu_new")]
+    [InlineData("relu")]
+    public void Eval_forward_without_gradients_overwrites_in_place_and_gives_the_same_bits_as_with_gradients(string activation)
+    {
+        // Without gradients the activation and the residual add run in place (InferenceInPlace); with gradients
+        // (the parameters require them) the out-of-place forms run. Same operations, so the same bits, padding included.
+        var config = ModelTestData.TinyConfig();
+        config.HiddenAct = activation;
+        using var model = new BertModel(config) { PackTokens = true };
+        model.eval();
+        using var ids = tensor(new long[,] { { 2, 5, 6, 3, 9, 4, 7, 3 }, { 2, 7, 3, 0, 0, 0, 0, 0 }, { 2, 8, 8, 8, 3, 0, 0, 0 } });
+        using var types = zeros(3, 8, ScalarType.Int64);
+        using var mask = tensor(new long[,] { { 1, 1, 1, 1, 1, 1, 1, 1 }, { 1, 1, 1, 0, 0, 0, 0, 0 }, { 1, 1, 1, 1, 1, 0, 0, 0 } });
+        using var tracked = model.forward(ids, types, mask);
+        tracked.SequenceOutput.requires_grad.Should().BeTrue("the parameters require gradients, so this is the out-of-place path");
+        using (no_grad())
+        {
+            using var inPlace = model.forward(ids, types, mask);
+            inPlace.SequenceOutput.requires_grad.Should().BeFalse();
+            inPlace.SequenceOutput.data<float>().ToArray().Should().Equal(tracked.SequenceOutput.detach().data<float>().ToArray());
+            inPlace.PooledOutput.data<float>().ToArray().Should().Equal(tracked.PooledOutput.detach().data<float>().ToArray());
+        }
+    }
+
     [Fact]
     public void Training_attention_without_dropout_gives_the_inference_outputs_on_a_padded_batch()
     {
