@@ -7,7 +7,7 @@
 # the KNBC length mix). The KNBC cases read ../shared/models/wiki-ja/knbc-spm_encode-ids.tsv.
 # Needs Debian's python3-torch and libopenblas0-openmp (without it PyTorch runs a reference BLAS, 40x slower).
 # Run it on a quiet machine: libtorch's OpenMP threads spin, so other load distorts both sides. The default cases take
-# about 10 minutes per round on a 2-core Zen 3.
+# about 8 minutes per round on a 2-core Zen 3 (3 rounds: 24 minutes, 2026-11-30).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}; shift || true
