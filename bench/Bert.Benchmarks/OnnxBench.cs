@@ -72,7 +72,7 @@ internal static class OnnxBench
                 using var noGrad = no_grad();
                 foreach (var (ids, types, mask) in inputs.Take(20)) model.forward(ids, types, mask).Dispose();
             }
-            double torchSeconds = Median(timing, () =>
+            void RunTorch()
             {
                 using var noGrad = no_grad();
                 for (int r = 0; r < repeat; r++)
@@ -81,7 +81,7 @@ internal static class OnnxBench
                         using var scope = NewDisposeScope();
                         model.forward(ids, types, mask).PooledOutput.data<float>();
                     }
-            });
+            }
             // ONNX Runtime's inputs are made once, outside the timing, as Bert.NET's tensors are.
             var ortInputs = inputs.Select(t => new[]
             {
@@ -97,13 +97,19 @@ internal static class OnnxBench
                     using var results = session.Run(runOptions, ["input_ids", "attention_mask", "token_type_ids"], values, outputs);
                 }
             }
-            double Ort(InferenceSession session, string[] outputs)
+            string[] packageOutputs = [.. package.OutputNames], ownOutputs = [OnnxExport.LastHiddenState, OnnxExport.PoolerOutput];
+            if (name == "knbc")
             {
-                if (name == "knbc") RunOrt(session, outputs, ortInputs.Take(20));
-                return Median(timing, () => { for (int r = 0; r < repeat; r++) RunOrt(session, outputs, ortInputs); });
+                RunOrt(package, packageOutputs, ortInputs.Take(20));
+                RunOrt(own, ownOutputs, ortInputs.Take(20));
             }
-            double ortSeconds = Ort(package, [.. package.OutputNames]);
-            double ownSeconds = Ort(own, [OnnxExport.LastHiddenState, OnnxExport.PoolerOutput]);
+            // Interleaved (Bert.NET, ORT, ORT on the own export, then again): a shared VM's speed drifts by up to 20%
+            // over a minute, and timing one runtime's passes after the other's would put that drift into the ratio.
+            var medians = Interleaved(timing,
+                RunTorch,
+                () => { for (int r = 0; r < repeat; r++) RunOrt(package, packageOutputs, ortInputs); },
+                () => { for (int r = 0; r < repeat; r++) RunOrt(own, ownOutputs, ortInputs); });
+            double torchSeconds = medians[0], ortSeconds = medians[1], ownSeconds = medians[2];
             foreach (var t in inputs) { t.Ids.Dispose(); t.Types.Dispose(); t.Mask.Dispose(); }
             foreach (var value in ortInputs.SelectMany(v => v)) value.Dispose();
             double flops = lengths.Sum(l => l.Length * ModelBench.ForwardFlops(model.Config, (int)(name == "knbc" ? BertBatch.PaddedLength((int)l.Max(), o.PadMultiple, 512) : l.Max())));
@@ -158,8 +164,8 @@ internal static class OnnxBench
         {
             ClassifierOnnxExport.Export(classifier, folder);
             using var served = OnnxTextClassifier.Load(folder, new OnnxTextClassifierOptions { IntraOpThreads = o.Threads });
-            double torchSeconds = Median(o, () => classifier.PredictBatch(texts, o.Batch));
-            double ortSeconds = Median(o, () => served.PredictBatch(texts, batchSize: o.Batch));
+            var medians = Interleaved(o, () => classifier.PredictBatch(texts, o.Batch), () => served.PredictBatch(texts, batchSize: o.Batch));
+            double torchSeconds = medians[0], ortSeconds = medians[1];
             return ModelBench.Result(shape, "serve", o, texts.Length / torchSeconds, 0, torchSeconds, new Dictionary<string, object>
             {
                 ["texts"] = texts.Length,
@@ -173,14 +179,23 @@ internal static class OnnxBench
         }
     }
 
-    private static double Median(BenchOptions o, Action action)
+    // A pause before each timed run, so the other runtime's idle worker threads (libgomp's and ONNX Runtime's both
+    // spin-wait for new work for a while) have gone to sleep and do not take a core from the run being timed.
+    private const int SettleMilliseconds = 50;
+
+    /// <summary>Medians of seconds per action, the actions run in turn each iteration (after the warm-up ones).</summary>
+    private static double[] Interleaved(BenchOptions o, params Action[] actions)
     {
-        var times = new List<double>();
+        var times = actions.Select(_ => new List<double>()).ToArray();
         for (int i = 0; i < o.Warmup + o.Iterations; i++)
         {
-            double s = Measure.Seconds(action);
-            if (i >= o.Warmup) times.Add(s);
+            for (int a = 0; a < actions.Length; a++)
+            {
+                Thread.Sleep(SettleMilliseconds);
+                double s = Measure.Seconds(actions[a]);
+                if (i >= o.Warmup) times[a].Add(s);
+            }
         }
-        return Measure.Median(times);
+        return [.. times.Select(Measure.Median)];
     }
 }
