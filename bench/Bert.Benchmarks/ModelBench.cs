@@ -186,8 +186,10 @@ internal static class ModelBench
         var x = randn(new long[] { 2048, 1024 }).to(dtype);
         var w = randn(new long[] { 1024, 1024 }).to(dtype);
         BertLinear.Apply(x, w, null).Dispose();
-        var times = Enumerable.Range(0, 7).Select(_ => Measure.Seconds(() => BertLinear.Apply(x, w, null).Dispose())).ToArray();
-        peak = 2.0 * 2048 * 1024 * 1024 / Measure.Median(times) / 1e9;
+        // The fastest of 11, not their median: a peak is the best the machine reached, and on a shared VM whose speed
+        // drifts a median can fall below what the model's own products later reach (shares above 100%).
+        var times = Enumerable.Range(0, 11).Select(_ => Measure.Seconds(() => BertLinear.Apply(x, w, null).Dispose())).ToArray();
+        peak = 2.0 * 2048 * 1024 * 1024 / times.Min() / 1e9;
         return peak.Value;
     }
 }
