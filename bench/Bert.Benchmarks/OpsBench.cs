@@ -63,6 +63,17 @@ internal static class OpsBench
             r[$"linear_i_h_{k}_ms"] = Ms(() => BertLinear.Apply(xi, wIH, bH, kernel));
             r[$"linear_h_i_fwd_bwd_{k}_ms"] = ForwardBackwardMs(x, wHI, bI, kernel);
         }
+        if (dtype == ScalarType.Float32)
+        {
+            // What bf16 mixed precision (fp32 weights, bf16 products) would add around each product: the casts of the
+            // input and the weight to bf16 and of the result back, and the whole mixed hidden -> intermediate product.
+            var xiBf = xi.to(ScalarType.BFloat16);
+            r["cast_h_to_bf16_ms"] = Ms(() => x.to(ScalarType.BFloat16));
+            r["cast_weight_h_i_to_bf16_ms"] = Ms(() => wHI.to(ScalarType.BFloat16));
+            r["cast_i_bf16_to_fp32_ms"] = Ms(() => xiBf.to(ScalarType.Float32));
+            r["linear_h_i_mixed_bf16_ms"] = Ms(() =>
+                nn.functional.linear(x.to(ScalarType.BFloat16), wHI.to(ScalarType.BFloat16), bI.to(ScalarType.BFloat16)).to(ScalarType.Float32));
+        }
         r["sdpa_ms"] = Ms(() => nn.functional.scaled_dot_product_attention(q, q, q, mask));
         r["gelu_i_ms"] = Ms(() => nn.functional.gelu(xi));
         r["layernorm_h_ms"] = Ms(() => nn.functional.layer_norm(x, new[] { h }, g, bH, 1e-12));
