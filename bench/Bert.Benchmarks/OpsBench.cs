@@ -72,7 +72,11 @@ internal static class OpsBench
             r["cast_weight_h_i_to_bf16_ms"] = Ms(() => wHI.to(ScalarType.BFloat16));
             r["cast_i_bf16_to_fp32_ms"] = Ms(() => xiBf.to(ScalarType.Float32));
             r["linear_h_i_mixed_bf16_ms"] = Ms(() =>
-                nn.functional.linear(x.to(ScalarType.BFloat16), wHI.to(ScalarType.BFloat16), bI.to(ScalarType.BFloat16)).to(ScalarType.Float32));
+            {
+                using var casts = NewDisposeScope();   // the three bf16 copies and the bf16 result die with each call
+                return nn.functional.linear(x.to(ScalarType.BFloat16), wHI.to(ScalarType.BFloat16), bI.to(ScalarType.BFloat16))
+                    .to(ScalarType.Float32).MoveToOuterDisposeScope();
+            });
         }
         r["sdpa_ms"] = Ms(() => nn.functional.scaled_dot_product_attention(q, q, q, mask));
         r["gelu_i_ms"] = Ms(() => nn.functional.gelu(xi));
