@@ -20,6 +20,7 @@ internal sealed class BenchOptions
     public bool SystemMalloc { get; set; }
     public bool MklVendorCheck { get; set; }
     public bool PackTokens { get; set; } = true;
+    public bool SequentialBatches { get; set; }
     public int Steps { get; set; } = 1000;
     public int MinSeq { get; set; } = 8;
     public int PadMultiple { get; set; } = 8;
@@ -49,6 +50,7 @@ internal sealed class BenchOptions
                 case "--system-malloc": o.SystemMalloc = true; break;
                 case "--mkl-vendor-check": o.MklVendorCheck = true; break;
                 case "--no-pack": o.PackTokens = false; break;
+                case "--sequential-batches": o.SequentialBatches = true; break;
                 case "--steps": o.Steps = NextInt(); break;
                 case "--min-seq": o.MinSeq = NextInt(); break;
                 case "--pad-multiple": o.PadMultiple = NextInt(); break;
@@ -67,6 +69,7 @@ internal sealed class BenchOptions
                                                                     (onnx mode: ONNX Runtime on the exported model vs TorchSharp, ort_seq_per_s;
                                                                      serve mode: OnnxTextClassifier vs TextClassifier predictions/s on KNBC)
                           [--no-pack]                               (BertModel.PackTokens off: per-token work on padding too)
+                          [--sequential-batches]                    (knbc-infer: batches one after another, see TorchRuntime.ParallelInferenceBatches)
                           [--system-malloc]                         (glibc's default allocator settings, see TorchRuntime.RetainFreedTensorMemory)
                           [--mkl-vendor-check]                      (MKL's default paths on AMD, see TorchRuntime.UseMklAvx2KernelsOnAmd)
                         """);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Bert.Core;
 using Bert.Core.Modeling;
+using Bert.Core.Training;
 using static TorchSharp.torch;
 
 namespace Bert.Benchmarks;
@@ -32,6 +33,7 @@ internal static class KnbcBench
         long paddedTokens = batches.Sum(b => (long)b.Length * PaddedLength(sentences, b, o));
 
         double seconds;
+        int streams = 1;
         if (mode == "knbc-epoch")
         {
             var (model, optimizer) = ModelBench.TrainingSetup(config, o, decaySteps: batches.Count);
@@ -57,23 +59,26 @@ internal static class KnbcBench
             using var model = new BertModel(config) { PackTokens = o.PackTokens };
             BertLinear.SetKernel(model, o.Kernel);
             model.eval();
-            using var noGrad = no_grad();
-            void Forward(int[] rows)
+            // The library's inference loop (TextClassifier.PredictBatch, evaluation, TextEmbedder), with its parallel
+            // streams where TorchRuntime.ParallelInferenceBatches applies.
+            TorchRuntime.ParallelInferenceBatches = !o.SequentialBatches;
+            streams = InferenceStreams.StreamCount(batches.Count, CPU);
+            void Pass(IReadOnlyList<int[]> list) => InferenceStreams.ForEachBatch(list.Count, CPU, b =>
             {
-                using var scope = NewDisposeScope();
-                var (ids, types, mask) = Inputs(sentences, rows, o);
+                var (ids, types, mask) = Inputs(sentences, list[b], o);
                 model.forward(ids, types, mask).PooledOutput.data<float>();
-            }
-            foreach (var rows in batches.Take(o.Warmup * 5)) Forward(rows);
+            }, CancellationToken.None);
+            Pass(batches.Take(o.Warmup * 5).ToList());
             var times = new List<double>();
             for (int i = 0; i < o.Iterations; i++)
-                times.Add(Measure.Seconds(() => { foreach (var rows in batches) Forward(rows); }));
+                times.Add(Measure.Seconds(() => Pass(batches)));
             seconds = Measure.Median(times);
         }
         return ModelBench.Result(shape, mode, o, sentences.Length / seconds, flops / seconds / 1e9, seconds, new Dictionary<string, object>
         {
             ["seq"] = -1,
             ["sentences"] = sentences.Length,
+            ["streams"] = streams,
             ["real_tokens"] = realTokens,
             ["padded_tokens"] = paddedTokens,
             ["lengths"] = "KNBC wiki-ja spm_encode ids, bucketed, padded to a multiple of " + o.PadMultiple,

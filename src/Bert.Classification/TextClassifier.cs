@@ -113,18 +113,16 @@ public sealed class TextClassifier : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var inputs = indexer.EncodeMany(texts, pairs).Select(e => e.Truncate(MaxSequenceLength)).ToArray();
         var order = Enumerable.Range(0, inputs.Length).OrderByDescending(i => inputs[i].Length).ToArray();
+        var batches = order.Chunk(batchSize).ToArray();
         var results = new Prediction[inputs.Length];
-        using var noGrad = no_grad();
-        for (int start = 0; start < order.Length; start += batchSize)
+        InferenceStreams.ForEachBatch(batches.Length, Device, b =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            using var scope = NewDisposeScope();
-            var rows = order.Skip(start).Take(batchSize).ToArray();
+            var rows = batches[b];
             var (ids, types, mask) = collator.Inputs(rows.Select(r => inputs[r]).ToArray());
             var outputs = DevicePlacement.ToFloats(Model.Probabilities(Model.forward(ids, types, mask)));
             for (int r = 0; r < rows.Length; r++)
                 results[rows[r]] = Prediction.FromOutputs(outputs.AsSpan(r * Labels.Count, Labels.Count), Labels, ProblemType, Threshold);
-        }
+        }, cancellationToken);
         return results;
     }
 

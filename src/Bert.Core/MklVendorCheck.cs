@@ -33,7 +33,7 @@ internal static class MklVendorCheck
             DeclinedReason = Decline();
             if (DeclinedReason is not null) return false;
             TorchRuntime.EnsureAvailable();
-            var library = LoadedLibraryPath("libtorch_cpu.so");
+            var library = NativeLibraries.LoadedPath("libtorch_cpu.so");
             if (library is null) return Declined("libtorch_cpu.so is not loaded in this process");
             if (!NativeLibrary.TryLoad(library, out var handle) || !NativeLibrary.TryGetExport(handle, "mkl_serv_intel_cpu_true", out var function))
                 return Declined($"{library} has no mkl_serv_intel_cpu_true (not an MKL build)");
@@ -88,17 +88,6 @@ internal static class MklVendorCheck
         BitConverter.TryWriteBytes(vendor[4..8], edx);
         BitConverter.TryWriteBytes(vendor[8..12], ecx);
         return vendor.SequenceEqual("AuthenticAMD"u8);
-    }
-
-    private static string? LoadedLibraryPath(string fileName)
-    {
-        foreach (var line in File.ReadLines("/proc/self/maps"))
-        {
-            int slash = line.IndexOf('/');
-            if (slash > 0 && line.EndsWith("/" + fileName, StringComparison.Ordinal))
-                return line[slash..];
-        }
-        return null;
     }
 
     private static bool IsWritable(nint address, int length)

@@ -259,23 +259,21 @@ public sealed class ClassificationTrainer
     {
         model.eval();
         var order = Enumerable.Range(0, inputs.Length).OrderByDescending(i => inputs[i].Length).ToArray();
+        var batches = order.Chunk(options.EvaluationBatchSize).ToArray();
         var outputs = new float[inputs.Length][];
-        double lossSum = 0;
-        using var noGrad = no_grad();
-        for (int start = 0; start < order.Length; start += options.EvaluationBatchSize)
+        var losses = new double[batches.Length];
+        InferenceStreams.ForEachBatch(batches.Length, collator.Device, b =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            using var scope = NewDisposeScope();
-            var rows = order.Skip(start).Take(options.EvaluationBatchSize).ToArray();
+            var rows = batches[b];
             var (ids, types, mask) = collator.Inputs(rows.Select(i => inputs[i]).ToArray());
             var logits = model.forward(ids, types, mask);
-            lossSum += TrainingLoop.ReadLoss(model.Loss(logits, targets.Select(collator, rows), classWeights)) * rows.Length;
+            losses[b] = TrainingLoop.ReadLoss(model.Loss(logits, targets.Select(collator, rows), classWeights)) * rows.Length;
             var values = DevicePlacement.ToFloats(model.Probabilities(logits));
             int width = model.NumLabels;
             for (int r = 0; r < rows.Length; r++)
                 outputs[rows[r]] = values.AsSpan(r * width, width).ToArray();
-        }
-        return (lossSum / inputs.Length, outputs);
+        }, cancellationToken);
+        return (losses.Sum() / inputs.Length, outputs);
     }
 
     /// <summary>

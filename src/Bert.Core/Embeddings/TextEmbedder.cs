@@ -140,16 +140,15 @@ public sealed class TextEmbedder : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         var inputs = Indexer.EncodeMany(texts);
         var order = Enumerable.Range(0, inputs.Count).OrderByDescending(i => inputs[i].Length).ToArray();
+        var batches = order.Chunk(options.BatchSize).ToArray();
         var results = new float[inputs.Count][];
-        using var noGrad = no_grad();
-        for (int start = 0; start < order.Length; start += options.BatchSize)
+        InferenceStreams.ForEachBatch(batches.Length, device.Device, b =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var rows = order.AsSpan(start, Math.Min(options.BatchSize, order.Length - start)).ToArray();
+            var rows = batches[b];
             var values = EmbedRows(rows.Select(r => inputs[r]).ToArray());
             for (int r = 0; r < rows.Length; r++)
                 results[rows[r]] = values.AsSpan(r * Dimensions, Dimensions).ToArray();
-        }
+        }, cancellationToken);
         return results;
     }
 
@@ -159,10 +158,9 @@ public sealed class TextEmbedder : IDisposable
     /// <summary>Disposes the model.</summary>
     public void Dispose() => Model.Dispose();
 
-    /// <summary>One forward pass: the row-major (B, Dimensions) float32 embeddings of a batch.</summary>
+    /// <summary>One forward pass: the row-major (B, Dimensions) float32 embeddings of a batch (the caller holds the dispose scope).</summary>
     private float[] EmbedRows(EncodedInput[] batchInputs)
     {
-        using var scope = NewDisposeScope();
         int width = BertBatch.PaddedLength(batchInputs.Max(x => x.Length), PadMultiple, Indexer.MaxSequenceLength);
         using var batch = BertBatch.Collate(batchInputs, Indexer.PadId, width);
         var mask = device.To(batch.AttentionMask);
