@@ -69,7 +69,7 @@ internal sealed class BenchOptions
                                                                     (onnx mode: ONNX Runtime on the exported model vs TorchSharp, ort_seq_per_s;
                                                                      serve mode: OnnxTextClassifier vs TextClassifier predictions/s on KNBC)
                           [--no-pack]                               (BertModel.PackTokens off: per-token work on padding too)
-                          [--sequential-batches]                    (knbc-infer: batches one after another, see TorchRuntime.ParallelInferenceBatches)
+                          [--sequential-batches]                    (knbc-infer, onnx KNBC mix, serve: no parallel streams, see TorchRuntime.ParallelInferenceBatches)
                           [--system-malloc]                         (glibc's default allocator settings, see TorchRuntime.RetainFreedTensorMemory)
                           [--mkl-vendor-check]                      (MKL's default paths on AMD, see TorchRuntime.UseMklAvx2KernelsOnAmd)
                         """);

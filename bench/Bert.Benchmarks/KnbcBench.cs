@@ -60,8 +60,7 @@ internal static class KnbcBench
             BertLinear.SetKernel(model, o.Kernel);
             model.eval();
             // The library's inference loop (TextClassifier.PredictBatch, evaluation, TextEmbedder), with its parallel
-            // streams where TorchRuntime.ParallelInferenceBatches applies.
-            TorchRuntime.ParallelInferenceBatches = !o.SequentialBatches;
+            // streams where TorchRuntime.ParallelInferenceBatches applies (Program sets it from --sequential-batches).
             streams = InferenceStreams.StreamCount(batches.Count, CPU);
             void Pass(IReadOnlyList<int[]> list) => InferenceStreams.ForEachBatch(list.Count, CPU, b =>
             {

@@ -160,6 +160,7 @@ internal static class ModelBench
             ["threads"] = o.Threads,
             ["kernel"] = o.Kernel.ToString(),
             ["pack_tokens"] = o.PackTokens,
+            ["parallel_inference_batches"] = !o.SequentialBatches,
             ["iterations"] = o.Iterations,
             ["seconds_median"] = Math.Round(seconds, 4),
             ["seq_per_s"] = Math.Round(seqPerS, 2),

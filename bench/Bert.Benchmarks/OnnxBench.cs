@@ -2,6 +2,7 @@ using Bert.Classification;
 using Bert.Classification.Onnx;
 using Bert.Core;
 using Bert.Core.Modeling;
+using Bert.Core.Training;
 using Bert.Core.Onnx;
 using Bert.Serving;
 using Bert.Tokenization;
@@ -72,15 +73,16 @@ internal static class OnnxBench
                 using var noGrad = no_grad();
                 foreach (var (ids, types, mask) in inputs.Take(20)) model.forward(ids, types, mask).Dispose();
             }
+            // The library's inference loop, as TextEmbedder.EmbedBatch runs it: the KNBC pass in parallel streams where
+            // TorchRuntime.ParallelInferenceBatches applies; a single batch (the fixed cases, each call) on all threads.
             void RunTorch()
             {
-                using var noGrad = no_grad();
                 for (int r = 0; r < repeat; r++)
-                    foreach (var (ids, types, mask) in inputs)
+                    InferenceStreams.ForEachBatch(inputs.Count, CPU, b =>
                     {
-                        using var scope = NewDisposeScope();
+                        var (ids, types, mask) = inputs[b];
                         model.forward(ids, types, mask).PooledOutput.data<float>();
-                    }
+                    }, CancellationToken.None);
             }
             // ONNX Runtime's inputs are made once, outside the timing, as Bert.NET's tensors are.
             var ortInputs = inputs.Select(t => new[]

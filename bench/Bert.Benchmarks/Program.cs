@@ -13,6 +13,9 @@ if (options is null) return 2;
 bool retained = !options.SystemMalloc && Bert.Core.TorchRuntime.RetainFreedTensorMemory();
 // As an application would (see TorchRuntime.UseMklAvx2KernelsOnAmd); --mkl-vendor-check measures MKL's default paths.
 bool mklAvx2 = !options.MklVendorCheck && Bert.Core.TorchRuntime.UseMklAvx2KernelsOnAmd();
+// As the library runs by default (see TorchRuntime.ParallelInferenceBatches); --sequential-batches runs batches one
+// after another (knbc-infer, the onnx mode's KNBC mix, serve).
+Bert.Core.TorchRuntime.ParallelInferenceBatches = !options.SequentialBatches;
 var results = new List<Dictionary<string, object>>();
 foreach (var shape in options.Shapes)
 {
