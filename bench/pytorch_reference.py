@@ -120,8 +120,9 @@ def run_knbc(a, model):
         optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, eps=1e-7, weight_decay=0.0)
 
         def step(rows, ids, types, mask):
-            _, logits = model(ids, types, mask)
-            loss = F.cross_entropy(logits.float(), torch.tensor([i % 4 for i in rows]))
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.dtype == "bf16"):
+                _, logits = model(ids, types, mask)
+                loss = F.cross_entropy(logits.float(), torch.tensor([i % 4 for i in rows]))
             loss.item()
             loss.backward()
             optimizer.step()
@@ -134,6 +135,8 @@ def run_knbc(a, model):
         seconds = time.perf_counter() - t0
     else:
         model.eval()
+        if a.dtype == "bf16":
+            model = model.to(torch.bfloat16)
         times = []
         with torch.inference_mode():
             for p in prepared[:a.warmup * 5]:

@@ -59,6 +59,8 @@ internal sealed class BenchOptions
                     Console.WriteLine("""
                         bench/Bert.Benchmarks: --shape tiny|small|minilm|base[,..] --mode infer|train|knbc-epoch|knbc-infer|soak|indexer|segment|attention|ops|onnx|serve[,..] --batch 16 --seq 128
                           --threads 2 [--dtype fp32|bf16] [--iterations 5] [--warmup 2]
+                                                                    (bf16: inference with bf16 weights; training in mixed precision,
+                                                                     float32 weights with bf16 products, as PyTorch's autocast)
                           [--knbc-lengths knbc-spm_encode-ids.tsv]  (train/infer on real KNBC lengths, dynamic padding)
                           [--knbc-ids knbc-spm_encode-ids.tsv]      (knbc-epoch/knbc-infer: all KNBC sentences' real ids; default from ../shared)
                           [--spm wiki-ja.model]                     (indexer mode: tokens/s on the KNBC sentences)

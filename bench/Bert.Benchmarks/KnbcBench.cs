@@ -59,6 +59,7 @@ internal static class KnbcBench
             using var model = new BertModel(config) { PackTokens = o.PackTokens };
             BertLinear.SetKernel(model, o.Kernel);
             model.eval();
+            if (o.DType == "bf16") TorchSharp.ModuleExtensionMethods.to(model, ScalarType.BFloat16);
             // The library's inference loop (TextClassifier.PredictBatch, evaluation, TextEmbedder), with its parallel
             // streams where TorchRuntime.ParallelInferenceBatches applies (Program sets it from --sequential-batches).
             streams = InferenceStreams.StreamCount(batches.Count, CPU);

@@ -128,8 +128,8 @@ internal static class ModelBench
     }
 
     /// <summary>
-    /// The training cases' set-up (train and soak modes): threads, seed 0, a 4-class classifier on a random-init
-    /// BertModel in train mode with the chosen linear kernel, and AdamWarmup with BERT's no-decay preset.
+    /// The training cases' set-up (train, knbc-epoch and soak modes): threads, seed 0, a 4-class classifier on a random-init
+    /// BertModel in train mode with the chosen linear kernel (bf16: mixed precision), and AdamWarmup with BERT's no-decay preset.
     /// </summary>
     public static (BertForSequenceClassification Model, AdamWarmup Optimizer) TrainingSetup(BertConfig config, BenchOptions o, int decaySteps)
     {
@@ -138,6 +138,8 @@ internal static class ModelBench
         manual_seed(0);
         var model = new BertForSequenceClassification(new BertModel(config), 4) { PackTokens = o.PackTokens };
         BertLinear.SetKernel(model, o.Kernel);
+        // bf16 training is mixed precision (float32 weights and moments, bf16 products), as the PyTorch peer's autocast.
+        if (o.DType == "bf16") BertLinear.SetComputeType(model, ScalarType.BFloat16);
         model.train();
         var optimizer = new AdamWarmup(model.named_parameters().Select(p => (p.name, p.parameter)), new AdamWarmupOptions
         {

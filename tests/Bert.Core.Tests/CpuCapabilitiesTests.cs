@@ -16,8 +16,10 @@ public class CpuCapabilitiesTests
         CpuCapabilities.ModelName.Should().NotBeNullOrWhiteSpace();
     }
 
-    [Fact]
-    public void Building_a_bfloat16_model_warns_once_exactly_where_the_processor_lacks_bfloat16()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Building_a_bfloat16_model_warns_once_exactly_where_the_processor_lacks_bfloat16(bool mixedPrecision)
     {
         var warnings = new List<string>();
         void Collect(string message) => warnings.Add(message);
@@ -28,7 +30,9 @@ public class CpuCapabilitiesTests
             var config = new BertConfig { VocabSize = 10, HiddenSize = 8, NumHiddenLayers = 1, NumAttentionHeads = 2, IntermediateSize = 16, MaxPositionEmbeddings = 8 };
             for (int i = 0; i < 2; i++)
             {
-                using var model = new BertModelBuilder(config).WithDType(torch.ScalarType.BFloat16).Build();
+                var builder = new BertModelBuilder(config);
+                using var model = (mixedPrecision ? builder.WithComputeType(torch.ScalarType.BFloat16) : builder.WithDType(torch.ScalarType.BFloat16)).Build();
+                if (mixedPrecision) BertLinear.ComputeTypeOf(model).Should().Be(torch.ScalarType.BFloat16);
             }
         }
         finally

@@ -98,7 +98,7 @@ public sealed class ClassificationTrainer
     {
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(validation);
-        BertWarnings.CheckBFloat16(model.parameters().First().dtype, options.Device);
+        BertWarnings.CheckBFloat16(BertLinear.ComputeTypeOf(model) ?? model.parameters().First().dtype, options.Device);
         if (train.Count == 0) throw new ArgumentException("The training set is empty.", nameof(train));
         if (validation.Count == 0) throw new ArgumentException("The validation set is empty.", nameof(validation));
         var warnings = TrainingDataChecks.Check(Labels, ProblemType, train, validation);

@@ -82,8 +82,52 @@ public sealed class BertLinear : Module<Tensor, Tensor>
     /// <summary>The kernel this layer uses; <see cref="LinearKernel.Auto"/> unless set (see <see cref="SetKernel"/>).</summary>
     public LinearKernel Kernel { get; set; } = LinearKernel.Auto;
 
+    /// <summary>
+    /// The type the product is computed in: null (default) computes in the parameters' type; <see cref="ScalarType.BFloat16"/>
+    /// with float32 parameters is mixed precision (see <see cref="Apply"/>). Set it on a whole model with <see cref="SetComputeType"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">Set to a type other than null or BFloat16.</exception>
+    public ScalarType? ComputeType
+    {
+        get => computeType;
+        set => computeType = CheckComputeType(value, nameof(value));
+    }
+
+    private ScalarType? computeType;
+
     /// <summary><c>x W^T + b</c>: (..., in) to (..., out).</summary>
-    public override Tensor forward(Tensor input) => Apply(input, weight, bias, Kernel);
+    public override Tensor forward(Tensor input) => Apply(input, weight, bias, Kernel, computeType);
+
+    /// <summary>
+    /// Sets <see cref="ComputeType"/> on every <see cref="BertLinear"/> inside <paramref name="root"/>: BFloat16 turns on
+    /// mixed precision for all projections (the weights stay float32), null turns it off. On a processor without
+    /// bfloat16 instructions this warns once (<see cref="BertWarnings"/>): libtorch emulates them, several times slower.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="type"/> is neither null nor BFloat16.</exception>
+    public static void SetComputeType(nn.Module root, ScalarType? type)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        CheckComputeType(type, nameof(type));
+        if (type is { } t) BertWarnings.CheckBFloat16(t);
+        foreach (var (_, module) in root.named_modules())
+            if (module is BertLinear linear)
+                linear.ComputeType = type;
+    }
+
+    /// <summary>The compute type of the first <see cref="BertLinear"/> inside <paramref name="root"/> that has one; null when none has.</summary>
+    public static ScalarType? ComputeTypeOf(nn.Module root)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        foreach (var (_, module) in root.named_modules())
+            if (module is BertLinear { ComputeType: { } type })
+                return type;
+        return null;
+    }
+
+    private static ScalarType? CheckComputeType(ScalarType? type, string parameter) =>
+        type is null or ScalarType.BFloat16
+            ? type
+            : throw new ArgumentException($"A linear layer's compute type must be null (the parameters' type) or BFloat16, not {type}.", parameter);
 
     /// <summary>Sets <see cref="Kernel"/> on every <see cref="BertLinear"/> inside <paramref name="root"/>.</summary>
     public static void SetKernel(nn.Module root, LinearKernel kernel)
@@ -98,7 +142,18 @@ public sealed class BertLinear : Module<Tensor, Tensor>
     /// <c>input weight^T + bias</c> with the given kernel (also for weights that are not a <see cref="BertLinear"/>'s,
     /// such as a decoder tied to the word embeddings).
     /// </summary>
-    public static Tensor Apply(Tensor input, Tensor weight, Tensor? bias, LinearKernel kernel = LinearKernel.Auto)
+    /// <param name="input">(..., in).</param>
+    /// <param name="weight">(out, in).</param>
+    /// <param name="bias">(out), or null.</param>
+    /// <param name="kernel">The library that runs a float32 product.</param>
+    /// <param name="computeType">
+    /// Null: the product runs in the input's type. BFloat16 with a float32 input and weight: mixed precision, as
+    /// PyTorch's autocast does for <c>linear</c>: input and weight are cast to bfloat16 (autograd casts their gradients
+    /// back, so float32 weights receive float32 gradients), the product runs in bfloat16 (oneDNN; float32 accumulation
+    /// inside, rounded once), and the result is widened to float32 for what follows (LayerNorm, softmax, GELU and the
+    /// residual stream stay float32). The bias is added in float32 (autocast rounds it to bfloat16 too).
+    /// </param>
+    public static Tensor Apply(Tensor input, Tensor weight, Tensor? bias, LinearKernel kernel = LinearKernel.Auto, ScalarType? computeType = null)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
@@ -107,6 +162,15 @@ public sealed class BertLinear : Module<Tensor, Tensor>
             throw new ArgumentException(
                 $"linear input has shape [{string.Join(", ", input.shape)}]; its last dimension must be {inFeatures} (weight is [{outFeatures}, {inFeatures}])",
                 nameof(input));
+        if (CheckComputeType(computeType, nameof(computeType)) is { } low && input.dtype == ScalarType.Float32 && weight.dtype == ScalarType.Float32)
+        {
+            using var mixed = NewDisposeScope();
+            // The bias is added in float32 after the product is widened: libtorch's bfloat16 linear rounds the product
+            // and then the sum with the bias, up to one bfloat16 step off where this is half a step.
+            var product = nn.functional.linear(input.to(low), weight.to(low)).to(ScalarType.Float32);
+            if (bias is not null) product = bias.requires_grad && is_grad_enabled() ? product + bias : product.add_(bias);
+            return product.MoveToOuterDisposeScope();
+        }
         long rows = input.numel() / inFeatures;
         if (!UsesOneDnn(kernel, input, weight, bias, rows))
             return nn.functional.linear(input, weight, bias);

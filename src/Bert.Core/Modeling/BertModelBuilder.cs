@@ -31,6 +31,7 @@ public sealed class BertModelBuilder
     private ScalarType? dtype;
     private long? seed;
     private LinearKernel linearKernel = LinearKernel.Auto;
+    private ScalarType? computeType;
 
     /// <summary>Starts from <paramref name="config"/> (validated and copied).</summary>
     /// <exception cref="ArgumentException">The config is invalid.</exception>
@@ -164,6 +165,23 @@ public sealed class BertModelBuilder
     }
 
     /// <summary>
+    /// Mixed precision: with <see cref="ScalarType.BFloat16"/> every per-token projection computes in bfloat16 while the
+    /// weights (and so the optimizer's state) stay float32, as PyTorch's autocast does for <c>linear</c>; attention's
+    /// softmax, LayerNorm, GELU and the residual stream stay float32 (see <see cref="BertLinear.Apply"/>). Null (the
+    /// default) computes in the weights' type. Only faster on processors with bfloat16 instructions (avx512_bf16,
+    /// amx_bf16); elsewhere libtorch emulates bfloat16 and the build warns once (<see cref="BertWarnings"/>).
+    /// Unlike <see cref="WithDType"/>, which converts the weights themselves, this keeps float32 weights for training.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="value"/> is neither null nor BFloat16.</exception>
+    public BertModelBuilder WithComputeType(ScalarType? value)
+    {
+        if (value is not (null or ScalarType.BFloat16))
+            throw new ArgumentException($"The compute type must be null (the weights' type) or BFloat16, not {value}.", nameof(value));
+        computeType = value;
+        return this;
+    }
+
+    /// <summary>
     /// Checks the config against the checkpoint's headers (<see cref="BertCheckpointLoader.CheckShapes"/>) and the
     /// weights against the memory, then builds the model, loads the checkpoint if any (report in
     /// <see cref="LastLoadReport"/>), and returns it in eval mode.
@@ -193,6 +211,7 @@ public sealed class BertModelBuilder
             if (device is not null) model.to(device);
             ApplyTrainable(model);
             BertLinear.SetKernel(model, linearKernel);
+            BertLinear.SetComputeType(model, computeType);
             model.eval();
             return model;
         }

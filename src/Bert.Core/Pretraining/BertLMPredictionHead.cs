@@ -34,6 +34,8 @@ public sealed class BertLMPredictionHead : Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var transformed = transform.forward(hidden);                                                 // (N, H)
-        return BertLinear.Apply(transformed, wordEmbeddings, bias).MoveToOuterDisposeScope();   // (N, H) x (V, H)^T -> (N, V)
+        // The decoder computes in the transform's type: mixed precision set on the model reaches the largest product too.
+        var computeType = BertLinear.ComputeTypeOf(transform);
+        return BertLinear.Apply(transformed, wordEmbeddings, bias, computeType: computeType).MoveToOuterDisposeScope();   // (N, H) x (V, H)^T -> (N, V)
     }
 }

@@ -7,6 +7,8 @@ using TorchSharp;
 using static TorchSharp.torch;
 using Bert.Core.IO;
 
+using Bert.Core.Modeling;
+
 namespace Bert.Core.Pretraining;
 
 /// <summary>
@@ -71,7 +73,7 @@ public sealed class Pretrainer
     public PretrainingResult Run(IProgress<PretrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         TorchRuntime.EnsureAvailable();
-        BertWarnings.CheckBFloat16(_model.parameters().First().dtype, _options.Device);
+        BertWarnings.CheckBFloat16(BertLinear.ComputeTypeOf(_model) ?? _model.parameters().First().dtype, _options.Device);
         Directory.CreateDirectory(_options.OutputDirectory);
         _device.Place(_model);
         using var optimizer = new AdamWarmup(_model.named_parameters(), new AdamWarmupOptions

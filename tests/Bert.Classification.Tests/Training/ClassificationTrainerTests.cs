@@ -16,13 +16,16 @@ public class ClassificationTrainerTests
         Seed = 7,
     };
 
-    [Fact]
-    public void Learns_a_toy_topic_task_that_the_untrained_model_does_not_know()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]   // mixed precision: bfloat16 products, float32 weights and optimizer state
+    public void Learns_a_toy_topic_task_that_the_untrained_model_does_not_know(bool mixedPrecision)
     {
         var indexer = ToyData.Indexer();
         var train = ToyData.Make(320, seed: 1);
         var validation = ToyData.Make(80, seed: 2);
         using var model = ToyData.Model(indexer.VocabSize, seed: 3);
+        if (mixedPrecision) Bert.Core.Modeling.BertLinear.SetComputeType(model, ScalarType.BFloat16);
         var trainer = new ClassificationTrainer(model, indexer, ToyData.Labels, Fast(epochs: 8));
         double before = trainer.Evaluate(validation).Report!.Accuracy;
 
@@ -191,8 +194,10 @@ public class ClassificationTrainerTests
         public void Report(TrainingProgress value) => action(value);
     }
 
-    [Fact]
-    public void Training_a_bfloat16_model_warns_once_exactly_where_the_processor_lacks_bfloat16()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Training_a_bfloat16_model_warns_once_exactly_where_the_processor_lacks_bfloat16(bool mixedPrecision)
     {
         var indexer = ToyData.Indexer();
         var warnings = new List<string>();
@@ -202,9 +207,21 @@ public class ClassificationTrainerTests
         try
         {
             using var model = ToyData.Model(indexer.VocabSize, seed: 12);
-            TorchSharp.ModuleExtensionMethods.to(model, ScalarType.BFloat16);
+            if (mixedPrecision)
+            {
+                Bert.Core.Modeling.BertLinear.SetComputeType(model, ScalarType.BFloat16);
+                // Setting it warned already (where bfloat16 is emulated): the trainer must warn on its own too.
+                Bert.Core.BertWarnings.Reset();
+                warnings.Clear();
+            }
+            else
+            {
+                TorchSharp.ModuleExtensionMethods.to(model, ScalarType.BFloat16);
+            }
             var result = new ClassificationTrainer(model, indexer, ToyData.Labels, new ClassificationTrainerOptions { Epochs = 1, BatchSize = 16, LearningRate = 1e-3, Seed = 7 }).Train(ToyData.Make(16, seed: 13), ToyData.Make(8, seed: 14));
             double.IsFinite(result.History[0].TrainLoss).Should().BeTrue();
+            if (mixedPrecision)
+                model.parameters().Should().OnlyContain(p => p.dtype == ScalarType.Float32, "mixed precision trains float32 weights");
         }
         finally
         {
