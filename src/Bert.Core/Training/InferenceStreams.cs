@@ -12,8 +12,8 @@ namespace Bert.Core.Training;
 /// as many worker threads as libtorch has intra-op threads on the calling thread, each with one libtorch thread of
 /// its own, taking the next batch as they finish. Two small batches side by side keep both cores busy where one
 /// batch split over two threads waits at OpenMP barriers and runs its small products below the GEMM library's
-/// threaded speed: a whole KNBC inference pass on a 2-core Zen 3 (AVX2) ran 7-16% faster (bench
-/// <c>--mode knbc-infer</c>). Each batch is then computed by one thread, so its float32 results can differ from
+/// threaded speed: a whole KNBC inference pass on a 2-core Zen 3 (AVX2) ran 31-50% faster with the small shape and
+/// 8-18% faster with BERT-base (bench <c>--mode knbc-infer</c> against <c>--sequential-batches</c>). Each batch is then computed by one thread, so its float32 results can differ from
 /// the two-thread ones in the last bits (another summation order), and two batches' activations are in memory at once.
 /// </summary>
 /// <remarks>
