@@ -73,14 +73,18 @@ internal static class OnnxBench
                 using var noGrad = no_grad();
                 foreach (var (ids, types, mask) in inputs.Take(20)) model.forward(ids, types, mask).Dispose();
             }
-            // The library's inference loop, as TextEmbedder.EmbedBatch runs it: the KNBC pass in parallel streams where
-            // TorchRuntime.ParallelInferenceBatches applies; a single batch (the fixed cases, each call) on all threads.
+            // The library's inference loop, as TextEmbedder.EmbedBatch runs it: where TorchRuntime.ParallelInferenceBatches
+            // applies, the KNBC pass in parallel streams and a batch of 16 as one batch per stream; batch 1 on all threads.
+            // (ONNX Runtime gets each batch whole, as OnnxTextEmbedder runs it.)
+            var torchInputs = inputs.SelectMany(t => InferenceStreams.Batches([.. Enumerable.Range(0, (int)t.Ids.shape[0])], (int)t.Ids.shape[0], CPU)
+                .Select(rows => (t.Ids.narrow(0, rows[0], rows.Length), t.Types.narrow(0, rows[0], rows.Length), t.Mask.narrow(0, rows[0], rows.Length))))
+                .ToList();
             void RunTorch()
             {
                 for (int r = 0; r < repeat; r++)
-                    InferenceStreams.ForEachBatch(inputs.Count, CPU, b =>
+                    InferenceStreams.ForEachBatch(torchInputs.Count, CPU, b =>
                     {
-                        var (ids, types, mask) = inputs[b];
+                        var (ids, types, mask) = torchInputs[b];
                         model.forward(ids, types, mask).PooledOutput.data<float>();
                     }, CancellationToken.None);
             }
@@ -112,6 +116,7 @@ internal static class OnnxBench
                 () => { for (int r = 0; r < repeat; r++) RunOrt(package, packageOutputs, ortInputs); },
                 () => { for (int r = 0; r < repeat; r++) RunOrt(own, ownOutputs, ortInputs); });
             double torchSeconds = medians[0], ortSeconds = medians[1], ownSeconds = medians[2];
+            foreach (var t in torchInputs) { t.Item1.Dispose(); t.Item2.Dispose(); t.Item3.Dispose(); }
             foreach (var t in inputs) { t.Ids.Dispose(); t.Types.Dispose(); t.Mask.Dispose(); }
             foreach (var value in ortInputs.SelectMany(v => v)) value.Dispose();
             double flops = lengths.Sum(l => l.Length * ModelBench.ForwardFlops(model.Config, (int)(name == "knbc" ? BertBatch.PaddedLength((int)l.Max(), o.PadMultiple, 512) : l.Max())));

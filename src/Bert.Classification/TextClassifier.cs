@@ -97,7 +97,7 @@ public sealed class TextClassifier : IDisposable
 
     /// <summary>Predicts many texts, longest first in batches padded to their own longest; results in input order.</summary>
     /// <param name="texts">The texts.</param>
-    /// <param name="batchSize">Texts per forward pass.</param>
+    /// <param name="batchSize">Texts per forward pass at most (fewer when the batches run side by side: see <see cref="TorchRuntime.ParallelInferenceBatches"/>).</param>
     /// <param name="cancellationToken">Stops between batches.</param>
     public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts, int batchSize = 32, CancellationToken cancellationToken = default) =>
         PredictBatch(texts, null, batchSize, cancellationToken);
@@ -105,7 +105,7 @@ public sealed class TextClassifier : IDisposable
     /// <summary>Predicts many texts or pairs, longest first in batches padded to their own longest; results in input order.</summary>
     /// <param name="texts">The texts (first texts of the pairs).</param>
     /// <param name="pairs">The second texts, as many as <paramref name="texts"/>; null for single texts.</param>
-    /// <param name="batchSize">Texts per forward pass.</param>
+    /// <param name="batchSize">Texts per forward pass at most (fewer when the batches run side by side: see <see cref="TorchRuntime.ParallelInferenceBatches"/>).</param>
     /// <param name="cancellationToken">Stops between batches.</param>
     public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs, int batchSize = 32, CancellationToken cancellationToken = default)
     {
@@ -113,7 +113,7 @@ public sealed class TextClassifier : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var inputs = indexer.EncodeMany(texts, pairs).Select(e => e.Truncate(MaxSequenceLength)).ToArray();
         var order = Enumerable.Range(0, inputs.Length).OrderByDescending(i => inputs[i].Length).ToArray();
-        var batches = order.Chunk(batchSize).ToArray();
+        var batches = InferenceStreams.Batches(order, batchSize, Device);
         var results = new Prediction[inputs.Length];
         InferenceStreams.ForEachBatch(batches.Length, Device, b =>
         {

@@ -259,7 +259,7 @@ public sealed class ClassificationTrainer
     {
         model.eval();
         var order = Enumerable.Range(0, inputs.Length).OrderByDescending(i => inputs[i].Length).ToArray();
-        var batches = order.Chunk(options.EvaluationBatchSize).ToArray();
+        var batches = InferenceStreams.Batches(order, options.EvaluationBatchSize, collator.Device);
         var outputs = new float[inputs.Length][];
         var losses = new double[batches.Length];
         InferenceStreams.ForEachBatch(batches.Length, collator.Device, b =>

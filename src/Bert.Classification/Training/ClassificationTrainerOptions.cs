@@ -13,7 +13,7 @@ public sealed class ClassificationTrainerOptions
     /// <summary>Examples per optimizer step (before gradient accumulation). Default 16.</summary>
     public int BatchSize { get; set; } = 16;
 
-    /// <summary>Batch size for evaluation (no gradients, so larger is fine). Default 64.</summary>
+    /// <summary>Batch size for evaluation, at most (no gradients, so larger is fine; fewer when the batches run side by side: see <see cref="Bert.Core.TorchRuntime.ParallelInferenceBatches"/>). Default 64.</summary>
     public int EvaluationBatchSize { get; set; } = 64;
 
     /// <summary>Peak learning rate of AdamWarmup. Default 1e-4.</summary>

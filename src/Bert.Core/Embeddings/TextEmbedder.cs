@@ -140,7 +140,7 @@ public sealed class TextEmbedder : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         var inputs = Indexer.EncodeMany(texts);
         var order = Enumerable.Range(0, inputs.Count).OrderByDescending(i => inputs[i].Length).ToArray();
-        var batches = order.Chunk(options.BatchSize).ToArray();
+        var batches = InferenceStreams.Batches(order, options.BatchSize, device.Device);
         var results = new float[inputs.Count][];
         InferenceStreams.ForEachBatch(batches.Length, device.Device, b =>
         {

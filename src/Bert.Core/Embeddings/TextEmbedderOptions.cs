@@ -33,7 +33,7 @@ public sealed class TextEmbedderOptions
     /// </summary>
     public bool? LowerCase { get; set; }
 
-    /// <summary>Texts per forward pass. Default 32.</summary>
+    /// <summary>Texts per forward pass at most (fewer when the batches run side by side: see <see cref="TorchRuntime.ParallelInferenceBatches"/>). Default 32.</summary>
     public int BatchSize { get; set; } = 32;
 
     /// <summary>Where the loaders put the model and where every input tensor is created; null (default) is the CPU.</summary>

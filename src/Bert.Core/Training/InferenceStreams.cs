@@ -101,6 +101,22 @@ internal static class InferenceStreams
     }
 
     /// <summary>
+    /// Cuts <paramref name="order"/> (row indices, in the order to run them) into batches of at most
+    /// <paramref name="batchSize"/> rows; where streams run, into at least as many batches as there are streams, so
+    /// that a call with fewer rows than streams × batch size keeps every stream busy. Measured on a 2-core Zen 3, one
+    /// 16 × 128 batch run as two batches of 8 side by side against as one on both threads: small shape 124 against
+    /// 108 sequences/s, MiniLM 41.9 against 37.8, BERT-base 5.2 against 4.4; two single texts: MiniLM 35 against 31.
+    /// </summary>
+    public static int[][] Batches(int[] order, int batchSize, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        int streams = StreamCount(order.Length, device);
+        int size = Math.Min(batchSize, Math.Max(1, (order.Length + streams - 1) / streams));
+        return order.Chunk(size).ToArray();
+    }
+
+    /// <summary>
     /// How many streams <see cref="ForEachBatch"/> would use for <paramref name="count"/> batches on
     /// <paramref name="device"/>: the calling thread's libtorch thread count (at most one per batch) when
     /// <see cref="TorchRuntime.ParallelInferenceBatches"/> is on, the device is the CPU, the processor is of the kind

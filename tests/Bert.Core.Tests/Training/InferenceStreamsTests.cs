@@ -121,6 +121,29 @@ public class InferenceStreamsTests
     }
 
     [Fact]
+    public void A_call_with_fewer_texts_than_streams_times_batch_size_gets_one_batch_per_stream()
+    {
+        TorchRuntime.EnsureAvailable();
+        var order = Enumerable.Range(0, 16).Reverse().ToArray();
+        int streams = InferenceStreams.StreamCount(16, CPU);
+        var batches = InferenceStreams.Batches(order, 32, CPU);
+        batches.SelectMany(b => b).Should().Equal(order, "batches keep the order they are given");
+        batches.Should().HaveCount(streams, $"{streams} stream(s) on this processor ({CpuCapabilities.Isa})");
+        InferenceStreams.Batches(order, 5, CPU).Select(b => b.Length).Should().Equal(5, 5, 5, 1);
+        InferenceStreams.Batches([3], 32, CPU).Should().ContainSingle().Which.Should().Equal(3);
+        bool saved = TorchRuntime.ParallelInferenceBatches;
+        try
+        {
+            TorchRuntime.ParallelInferenceBatches = false;
+            InferenceStreams.Batches(order, 32, CPU).Should().ContainSingle("one batch at a time keeps the batch size");
+        }
+        finally
+        {
+            TorchRuntime.ParallelInferenceBatches = saved;
+        }
+    }
+
+    [Fact]
     public void Streams_are_used_only_for_several_batches_on_the_CPU_of_the_measured_kind_when_allowed()
     {
         TorchRuntime.EnsureAvailable();
