@@ -88,8 +88,8 @@ internal static class InferenceStreams
             }
         }
 
-        // The calling thread is one of the streams' owners only through its wait: each stream is a fresh thread, so
-        // its thread-local settings (OpenMP, MKL, grad mode, dispose scopes) start clean and end with it.
+        // The calling thread only waits. Each stream is a fresh thread, so its thread-local settings (OpenMP, MKL, grad
+        // mode, dispose scopes) start clean and end with it.
         var threads = new Thread[streams];
         for (int s = 0; s < streams; s++)
         {
