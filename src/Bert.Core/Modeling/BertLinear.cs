@@ -124,7 +124,8 @@ public sealed class BertLinear : Module<Tensor, Tensor>
         return null;
     }
 
-    private static ScalarType? CheckComputeType(ScalarType? type, string parameter) =>
+    /// <summary><paramref name="type"/> when it is a compute type (null or BFloat16); an <see cref="ArgumentException"/> naming <paramref name="parameter"/> otherwise.</summary>
+    internal static ScalarType? CheckComputeType(ScalarType? type, string parameter) =>
         type is null or ScalarType.BFloat16
             ? type
             : throw new ArgumentException($"A linear layer's compute type must be null (the parameters' type) or BFloat16, not {type}.", parameter);

@@ -175,9 +175,7 @@ public sealed class BertModelBuilder
     /// <exception cref="ArgumentException"><paramref name="value"/> is neither null nor BFloat16.</exception>
     public BertModelBuilder WithComputeType(ScalarType? value)
     {
-        if (value is not (null or ScalarType.BFloat16))
-            throw new ArgumentException($"The compute type must be null (the weights' type) or BFloat16, not {value}.", nameof(value));
-        computeType = value;
+        computeType = BertLinear.CheckComputeType(value, nameof(value));
         return this;
     }
 

@@ -130,6 +130,6 @@ public class MixedPrecisionTests(ITestOutputHelper output)
         var act = () => linear.ComputeType = ScalarType.Float16;
         act.Should().Throw<ArgumentException>().WithMessage("*BFloat16*Float16*");
         var build = () => new BertModelBuilder(ModelTestData.TinyConfig()).WithComputeType(ScalarType.Float64);
-        build.Should().Throw<ArgumentException>().WithMessage("*compute type*Float64*");
+        build.Should().Throw<ArgumentException>().WithMessage("*compute type*Float64*").Which.ParamName.Should().Be("value");
     }
 }
