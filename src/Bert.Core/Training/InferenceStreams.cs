@@ -7,8 +7,11 @@ namespace Bert.Core.Training;
 
 /// <summary>
 /// The one loop that runs inference over many batches (<c>TextClassifier.PredictBatch</c>, the classification trainer's
-/// evaluation, <see cref="Embeddings.TextEmbedder.EmbedBatch"/>). Each batch runs under <c>no_grad</c> in its own
-/// dispose scope. Where it was measured to pay, the batches run in parallel streams instead of one after another:
+/// evaluation, <see cref="Embeddings.TextEmbedder.EmbedBatch"/>). Each batch runs in libtorch's inference mode in its
+/// own dispose scope. Inference mode is <c>no_grad</c> without autograd's bookkeeping (version counters, view tracking):
+/// on a 2-core Zen 3, <c>TextClassifier</c> (small shape) predicted KNBC sentences one at a time at 164 against 147 per
+/// second under <c>no_grad</c>, and in batches of 16 at the same speed. Tensors made in it are inference tensors, which autograd refuses later; the bodies copy out plain
+/// values, and the dispose scope frees the tensors. Where it was measured to pay, the batches run in parallel streams instead of one after another:
 /// as many worker threads as libtorch has intra-op threads on the calling thread, each with one libtorch thread of
 /// its own, taking the next batch as they finish. Two small batches side by side keep both cores busy where one
 /// batch split over two threads waits at OpenMP barriers and runs its small products below the GEMM library's
@@ -35,8 +38,8 @@ internal static class InferenceStreams
     private sealed record ThreadCountSetters(OmpSetNumThreads Omp, MklSetNumThreadsLocal Mkl);
 
     /// <summary>
-    /// Runs <paramref name="body"/> for batch 0 … <paramref name="count"/> − 1, each under <c>no_grad</c> in a dispose
-    /// scope of its own (so <paramref name="body"/> must copy out what it keeps), in parallel streams where
+    /// Runs <paramref name="body"/> for batch 0 … <paramref name="count"/> − 1, each in inference mode in a dispose
+    /// scope of its own (so <paramref name="body"/> must copy out what it keeps, as plain values), in parallel streams where
     /// <see cref="StreamCount"/> allows more than one, else in order on the calling thread. The first exception
     /// (cancellation included) stops the other streams after their current batch and is rethrown here.
     /// </summary>
@@ -52,7 +55,7 @@ internal static class InferenceStreams
         ArgumentNullException.ThrowIfNull(body);
         if (streams <= 1)
         {
-            using var noGrad = no_grad();
+            using var inference = inference_mode();
             for (int b = 0; b < count; b++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -72,7 +75,7 @@ internal static class InferenceStreams
             {
                 isWorker = true;
                 ConfigureSingleThreaded(setters);
-                using var noGrad = no_grad();
+                using var inference = inference_mode();
                 while (Volatile.Read(ref failure) is null)
                 {
                     cancellationToken.ThrowIfCancellationRequested();

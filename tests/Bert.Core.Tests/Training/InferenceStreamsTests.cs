@@ -19,40 +19,69 @@ public class InferenceStreamsTests
     }
 
     [Fact]
-    public void Every_batch_runs_once_on_a_worker_with_one_libtorch_thread_without_gradients_and_nothing_process_wide_changes()
+    public void Every_batch_runs_once_on_a_worker_with_one_libtorch_thread_in_inference_mode_and_nothing_process_wide_changes()
     {
         TorchRuntime.EnsureAvailable();
         int callerThreads = torch.get_num_threads();
         int freshBefore = FreshThreadCount();
         const int Count = 9;
-        var seen = new ConcurrentBag<(int Batch, int Thread, int LibtorchThreads, bool Grad)>();
+        var seen = new ConcurrentBag<(int Batch, int Thread, int LibtorchThreads, bool Grad, bool Inference)>();
         InferenceStreams.Run(Count, 2, b =>
         {
             // A product big enough for libtorch's parallel_for: it must not reset the worker's thread count.
             using var a = rand(256, 256);
             using var p = a.matmul(a);
-            seen.Add((b, Environment.CurrentManagedThreadId, torch.get_num_threads(), is_grad_enabled()));
+            seen.Add((b, Environment.CurrentManagedThreadId, torch.get_num_threads(), is_grad_enabled(), is_inference_mode_enabled()));
         }, CancellationToken.None);
 
         seen.Select(s => s.Batch).Order().Should().Equal(Enumerable.Range(0, Count));
         seen.Should().OnlyContain(s => s.Thread != Environment.CurrentManagedThreadId, "the batches run on the streams' threads");
         seen.Select(s => s.Thread).Distinct().Count().Should().BeLessThanOrEqualTo(2);
         seen.Should().OnlyContain(s => s.LibtorchThreads == 1, "each stream runs with one libtorch thread, also after a parallel product");
-        seen.Should().OnlyContain(s => !s.Grad, "inference runs under no_grad");
+        seen.Should().OnlyContain(s => !s.Grad && s.Inference, "inference runs in libtorch's inference mode");
         torch.get_num_threads().Should().Be(callerThreads, "the calling thread keeps its threads");
         is_grad_enabled().Should().BeTrue("the caller's grad mode is its own");
+        is_inference_mode_enabled().Should().BeFalse();
         FreshThreadCount().Should().Be(freshBefore, "the process default that new threads get is untouched");
     }
 
     [Fact]
-    public void Each_batch_has_its_own_dispose_scope_on_both_paths()
+    public void Each_batch_has_its_own_dispose_scope_and_inference_mode_on_both_paths()
     {
         foreach (int streams in new[] { 1, 2 })
         {
             var made = new ConcurrentBag<Tensor>();
-            InferenceStreams.Run(4, streams, b => made.Add(ones(3) * b), CancellationToken.None);
+            var modes = new ConcurrentBag<bool>();
+            InferenceStreams.Run(4, streams, b =>
+            {
+                made.Add(ones(3) * b);
+                modes.Add(is_inference_mode_enabled());
+            }, CancellationToken.None);
             made.Should().HaveCount(4).And.OnlyContain(t => t.IsInvalid, $"with {streams} stream(s) the batch's tensors are freed with it");
+            modes.Should().HaveCount(4).And.OnlyContain(m => m, $"with {streams} stream(s) each batch runs in inference mode");
+            is_inference_mode_enabled().Should().BeFalse("the calling thread leaves inference mode after the loop");
         }
+    }
+
+    [Fact]
+    public void A_model_trains_after_inference_through_the_loop()
+    {
+        // Inference tensors cannot take part in autograd; nothing made in the loop may stay in the model.
+        TorchRuntime.EnsureAvailable();
+        manual_seed(3);
+        using var model = new BertModel(new BertConfig { VocabSize = 20, HiddenSize = 8, NumHiddenLayers = 1, NumAttentionHeads = 2, IntermediateSize = 16, MaxPositionEmbeddings = 16 });
+        using var ids = randint(0, 20, [4, 6]);
+        using var types = zeros_like(ids);
+        using var mask = ones_like(ids);
+        model.eval();
+        var before = new float[2][];
+        foreach (int streams in new[] { 1, 2 })
+            InferenceStreams.Run(2, streams, b => before[b] = model.forward(ids.narrow(0, 2 * b, 2), types.narrow(0, 2 * b, 2), mask.narrow(0, 2 * b, 2)).PooledOutput.data<float>().ToArray(), CancellationToken.None);
+        model.train();
+        using var scope = NewDisposeScope();
+        var loss = model.forward(ids, types, mask).PooledOutput.square().sum();
+        loss.backward();
+        model.parameters().Select(p => p.grad).Should().NotContainNulls("every weight gets a gradient after the inference passes");
     }
 
     [Fact]
