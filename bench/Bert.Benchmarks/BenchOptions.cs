@@ -69,7 +69,8 @@ internal sealed class BenchOptions
                           [--pad-multiple 8]                        (soak and KNBC lengths: pad each batch to a multiple, as the trainer does)
                           [--kernel auto|gemm|onednn]               (BertLinear's kernel for infer/train/soak)
                                                                     (onnx mode: ONNX Runtime on the exported model vs TorchSharp, ort_seq_per_s;
-                                                                     serve mode: OnnxTextClassifier vs TextClassifier predictions/s on KNBC)
+                                                                     serve mode: OnnxTextClassifier vs TextClassifier predictions/s on KNBC,
+                                                                     PredictBatch and 4 concurrent Predict callers)
                           [--no-pack]                               (BertModel.PackTokens off: per-token work on padding too)
                           [--sequential-batches]                    (knbc-infer, onnx KNBC mix, serve: no parallel streams, see TorchRuntime.ParallelInferenceBatches)
                           [--system-malloc]                         (glibc's default allocator settings, see TorchRuntime.RetainFreedTensorMemory)

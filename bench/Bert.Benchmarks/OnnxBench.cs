@@ -171,13 +171,22 @@ internal static class OnnxBench
         {
             ClassifierOnnxExport.Export(classifier, folder);
             using var served = OnnxTextClassifier.Load(folder, new OnnxTextClassifierOptions { IntraOpThreads = o.Threads });
-            var medians = Interleaved(o, () => classifier.PredictBatch(texts, o.Batch), () => served.PredictBatch(texts, batchSize: o.Batch));
+            // A server's pattern as well: ConcurrentCallers threads, each predicting its share of the texts one Predict call at a time.
+            void Concurrently(Action<string> predict) => Parallel.For(0, ConcurrentCallers, new ParallelOptions { MaxDegreeOfParallelism = ConcurrentCallers },
+                c => { for (int i = c; i < texts.Length; i += ConcurrentCallers) predict(texts[i]); });
+            var medians = Interleaved(o,
+                () => classifier.PredictBatch(texts, o.Batch), () => served.PredictBatch(texts, batchSize: o.Batch),
+                () => Concurrently(t => classifier.Predict(t)), () => Concurrently(t => served.Predict(t)));
             double torchSeconds = medians[0], ortSeconds = medians[1];
             return ModelBench.Result(shape, "serve", o, texts.Length / torchSeconds, 0, torchSeconds, new Dictionary<string, object>
             {
                 ["texts"] = texts.Length,
                 ["ort_seq_per_s"] = Math.Round(texts.Length / ortSeconds, 2),
-                ["what"] = "TextClassifier.PredictBatch vs OnnxTextClassifier.PredictBatch, tokenization included, KNBC sentences",
+                ["concurrent_callers"] = ConcurrentCallers,
+                ["concurrent_seq_per_s"] = Math.Round(texts.Length / medians[2], 2),
+                ["ort_concurrent_seq_per_s"] = Math.Round(texts.Length / medians[3], 2),
+                ["what"] = "TextClassifier.PredictBatch vs OnnxTextClassifier.PredictBatch, tokenization included, KNBC sentences; "
+                    + "concurrent: that many threads each calling Predict(text) on its share",
             });
         }
         finally
@@ -185,6 +194,8 @@ internal static class OnnxBench
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    private const int ConcurrentCallers = 4;
 
     // A pause before each timed run, so the other runtime's idle worker threads (libgomp's and ONNX Runtime's both
     // spin-wait for new work for a while) have gone to sleep and do not take a core from the run being timed.

@@ -64,6 +64,44 @@ public class InferenceStreamsTests
     }
 
     [Fact]
+    public void A_loop_that_runs_while_another_runs_shares_the_cores_with_one_libtorch_thread()
+    {
+        TorchRuntime.EnsureAvailable();
+        int callerThreads = torch.get_num_threads();
+        int freshThreads = FreshThreadCount();
+        foreach (bool shareCores in new[] { true, false })
+        {
+            var seen = new ConcurrentDictionary<string, int>();
+            using var firstRunning = new ManualResetEventSlim();
+            using var secondDone = new ManualResetEventSlim();
+            var first = new Thread(() => InferenceStreams.Run(2, 1, b =>
+            {
+                if (b == 1)
+                {
+                    seen["first, alone again"] = torch.get_num_threads();
+                    return;
+                }
+                seen["first, alone"] = torch.get_num_threads();
+                firstRunning.Set();
+                secondDone.Wait(TimeSpan.FromSeconds(60));
+            }, CancellationToken.None, shareCores));
+            first.Start();
+            firstRunning.Wait(TimeSpan.FromSeconds(60)).Should().BeTrue();
+            InferenceStreams.Run(1, 1, b => seen["second, beside the first"] = torch.get_num_threads(), CancellationToken.None, shareCores);
+            seen["streams beside the first"] = InferenceStreams.StreamCount(4, CPU);
+            secondDone.Set();
+            first.Join();
+
+            seen["first, alone"].Should().Be(freshThreads, "a loop alone keeps its thread's libtorch threads");
+            seen["first, alone again"].Should().Be(freshThreads, "once the other loop ended, the next batch has all threads again");
+            seen["second, beside the first"].Should().Be(shareCores ? 1 : callerThreads,
+                shareCores ? "a batch run while another loop runs takes one libtorch thread" : "without sharing a batch keeps its threads");
+            seen["streams beside the first"].Should().Be(1, "no streams start while another loop takes the cores");
+            torch.get_num_threads().Should().Be(callerThreads, "the calling thread gets its own count back");
+        }
+    }
+
+    [Fact]
     public void A_model_trains_after_inference_through_the_loop()
     {
         // Inference tensors cannot take part in autograd; nothing made in the loop may stay in the model.
