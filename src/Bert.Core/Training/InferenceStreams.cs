@@ -8,16 +8,19 @@ namespace Bert.Core.Training;
 /// <summary>
 /// The one loop that runs inference over many batches (<c>TextClassifier.PredictBatch</c>, the classification trainer's
 /// evaluation, <see cref="Embeddings.TextEmbedder.EmbedBatch"/>). Each batch runs in libtorch's inference mode in its
-/// own dispose scope. Inference mode is <c>no_grad</c> without autograd's bookkeeping (version counters, view tracking):
-/// on a 2-core Zen 3, <c>TextClassifier</c> (small shape) predicted KNBC sentences one at a time at 164 against 147 per
-/// second under <c>no_grad</c>, and in batches of 16 at the same speed. Tensors made in it are inference tensors, which autograd refuses later; the bodies copy out plain
-/// values, and the dispose scope frees the tensors. Where it was measured to pay, the batches run in parallel streams instead of one after another:
-/// as many worker threads as libtorch has intra-op threads on the calling thread, each with one libtorch thread of
+/// own dispose scope. Inference mode is <c>no_grad</c> without autograd's bookkeeping (version counters, view
+/// tracking): on a 2-core Zen 3, <c>TextClassifier</c> (small shape) predicted KNBC sentences one at a time at 164
+/// against 147 per second under <c>no_grad</c>, and in batches of 16 at the same speed. Tensors made in it are
+/// inference tensors, which autograd refuses later; the bodies copy out plain values, and the dispose scope frees the
+/// tensors. Where it was measured to pay, the batches run in parallel streams instead of one after another: as many
+/// worker threads as libtorch has intra-op threads on the calling thread, each with one libtorch thread of
 /// its own, taking the next batch as they finish. Two small batches side by side keep both cores busy where one
 /// batch split over two threads waits at OpenMP barriers and runs its small products below the GEMM library's
 /// threaded speed: a whole KNBC inference pass on a 2-core Zen 3 (AVX2) ran 31-50% faster with the small shape and
 /// 8-18% faster with BERT-base (bench <c>--mode knbc-infer</c> against <c>--sequential-batches</c>). Each batch is then computed by one thread, so its float32 results can differ from
 /// the two-thread ones in the last bits (another summation order), and two batches' activations are in memory at once.
+/// Concurrent calls share the cores: a loop that starts while another runs starts no streams, and its batches run with
+/// one libtorch thread while the other lasts (see <see cref="Run"/>).
 /// </summary>
 /// <remarks>
 /// The workers set their own thread counts only: OpenMP's <c>omp_set_num_threads</c> and MKL's
@@ -168,10 +171,6 @@ internal static class InferenceStreams
         !isWorker && TorchRuntime.ParallelInferenceBatches && device.type == DeviceType.CPU
         && CpuCapabilities.Isa == "avx2" && Setters.Value is not null;
 
-    /// <summary>
-    /// Gives the calling thread one libtorch thread. libtorch sets a thread's OpenMP thread count the first time the
-    /// thread asks for it, from the process default; asking first makes that happen before the count is overwritten.
-    /// </summary>
     /// <summary>One libtorch thread (OpenMP and MKL) on the calling thread until disposed, then its own counts again.</summary>
     private readonly struct OneLibtorchThread : IDisposable
     {
@@ -194,6 +193,10 @@ internal static class InferenceStreams
         }
     }
 
+    /// <summary>
+    /// Gives the calling thread one libtorch thread. libtorch sets a thread's OpenMP thread count the first time the
+    /// thread asks for it, from the process default; asking first makes that happen before the count is overwritten.
+    /// </summary>
     private static void ConfigureSingleThreaded(ThreadCountSetters setters)
     {
         _ = torch.get_num_threads();

@@ -112,9 +112,8 @@ public class InferenceStreamsTests
         using var types = zeros_like(ids);
         using var mask = ones_like(ids);
         model.eval();
-        var before = new float[2][];
         foreach (int streams in new[] { 1, 2 })
-            InferenceStreams.Run(2, streams, b => before[b] = model.forward(ids.narrow(0, 2 * b, 2), types.narrow(0, 2 * b, 2), mask.narrow(0, 2 * b, 2)).PooledOutput.data<float>().ToArray(), CancellationToken.None);
+            InferenceStreams.Run(2, streams, b => _ = model.forward(ids.narrow(0, 2 * b, 2), types.narrow(0, 2 * b, 2), mask.narrow(0, 2 * b, 2)).PooledOutput.data<float>().ToArray(), CancellationToken.None);
         model.train();
         using var scope = NewDisposeScope();
         var loss = model.forward(ids, types, mask).PooledOutput.square().sum();
