@@ -6,7 +6,11 @@
 # lengths, batch 16, bucketed, padded to a multiple of 8), onnx (pretrained MiniLM vs ONNX Runtime at batch 1, 16 and
 # the KNBC length mix). The KNBC cases read ../shared/models/wiki-ja/knbc-spm_encode-ids.tsv.
 # Needs Debian's python3-torch and libopenblas0-openmp (without it PyTorch runs a reference BLAS, 40x slower).
-# Run it on a quiet machine: libtorch's OpenMP threads spin, so other load distorts both sides. The default cases take
+# Run it on a quiet machine: libtorch's OpenMP threads spin, so other load distorts both sides. It runs with the
+# environment's OMP_WAIT_POLICY (the header prints it): unset is libgomp's default (spin a while, then sleep), what an
+# application gets; PASSIVE (the tests set it) makes every operation wake a sleeping OpenMP thread, which cost
+# Bert.NET's single-batch MiniLM inference about 10% on a 2-core Zen 3 (26.0-26.9 against 29.0-29.1 sequences/s),
+# while ONNX Runtime's own thread pool spins either way. The default cases take
 # about 8 minutes per round on a 2-core Zen 3 (3 rounds: 24 minutes, 2026-11-30).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,7 +43,8 @@ cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.start
 flags = next((l.split(":", 1)[1].split() for l in open("/proc/cpuinfo") if l.startswith("flags")), [])
 fam = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("cpu family")), "?")
 isa = "avx512_bf16" if "avx512_bf16" in flags else "avx512" if "avx512f" in flags else "avx2" if "avx2" in flags else "sse"
-print(f"machine: {cpu} (family {fam}, {isa}), {os.cpu_count()} cores; {datetime.date.today()}; medians over rounds")
+print(f"machine: {cpu} (family {fam}, {isa}), {os.cpu_count()} cores; {datetime.date.today()}; medians over rounds; "
+      f"OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'unset')}")
 print(f"{'case':<30}{'Bert.NET seq/s':>15}{'peer seq/s':>12}{'peer':>9}{'ratio':>7}{'GFLOP/s':>9}{'of peak':>8}{'MB':>7}{'peer MB':>8}")
 med = statistics.median
 def key(r):

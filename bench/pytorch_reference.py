@@ -11,6 +11,7 @@ The model is a plain-PyTorch BERT (post-LN, exact-erf GELU, Hugging Face paramet
 import argparse
 import json
 import math
+import os
 import resource
 import statistics
 import time
@@ -149,7 +150,8 @@ def run_knbc(a, model):
         seconds = statistics.median(times)
     print(json.dumps(dict(impl="pytorch", torch=torch.__version__, shape=a.shape, mode=a.mode, dtype=a.dtype, batch=a.batch,
                           seq=-1, threads=a.threads, sentences=len(sentences), seconds_median=seconds,
-                          seq_per_s=len(sentences) / seconds, peak_rss_mb=round(peak_rss_mb(), 1))))
+                          seq_per_s=len(sentences) / seconds, peak_rss_mb=round(peak_rss_mb(), 1),
+                          omp_wait_policy=os.environ.get("OMP_WAIT_POLICY", "unset"))))
 
 
 def peak_rss_mb():
@@ -212,7 +214,8 @@ def main():
     med = statistics.median(times)
     out = dict(impl="pytorch", torch=torch.__version__, shape=a.shape, mode=a.mode, dtype=a.dtype, batch=a.batch,
                seq=a.seq, threads=a.threads, iterations=a.iterations, seconds_median=med,
-               seq_per_s=a.batch / med, peak_rss_mb=round(peak_rss_mb(), 1))
+               seq_per_s=a.batch / med, peak_rss_mb=round(peak_rss_mb(), 1),
+               omp_wait_policy=os.environ.get("OMP_WAIT_POLICY", "unset"))
     if a.mode == "train":
         out.update(forward_s=statistics.median(fwd), backward_s=statistics.median(bwd), optimizer_s=statistics.median(opt))
     print(json.dumps(out))

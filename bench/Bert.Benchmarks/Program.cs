@@ -49,6 +49,8 @@ void Emit(Dictionary<string, object> result)
     result["mkl_avx2_on_amd"] = mklAvx2;
     result["cpu"] = Bert.Core.CpuCapabilities.ModelName;
     result["isa"] = Bert.Core.CpuCapabilities.Isa;
+    // libgomp's idle threads spin a while before sleeping unless PASSIVE; an application gets the default (unset).
+    result["omp_wait_policy"] = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "unset";
     results.Add(result);
     Console.WriteLine(JsonSerializer.Serialize(result));
 }
