@@ -17,8 +17,9 @@ namespace Bert.Core.Training;
 /// its own, taking the next batch as they finish. Two small batches side by side keep both cores busy where one
 /// batch split over two threads waits at OpenMP barriers and runs its small products below the GEMM library's
 /// threaded speed: a whole KNBC inference pass on a 2-core Zen 3 (AVX2) ran 31-50% faster with the small shape and
-/// 8-18% faster with BERT-base (bench <c>--mode knbc-infer</c> against <c>--sequential-batches</c>). Each batch is then computed by one thread, so its float32 results can differ from
-/// the two-thread ones in the last bits (another summation order), and two batches' activations are in memory at once.
+/// 8-18% faster with BERT-base (bench <c>--mode knbc-infer</c> against <c>--sequential-batches</c>). Each batch is
+/// then computed by one thread, so its float32 results can differ from the two-thread ones in the last bits (another
+/// summation order), and two batches' activations are in memory at once.
 /// Concurrent calls share the cores: a loop that starts while another runs starts no streams, and its batches run with
 /// one libtorch thread while the other lasts (see <see cref="Run"/>).
 /// </summary>
@@ -108,7 +109,7 @@ internal static class InferenceStreams
             try
             {
                 isWorker = true;
-                ConfigureSingleThreaded(setters);
+                using var oneThread = new OneLibtorchThread(setters);
                 using var inference = inference_mode();
                 while (Volatile.Read(ref failure) is null)
                 {
@@ -181,6 +182,8 @@ internal static class InferenceStreams
         public OneLibtorchThread(ThreadCountSetters setters)
         {
             this.setters = setters;
+            // libtorch sets a thread's OpenMP count the first time the thread asks for it, from the process default;
+            // asking first makes that happen before the count is overwritten (and gives the count to restore).
             openMp = torch.get_num_threads();
             setters.Omp(1);
             mkl = setters.Mkl(1);    // the previous thread-local count; 0 means MKL's process-wide one
@@ -191,17 +194,6 @@ internal static class InferenceStreams
             setters.Omp(openMp);
             setters.Mkl(mkl);
         }
-    }
-
-    /// <summary>
-    /// Gives the calling thread one libtorch thread. libtorch sets a thread's OpenMP thread count the first time the
-    /// thread asks for it, from the process default; asking first makes that happen before the count is overwritten.
-    /// </summary>
-    private static void ConfigureSingleThreaded(ThreadCountSetters setters)
-    {
-        _ = torch.get_num_threads();
-        setters.Omp(1);
-        setters.Mkl(1);
     }
 
     /// <summary>OpenMP's and MKL's per-thread setters, looked up through libtorch_cpu (which links both); null where absent.</summary>
