@@ -154,12 +154,13 @@ public sealed class BertModelBuilder
 
     /// <summary>
     /// Chooses the library that runs the per-token projections (default <see cref="LinearKernel.Auto"/>: oneDNN for
-    /// large float32 batches on AVX-512 CPUs); see <see cref="BertLinear"/>.
+    /// large float32 batches on AVX-512 CPUs, Bert.NET's packed-weight kernel for inference on few rows on AVX2 CPUs);
+    /// see <see cref="BertLinear"/>.
     /// </summary>
     public BertModelBuilder WithLinearKernel(LinearKernel value)
     {
         if (!Enum.IsDefined(value))
-            throw new ArgumentOutOfRangeException(nameof(value), value, "LinearKernel must be Auto, Gemm or OneDnn");
+            throw new ArgumentOutOfRangeException(nameof(value), value, "LinearKernel must be Auto, Gemm, OneDnn or Packed");
         linearKernel = value;
         return this;
     }

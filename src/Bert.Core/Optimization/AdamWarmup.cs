@@ -258,6 +258,10 @@ public sealed class AdamWarmup : IDisposable
                     _vMax is null ? Span<float>.Empty : Floats(_vMax[i], start, length),
                     c);
             });
+            // The fused kernel writes through the parameters' memory, which libtorch does not see: count the change,
+            // as an in-place libtorch operation would, so caches of the values (BertLinear's packed weights) notice it.
+            for (var i = 0; i < _parameters.Length; i++)
+                if (fusedGrad[i]) TensorVersions.Bump(_parameters[i]);
         }
         for (var i = 0; i < _parameters.Length; i++)
         {

@@ -1,0 +1,223 @@
+using Bert.Core.Modeling;
+using Bert.Core.Optimization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bert.Core.Tests.Modeling;
+
+/// <summary>
+/// <see cref="LinearKernel.Packed"/>: BertLinear's own kernel on a packed copy of the weight, for inference. Values
+/// against float64 <c>nn.functional.linear</c> on row counts around the 6-row blocks, several input widths and panel
+/// counts; the split over threads; the copy following every way the weight changes; and the fallbacks.
+/// </summary>
+public class PackedLinearTests
+{
+    public static TheoryData<long[], long> Shapes() => new()
+    {
+        { [1, 16], 16 },              // one row (the single-row kernel), one panel
+        { [5, 3], 32 },               // fewer rows than a block, 3 inputs
+        { [6, 64], 48 },              // exactly one block
+        { [7, 64], 48 },              // a block and a row
+        { [2, 9, 1000], 64 },         // 18 rows (3 blocks), an input width the kernels do not divide
+        { [1, 128, 384], 384 },       // one 128-token MiniLM sequence: 21 blocks and 2 rows
+        { [4, 256, 256], 1024 },      // the largest Auto row count, 64 panels
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Packed_inference_matches_float64_linear(long[] inputShape, long outFeatures)
+    {
+        using var scope = NewDisposeScope();
+        using var layer = Layer(inputShape[^1], outFeatures, seed: 11);
+        layer.Kernel = LinearKernel.Packed;
+        var x = randn(inputShape, generator: new Generator(12));
+        Tensor y;
+        using (inference_mode()) y = layer.call(x).clone();
+        using (no_grad()) y.eq(layer.call(x)).all().item<bool>().Should().BeTrue("no_grad takes the same kernel as inference mode");
+
+        var y64 = nn.functional.linear(x.to(ScalarType.Float64), layer.Weight.detach().to(ScalarType.Float64), layer.Bias.detach().to(ScalarType.Float64));
+        y.shape.Should().Equal(y64.shape);
+        RelativeError(y, y64).Should().BeLessThan(5e-6, "float32 sums of up to 1000 products");
+        using (no_grad())
+            y.eq(BertLinear.Apply(x, layer.Weight, layer.Bias, LinearKernel.Gemm)).all().item<bool>()
+                .Should().BeFalse("the packed kernel must really have run (MKL sums in another order)");
+    }
+
+    [Fact]
+    public void A_non_contiguous_input_gives_the_same_values()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = Layer(64, 32, seed: 3);
+        layer.Kernel = LinearKernel.Packed;
+        var x = randn(new[] { 64L, 10 }, generator: new Generator(4)).t();    // (10, 64), strided
+        using var inference = inference_mode();
+        layer.call(x).eq(layer.call(x.contiguous())).all().item<bool>().Should().BeTrue();
+    }
+
+    [Fact]
+    public void The_results_do_not_depend_on_how_many_threads_share_the_panels()
+    {
+        // Each output is summed by one thread in one order whatever the split, so 1, 2 and 3 parts are bit-identical.
+        using var scope = NewDisposeScope();
+        using var layer = Layer(384, 1536, seed: 5);
+        var x = randn(new[] { 128L, 384 }, generator: new Generator(6));
+        using var packed = PackedLinearWeights.Pack(layer.Weight);
+        using var inference = inference_mode();
+        var one = PackedGemm.Multiply(x, packed, layer.Bias, threads: 1);
+        PackedGemm.Multiply(x, packed, layer.Bias, threads: 2).eq(one).all().item<bool>().Should().BeTrue();
+        PackedGemm.Multiply(x, packed, layer.Bias, threads: 3).eq(one).all().item<bool>().Should().BeTrue();
+        RelativeError(one, nn.functional.linear(x.to(ScalarType.Float64), layer.Weight.detach().to(ScalarType.Float64), layer.Bias.detach().to(ScalarType.Float64)))
+            .Should().BeLessThan(5e-6);
+    }
+
+    [Fact]
+    public void Concurrent_products_on_one_layer_are_all_right()
+    {
+        // One product at a time holds the workers; the others run on their own threads.
+        using var scope = NewDisposeScope();
+        using var layer = Layer(256, 512, seed: 8);
+        layer.Kernel = LinearKernel.Packed;
+        var inputs = Enumerable.Range(0, 8).Select(i => randn(new[] { 24L, 256 }, generator: new Generator((ulong)(100 + i)))).ToArray();
+        Tensor[] expected;
+        using (inference_mode()) expected = inputs.Select(x => layer.call(x).clone()).ToArray();
+        var mismatches = 0;
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, _ =>
+        {
+            using var inference = inference_mode();
+            for (int round = 0; round < 20; round++)
+                for (int i = 0; i < inputs.Length; i++)
+                {
+                    using var y = layer.call(inputs[i]);
+                    if (!y.eq(expected[i]).all().item<bool>()) Interlocked.Increment(ref mismatches);
+                }
+        });
+        mismatches.Should().Be(0);
+    }
+
+    [Fact]
+    public void The_packed_copy_follows_every_change_of_the_weight()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = Layer(32, 16, seed: 9);
+        layer.Kernel = LinearKernel.Packed;
+        var x = randn(new[] { 8L, 32 }, generator: new Generator(10));
+        void ShouldMatchTheWeightNow(string after)
+        {
+            Tensor y;
+            using (inference_mode()) y = layer.call(x).clone();
+            var y64 = nn.functional.linear(x.to(ScalarType.Float64), layer.Weight.detach().to(ScalarType.Float64), layer.Bias.detach().to(ScalarType.Float64));
+            RelativeError(y, y64).Should().BeLessThan(5e-6, $"the product after {after} must use the weight's new values");
+        }
+
+        ShouldMatchTheWeightNow("the first product");
+        using (no_grad()) layer.Weight.add_(0.5);
+        ShouldMatchTheWeightNow("an in-place add_");
+        using (no_grad()) layer.Weight.copy_(randn(new[] { 16L, 32 }, generator: new Generator(13)));
+        ShouldMatchTheWeightNow("copy_");
+        using (var other = Layer(32, 16, seed: 14)) layer.load_state_dict(other.state_dict());
+        ShouldMatchTheWeightNow("load_state_dict");
+        using (no_grad()) layer.Bias.mul_(2);
+        ShouldMatchTheWeightNow("a change of the bias (read at every product)");
+
+        // AdamWarmup's fused step writes through the parameters' memory; it counts the change for libtorch.
+        using var optimizer = new AdamWarmup(layer.parameters(), new AdamWarmupOptions { LearningRate = 0.1, DecaySteps = 10, WeightDecayExclusions = [] });
+        for (int step = 0; step < 2; step++)
+        {
+            optimizer.ZeroGrad();
+            layer.call(x).square().sum().backward();
+            optimizer.Step();
+            ShouldMatchTheWeightNow($"AdamWarmup step {step + 1}");
+        }
+    }
+
+    [Fact]
+    public void Products_that_need_gradients_use_the_gemm_and_get_them()
+    {
+        using var scope = NewDisposeScope();
+        using var layer = Layer(64, 32, seed: 15);
+        layer.Kernel = LinearKernel.Packed;
+        var x = randn(new[] { 10L, 64 }, generator: new Generator(16));
+        var y = layer.call(x);
+        y.requires_grad.Should().BeTrue();
+        using (no_grad()) y.eq(BertLinear.Apply(x, layer.Weight, layer.Bias, LinearKernel.Gemm)).all().item<bool>().Should().BeTrue();
+        y.sum().backward();
+        layer.Weight.grad.Should().NotBeNull();
+    }
+
+    [Fact]
+    public void Weights_it_cannot_pack_fall_back_to_the_gemm()
+    {
+        using var scope = NewDisposeScope();
+        var x = randn(new[] { 6L, 8 }, generator: new Generator(17));
+        // 4 output features (a classifier's), not a multiple of the 16-wide panels.
+        using var narrow = Layer(8, 4, seed: 18);
+        narrow.Kernel = LinearKernel.Packed;
+        using (inference_mode()) narrow.call(x).eq(BertLinear.Apply(x, narrow.Weight, narrow.Bias, LinearKernel.Gemm)).all().item<bool>().Should().BeTrue();
+        // A layer made in inference mode has inference-tensor parameters, which have no version to follow.
+        using (inference_mode())
+        {
+            using var made = new BertLinear(8, 16) { Kernel = LinearKernel.Packed };
+            TensorVersions.Read(made.Weight).Should().BeNull();
+            made.call(x).eq(BertLinear.Apply(x, made.Weight, made.Bias, LinearKernel.Gemm)).all().item<bool>().Should().BeTrue();
+        }
+    }
+
+    [Theory]
+    [InlineData(1024L, false)]
+    [InlineData(1025L, false)]
+    [InlineData(18L, true)]
+    public void Auto_packs_where_it_was_measured_faster(long rows, bool needsGradient)
+    {
+        // AVX2 without AVX-512: inference up to PackedMaxRows rows; elsewhere MKL (or oneDNN, see BertLinearTests).
+        using var scope = NewDisposeScope();
+        using var layer = Layer(1000, 64, seed: 19);
+        var x = randn(new[] { rows, 1000L }, generator: new Generator(20)).requires_grad_(needsGradient);
+        bool expectPacked = !CpuCapabilities.HasAvx512 && PackedGemm.IsSupported && !needsGradient && rows <= BertLinear.PackedMaxRows;
+        Tensor auto, packed;
+        using (no_grad())
+        {
+            layer.Kernel = LinearKernel.Packed;
+            packed = layer.call(x.detach());
+        }
+        layer.Kernel = LinearKernel.Auto;
+        using (needsGradient ? null : no_grad()) auto = layer.call(x).detach();
+        auto.eq(packed).all().item<bool>().Should().Be(expectPacked, $"{CpuCapabilities.Isa}, {rows} rows, gradient {needsGradient}");
+    }
+
+    [Fact]
+    public void Tensor_versions_count_in_place_changes_and_bumps()
+    {
+        using var scope = NewDisposeScope();
+        var t = zeros(4);
+        long before = TensorVersions.Read(t) ?? throw new InvalidOperationException("libtorch's version counter is not readable here");
+        t.add_(1);
+        TensorVersions.Read(t).Should().Be(before + 1);
+        TensorVersions.Bump(t);
+        TensorVersions.Read(t).Should().Be(before + 2);
+        using (inference_mode())
+        {
+            var made = zeros(4);
+            TensorVersions.Read(made).Should().BeNull("inference tensors have no version counter");
+            TensorVersions.Bump(made);    // nothing to count, and no C++ exception
+        }
+    }
+
+    private static BertLinear Layer(long inFeatures, long outFeatures, int seed)
+    {
+        var layer = new BertLinear(inFeatures, outFeatures);
+        var g = new Generator((ulong)seed);
+        using (no_grad())
+        {
+            layer.Weight.copy_(randn(new[] { outFeatures, inFeatures }, generator: g) / Math.Sqrt(inFeatures));
+            layer.Bias.copy_(randn(new[] { outFeatures }, generator: g));
+        }
+        return layer;
+    }
+
+    private static double RelativeError(Tensor actual, Tensor expected)
+    {
+        using var scope = NewDisposeScope();
+        var e = expected.to(ScalarType.Float64);
+        return (actual.to(ScalarType.Float64) - e).abs().max().item<double>() / e.abs().max().item<double>();
+    }
+}
