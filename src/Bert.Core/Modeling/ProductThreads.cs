@@ -27,7 +27,7 @@ internal static class ProductThreads
     /// <summary>One product: part <c>part</c> of <c>parts</c> is run by one thread.</summary>
     public interface IJob
     {
-        /// <summary>Runs one part; must not throw.</summary>
+        /// <summary>Runs one part; an exception is rethrown on the calling thread after every part has ended.</summary>
         void Run(int part, int parts);
     }
 
@@ -48,8 +48,22 @@ internal static class ProductThreads
         {
             var pool = Workers(parts - 1);
             for (int w = 0; w < parts - 1; w++) pool[w].Post(job, w + 1, parts);
-            job.Run(0, parts);
-            for (int w = 0; w < parts - 1; w++) pool[w].Wait();
+            Exception? failure = null;
+            try
+            {
+                job.Run(0, parts);
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+            // Every part is waited for, even after a failure: the job's memory must outlive its readers.
+            for (int w = 0; w < parts - 1; w++)
+            {
+                var thrown = pool[w].Wait();
+                failure ??= thrown;
+            }
+            if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
         finally
         {
@@ -82,6 +96,7 @@ internal static class ProductThreads
         private int part, parts;
         private long posted, finished;
         private bool sleeping;
+        private Exception? failure;
 
         public Worker(int index)
         {
@@ -100,11 +115,15 @@ internal static class ProductThreads
             }
         }
 
-        public void Wait()
+        /// <summary>Waits for the part posted last; returns what it threw, if anything.</summary>
+        public Exception? Wait()
         {
             long target = Volatile.Read(ref posted);
             var spinner = new SpinWait();
             while (Volatile.Read(ref finished) != target) spinner.SpinOnce(sleep1Threshold: -1);
+            var thrown = failure;
+            failure = null;
+            return thrown;
         }
 
         private void Loop()
@@ -134,7 +153,14 @@ internal static class ProductThreads
                     }
                 }
                 seen = Volatile.Read(ref posted);
-                job!.Run(part, parts);
+                try
+                {
+                    job!.Run(part, parts);
+                }
+                catch (Exception ex)
+                {
+                    failure = ex;    // handed to the caller by Wait; the worker lives on
+                }
                 job = null;
                 Volatile.Write(ref finished, seen);
             }

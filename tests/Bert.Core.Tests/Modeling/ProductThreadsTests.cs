@@ -1,0 +1,40 @@
+using Bert.Core.Modeling;
+
+namespace Bert.Core.Tests.Modeling;
+
+/// <summary>The fork-join of <see cref="PackedGemm"/>'s products: every part runs once, failures reach the caller.</summary>
+public class ProductThreadsTests
+{
+    private sealed class Recorder(int failingPart) : ProductThreads.IJob
+    {
+        public readonly int[] Runs = new int[4];
+        public int Parts;
+
+        public void Run(int part, int parts)
+        {
+            Parts = parts;
+            Interlocked.Increment(ref Runs[part]);
+            if (part == failingPart) throw new InvalidOperationException($"part {part} failed");
+        }
+    }
+
+    [Fact]
+    public void Every_part_runs_once_and_a_failing_part_throws_on_the_caller_after_the_others_ended()
+    {
+        int parts = Math.Min(2, Environment.ProcessorCount);
+        for (int round = 0; round < 50; round++)
+        {
+            var ok = new Recorder(failingPart: -1);
+            ProductThreads.Run(parts, ok);
+            ok.Runs.Take(ok.Parts).Should().OnlyContain(r => r == 1);
+        }
+        var failing = new Recorder(failingPart: parts - 1);
+        var act = () => ProductThreads.Run(parts, failing);
+        act.Should().Throw<InvalidOperationException>().WithMessage($"part {parts - 1} failed");
+        failing.Runs.Take(failing.Parts).Should().OnlyContain(r => r == 1);
+        // The workers live on.
+        var after = new Recorder(failingPart: -1);
+        ProductThreads.Run(parts, after);
+        after.Runs.Take(after.Parts).Should().OnlyContain(r => r == 1);
+    }
+}
