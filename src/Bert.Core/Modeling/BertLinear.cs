@@ -78,7 +78,10 @@ public sealed class BertLinear : Module<Tensor, Tensor>
     /// </remarks>
     public const long OneDnnMinRowsAvx2 = 1024;
 
-    /// <summary>Rows up to which <see cref="LinearKernel.Auto"/> uses <see cref="LinearKernel.Packed"/> for inference on a CPU with AVX2 and without AVX-512.</summary>
+    /// <summary>
+    /// Rows up to which <see cref="LinearKernel.Auto"/> uses <see cref="LinearKernel.Packed"/> for inference on a CPU
+    /// with AVX2 and without AVX-512.
+    /// </summary>
     /// <remarks>
     /// Measured on a 2-core Zen 3 EPYC against MKL's AVX2 kernels (weights cycled through 40 layers, so not in cache,
     /// as in a forward pass): the packed product is as fast or faster up to 1024 rows on one and two threads (384→384
@@ -228,7 +231,10 @@ public sealed class BertLinear : Module<Tensor, Tensor>
             ? type
             : throw new ArgumentException($"A linear layer's compute type must be null (the parameters' type) or BFloat16, not {type}.", parameter);
 
-    /// <summary>Sets <see cref="Kernel"/> on every <see cref="BertLinear"/> inside <paramref name="root"/> (which drops their packed copies).</summary>
+    /// <summary>
+    /// Sets <see cref="Kernel"/> on every <see cref="BertLinear"/> inside <paramref name="root"/> (which drops their
+    /// packed copies).
+    /// </summary>
     public static void SetKernel(nn.Module root, LinearKernel kernel)
     {
         ArgumentNullException.ThrowIfNull(root);

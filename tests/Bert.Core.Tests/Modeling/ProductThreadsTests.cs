@@ -2,7 +2,7 @@ using Bert.Core.Modeling;
 
 namespace Bert.Core.Tests.Modeling;
 
-/// <summary>The fork-join of <see cref="PackedGemm"/>'s products: every part runs once, failures reach the caller.</summary>
+/// <summary>The split of <see cref="PackedGemm"/>'s products over an OpenMP team: every part runs once, failures reach the caller.</summary>
 public class ProductThreadsTests
 {
     private sealed class Recorder(int failingPart) : ProductThreads.IJob
@@ -32,7 +32,7 @@ public class ProductThreadsTests
         var act = () => ProductThreads.Run(parts, failing);
         act.Should().Throw<InvalidOperationException>().WithMessage($"part {parts - 1} failed");
         failing.Runs.Take(failing.Parts).Should().OnlyContain(r => r == 1);
-        // The workers live on.
+        // The team is still usable.
         var after = new Recorder(failingPart: -1);
         ProductThreads.Run(parts, after);
         after.Runs.Take(after.Parts).Should().OnlyContain(r => r == 1);
