@@ -57,16 +57,11 @@ internal static unsafe class TensorVersions
         GC.KeepAlive(tensor);
     }
 
-    private static Functions? Resolve()
-    {
-        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64) return null;
-        TorchRuntime.EnsureAvailable();
-        var library = NativeLibraries.LoadedPath("libtorch_cpu.so");
-        if (library is null || !NativeLibrary.TryLoad(library, out var handle)) return null;
-        if (!NativeLibrary.TryGetExport(handle, "_ZN2at6native12is_inferenceERKNS_6TensorE", out var isInference)
-            || !NativeLibrary.TryGetExport(handle, "_ZNK2at10TensorBase8_versionEv", out var version)
-            || !NativeLibrary.TryGetExport(handle, "_ZN5torch8autograd4impl12bump_versionERKN2at6TensorE", out var bump))
-            return null;
-        return new Functions(isInference, version, bump);
-    }
+    private static Functions? Resolve() =>
+        NativeLibraries.LibtorchExports(
+            "_ZN2at6native12is_inferenceERKNS_6TensorE",
+            "_ZNK2at10TensorBase8_versionEv",
+            "_ZN5torch8autograd4impl12bump_versionERKN2at6TensorE") is [var isInference, var version, var bump]
+            ? new Functions(isInference, version, bump)
+            : null;
 }

@@ -86,17 +86,8 @@ internal static unsafe class ProductThreads
         }
     }
 
-    private static OpenMp? Resolve()
-    {
-        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64) return null;
-        TorchRuntime.EnsureAvailable();
-        var library = NativeLibraries.LoadedPath("libtorch_cpu.so");
-        if (library is null || !NativeLibrary.TryLoad(library, out var handle)) return null;
-        // dlsym on libtorch_cpu's handle also searches the libraries it depends on: its own OpenMP runtime first.
-        if (!NativeLibrary.TryGetExport(handle, "GOMP_parallel", out var parallel)
-            || !NativeLibrary.TryGetExport(handle, "omp_get_thread_num", out var threadNumber)
-            || !NativeLibrary.TryGetExport(handle, "omp_get_num_threads", out var threadCount))
-            return null;
-        return new OpenMp(parallel, threadNumber, threadCount);
-    }
+    private static OpenMp? Resolve() =>
+        NativeLibraries.LibtorchExports("GOMP_parallel", "omp_get_thread_num", "omp_get_num_threads") is [var parallel, var number, var count]
+            ? new OpenMp(parallel, number, count)
+            : null;
 }

@@ -199,16 +199,8 @@ internal static class InferenceStreams
     /// <summary>OpenMP's and MKL's per-thread setters, looked up through libtorch_cpu (which links both); null where absent.</summary>
     private static ThreadCountSetters? ResolveSetters()
     {
-        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
-            return null;
-        TorchRuntime.EnsureAvailable();
-        var library = NativeLibraries.LoadedPath("libtorch_cpu.so");
-        if (library is null || !NativeLibrary.TryLoad(library, out var handle))
-            return null;
-        // dlsym on libtorch_cpu's handle also searches the libraries it depends on: its own OpenMP runtime first.
-        if (!NativeLibrary.TryGetExport(handle, "omp_set_num_threads", out var omp)
-            // MKL's C entry point; the lower-case "mkl_set_num_threads_local" is its Fortran one (an int by reference).
-            || !NativeLibrary.TryGetExport(handle, "MKL_Set_Num_Threads_Local", out var mkl))
+        // MKL's C entry point; the lower-case "mkl_set_num_threads_local" is its Fortran one (an int by reference).
+        if (NativeLibraries.LibtorchExports("omp_set_num_threads", "MKL_Set_Num_Threads_Local") is not [var omp, var mkl])
             return null;
         return new ThreadCountSetters(
             Marshal.GetDelegateForFunctionPointer<OmpSetNumThreads>(omp),
