@@ -9,12 +9,12 @@ namespace Bert.Core.Modeling;
 /// <c>y = x W^T + b</c> for inference on few rows, on weights packed once (<see cref="PackedLinearWeights"/>), with
 /// AVX2 and FMA: for each panel of 16 output features, 6 rows at a time accumulate in 12 registers (one broadcast row
 /// value times two 8-wide weight vectors per input feature), starting from the bias and stored once. The panels are
-/// split between the calling thread and <see cref="ProductThreads"/>' workers.
+/// split over the calling thread's libtorch (OpenMP) threads (<see cref="ProductThreads"/>).
 /// </summary>
 /// <remarks>
 /// Why: libtorch's MKL product repacks the weight on every call and, at the row counts of one sentence or one short
 /// batch, splits the work over its OpenMP threads poorly. Measured on a 2-core Zen 3 (AVX2) against
-/// <c>torch.nn.functional.linear</c> with MKL's AVX2 kernels, in one process, alternating: 384→384 on 18 rows (one
+/// <c>torch.nn.functional.linear</c> with MKL's AVX2 kernels, products alone, in one process, alternating: 384→384 on 18 rows (one
 /// KNBC sentence) 78 against 53 GFLOP/s on one thread and 155 against 68 on two; on 128 rows (one 128-token sequence)
 /// 74 against 74 on one thread and 145-152 against 117-135 on two; on 2048 rows (a batch of 16) MKL is faster (141
 /// against 160 on two threads), so <see cref="BertLinear"/> uses this only up to <see cref="BertLinear.PackedMaxRows"/>.

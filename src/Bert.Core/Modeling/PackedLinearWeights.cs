@@ -45,7 +45,7 @@ internal sealed unsafe class PackedLinearWeights : IDisposable
     /// </summary>
     public static bool CanPack(Tensor weight) =>
         weight.dtype == ScalarType.Float32 && weight.device_type == DeviceType.CPU && weight.dim() == 2
-        && weight.size(0) % PackedGemm.PanelWidth == 0 && weight.size(0) <= int.MaxValue / 2
+        && weight.size(0) is > 0 and <= int.MaxValue / 2 && weight.size(0) % PackedGemm.PanelWidth == 0
         && weight.size(1) is > 0 and <= int.MaxValue / 64
         && weight.is_contiguous() && TensorVersions.Read(weight) is not null;
 
