@@ -66,7 +66,7 @@ internal static unsafe class PackedGemm
     }
 
     /// <summary>Output panels [<paramref name="first"/>, <paramref name="last"/>) for all rows.</summary>
-    internal static void Panels(float* x, int rows, float* packed, int k, int n, float* bias, float* y, int first, int last)
+    private static void Panels(float* x, int rows, float* packed, int k, int n, float* bias, float* y, int first, int last)
     {
         float* zero = stackalloc float[PanelWidth];
         for (int p = first; p < last; p++)
