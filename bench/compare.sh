@@ -19,6 +19,20 @@ cases=("$@")
 [ ${#cases[@]} -gt 0 ] || cases=(small:infer:fp32 small:train:fp32 base:infer:fp32 base:train:fp32 small:knbc-infer:fp32 small:knbc-epoch:fp32 minilm:onnx:fp32)
 threads=${THREADS:-2}; batch=${BATCH:-16}; seq=${SEQ:-128}; iterations=${ITERATIONS:-5}
 dotnet build bench/Bert.Benchmarks -c Release -v q -nologo >/dev/null
+# OpenBLAS picks its kernels by CPU model, and Debian's 0.3.21 falls back to Prescott (SSE3) on a model newer than it
+# knows: on an Intel Xeon of family 6, model 207 (AVX-512, avx512_bf16) PyTorch's products then ran at 61 against
+# 235 GFLOP/s. Unless the caller chose a core, the peer gets the newest one this CPU's instructions allow.
+if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+  core=$(OPENBLAS_VERBOSE=2 /usr/bin/python3 -c 'import torch; torch.ones(8, 8) @ torch.ones(8, 8)' 2>&1 | sed -n 's/^Core: //p' | head -n 1)
+  if [ "$core" = Prescott ]; then
+    case " $(grep -m 1 '^flags' /proc/cpuinfo) " in
+      *" avx512_bf16 "*) export OPENBLAS_CORETYPE=Cooperlake ;;
+      *" avx512f "*) export OPENBLAS_CORETYPE=SkylakeX ;;
+      *" avx2 "*) export OPENBLAS_CORETYPE=Haswell ;;
+    esac
+  fi
+fi
+export OPENBLAS_CORE_NOTE="${OPENBLAS_CORETYPE:-chosen by OpenBLAS}"
 bench="dotnet bench/Bert.Benchmarks/bin/Release/net10.0/linux-x64/Bert.Benchmarks.dll"
 out=$(mktemp)
 for ((r = 1; r <= rounds; r++)); do
@@ -44,7 +58,7 @@ flags = next((l.split(":", 1)[1].split() for l in open("/proc/cpuinfo") if l.sta
 fam = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("cpu family")), "?")
 isa = "avx512_bf16" if "avx512_bf16" in flags else "avx512" if "avx512f" in flags else "avx2" if "avx2" in flags else "sse"
 print(f"machine: {cpu} (family {fam}, {isa}), {os.cpu_count()} cores; {datetime.date.today()}; medians over rounds; "
-      f"OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'unset')}")
+      f"OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'unset')}; PyTorch's OpenBLAS core: {os.environ.get('OPENBLAS_CORE_NOTE', '?')}")
 print(f"{'case':<30}{'Bert.NET seq/s':>15}{'peer seq/s':>12}{'peer':>9}{'ratio':>7}{'GFLOP/s':>9}{'of peak':>8}{'MB':>7}{'peer MB':>8}")
 med = statistics.median
 def key(r):
