@@ -5,7 +5,8 @@ namespace Bert.Benchmarks;
 
 /// <summary>
 /// Milliseconds of the single operations a BERT layer is made of, on the given shape and dtype (to find where time
-/// goes), with each linear timed through both <see cref="LinearKernel"/>s, forward and forward+backward.
+/// goes), with each linear timed through MKL and oneDNN (<see cref="LinearKernel"/>), forward and forward+backward, and
+/// through the packed kernel, forward without gradients.
 /// </summary>
 internal static class OpsBench
 {
@@ -62,6 +63,16 @@ internal static class OpsBench
             r[$"linear_h_i_{k}_ms"] = Ms(() => BertLinear.Apply(x, wHI, bI, kernel));
             r[$"linear_i_h_{k}_ms"] = Ms(() => BertLinear.Apply(xi, wIH, bH, kernel));
             r[$"linear_h_i_fwd_bwd_{k}_ms"] = ForwardBackwardMs(x, wHI, bI, kernel);
+        }
+        if (dtype == ScalarType.Float32)
+        {
+            // Bert.NET's packed kernel, forward without gradients (inference), through a layer that keeps its packed copy.
+            foreach (var (name, input, w, b) in new[] { ("h_h", x, wHH, bH), ("h_i", x, wHI, bI), ("i_h", xi, wIH, bH) })
+            {
+                using var layer = new BertLinear(w.size(1), w.size(0)) { Kernel = LinearKernel.Packed };
+                using (no_grad()) { layer.Weight.copy_(w); layer.Bias.copy_(b); }
+                r[$"linear_{name}_packed_ms"] = Ms(() => layer.forward(input));
+            }
         }
         if (dtype == ScalarType.Float32)
         {

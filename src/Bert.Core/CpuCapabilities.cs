@@ -23,6 +23,39 @@ public static class CpuCapabilities
     /// </summary>
     public static bool HasBFloat16 => Info.Value.Flags.Contains("avx512_bf16") || Info.Value.Flags.Contains("amx_bf16");
 
+    /// <summary>
+    /// True when bfloat16 products are expected to run faster than float32 here: AMX (<c>amx_bf16</c>; oneDNN's AMX
+    /// kernels, not measured on this project's machines), or <c>avx512_bf16</c> on a processor that is not Intel's (a
+    /// Zen 5 EPYC: bfloat16 inference 1.9× float32). An Intel processor with <c>avx512_bf16</c> and without AMX
+    /// issues its bfloat16 dot products (<c>VDPBF16PS</c>) at half its float32 FMA rate (a Xeon of family 6, model
+    /// 207: 85 against 173 GFLOP/s per core, <c>bench/isa_peak.c</c>), so bfloat16 is slower than float32 there.
+    /// </summary>
+    public static bool HasFastBFloat16 =>
+        Info.Value.Flags.Contains("amx_bf16") || (Info.Value.Flags.Contains("avx512_bf16") && Vendor != "GenuineIntel");
+
+    /// <summary>The processor's vendor from CPUID (<c>GenuineIntel</c>, <c>AuthenticAMD</c>), or empty off x86.</summary>
+    internal static string Vendor => VendorId.Value;
+
+    /// <summary>
+    /// Whether Bert.NET's own inference tuning is measured to pay on this kind of processor: the packed-weight kernel
+    /// for products on few rows (<see cref="Modeling.LinearKernel.Packed"/> under <see cref="Modeling.LinearKernel.Auto"/>)
+    /// and parallel inference streams with core sharing. Measured on a 2-core AMD EPYC Zen 3 (AVX2 without AVX-512) and
+    /// a 2-core Intel Xeon (family 6, model 207, AVX-512); not on AMD processors with AVX-512 (Zen 5), which keep
+    /// libtorch's kernels and one batch at a time until measured.
+    /// </summary>
+    internal static bool InferenceTuningMeasured => Isa == "avx2" || (HasAvx512 && Vendor == "GenuineIntel");
+
+    private static readonly Lazy<string> VendorId = new(() =>
+    {
+        if (!X86Base.IsSupported) return "";
+        var (_, ebx, ecx, edx) = X86Base.CpuId(0, 0);
+        Span<byte> vendor = stackalloc byte[12];
+        BitConverter.TryWriteBytes(vendor[0..4], ebx);
+        BitConverter.TryWriteBytes(vendor[4..8], edx);
+        BitConverter.TryWriteBytes(vendor[8..12], ecx);
+        return System.Text.Encoding.ASCII.GetString(vendor);
+    });
+
     /// <summary>The widest relevant instruction set: <c>avx512_bf16</c>, <c>avx512</c>, <c>avx2</c> or <c>baseline</c>.</summary>
     public static string Isa =>
         HasAvx512 && HasBFloat16 ? "avx512_bf16"

@@ -65,7 +65,7 @@ internal static class MklVendorCheck
     {
         if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
             return "only measured on Linux x64";
-        if (!IsAmd())
+        if (CpuCapabilities.Vendor != "AuthenticAMD")
             return "the processor is not an AMD one (MKL already takes its fast paths on Intel processors)";
         if (!Avx2.IsSupported || !Fma.IsSupported)
             return "the processor has no AVX2 and FMA";
@@ -77,17 +77,6 @@ internal static class MklVendorCheck
                 return $"the environment sets {name}; MKL is left as configured";
         }
         return null;
-    }
-
-    private static bool IsAmd()
-    {
-        if (!X86Base.IsSupported) return false;
-        var (_, ebx, ecx, edx) = X86Base.CpuId(0, 0);
-        Span<byte> vendor = stackalloc byte[12];
-        BitConverter.TryWriteBytes(vendor[0..4], ebx);
-        BitConverter.TryWriteBytes(vendor[4..8], edx);
-        BitConverter.TryWriteBytes(vendor[8..12], ecx);
-        return vendor.SequenceEqual("AuthenticAMD"u8);
     }
 
     private static bool IsWritable(nint address, int length)

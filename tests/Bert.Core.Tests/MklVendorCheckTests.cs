@@ -11,18 +11,8 @@ public class MklVendorCheckTests
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     private delegate int IntelCpuTrue();
 
-    private static bool IsAmd()
-    {
-        var (_, ebx, ecx, edx) = X86Base.CpuId(0, 0);
-        var vendor = new byte[12];
-        BitConverter.GetBytes(ebx).CopyTo(vendor, 0);
-        BitConverter.GetBytes(edx).CopyTo(vendor, 4);
-        BitConverter.GetBytes(ecx).CopyTo(vendor, 8);
-        return System.Text.Encoding.ASCII.GetString(vendor) == "AuthenticAMD";
-    }
-
     private static bool MeasuredHere =>
-        OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64 && X86Base.IsSupported && IsAmd()
+        OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64 && X86Base.IsSupported && CpuInfo.Vendor == "AuthenticAMD"
         && Avx2.IsSupported && Fma.IsSupported && !CpuCapabilities.HasAvx512
         && new[] { "MKL_ENABLE_INSTRUCTIONS", "MKL_CBWR", "MKL_DEBUG_CPU_TYPE" }.All(n => string.IsNullOrEmpty(Environment.GetEnvironmentVariable(n)));
 

@@ -10,12 +10,14 @@ namespace Bert.Core.Modeling;
 public enum LinearKernel
 {
     /// <summary>
-    /// Chosen per call from measurements on both CPU kinds (bench <c>--mode ops</c>), for float32 CPU inputs:
-    /// <see cref="OneDnn"/> with AVX-512 from <see cref="BertLinear.OneDnnMinRows"/> rows, forward and backward;
-    /// without AVX-512 (AVX2), for products no gradient flows through (inference), <see cref="Packed"/> up to
-    /// <see cref="BertLinear.PackedMaxRows"/> rows, and <see cref="OneDnn"/> from <see cref="BertLinear.OneDnnMinRowsAvx2"/>
-    /// rows unless <see cref="Bert.Core.TorchRuntime.UseMklAvx2KernelsOnAmd"/> has let MKL run its AVX2 kernels;
-    /// <see cref="Gemm"/> otherwise.
+    /// Chosen per call from measurements on each CPU kind (bench <c>--mode ops</c>, <c>train</c>, <c>onnx</c>), for
+    /// float32 CPU inputs. For products no gradient flows through (inference), <see cref="Packed"/> up to
+    /// <see cref="BertLinear.PackedMaxRows"/> rows without AVX-512 (AVX2) and up to
+    /// <see cref="BertLinear.PackedMaxRowsAvx512"/> rows on Intel with AVX-512. Then, on AMD with AVX-512, <see cref="OneDnn"/>
+    /// from <see cref="BertLinear.OneDnnMinRows"/> rows, forward and backward; on Intel with AVX-512, <see cref="Gemm"/>
+    /// (MKL's own AVX-512 kernels were faster than oneDNN's, forward and backward); without AVX-512, <see cref="OneDnn"/>
+    /// for inference from <see cref="BertLinear.OneDnnMinRowsAvx2"/> rows unless
+    /// <see cref="Bert.Core.TorchRuntime.UseMklAvx2KernelsOnAmd"/> has let MKL run its AVX2 kernels; <see cref="Gemm"/> otherwise.
     /// </summary>
     Auto,
 
@@ -26,10 +28,10 @@ public enum LinearKernel
     OneDnn,
 
     /// <summary>
-    /// Bert.NET's own AVX2/FMA kernel on a copy of the weight packed once per layer (see <see cref="BertLinear"/>),
-    /// split over the calling thread and worker threads; for products no gradient flows through (inference) on float32
-    /// CPU tensors whose output features are a multiple of 16, on processors with AVX2 and FMA. Other products fall
-    /// back to <see cref="Gemm"/>.
+    /// Bert.NET's own AVX2/FMA (or AVX-512) kernel on a copy of the weight packed once per layer (see
+    /// <see cref="BertLinear"/>), split over libtorch's threads; for products no gradient flows through (inference) on
+    /// float32 CPU tensors whose output features are a multiple of 16, on processors with AVX2 and FMA. Other products
+    /// fall back to <see cref="Gemm"/>.
     /// </summary>
     Packed,
 }
@@ -49,11 +51,13 @@ public enum LinearKernel
 /// <see cref="LinearKernel.Gemm"/> (another summation order). bfloat16 already goes to oneDNN through
 /// <c>linear</c>, so only float32 takes the detour.
 /// <para>
-/// For inference on few rows (one sentence, a short batch) on processors with AVX2 and without AVX-512,
-/// <see cref="LinearKernel.Auto"/> runs Bert.NET's own kernel instead (<see cref="LinearKernel.Packed"/>): MKL repacks
-/// the weight on every call and splits small products over its threads poorly, while this layer keeps a copy of its
-/// weight packed for the kernel and splits the output features between the calling thread and a worker. On a 2-core
-/// Zen 3 a small BERT predicted one KNBC sentence at a time 1.5-1.7× as fast, and MiniLM one 128-token sequence 1.15×.
+/// For inference on few rows (one sentence, a short batch) on processors with AVX2 and without AVX-512, and on Intel
+/// processors with AVX-512, <see cref="LinearKernel.Auto"/> runs Bert.NET's own kernel instead
+/// (<see cref="LinearKernel.Packed"/>): MKL repacks the weight on every call and splits small products over its
+/// threads poorly, while this layer keeps a copy of its weight packed for the kernel and splits the output features
+/// over libtorch's threads. On a 2-core Zen 3 a small BERT predicted one KNBC sentence at a time 1.5-1.7× as fast, and
+/// MiniLM one 128-token sequence 1.15×; on a 2-core Intel Xeon (AVX-512) MiniLM at one 128-token sequence ran 1.29-1.38×
+/// as fast as with MKL's AVX-512 kernels.
 /// The copy costs memory: as much again as the layer's weight (BERT-base: 340 MB), made on the first such product
 /// and freed with the layer. It is made again whenever the weight changes through libtorch (its version counter:
 /// in-place operations, <c>copy_</c>, <c>load_state_dict</c>, optimizer steps including
@@ -64,8 +68,17 @@ public enum LinearKernel
 /// </remarks>
 public sealed class BertLinear : Module<Tensor, Tensor>
 {
-    /// <summary>Rows (product of all input dimensions but the last) from which <see cref="LinearKernel.Auto"/> uses oneDNN.</summary>
-    /// <remarks>Measured crossover: below about 256 rows oneDNN's per-call set-up outweighs its faster kernel.</remarks>
+    /// <summary>
+    /// Rows (product of all input dimensions but the last) from which <see cref="LinearKernel.Auto"/> uses oneDNN on a
+    /// processor with AVX-512 that is not Intel's.
+    /// </summary>
+    /// <remarks>
+    /// Measured crossover on a Zen 5 EPYC: below about 256 rows oneDNN's per-call set-up outweighs its faster kernel. On
+    /// an Intel Xeon (family 6, model 207) MKL runs its own AVX-512 kernels and oneDNN was slower: BERT-base training
+    /// steps at 16 × 128 ran at 2.57–2.58 sequences/s with oneDNN against 2.85–3.22 with MKL, inference at 9.3–11.3
+    /// against 11.1–12.2 (bench <c>--mode train|infer --kernel auto|gemm</c>, alternating), and one forward+backward
+    /// 768→3072 product on 2048 rows took 150 against 100 ms (<c>--mode ops</c>); so Intel keeps MKL.
+    /// </remarks>
     public const long OneDnnMinRows = 256;
 
     /// <summary>Rows from which <see cref="LinearKernel.Auto"/> uses oneDNN for inference on a CPU without AVX-512.</summary>
@@ -89,6 +102,19 @@ public sealed class BertLinear : Module<Tensor, Tensor>
     /// on 2048 (384→1536: 141 against 160).
     /// </remarks>
     public const long PackedMaxRows = 1024;
+
+    /// <summary>
+    /// Rows up to which <see cref="LinearKernel.Auto"/> uses <see cref="LinearKernel.Packed"/> (its AVX-512 kernel) for
+    /// inference on an Intel CPU with AVX-512.
+    /// </summary>
+    /// <remarks>
+    /// Measured on a 2-core Intel Xeon (family 6, model 207) against MKL's AVX-512 kernels, bench <c>--mode ops</c>
+    /// (MiniLM's 384→384, 384→1536 and 1536→384): the packed product is as fast or faster up to 512 rows on one and two
+    /// threads (384→1536 on 192 rows: 0.78 against 1.33 ms on two threads; on 512 rows: 2.06 against 2.55), and slower
+    /// on 1024 and 2048 (384→1536 on 2048 rows: 14.5 against 8.0 ms). End to end, MiniLM at 16 × 128 (two streams of
+    /// 1024 rows) ran at 0.89–0.91 of ONNX Runtime with the packed kernel and 1.12 with MKL's.
+    /// </remarks>
+    public const long PackedMaxRowsAvx512 = 512;
 
     private readonly Parameter weight;
     private readonly Parameter bias;
@@ -154,7 +180,7 @@ public sealed class BertLinear : Module<Tensor, Tensor>
 
     /// <summary>
     /// Whether this product runs on <see cref="LinearKernel.Packed"/>: chosen (or <see cref="LinearKernel.Auto"/> on an
-    /// AVX2 processor without AVX-512 and at most <see cref="PackedMaxRows"/> rows), float32 on the CPU, no gradient
+    /// processor kind where it was measured and at most <see cref="AutoPackedMaxRows"/> rows), float32 on the CPU, no gradient
     /// needed, and a weight the packed copy can be made of. (Sizes are read one by one: <c>Tensor.shape</c> costs about
     /// a microsecond a call, a tenth of a small product.)
     /// </summary>
@@ -163,10 +189,13 @@ public sealed class BertLinear : Module<Tensor, Tensor>
         if (computeType is not null || kernel is LinearKernel.Gemm or LinearKernel.OneDnn || !PackedGemm.IsSupported) return false;
         if (input.dtype != ScalarType.Float32 || input.device_type != DeviceType.CPU || input.dim() == 0 || input.size(-1) != weight.size(1))
             return false;
-        if (kernel == LinearKernel.Auto && (CpuCapabilities.HasAvx512 || input.numel() / weight.size(1) > PackedMaxRows)) return false;
+        if (kernel == LinearKernel.Auto && (!CpuCapabilities.InferenceTuningMeasured || input.numel() / weight.size(1) > AutoPackedMaxRows)) return false;
         if (is_grad_enabled() && (input.requires_grad || weight.requires_grad || bias.requires_grad)) return false;
         return bias.dtype == ScalarType.Float32 && bias.is_contiguous() && PackedLinearWeights.CanPack(weight);
     }
+
+    /// <summary>The most rows <see cref="LinearKernel.Auto"/> sends to the packed kernel on this processor.</summary>
+    internal static long AutoPackedMaxRows => CpuCapabilities.HasAvx512 ? PackedMaxRowsAvx512 : PackedMaxRows;
 
     private Tensor ApplyPacked(Tensor input)
     {
@@ -201,8 +230,8 @@ public sealed class BertLinear : Module<Tensor, Tensor>
 
     /// <summary>
     /// Sets <see cref="ComputeType"/> on every <see cref="BertLinear"/> inside <paramref name="root"/>: BFloat16 turns on
-    /// mixed precision for all projections (the weights stay float32), null turns it off. On a processor without
-    /// bfloat16 instructions this warns once (<see cref="BertWarnings"/>): libtorch emulates them, several times slower.
+    /// mixed precision for all projections (the weights stay float32), null turns it off. Where bfloat16 is slower than
+    /// float32 (<see cref="CpuCapabilities.HasFastBFloat16"/> false) this warns once (<see cref="BertWarnings"/>).
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="type"/> is neither null nor BFloat16.</exception>
     public static void SetComputeType(nn.Module root, ScalarType? type)
@@ -297,7 +326,7 @@ public sealed class BertLinear : Module<Tensor, Tensor>
         if (kernel == LinearKernel.Gemm || rows == 0) return false;
         if (input.dtype != ScalarType.Float32 || weight.dtype != ScalarType.Float32 || input.device_type != DeviceType.CPU) return false;
         if (kernel == LinearKernel.OneDnn) return true;
-        if (Avx512F.IsSupported) return rows >= OneDnnMinRows;
+        if (Avx512F.IsSupported) return CpuCapabilities.Vendor != "GenuineIntel" && rows >= OneDnnMinRows;
         if (MklVendorCheck.Bypassed) return false;    // MKL's AVX2 kernels match or beat oneDNN at every size measured
         bool needsGradient = is_grad_enabled() && (input.requires_grad || weight.requires_grad || bias is { requires_grad: true });
         return !needsGradient && rows >= OneDnnMinRowsAvx2 && Avx2.IsSupported;

@@ -6,10 +6,11 @@ using static TorchSharp.torch;
 namespace Bert.Core.Modeling;
 
 /// <summary>
-/// <c>y = x W^T + b</c> for inference on few rows, on weights packed once (<see cref="PackedLinearWeights"/>), with
-/// AVX2 and FMA: for each panel of 16 output features, 6 rows at a time accumulate in 12 registers (one broadcast row
-/// value times two 8-wide weight vectors per input feature), starting from the bias and stored once. The panels are
-/// split over the calling thread's libtorch (OpenMP) threads (<see cref="ProductThreads"/>).
+/// <c>y = x W^T + b</c> for inference on few rows, on weights packed once (<see cref="PackedLinearWeights"/>). With
+/// AVX2 and FMA, for each panel of 16 output features, 6 rows at a time accumulate in 12 registers (one broadcast row
+/// value times two 8-wide weight vectors per input feature); with AVX-512, two panels at a time, 8 rows in 16 registers
+/// (one broadcast row value times one 16-wide vector of each panel). Both start from the bias and store once. The
+/// panels are split over the calling thread's libtorch (OpenMP) threads (<see cref="ProductThreads"/>).
 /// </summary>
 /// <remarks>
 /// Why: libtorch's MKL product repacks the weight on every call and, at the row counts of one sentence or one short
@@ -17,7 +18,8 @@ namespace Bert.Core.Modeling;
 /// <c>torch.nn.functional.linear</c> with MKL's AVX2 kernels, products alone, in one process, alternating: 384→384 on 18 rows (one
 /// KNBC sentence) 78 against 53 GFLOP/s on one thread and 155 against 68 on two; on 128 rows (one 128-token sequence)
 /// 74 against 74 on one thread and 145-152 against 117-135 on two; on 2048 rows (a batch of 16) MKL is faster (141
-/// against 160 on two threads), so <see cref="BertLinear"/> uses this only up to <see cref="BertLinear.PackedMaxRows"/>.
+/// against 160 on two threads), so <see cref="BertLinear"/> uses this only up to <see cref="BertLinear.PackedMaxRows"/>
+/// (on an Intel Xeon with AVX-512, against MKL's AVX-512 kernels, up to <see cref="BertLinear.PackedMaxRowsAvx512"/>).
 /// Results are float32-accurate but not bit-identical to MKL's (another summation order).
 /// </remarks>
 internal static unsafe class PackedGemm
@@ -28,8 +30,33 @@ internal static unsafe class PackedGemm
     /// <summary>Rows per register block.</summary>
     private const int RowBlock = 6;
 
+    /// <summary>Rows per register block of the AVX-512 kernel.</summary>
+    private const int WideRowBlock = 8;
+
     /// <summary>Whether this processor runs the kernels (AVX2 and FMA).</summary>
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
+
+    /// <summary>
+    /// Whether products started on this thread take two panels at a time in the AVX-512 kernel (a panel left over takes
+    /// the AVX2 one): where the processor has AVX-512, unless <see cref="Avx2Only"/> is in effect.
+    /// </summary>
+    internal static bool UseAvx512 => Avx512F.IsSupported && !avx2Only;
+
+    [ThreadStatic]
+    private static bool avx2Only;
+
+    /// <summary>Until disposed, products started on the calling thread run the AVX2 kernel only (for tests on AVX-512 processors).</summary>
+    internal static IDisposable Avx2Only()
+    {
+        bool previous = avx2Only;
+        avx2Only = true;
+        return new Restore(previous);
+    }
+
+    private sealed class Restore(bool previous) : IDisposable
+    {
+        public void Dispose() => avx2Only = previous;
+    }
 
     /// <summary>
     /// <paramref name="input"/> (..., in), contiguous float32, times the packed weight, plus <paramref name="bias"/>
@@ -47,29 +74,52 @@ internal static unsafe class PackedGemm
             (float*)PackedLinearWeights.Address(input), rows, weight,
             bias is null ? null : (float*)PackedLinearWeights.Address(bias),
             (float*)PackedLinearWeights.Address(output));
-        int panels = weight.OutFeatures / PanelWidth;
-        ProductThreads.Run(Math.Clamp(threads, 1, panels), job);
+        ProductThreads.Run(Math.Clamp(threads, 1, job.Groups), job);
         GC.KeepAlive(input);
         GC.KeepAlive(bias);
         GC.KeepAlive(weight);
         return output;
     }
 
+    /// <summary>One product, split into groups of panels (two with the AVX-512 kernel, so no part splits a pair).</summary>
     private sealed class Job(float* x, int rows, PackedLinearWeights weight, float* bias, float* y) : ProductThreads.IJob
     {
+        private readonly bool wide = UseAvx512;
+
+        private int PanelCount => weight.OutFeatures / PanelWidth;
+
+        private int GroupSize => wide ? 2 : 1;
+
+        public int Groups => (PanelCount + GroupSize - 1) / GroupSize;
+
         public void Run(int part, int parts)
         {
-            int panels = weight.OutFeatures / PanelWidth;
-            int first = (int)((long)panels * part / parts), last = (int)((long)panels * (part + 1) / parts);
-            Panels(x, rows, weight.Data, weight.InFeatures, weight.OutFeatures, bias, y, first, last);
+            int first = (int)((long)Groups * part / parts) * GroupSize;
+            int last = Math.Min(PanelCount, (int)((long)Groups * (part + 1) / parts) * GroupSize);
+            Panels(x, rows, weight.Data, weight.InFeatures, weight.OutFeatures, bias, y, first, last, wide);
         }
     }
 
-    /// <summary>Output panels [<paramref name="first"/>, <paramref name="last"/>) for all rows.</summary>
-    private static void Panels(float* x, int rows, float* packed, int k, int n, float* bias, float* y, int first, int last)
+    /// <summary>
+    /// Output panels [<paramref name="first"/>, <paramref name="last"/>) for all rows: pairs of panels in the AVX-512
+    /// kernel when <paramref name="wide"/>, single panels in the AVX2 one.
+    /// </summary>
+    private static void Panels(float* x, int rows, float* packed, int k, int n, float* bias, float* y, int first, int last, bool wide)
     {
-        float* zero = stackalloc float[PanelWidth];
-        for (int p = first; p < last; p++)
+        float* zero = stackalloc float[2 * PanelWidth];
+        int p = first;
+        for (; wide && p + 2 <= last; p += 2)
+        {
+            float* panel = packed + (long)p * k * PanelWidth;
+            float* b = bias != null ? bias + p * PanelWidth : zero;
+            float* column = y + p * PanelWidth;
+            int r = 0;
+            for (; r + WideRowBlock <= rows; r += WideRowBlock)
+                Rows8Wide(x + (long)r * k, k, panel, b, column + (long)r * n, n);
+            for (; r < rows; r++)
+                Row1Wide(x + (long)r * k, k, panel, b, column + (long)r * n);
+        }
+        for (; p < last; p++)
         {
             float* panel = packed + (long)p * k * PanelWidth;
             float* b = bias != null ? bias + p * PanelWidth : zero;
@@ -139,5 +189,76 @@ internal static unsafe class PackedGemm
         }
         Avx.Store(y, Avx.Add(c0, d0));
         Avx.Store(y + 8, Avx.Add(c1, d1));
+    }
+    /// <summary>
+    /// 8 rows × 32 outputs (two adjacent panels, one 16-wide AVX-512 vector each) in 16 registers: per input feature two
+    /// weight loads, eight broadcast row values and sixteen FMAs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows8Wide(float* x, int k, float* w, float* bias, float* y, int n)
+    {
+        float* v = w + (long)k * PanelWidth;    // the second panel
+        var c00 = Avx512F.LoadVector512(bias);
+        var c01 = Avx512F.LoadVector512(bias + PanelWidth);
+        Vector512<float> c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
+        Vector512<float> c40 = c00, c41 = c01, c50 = c00, c51 = c01, c60 = c00, c61 = c01, c70 = c00, c71 = c01;
+        float* x0 = x, x1 = x + k, x2 = x1 + k, x3 = x2 + k, x4 = x3 + k, x5 = x4 + k, x6 = x5 + k, x7 = x6 + k;
+        for (int i = 0; i < k; i++, w += PanelWidth, v += PanelWidth)
+        {
+            var w0 = Avx512F.LoadAlignedVector512(w);
+            var w1 = Avx512F.LoadAlignedVector512(v);
+            var a = Vector512.Create(x0[i]);
+            c00 = Avx512F.FusedMultiplyAdd(a, w0, c00); c01 = Avx512F.FusedMultiplyAdd(a, w1, c01);
+            a = Vector512.Create(x1[i]);
+            c10 = Avx512F.FusedMultiplyAdd(a, w0, c10); c11 = Avx512F.FusedMultiplyAdd(a, w1, c11);
+            a = Vector512.Create(x2[i]);
+            c20 = Avx512F.FusedMultiplyAdd(a, w0, c20); c21 = Avx512F.FusedMultiplyAdd(a, w1, c21);
+            a = Vector512.Create(x3[i]);
+            c30 = Avx512F.FusedMultiplyAdd(a, w0, c30); c31 = Avx512F.FusedMultiplyAdd(a, w1, c31);
+            a = Vector512.Create(x4[i]);
+            c40 = Avx512F.FusedMultiplyAdd(a, w0, c40); c41 = Avx512F.FusedMultiplyAdd(a, w1, c41);
+            a = Vector512.Create(x5[i]);
+            c50 = Avx512F.FusedMultiplyAdd(a, w0, c50); c51 = Avx512F.FusedMultiplyAdd(a, w1, c51);
+            a = Vector512.Create(x6[i]);
+            c60 = Avx512F.FusedMultiplyAdd(a, w0, c60); c61 = Avx512F.FusedMultiplyAdd(a, w1, c61);
+            a = Vector512.Create(x7[i]);
+            c70 = Avx512F.FusedMultiplyAdd(a, w0, c70); c71 = Avx512F.FusedMultiplyAdd(a, w1, c71);
+        }
+        Avx512F.Store(y, c00); Avx512F.Store(y + PanelWidth, c01); y += n;
+        Avx512F.Store(y, c10); Avx512F.Store(y + PanelWidth, c11); y += n;
+        Avx512F.Store(y, c20); Avx512F.Store(y + PanelWidth, c21); y += n;
+        Avx512F.Store(y, c30); Avx512F.Store(y + PanelWidth, c31); y += n;
+        Avx512F.Store(y, c40); Avx512F.Store(y + PanelWidth, c41); y += n;
+        Avx512F.Store(y, c50); Avx512F.Store(y + PanelWidth, c51); y += n;
+        Avx512F.Store(y, c60); Avx512F.Store(y + PanelWidth, c61); y += n;
+        Avx512F.Store(y, c70); Avx512F.Store(y + PanelWidth, c71);
+    }
+
+    /// <summary>One row × 32 outputs (two adjacent panels), over even and odd input features in separate registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Row1Wide(float* x, int k, float* w, float* bias, float* y)
+    {
+        float* v = w + (long)k * PanelWidth;
+        var c0 = Avx512F.LoadVector512(bias);
+        var c1 = Avx512F.LoadVector512(bias + PanelWidth);
+        Vector512<float> d0 = Vector512<float>.Zero, d1 = Vector512<float>.Zero;
+        int i = 0;
+        for (; i + 2 <= k; i += 2, w += 2 * PanelWidth, v += 2 * PanelWidth)
+        {
+            var a = Vector512.Create(x[i]);
+            c0 = Avx512F.FusedMultiplyAdd(a, Avx512F.LoadAlignedVector512(w), c0);
+            c1 = Avx512F.FusedMultiplyAdd(a, Avx512F.LoadAlignedVector512(v), c1);
+            a = Vector512.Create(x[i + 1]);
+            d0 = Avx512F.FusedMultiplyAdd(a, Avx512F.LoadAlignedVector512(w + PanelWidth), d0);
+            d1 = Avx512F.FusedMultiplyAdd(a, Avx512F.LoadAlignedVector512(v + PanelWidth), d1);
+        }
+        if (i < k)
+        {
+            var a = Vector512.Create(x[i]);
+            c0 = Avx512F.FusedMultiplyAdd(a, Avx512F.LoadAlignedVector512(w), c0);
+            c1 = Avx512F.FusedMultiplyAdd(a, Avx512F.LoadAlignedVector512(v), c1);
+        }
+        Avx512F.Store(y, Avx512F.Add(c0, d0));
+        Avx512F.Store(y + PanelWidth, Avx512F.Add(c1, d1));
     }
 }

@@ -157,8 +157,8 @@ internal static class InferenceStreams
     /// <summary>
     /// How many streams <see cref="ForEachBatch"/> would use for <paramref name="count"/> batches on
     /// <paramref name="device"/>: the calling thread's libtorch thread count (at most one per batch) when
-    /// <see cref="TorchRuntime.ParallelInferenceBatches"/> is on, the device is the CPU, the processor is of the kind
-    /// it was measured on (x64 with AVX2, without AVX-512) and OpenMP's and MKL's per-thread setters were found, and no
+    /// <see cref="TorchRuntime.ParallelInferenceBatches"/> is on, the device is the CPU, the processor is of a kind
+    /// it was measured on (<see cref="CpuCapabilities.InferenceTuningMeasured"/>) and OpenMP's and MKL's per-thread setters were found, and no
     /// other inference loop is running (its threads already take the cores); else 1.
     /// </summary>
     public static int StreamCount(int count, Device device) =>
@@ -170,7 +170,7 @@ internal static class InferenceStreams
     /// </summary>
     private static bool Applies(Device device) =>
         !isWorker && TorchRuntime.ParallelInferenceBatches && device.type == DeviceType.CPU
-        && CpuCapabilities.Isa == "avx2" && Setters.Value is not null;
+        && CpuCapabilities.InferenceTuningMeasured && Setters.Value is not null;
 
     /// <summary>One libtorch thread (OpenMP and MKL) on the calling thread until disposed, then its own counts again.</summary>
     private readonly struct OneLibtorchThread : IDisposable

@@ -21,6 +21,8 @@ public class PackedLinearTests
         { [2, 9, 1000], 64 },         // 18 rows (3 blocks), an input width the kernels do not divide
         { [1, 128, 384], 384 },       // one 128-token MiniLM sequence: 21 blocks and 2 rows
         { [4, 256, 256], 1024 },      // the largest Auto row count, 64 panels
+        { [9, 40], 80 },              // AVX-512: an 8-row block and a row; two panel pairs and a panel left over
+        { [3, 8, 24], 96 },           // AVX-512: three 8-row blocks, three panel pairs
     };
 
     [Theory]
@@ -41,6 +43,22 @@ public class PackedLinearTests
         using (no_grad())
             y.eq(BertLinear.Apply(x, layer.Weight, layer.Bias, LinearKernel.Gemm)).all().item<bool>()
                 .Should().BeFalse("the packed kernel must really have run (MKL sums in another order)");
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void The_AVX2_kernel_matches_float64_linear_on_any_processor(long[] inputShape, long outFeatures)
+    {
+        // On an AVX-512 processor the theory above runs the AVX-512 kernel; this one runs the AVX2 kernel there too.
+        using var scope = NewDisposeScope();
+        using var layer = Layer(inputShape[^1], outFeatures, seed: 15);
+        layer.Kernel = LinearKernel.Packed;
+        var x = randn(inputShape, generator: new Generator(16));
+        Tensor y;
+        using (PackedGemm.Avx2Only())
+        using (inference_mode())
+            y = layer.call(x).clone();
+        RelativeError(y, Float64Reference(layer, x)).Should().BeLessThan(5e-6);
     }
 
     [Fact]
@@ -163,16 +181,20 @@ public class PackedLinearTests
     }
 
     [Theory]
+    [InlineData(512L, false)]
+    [InlineData(513L, false)]
     [InlineData(1024L, false)]
     [InlineData(1025L, false)]
     [InlineData(18L, true)]
     public void Auto_packs_where_it_was_measured_faster(long rows, bool needsGradient)
     {
-        // AVX2 without AVX-512: inference up to PackedMaxRows rows; elsewhere MKL (or oneDNN, see BertLinearTests).
+        // Inference, AVX2 without AVX-512: up to PackedMaxRows rows; Intel with AVX-512: up to PackedMaxRowsAvx512;
+        // elsewhere MKL (or oneDNN, see BertLinearTests).
         using var scope = NewDisposeScope();
         using var layer = Layer(1000, 64, seed: 19);
         var x = randn(new[] { rows, 1000L }, generator: new Generator(20)).requires_grad_(needsGradient);
-        bool expectPacked = !CpuCapabilities.HasAvx512 && PackedGemm.IsSupported && !needsGradient && rows <= BertLinear.PackedMaxRows;
+        long maxRows = CpuInfo.Flags.Contains("avx512f") ? BertLinear.PackedMaxRowsAvx512 : BertLinear.PackedMaxRows;
+        bool expectPacked = CpuInfo.InferenceTuningExpected && PackedGemm.IsSupported && !needsGradient && rows <= maxRows;
         Tensor auto, packed;
         using (no_grad())
         {
