@@ -43,7 +43,7 @@ internal static class TrainCommand
     private static readonly Option<string> Pooling = new("--pooling") { Description = "pooler | cls | mean | max | concat.", DefaultValueFactory = _ => "pooler" };
     private static readonly Option<int?> Patience = new("--patience") { Description = "Early stopping after this many epochs without improvement." };
     private static readonly Option<bool> FromScratch = new("--from-scratch") { Description = $"Without --checkpoint, start from random weights even when a pretrained small BERT exists at {DefaultPretrained}." };
-    private static readonly Option<bool> MixedBf16 = new("--mixed-bf16") { Description = "Mixed precision: the projections compute in bfloat16 while weights and optimizer state stay float32. Faster only on CPUs with avx512_bf16 or amx_bf16; elsewhere bfloat16 is emulated and a warning says so." };
+    private static readonly Option<bool> MixedBf16 = new("--mixed-bf16") { Description = "Mixed precision: the projections compute in bfloat16 while weights and optimizer state stay float32. Faster only where bfloat16 outruns float32 (AMX, or avx512_bf16 on AMD); elsewhere (emulated, or Intel's avx512_bf16 at half the float32 rate) a warning says so." };
     private static readonly Option<string> Device = DeviceOption.Create();
     private static readonly Option<int> Threads = new("--threads") { Description = "CPU threads for libtorch.", DefaultValueFactory = _ => Environment.ProcessorCount };
     private static readonly Option<string> Output = new("--output") { Description = "Output folder: the classifier, report.txt, history.csv, learning-curves.png.", DefaultValueFactory = _ => Path.Combine("out", "knbc") };

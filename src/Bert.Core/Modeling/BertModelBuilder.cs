@@ -169,8 +169,9 @@ public sealed class BertModelBuilder
     /// Mixed precision: with <see cref="ScalarType.BFloat16"/> every per-token projection computes in bfloat16 while the
     /// weights (and so the optimizer's state) stay float32, as PyTorch's autocast does for <c>linear</c>; attention's
     /// softmax, LayerNorm, GELU and the residual stream stay float32 (see <see cref="BertLinear.Apply"/>). Null (the
-    /// default) computes in the weights' type. Only faster on processors with bfloat16 instructions (avx512_bf16,
-    /// amx_bf16); elsewhere libtorch emulates bfloat16 and the build warns once (<see cref="BertWarnings"/>).
+    /// default) computes in the weights' type. Only faster where bfloat16 outruns float32
+    /// (<see cref="CpuCapabilities.HasFastBFloat16"/>: AMX, or avx512_bf16 on AMD); elsewhere (emulated, or Intel's
+    /// avx512_bf16 at half the float32 rate) the build warns once (<see cref="BertWarnings"/>).
     /// Unlike <see cref="WithDType"/>, which converts the weights themselves, this keeps float32 weights for training.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="value"/> is neither null nor BFloat16.</exception>
