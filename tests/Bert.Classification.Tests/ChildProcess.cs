@@ -35,6 +35,10 @@ public static class ChildProcess
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["BERT_SHARED_DIR"] = SharedData.Directory ?? "";
         start.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
+        // The GC sizes its gen0 budget from the processor's cache: on an Intel Xeon reporting a 260 MB L3 it kept up to
+        // 80 MB committed for a 0.4 MB live heap and RSS rose 55 MB over 2000 predictions with no leak. A fixed budget
+        // (32 MB) makes the memory test measure the same thing on every machine.
+        start.Environment["DOTNET_GCgen0size"] = "0x2000000";
         return Process.Start(start) ?? throw new InvalidOperationException("could not start the child process");
     }
 
@@ -97,6 +101,8 @@ public static class ChildProcess
                 rss = double.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rss {phase} {rss:F1}"));
+        var gc = GC.GetGCMemoryInfo();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"gc {phase} heap {gc.HeapSizeBytes / 1048576.0:F1} committed {gc.TotalCommittedBytes / 1048576.0:F1}"));
     }
 
     private sealed class EpochProgress(Action<int> onEpoch) : IProgress<TrainingProgress>
