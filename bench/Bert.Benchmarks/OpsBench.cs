@@ -73,9 +73,7 @@ internal static class OpsBench
                 using (no_grad()) { layer.Weight.copy_(w); layer.Bias.copy_(b); }
                 r[$"linear_{name}_packed_ms"] = Ms(() => layer.forward(input));
             }
-        }
-        if (dtype == ScalarType.Float32)
-        {
+
             // What bf16 mixed precision (fp32 weights, bf16 products) would add around each product: the casts of the
             // input and the weight to bf16 and of the result back, and the whole mixed hidden -> intermediate product.
             var xiBf = xi.to(ScalarType.BFloat16);

@@ -31,10 +31,16 @@ public static class CpuCapabilities
     /// 207: 85 against 173 GFLOP/s per core, <c>bench/isa_peak.c</c>), so bfloat16 is slower than float32 there.
     /// </summary>
     public static bool HasFastBFloat16 =>
-        Info.Value.Flags.Contains("amx_bf16") || (Info.Value.Flags.Contains("avx512_bf16") && Vendor != "GenuineIntel");
+        Info.Value.Flags.Contains("amx_bf16") || (Info.Value.Flags.Contains("avx512_bf16") && !IsIntel);
 
     /// <summary>The processor's vendor from CPUID (<c>GenuineIntel</c>, <c>AuthenticAMD</c>), or empty off x86.</summary>
     internal static string Vendor => VendorId.Value;
+
+    /// <summary>True on an Intel processor (CPUID vendor <c>GenuineIntel</c>).</summary>
+    internal static bool IsIntel => Vendor == "GenuineIntel";
+
+    /// <summary>True on an AMD processor (CPUID vendor <c>AuthenticAMD</c>).</summary>
+    internal static bool IsAmd => Vendor == "AuthenticAMD";
 
     /// <summary>
     /// Whether Bert.NET's own inference tuning is measured to pay on this kind of processor: the packed-weight kernel
@@ -43,7 +49,7 @@ public static class CpuCapabilities
     /// a 2-core Intel Xeon (family 6, model 207, AVX-512); not on AMD processors with AVX-512 (Zen 5), which keep
     /// libtorch's kernels and one batch at a time until measured.
     /// </summary>
-    internal static bool InferenceTuningMeasured => Isa == "avx2" || (HasAvx512 && Vendor == "GenuineIntel");
+    internal static bool InferenceTuningMeasured => Isa == "avx2" || (HasAvx512 && IsIntel);
 
     private static readonly Lazy<string> VendorId = new(() =>
     {

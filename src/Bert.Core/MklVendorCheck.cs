@@ -65,7 +65,7 @@ internal static class MklVendorCheck
     {
         if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
             return "only measured on Linux x64";
-        if (CpuCapabilities.Vendor != "AuthenticAMD")
+        if (!CpuCapabilities.IsAmd)
             return "the processor is not an AMD one (MKL already takes its fast paths on Intel processors)";
         if (!Avx2.IsSupported || !Fma.IsSupported)
             return "the processor has no AVX2 and FMA";

@@ -326,7 +326,7 @@ public sealed class BertLinear : Module<Tensor, Tensor>
         if (kernel == LinearKernel.Gemm || rows == 0) return false;
         if (input.dtype != ScalarType.Float32 || weight.dtype != ScalarType.Float32 || input.device_type != DeviceType.CPU) return false;
         if (kernel == LinearKernel.OneDnn) return true;
-        if (Avx512F.IsSupported) return CpuCapabilities.Vendor != "GenuineIntel" && rows >= OneDnnMinRows;
+        if (Avx512F.IsSupported) return !CpuCapabilities.IsIntel && rows >= OneDnnMinRows;
         if (MklVendorCheck.Bypassed) return false;    // MKL's AVX2 kernels match or beat oneDNN at every size measured
         bool needsGradient = is_grad_enabled() && (input.requires_grad || weight.requires_grad || bias is { requires_grad: true });
         return !needsGradient && rows >= OneDnnMinRowsAvx2 && Avx2.IsSupported;

@@ -190,6 +190,7 @@ internal static unsafe class PackedGemm
         Avx.Store(y, Avx.Add(c0, d0));
         Avx.Store(y + 8, Avx.Add(c1, d1));
     }
+
     /// <summary>
     /// 8 rows × 32 outputs (two adjacent panels, one 16-wide AVX-512 vector each) in 16 registers: per input feature two
     /// weight loads, eight broadcast row values and sixteen FMAs.
