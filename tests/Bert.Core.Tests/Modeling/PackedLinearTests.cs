@@ -75,7 +75,8 @@ public class PackedLinearTests
     [Fact]
     public void The_results_do_not_depend_on_how_many_threads_share_the_panels()
     {
-        // Each output is summed by one thread in one order whatever the split, so 1, 2 and 3 parts are bit-identical.
+        // Each output is summed by one thread in one order whichever thread claims its panels, so 1, 2 and 3 parts are
+        // bit-identical.
         using var scope = NewDisposeScope();
         using var layer = Layer(384, 1536, seed: 5);
         var x = randn(new[] { 128L, 384 }, generator: new Generator(6));
