@@ -52,9 +52,10 @@ public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         long batch = hiddenStates.shape[0], length = hiddenStates.shape[1];
-        var q = SplitHeads(query.forward(hiddenStates), batch, length);
-        var k = SplitHeads(key.forward(hiddenStates), batch, length);
-        var v = SplitHeads(value.forward(hiddenStates), batch, length);
+        var projected = BertLinear.ForwardEach(hiddenStates, query, key, value);
+        var q = SplitHeads(projected[0], batch, length);
+        var k = SplitHeads(projected[1], batch, length);
+        var v = SplitHeads(projected[2], batch, length);
         bool flash = !training && q.dtype == ScalarType.Float32;
         var context = flash
             ? nn.functional.scaled_dot_product_attention(q, k, v, attentionMask)     // (B, nh, T, hs)

@@ -89,6 +89,41 @@ public class PackedLinearTests
             .Should().BeLessThan(5e-6);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Products_of_one_input_split_together_equal_each_alone(int threads)
+    {
+        // A layer's query, key and value: one split over the threads, each result as Multiply gives it alone. Widths of
+        // 3 and 2 panels put a panel pair across two products with the AVX-512 kernel.
+        using var scope = NewDisposeScope();
+        var layers = new[] { Layer(40, 48, seed: 21), Layer(40, 32, seed: 22), Layer(40, 96, seed: 23) };
+        foreach (var l in layers) l.Kernel = LinearKernel.Packed;
+        var x = randn(new[] { 2L, 11, 40 }, generator: new Generator(24));
+        var packed = layers.Select(l => PackedLinearWeights.Pack(l.Weight)).ToArray();
+        try
+        {
+            using var inference = inference_mode();
+            var together = PackedGemm.MultiplyEach(x, packed.Zip(layers, (p, l) => (p, (Tensor?)l.Bias)).ToArray(), threads);
+            together.Should().HaveCount(3);
+            for (int i = 0; i < 3; i++)
+            {
+                together[i].shape.Should().Equal(2, 11, layers[i].Weight.size(0));
+                together[i].eq(PackedGemm.Multiply(x, packed[i], layers[i].Bias, threads: 1)).all().item<bool>().Should().BeTrue($"product {i}");
+                RelativeError(together[i], Float64Reference(layers[i], x)).Should().BeLessThan(5e-6);
+            }
+            using var _ = no_grad();
+            var viaLayers = BertLinear.ForwardEach(x, layers);
+            for (int i = 0; i < 3; i++) viaLayers[i].eq(together[i]).all().item<bool>().Should().BeTrue("the layers' own packed copies, one split");
+        }
+        finally
+        {
+            foreach (var p in packed) p.Dispose();
+            foreach (var l in layers) l.Dispose();
+        }
+    }
+
     [Fact]
     public void Concurrent_products_on_one_layer_are_all_right()
     {
