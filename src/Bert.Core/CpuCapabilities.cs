@@ -49,7 +49,10 @@ public static class CpuCapabilities
     /// a 2-core Intel Xeon (family 6, model 207, AVX-512); not on AMD processors with AVX-512 (Zen 5), which keep
     /// libtorch's kernels and one batch at a time until measured.
     /// </summary>
-    internal static bool InferenceTuningMeasured => Isa == "avx2" || (HasAvx512 && IsIntel);
+    internal static bool InferenceTuningMeasured => TuningMeasured.Value;
+
+    // Read on every product: worked out once (Isa and the vendor compare strings).
+    private static readonly Lazy<bool> TuningMeasured = new(() => Isa == "avx2" || (HasAvx512 && IsIntel));
 
     private static readonly Lazy<string> VendorId = new(() =>
     {

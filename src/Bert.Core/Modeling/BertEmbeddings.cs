@@ -42,7 +42,7 @@ public sealed class BertEmbeddings : Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor inputIds, Tensor tokenTypeIds)
     {
         using var scope = NewDisposeScope();
-        long length = inputIds.shape[1];
+        long length = inputIds.size(1);
         var positionIds = arange(length, dtype: ScalarType.Int64, device: inputIds.device).unsqueeze(0); // (T) -> (1, T)
         var embeddings = wordEmbeddings.forward(inputIds)                                                 // (B, T, H)
             + positionEmbeddings.forward(positionIds)                                                     // (1, T, H)

@@ -313,8 +313,8 @@ public sealed class BertLinear : Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
-        long inFeatures = weight.shape[1], outFeatures = weight.shape[0];
-        if (input.dim() == 0 || input.shape[^1] != inFeatures)
+        long inFeatures = weight.size(1), outFeatures = weight.size(0);
+        if (input.dim() == 0 || input.size(-1) != inFeatures)
             throw new ArgumentException(
                 $"linear input has shape [{string.Join(", ", input.shape)}]; its last dimension must be {inFeatures} (weight is [{outFeatures}, {inFeatures}])",
                 nameof(input));

@@ -146,13 +146,13 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, BertModelOutput>
         CheckTensor(inputIds, nameof(inputIds));
         CheckTensor(tokenTypeIds, nameof(tokenTypeIds));
         CheckTensor(attentionMask, nameof(attentionMask));
-        if (!tokenTypeIds.shape.SequenceEqual(inputIds.shape))
+        if (!TensorSizes.SameShape(tokenTypeIds, inputIds))
             throw new ArgumentException(
                 $"tokenTypeIds has shape [{string.Join(", ", tokenTypeIds.shape)}] but inputIds has [{string.Join(", ", inputIds.shape)}]", nameof(tokenTypeIds));
-        if (!attentionMask.shape.SequenceEqual(inputIds.shape))
+        if (!TensorSizes.SameShape(attentionMask, inputIds))
             throw new ArgumentException(
                 $"attentionMask has shape [{string.Join(", ", attentionMask.shape)}] but inputIds has [{string.Join(", ", inputIds.shape)}]", nameof(attentionMask));
-        long length = inputIds.shape[1];
+        long length = inputIds.size(1);
         if (length > Config.MaxPositionEmbeddings)
             throw new ArgumentException(
                 $"The sequence length {length} exceeds the model's {Config.MaxPositionEmbeddings} positions (max_position_embeddings); truncate the input", nameof(inputIds));
@@ -173,7 +173,7 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, BertModelOutput>
             throw new ArgumentException($"{name} must be (B, T); it has shape [{string.Join(", ", tensor.shape)}]", name);
         if (tensor.dtype != ScalarType.Int64)
             throw new ArgumentException($"{name} must be int64; it is {tensor.dtype}", name);
-        if (tensor.shape[0] == 0 || tensor.shape[1] == 0)
+        if (tensor.size(0) == 0 || tensor.size(1) == 0)
             throw new ArgumentException($"{name} is empty (shape [{string.Join(", ", tensor.shape)}])", name);
     }
 

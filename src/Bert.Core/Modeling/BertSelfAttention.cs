@@ -51,7 +51,7 @@ public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor hiddenStates, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
-        long batch = hiddenStates.shape[0], length = hiddenStates.shape[1];
+        long batch = hiddenStates.size(0), length = hiddenStates.size(1);
         var projected = BertLinear.ForwardEach(hiddenStates, query, key, value);
         var q = SplitHeads(projected[0], batch, length);
         var k = SplitHeads(projected[1], batch, length);

@@ -17,7 +17,7 @@ internal static class InferenceInPlace
 
     /// <summary>dropout(<paramref name="projected"/>) + <paramref name="input"/>, into <paramref name="projected"/> when <see cref="Allowed"/>.</summary>
     public static Tensor AddResidual(nn.Module owner, Dropout dropout, Tensor projected, Tensor input) =>
-        Allowed(owner, projected) && projected.dtype == input.dtype && projected.shape.AsSpan().SequenceEqual(input.shape)
+        Allowed(owner, projected) && projected.dtype == input.dtype && TensorSizes.SameShape(projected, input)
             ? projected.add_(input)
             : dropout.forward(projected) + input;
 }

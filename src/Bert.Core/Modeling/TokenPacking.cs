@@ -25,7 +25,7 @@ internal sealed class TokenPacking : IDisposable
     public long Length { get; }
 
     /// <summary>N, the number of real tokens.</summary>
-    public long Tokens => indices.shape[0];
+    public long Tokens => indices.size(0);
 
     /// <summary>
     /// The packing of a (B, T) 0/1 attention mask, or null when packing would not remove at least
@@ -45,12 +45,12 @@ internal sealed class TokenPacking : IDisposable
     }
 
     /// <summary>(B, T, H) to (N, H): the real tokens' rows.</summary>
-    public Tensor Pack(Tensor padded) => padded.reshape(Batch * Length, padded.shape[^1]).index_select(0, indices);
+    public Tensor Pack(Tensor padded) => padded.reshape(Batch * Length, padded.size(-1)).index_select(0, indices);
 
     /// <summary>(N, H) to (B, T, H), zeros at padding positions (differentiable).</summary>
     public Tensor Unpack(Tensor packed)
     {
-        long hidden = packed.shape[^1];
+        long hidden = packed.size(-1);
         return zeros(new[] { Batch * Length, hidden }, packed.dtype, packed.device)
             .index_copy(0, indices, packed)
             .view(Batch, Length, hidden);
