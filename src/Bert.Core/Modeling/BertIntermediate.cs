@@ -11,6 +11,7 @@ public sealed class BertIntermediate : Module<Tensor, Tensor>
 {
     private readonly BertLinear dense;
     private readonly Func<Tensor, bool, Tensor> activation;
+    private readonly bool geluErf;
 
     /// <summary>Creates the layer of <paramref name="config"/> with its <c>hidden_act</c>.</summary>
     public BertIntermediate(BertConfig config) : base(nameof(BertIntermediate))
@@ -18,6 +19,7 @@ public sealed class BertIntermediate : Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(config);
         dense = new BertLinear(config.HiddenSize, config.IntermediateSize);
         activation = BertActivation.For(config.HiddenAct);
+        geluErf = config.HiddenAct == "gelu";
         RegisterComponents();
     }
 
@@ -25,6 +27,8 @@ public sealed class BertIntermediate : Module<Tensor, Tensor>
     public override Tensor forward(Tensor hiddenStates)
     {
         using var scope = NewDisposeScope();
+        if (geluErf && !training && dense.ForwardFused(hiddenStates, null, gelu: true) is { } activated)
+            return activated.MoveToOuterDisposeScope();
         var projected = dense.forward(hiddenStates);
         return activation(projected, InferenceInPlace.Allowed(this, projected)).MoveToOuterDisposeScope();
     }

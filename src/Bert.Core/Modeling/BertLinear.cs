@@ -216,6 +216,37 @@ public sealed class BertLinear : Module<Tensor, Tensor>
         return PackedGemm.MultiplyEach(contiguous, products, get_num_threads());
     }
 
+    /// <summary>
+    /// <see cref="forward"/> plus <paramref name="residual"/> (of the output's shape), or with GELU (erf form) applied,
+    /// done by the packed kernel as it stores each block of the product (AVX-512 only), instead of as separate
+    /// operations; null where this product does not run on the packed kernel (the caller then adds or activates itself).
+    /// For inference: a module in training mode must not call it (its dropout comes before the residual).
+    /// </summary>
+    /// <remarks>
+    /// Used by <see cref="BertIntermediate"/> (GELU), <see cref="BertSelfOutput"/> and <see cref="BertOutput"/> (residual)
+    /// in eval mode. Measured on a 2-core Intel Xeon (family 6, model 207), forward passes alternating with and without
+    /// in one process: a small BERT (4 layers of 256) on one 24-token sentence 545/503 against 475/440 sequences/s
+    /// (+14%: libtorch's GELU goes through oneDNN, which looks up its primitive on every call), MiniLM on one 128-token
+    /// sequence +0.5-0.9%. The sum with the residual is bit for bit the separate addition's; GELU differs from libtorch's
+    /// (oneDNN's) by float32 rounding (its erf is the one libtorch's own vectorised kernels use).
+    /// </remarks>
+    internal Tensor? ForwardFused(Tensor input, Tensor? residual, bool gelu)
+    {
+        if (!Avx512F.IsSupported || !UsesPacked(input)) return null;
+        if (residual is not null)
+        {
+            if (residual.dtype != ScalarType.Float32 || residual.device_type != DeviceType.CPU || !residual.is_contiguous()
+                || residual.dim() != input.dim() || residual.size(-1) != weight.size(0))
+                return null;
+            for (int d = 0; d < input.dim() - 1; d++)
+                if (residual.size(d) != input.size(d)) return null;
+        }
+        var packedWeight = PackedWeight();
+        if (input.is_contiguous()) return PackedGemm.Multiply(input, packedWeight, bias, get_num_threads(), residual, gelu);
+        using var contiguous = input.contiguous();
+        return PackedGemm.Multiply(contiguous, packedWeight, bias, get_num_threads(), residual, gelu);
+    }
+
     /// <summary>The most rows <see cref="LinearKernel.Auto"/> sends to the packed kernel on this processor.</summary>
     internal static long AutoPackedMaxRows => CpuCapabilities.HasAvx512 ? PackedMaxRowsAvx512 : PackedMaxRows;
 

@@ -28,6 +28,8 @@ public sealed class BertOutput : Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor intermediate, Tensor input)
     {
         using var scope = NewDisposeScope();
-        return layerNorm.forward(InferenceInPlace.AddResidual(this, dropout, dense.forward(intermediate), input)).MoveToOuterDisposeScope();
+        var summed = (training ? null : dense.ForwardFused(intermediate, input, gelu: false))
+            ?? InferenceInPlace.AddResidual(this, dropout, dense.forward(intermediate), input);
+        return layerNorm.forward(summed).MoveToOuterDisposeScope();
     }
 }

@@ -28,6 +28,8 @@ public sealed class BertSelfOutput : Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor context, Tensor input)
     {
         using var scope = NewDisposeScope();
-        return layerNorm.forward(InferenceInPlace.AddResidual(this, dropout, dense.forward(context), input)).MoveToOuterDisposeScope();
+        var summed = (training ? null : dense.ForwardFused(context, input, gelu: false))
+            ?? InferenceInPlace.AddResidual(this, dropout, dense.forward(context), input);
+        return layerNorm.forward(summed).MoveToOuterDisposeScope();
     }
 }
