@@ -23,7 +23,26 @@ public class PackedLinearTests
         { [4, 256, 256], 1024 },      // the largest Auto row count, 64 panels
         { [9, 40], 80 },              // AVX-512: an 8-row block and a row; two panel pairs and a panel left over
         { [3, 8, 24], 96 },           // AVX-512: three 8-row blocks, three panel pairs
+        { [1, 15, 72], 32 },          // AVX-512: an 8-row block, a 4-row block and 3 rows (a 15-token sentence)
+        { [4, 24], 48 },              // AVX-512: a 4-row block alone, a pair and a panel left over
     };
+
+    [Fact]
+    public void A_row_is_summed_the_same_in_a_block_of_8_or_of_4()
+    {
+        // A 12-row input takes rows 8-11 in the 4-row block; the same four rows first in an 8-row input take the 8-row
+        // block. Both sum from the bias feature after feature, so the rows are bit-identical (Predict and PredictBatch
+        // then agree on them).
+        using var scope = NewDisposeScope();
+        using var layer = Layer(96, 64, seed: 41);
+        layer.Kernel = LinearKernel.Packed;
+        var x = randn(new[] { 12L, 96 }, generator: new Generator(42));
+        using var inference = inference_mode();
+        var twelve = layer.call(x);
+        var eight = layer.call(cat([x.narrow(0, 8, 4), x.narrow(0, 0, 4)]));
+        twelve.narrow(0, 8, 4).eq(eight.narrow(0, 0, 4)).all().item<bool>().Should().BeTrue();
+        RelativeError(twelve, Float64Reference(layer, x)).Should().BeLessThan(5e-6);
+    }
 
     [Theory]
     [MemberData(nameof(Shapes))]
