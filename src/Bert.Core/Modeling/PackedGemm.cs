@@ -10,11 +10,8 @@ namespace Bert.Core.Modeling;
 /// AVX2 and FMA, for each panel of 16 output features, 6 rows at a time accumulate in 12 registers (one broadcast row
 /// value times two 8-wide weight vectors per input feature); with AVX-512, two panels at a time, 8 rows in 16 registers
 /// (one broadcast row value times one 16-wide vector of each panel), then 4 rows in 8 and the last few one at a time.
-/// The 4-row block was measured on a 2-core Intel Xeon (family 6, model 207), a small BERT on one sentence, forward
-/// passes alternating with and without it in one process: 20 tokens (2 blocks of 8 and 4 rows) 396/429 against
-/// 368/396 sequences/s on one thread and 566/723 against 524/681 on two; 23 tokens 323/455 against 305/424 and 492/502
-/// against 467/475 (+5-8%). Both start from the bias and store once. The
-/// panels are split over the calling thread's libtorch (OpenMP) threads (<see cref="ProductThreads"/>).
+/// All start from the bias and store once. The panels are claimed by the calling thread's libtorch (OpenMP) threads
+/// (<see cref="ProductThreads"/>).
 /// </summary>
 /// <remarks>
 /// Why: libtorch's MKL product repacks the weight on every call and, at the row counts of one sentence or one short
@@ -25,6 +22,10 @@ namespace Bert.Core.Modeling;
 /// against 160 on two threads), so <see cref="BertLinear"/> uses this only up to <see cref="BertLinear.PackedMaxRows"/>
 /// (on an Intel Xeon with AVX-512, against MKL's AVX-512 kernels, up to <see cref="BertLinear.PackedMaxRowsAvx512"/>).
 /// Results are float32-accurate but not bit-identical to MKL's (another summation order).
+/// The 4-row block was measured on a 2-core Intel Xeon (family 6, model 207), a small BERT on one sentence, forward
+/// passes alternating with and without it in one process: 20 tokens (2 blocks of 8 and 4 rows) 396/429 against 368/396
+/// sequences/s on one thread and 566/723 against 524/681 on two; 23 tokens 323/455 against 305/424 and 492/502 against
+/// 467/475 (+5-8%).
 /// </remarks>
 internal static unsafe class PackedGemm
 {
@@ -70,10 +71,10 @@ internal static unsafe class PackedGemm
         MultiplyEach(input, [(weight, bias)], threads)[0];
 
     /// <summary>
-    /// <see cref="Multiply(Tensor, PackedLinearWeights, Tensor?, int)"/>, then <paramref name="residual"/> (contiguous float32 of the output's shape) added or GELU
-    /// (<see cref="VectorGelu"/>) applied to each group of panels as soon as its sums are stored, while they are still in
-    /// the cache: one pass over the output fewer, and no separate operation. With AVX-512 only. The sum with the
-    /// residual is the same as adding it afterwards.
+    /// <see cref="Multiply(Tensor, PackedLinearWeights, Tensor?, int)"/>, then <paramref name="residual"/> (contiguous
+    /// float32 of the output's shape) added or GELU (<see cref="VectorGelu"/>) applied to each group of panels as soon as
+    /// its sums are stored, while they are still in the cache: one pass over the output fewer, and no separate operation.
+    /// With AVX-512 only. The sum with the residual is the same as adding it afterwards.
     /// </summary>
     public static Tensor Multiply(Tensor input, PackedLinearWeights weight, Tensor? bias, int threads, Tensor? residual, bool gelu)
     {
@@ -82,10 +83,10 @@ internal static unsafe class PackedGemm
     }
 
     /// <summary>
-    /// <see cref="Multiply(Tensor, PackedLinearWeights, Tensor?, int)"/> for several weights of the same input width (a layer's query, key and value) in one split
-    /// over the threads: one parallel region instead of one per product, and the threads go on from one product's
-    /// panels to the next's instead of waiting for each other at every product's end. Each result is the same as
-    /// <see cref="Multiply(Tensor, PackedLinearWeights, Tensor?, int)"/>'s.
+    /// <see cref="Multiply(Tensor, PackedLinearWeights, Tensor?, int)"/> for several weights of the same input width (a
+    /// layer's query, key and value) in one split over the threads: one parallel region instead of one per product, and
+    /// the threads go on from one product's panels to the next's instead of waiting for each other at every product's
+    /// end. Each result is the same as <see cref="Multiply(Tensor, PackedLinearWeights, Tensor?, int)"/>'s.
     /// </summary>
     public static Tensor[] MultiplyEach(Tensor input, (PackedLinearWeights Weight, Tensor? Bias)[] products, int threads) =>
         MultiplyEach(input, products, threads, null, false);

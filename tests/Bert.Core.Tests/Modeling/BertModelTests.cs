@@ -232,6 +232,7 @@ public class BertModelTests(ITestOutputHelper output)
     [InlineData("too-long")]
     [InlineData("id-negative")]
     [InlineData("id-too-big")]
+    [InlineData("id-too-big-strided")]
     [InlineData("type-too-big")]
     [InlineData("mask-2")]
     [InlineData("shape-mismatch")]
@@ -252,6 +253,7 @@ public class BertModelTests(ITestOutputHelper output)
             case "too-long": expected = "*13*12 positions*"; break;
             case "id-negative": ids[1, 2] = tensor(-1L); expected = "*inputIds*-1*vocab_size*"; break;
             case "id-too-big": ids[0, 3] = tensor(30L); expected = "*inputIds*30*[0, 30)*"; break;
+            case "id-too-big-strided": ids = ones(t, 2, ScalarType.Int64).t(); ids[1, 2] = tensor(30L); expected = "*inputIds*30*[0, 30)*"; break;
             case "type-too-big": types[0, 1] = tensor(2L); expected = "*tokenTypeIds*2*type_vocab_size*"; break;
             case "mask-2": mask[0, 0] = tensor(2L); expected = "*attentionMask*"; break;
             case "shape-mismatch": types = zeros(2, 3, ScalarType.Int64); expected = "*tokenTypeIds*[2, 3]*[2, 4]*"; break;
