@@ -45,7 +45,8 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, BertModelOutput>
     /// <summary>
     /// Whether <see cref="forward(Tensor, Tensor, Tensor, bool)"/> runs the per-token work (projections,
     /// feed-forward, LayerNorm) on the real tokens only, when padding makes up at least
-    /// <see cref="PackingMinPaddedFraction"/> of a batch; only self-attention then sees the padded layout. Real
+    /// <see cref="PackingMinPaddedFraction"/> of a batch; only self-attention then sees the padded layout (a single
+    /// sequence padded only at its end, as one text is, runs on its real positions alone, attention included). Real
     /// tokens' outputs are the same to float rounding, but the sequence output and hidden states are zero at padding
     /// positions instead of the values Hugging Face's model computes there, so it is off by default. The
     /// classification head and <c>TextEmbedder</c>, which read real positions only, pack whatever this says
@@ -97,6 +98,8 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, BertModelOutput>
     internal BertModelOutput forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask, bool outputHiddenStates, bool packTokens)
     {
         CheckInputs(inputIds, tokenTypeIds, attentionMask);
+        if (packTokens && !outputHiddenStates && RealPrefix(attentionMask) is { } real)
+            return ForwardPrefix(inputIds, tokenTypeIds, attentionMask, real);
         using var scope = NewDisposeScope();
         var additiveMask = AdditiveMask(attentionMask, pooler.Placement.DType);
         var hidden = embeddings.forward(inputIds, tokenTypeIds);
@@ -123,6 +126,35 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, BertModelOutput>
             sequence.MoveToOuterDisposeScope();
         }
         return new BertModelOutput(sequence, pooled.MoveToOuterDisposeScope(), states);
+    }
+
+    /// <summary>
+    /// One sequence whose real tokens are its first <paramref name="real"/> positions (a single text padded at the end):
+    /// the model runs on those positions alone, with nothing to pack, and the sequence output is padded back with zeros,
+    /// as packing leaves padding positions. Every KNBC sentence predicted one at a time (small shape, padded to a multiple
+    /// of 8), forward passes alternating with the packed form in one process on a 2-core Intel Xeon (family 6, model 207):
+    /// 581 against 549 sequences/s on two threads, 486 against 459 on one.
+    /// </summary>
+    private BertModelOutput ForwardPrefix(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask, long real)
+    {
+        using var scope = NewDisposeScope();
+        long length = inputIds.size(1);
+        var output = forward(inputIds.narrow(1, 0, real), tokenTypeIds.narrow(1, 0, real), attentionMask.narrow(1, 0, real), false, false);
+        var sequence = nn.functional.pad(output.SequenceOutput, [0, 0, 0, length - real]);   // (1, real, H) -> (1, T, H), zeros after
+        return new BertModelOutput(sequence.MoveToOuterDisposeScope(), output.PooledOutput.MoveToOuterDisposeScope(), null);
+    }
+
+    /// <summary>
+    /// For a (1, T) contiguous CPU mask of 1s then 0s (at least one of each): the number of 1s; null otherwise (several
+    /// sequences, no padding, padding not only at the end, or a mask not on the CPU).
+    /// </summary>
+    private static long? RealPrefix(Tensor attentionMask)
+    {
+        if (attentionMask.size(0) != 1 || attentionMask.device_type != DeviceType.CPU || !attentionMask.is_contiguous()) return null;
+        var mask = MemoryMarshal.Cast<byte, long>(attentionMask.bytes);
+        int real = mask.IndexOf(0L);
+        if (real <= 0 || mask[real..].ContainsAnyExcept(0L)) return null;
+        return real;
     }
 
     /// <summary>(B, T) 1/0 mask to an additive (B, 1, 1, T) mask: 0 for real tokens, the dtype's minimum for padding.</summary>

@@ -30,6 +30,32 @@ public class TokenPackingTests(ITestOutputHelper output)
         return (ids, types, mask);
     }
 
+    [Theory]
+    [InlineData(new long[] { 1, 1, 1, 1, 1, 0, 0, 0 })]    // one text padded at the end: run on its 5 positions alone
+    [InlineData(new long[] { 1, 1, 0, 1, 1, 0, 0, 0 })]    // padding inside: packed
+    [InlineData(new long[] { 1, 1, 1, 1, 1, 1, 1, 1 })]    // no padding
+    public void One_sequence_gives_the_unpacked_numbers_at_real_positions_and_zeros_at_padding(long[] maskRow)
+    {
+        var config = Config();
+        using var model = new BertModel(config);
+        model.eval();
+        var g = new Generator(9, CPU);
+        using var ids = randint(0, config.VocabSize, [1, 8], generator: g, dtype: ScalarType.Int64);
+        using var types = randint(0, config.TypeVocabSize, [1, 8], generator: g, dtype: ScalarType.Int64);
+        using var mask = tensor(maskRow).unsqueeze(0);
+        g.Dispose();
+        using var noGrad = no_grad();
+        model.PackTokens = false;
+        using var plain = model.forward(ids, types, mask);
+        model.PackTokens = true;
+        using var packed = model.forward(ids, types, mask);
+        using var real = mask.unsqueeze(-1).to(ScalarType.Float32);
+        packed.SequenceOutput.shape.Should().Equal(1, 8, config.HiddenSize);
+        ((plain.SequenceOutput - packed.SequenceOutput) * real).abs().max().item<float>().Should().BeLessThan(1e-5f);
+        (packed.SequenceOutput * (1 - real)).abs().max().item<float>().Should().Be(0);
+        (plain.PooledOutput - packed.PooledOutput).abs().max().item<float>().Should().BeLessThan(1e-5f);
+    }
+
     [Fact]
     public void Packed_forward_equals_the_unpacked_one_at_real_positions_and_is_zero_at_padding()
     {
