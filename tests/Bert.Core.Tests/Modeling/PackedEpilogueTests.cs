@@ -121,13 +121,8 @@ public class PackedEpilogueTests
 
     private static BertLinear Layer(long inFeatures, long outFeatures, int seed)
     {
-        var layer = new BertLinear(inFeatures, outFeatures) { Kernel = LinearKernel.Packed };
-        var g = new Generator((ulong)seed);
-        using (no_grad())
-        {
-            layer.Weight.copy_(randn(new[] { outFeatures, inFeatures }, generator: g) / Math.Sqrt(inFeatures));
-            layer.Bias.copy_(randn(new[] { outFeatures }, generator: g));
-        }
+        var layer = PackedLinearTests.Layer(inFeatures, outFeatures, seed);
+        layer.Kernel = LinearKernel.Packed;
         return layer;
     }
 }

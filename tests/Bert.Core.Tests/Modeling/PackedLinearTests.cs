@@ -279,7 +279,8 @@ public class PackedLinearTests
         }
     }
 
-    private static BertLinear Layer(long inFeatures, long outFeatures, int seed)
+    /// <summary>A layer with seeded weights scaled by 1/sqrt(in) and a seeded bias (also for <see cref="PackedEpilogueTests"/>).</summary>
+    internal static BertLinear Layer(long inFeatures, long outFeatures, int seed)
     {
         var layer = new BertLinear(inFeatures, outFeatures);
         var g = new Generator((ulong)seed);
