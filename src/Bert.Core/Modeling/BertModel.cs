@@ -98,8 +98,14 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, BertModelOutput>
     internal BertModelOutput forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask, bool outputHiddenStates, bool packTokens)
     {
         CheckInputs(inputIds, tokenTypeIds, attentionMask);
-        if (packTokens && !outputHiddenStates && RealPrefix(attentionMask) is { } real)
-            return ForwardPrefix(inputIds, tokenTypeIds, attentionMask, real);
+        return packTokens && !outputHiddenStates && RealPrefix(attentionMask) is { } real
+            ? ForwardPrefix(inputIds, tokenTypeIds, attentionMask, real)
+            : Run(inputIds, tokenTypeIds, attentionMask, outputHiddenStates, packTokens);
+    }
+
+    /// <summary>The forward pass on checked inputs.</summary>
+    private BertModelOutput Run(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask, bool outputHiddenStates, bool packTokens)
+    {
         using var scope = NewDisposeScope();
         var additiveMask = AdditiveMask(attentionMask, pooler.Placement.DType);
         var hidden = embeddings.forward(inputIds, tokenTypeIds);
@@ -139,7 +145,7 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, BertModelOutput>
     {
         using var scope = NewDisposeScope();
         long length = inputIds.size(1);
-        var output = forward(inputIds.narrow(1, 0, real), tokenTypeIds.narrow(1, 0, real), attentionMask.narrow(1, 0, real), false, false);
+        var output = Run(inputIds.narrow(1, 0, real), tokenTypeIds.narrow(1, 0, real), attentionMask.narrow(1, 0, real), false, false);
         var sequence = nn.functional.pad(output.SequenceOutput, [0, 0, 0, length - real]);   // (1, real, H) -> (1, T, H), zeros after
         return new BertModelOutput(sequence.MoveToOuterDisposeScope(), output.PooledOutput.MoveToOuterDisposeScope(), null);
     }
