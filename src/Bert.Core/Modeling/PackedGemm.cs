@@ -8,10 +8,10 @@ namespace Bert.Core.Modeling;
 /// <summary>
 /// <c>y = x W^T + b</c> for inference on few rows, on weights packed once (<see cref="PackedLinearWeights"/>). With
 /// AVX2 and FMA, for each panel of 16 output features, 6 rows at a time accumulate in 12 registers (one broadcast row
-/// value times two 8-wide weight vectors per input feature); with AVX-512, two panels at a time, 8 rows in 16 registers
-/// (one broadcast row value times one 16-wide vector of each panel), then 4 rows in 8 and the last few one at a time.
-/// All start from the bias and store once. The panels are claimed by the calling thread's libtorch (OpenMP) threads
-/// (<see cref="ProductThreads"/>).
+/// value times two 8-wide weight vectors per input feature); with AVX-512, three panels at a time, 8 rows in 24 registers
+/// (one broadcast row value times one 16-wide vector of each panel), then 4 rows in 12 and the last few one at a time;
+/// where three does not divide the panels, two at a time in 16 and 8 registers. All start from the bias and store once.
+/// The panels are claimed by the calling thread's libtorch (OpenMP) threads (<see cref="ProductThreads"/>).
 /// </summary>
 /// <remarks>
 /// Why: libtorch's MKL product repacks the weight on every call and, at the row counts of one sentence or one short
@@ -26,6 +26,12 @@ namespace Bert.Core.Modeling;
 /// passes alternating with and without it in one process: 20 tokens (2 blocks of 8 and 4 rows) 396/429 against 368/396
 /// sequences/s on one thread and 566/723 against 524/681 on two; 23 tokens 323/455 against 305/424 and 492/502 against
 /// 467/475 (+5-8%).
+/// Three panels at a time instead of two (8 loads per 24 FMAs instead of 10 per 16), on the same Xeon: alone, in C with
+/// the same loops, one core, alternating, 8×48 against 8×32 ran 114-126 against 104-112 GFLOP/s (medians) at 128 rows
+/// and MiniLM's widths. MiniLM at one 128-token sequence, forward passes alternating in one process: 48.0/48.8/47.3/
+/// 52.1/50.0 against 46.3/46.8/45.3/50.0/48.2 sequences/s on two threads, 28.1/29.2 against 25.9/27.0 on one (+4-8%); at
+/// one 23-token sequence +0.6-1.3%; the small BERT over the KNBC length mix (batch 16, each batch run both ways in turn)
+/// -0.1 and +0.2% on two threads (its 16-panel products leave few groups per thread) and +3.5% on one.
 /// </remarks>
 internal static unsafe class PackedGemm
 {
@@ -133,8 +139,8 @@ internal static unsafe class PackedGemm
     }
 
     /// <summary>
-    /// Products of one input, in groups of panels (two with the AVX-512 kernel, so no thread splits a pair) that the
-    /// threads claim one at a time, product after product, until none is left.
+    /// Products of one input, in groups of panels (of three and two with the AVX-512 kernel, see <see cref="Split"/>, so
+    /// no thread splits a kernel's panels) that the threads claim one at a time, product after product, until none is left.
     /// </summary>
     /// <remarks>
     /// Claimed, not dealt out in equal shares: the two vCPUs of a shared VM do not run equally fast, and with equal shares
@@ -149,6 +155,7 @@ internal static unsafe class PackedGemm
         private readonly int rows;
         private readonly Product[] products;
         private readonly int[] firstGroups;    // the first group of each product, and the total last
+        private readonly int[] threes;         // how many of each product's groups, the first ones, have three panels
         private readonly bool wide = UseAvx512;
         private int claimed = -1;
 
@@ -158,11 +165,25 @@ internal static unsafe class PackedGemm
             this.rows = rows;
             this.products = products;
             firstGroups = new int[products.Length + 1];
+            threes = new int[products.Length];
             for (int i = 0; i < products.Length; i++)
-                firstGroups[i + 1] = firstGroups[i] + (PanelCount(products[i]) + GroupSize - 1) / GroupSize;
+            {
+                (threes[i], int groups) = Split(PanelCount(products[i]));
+                firstGroups[i + 1] = firstGroups[i] + groups;
+            }
         }
 
-        private int GroupSize => wide ? 2 : 1;
+        /// <summary>
+        /// With the AVX-512 kernel, a product's panels in threes, then twos where three does not divide them (16 panels:
+        /// four threes and two twos), so no panel is left to the narrower kernel unless the product has one alone;
+        /// otherwise one panel per group. The groups depend on the widths alone, not on the threads.
+        /// </summary>
+        private (int Threes, int Groups) Split(int panels)
+        {
+            if (!wide) return (0, panels);
+            int three = panels % 3 == 1 && panels >= 4 ? (panels - 4) / 3 : panels / 3;
+            return (three, three + (panels - 3 * three + 1) / 2);
+        }
 
         public int Groups => firstGroups[^1];
 
@@ -176,7 +197,8 @@ internal static unsafe class PackedGemm
                 while (group >= firstGroups[product + 1]) product++;    // claims only rise
                 var p = products[product];
                 var weight = p.Weight;
-                int first = (group - firstGroups[product]) * GroupSize, last = Math.Min(PanelCount(p), first + GroupSize);
+                int g = group - firstGroups[product], t = threes[product], size = !wide ? 1 : g < t ? 3 : 2;
+                int first = g < t ? 3 * g : 3 * t + size * (g - t), last = Math.Min(PanelCount(p), first + size);
                 Panels(x, rows, weight.Data, weight.InFeatures, weight.OutFeatures, p.Bias, p.Y, first, last, wide);
                 if (p.Residual != null || p.Gelu) Finish(p, rows, weight.OutFeatures, first, last);
             }
@@ -200,13 +222,33 @@ internal static unsafe class PackedGemm
     }
 
     /// <summary>
-    /// Output panels [<paramref name="first"/>, <paramref name="last"/>) for all rows: pairs of panels in the AVX-512
-    /// kernel when <paramref name="wide"/>, single panels in the AVX2 one.
+    /// Output panels [<paramref name="first"/>, <paramref name="last"/>) for all rows: threes, then pairs of panels in the
+    /// AVX-512 kernels when <paramref name="wide"/>, single panels in the AVX2 one. A row is summed the same way in each
+    /// (from the bias, feature after feature) except the last rows of a block, which sum even and odd features apart.
     /// </summary>
     private static void Panels(float* x, int rows, float* packed, int k, int n, float* bias, float* y, int first, int last, bool wide)
     {
-        float* zero = stackalloc float[2 * PanelWidth];
+        float* zero = stackalloc float[3 * PanelWidth];
         int p = first;
+        for (; wide && p + 3 <= last; p += 3)
+        {
+            float* panel = packed + (long)p * k * PanelWidth;
+            float* b = bias != null ? bias + p * PanelWidth : zero;
+            float* column = y + p * PanelWidth;
+            int r = 0;
+            for (; r + WideRowBlock <= rows; r += WideRowBlock)
+                Rows8By48(x + (long)r * k, k, panel, b, column + (long)r * n, n);
+            if (r + WideRowBlock / 2 <= rows)
+            {
+                Rows4By48(x + (long)r * k, k, panel, b, column + (long)r * n, n);
+                r += WideRowBlock / 2;
+            }
+            for (; r < rows; r++)
+            {
+                Row1Wide(x + (long)r * k, k, panel, b, column + (long)r * n);
+                Row1(x + (long)r * k, k, panel + 2L * k * PanelWidth, b + 2 * PanelWidth, column + (long)r * n + 2 * PanelWidth);
+            }
+        }
         for (; wide && p + 2 <= last; p += 2)
         {
             float* panel = packed + (long)p * k * PanelWidth;
@@ -337,6 +379,86 @@ internal static unsafe class PackedGemm
         Avx512F.Store(y, c50); Avx512F.Store(y + PanelWidth, c51); y += n;
         Avx512F.Store(y, c60); Avx512F.Store(y + PanelWidth, c61); y += n;
         Avx512F.Store(y, c70); Avx512F.Store(y + PanelWidth, c71);
+    }
+
+    /// <summary>
+    /// 8 rows × 48 outputs (three adjacent panels) in 24 registers: per input feature three weight loads, eight broadcast
+    /// row values and twenty-four FMAs. Summed as <see cref="Rows8Wide"/> sums.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows8By48(float* x, int k, float* w, float* bias, float* y, int n)
+    {
+        long stride = (long)k * PanelWidth;    // from one panel to the next
+        var c00 = Avx512F.LoadVector512(bias);
+        var c01 = Avx512F.LoadVector512(bias + PanelWidth);
+        var c02 = Avx512F.LoadVector512(bias + 2 * PanelWidth);
+        Vector512<float> c10 = c00, c11 = c01, c12 = c02, c20 = c00, c21 = c01, c22 = c02, c30 = c00, c31 = c01, c32 = c02;
+        Vector512<float> c40 = c00, c41 = c01, c42 = c02, c50 = c00, c51 = c01, c52 = c02, c60 = c00, c61 = c01, c62 = c02;
+        Vector512<float> c70 = c00, c71 = c01, c72 = c02;
+        float* x0 = x, x1 = x + k, x2 = x1 + k, x3 = x2 + k, x4 = x3 + k, x5 = x4 + k, x6 = x5 + k, x7 = x6 + k;
+        for (int i = 0; i < k; i++, w += PanelWidth)
+        {
+            var w0 = Avx512F.LoadAlignedVector512(w);
+            var w1 = Avx512F.LoadAlignedVector512(w + stride);
+            var w2 = Avx512F.LoadAlignedVector512(w + 2 * stride);
+            var a = Vector512.Create(x0[i]);
+            c00 = Avx512F.FusedMultiplyAdd(a, w0, c00); c01 = Avx512F.FusedMultiplyAdd(a, w1, c01); c02 = Avx512F.FusedMultiplyAdd(a, w2, c02);
+            a = Vector512.Create(x1[i]);
+            c10 = Avx512F.FusedMultiplyAdd(a, w0, c10); c11 = Avx512F.FusedMultiplyAdd(a, w1, c11); c12 = Avx512F.FusedMultiplyAdd(a, w2, c12);
+            a = Vector512.Create(x2[i]);
+            c20 = Avx512F.FusedMultiplyAdd(a, w0, c20); c21 = Avx512F.FusedMultiplyAdd(a, w1, c21); c22 = Avx512F.FusedMultiplyAdd(a, w2, c22);
+            a = Vector512.Create(x3[i]);
+            c30 = Avx512F.FusedMultiplyAdd(a, w0, c30); c31 = Avx512F.FusedMultiplyAdd(a, w1, c31); c32 = Avx512F.FusedMultiplyAdd(a, w2, c32);
+            a = Vector512.Create(x4[i]);
+            c40 = Avx512F.FusedMultiplyAdd(a, w0, c40); c41 = Avx512F.FusedMultiplyAdd(a, w1, c41); c42 = Avx512F.FusedMultiplyAdd(a, w2, c42);
+            a = Vector512.Create(x5[i]);
+            c50 = Avx512F.FusedMultiplyAdd(a, w0, c50); c51 = Avx512F.FusedMultiplyAdd(a, w1, c51); c52 = Avx512F.FusedMultiplyAdd(a, w2, c52);
+            a = Vector512.Create(x6[i]);
+            c60 = Avx512F.FusedMultiplyAdd(a, w0, c60); c61 = Avx512F.FusedMultiplyAdd(a, w1, c61); c62 = Avx512F.FusedMultiplyAdd(a, w2, c62);
+            a = Vector512.Create(x7[i]);
+            c70 = Avx512F.FusedMultiplyAdd(a, w0, c70); c71 = Avx512F.FusedMultiplyAdd(a, w1, c71); c72 = Avx512F.FusedMultiplyAdd(a, w2, c72);
+        }
+        Avx512F.Store(y, c00); Avx512F.Store(y + PanelWidth, c01); Avx512F.Store(y + 2 * PanelWidth, c02); y += n;
+        Avx512F.Store(y, c10); Avx512F.Store(y + PanelWidth, c11); Avx512F.Store(y + 2 * PanelWidth, c12); y += n;
+        Avx512F.Store(y, c20); Avx512F.Store(y + PanelWidth, c21); Avx512F.Store(y + 2 * PanelWidth, c22); y += n;
+        Avx512F.Store(y, c30); Avx512F.Store(y + PanelWidth, c31); Avx512F.Store(y + 2 * PanelWidth, c32); y += n;
+        Avx512F.Store(y, c40); Avx512F.Store(y + PanelWidth, c41); Avx512F.Store(y + 2 * PanelWidth, c42); y += n;
+        Avx512F.Store(y, c50); Avx512F.Store(y + PanelWidth, c51); Avx512F.Store(y + 2 * PanelWidth, c52); y += n;
+        Avx512F.Store(y, c60); Avx512F.Store(y + PanelWidth, c61); Avx512F.Store(y + 2 * PanelWidth, c62); y += n;
+        Avx512F.Store(y, c70); Avx512F.Store(y + PanelWidth, c71); Avx512F.Store(y + 2 * PanelWidth, c72);
+    }
+
+    /// <summary>
+    /// 4 rows × 48 outputs (three panels) in 12 registers, for the rows left after the blocks of 8: summed as
+    /// <see cref="Rows8By48"/> sums, so a row's result does not depend on which of the two takes it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows4By48(float* x, int k, float* w, float* bias, float* y, int n)
+    {
+        long stride = (long)k * PanelWidth;    // from one panel to the next
+        var c00 = Avx512F.LoadVector512(bias);
+        var c01 = Avx512F.LoadVector512(bias + PanelWidth);
+        var c02 = Avx512F.LoadVector512(bias + 2 * PanelWidth);
+        Vector512<float> c10 = c00, c11 = c01, c12 = c02, c20 = c00, c21 = c01, c22 = c02, c30 = c00, c31 = c01, c32 = c02;
+        float* x0 = x, x1 = x + k, x2 = x1 + k, x3 = x2 + k;
+        for (int i = 0; i < k; i++, w += PanelWidth)
+        {
+            var w0 = Avx512F.LoadAlignedVector512(w);
+            var w1 = Avx512F.LoadAlignedVector512(w + stride);
+            var w2 = Avx512F.LoadAlignedVector512(w + 2 * stride);
+            var a = Vector512.Create(x0[i]);
+            c00 = Avx512F.FusedMultiplyAdd(a, w0, c00); c01 = Avx512F.FusedMultiplyAdd(a, w1, c01); c02 = Avx512F.FusedMultiplyAdd(a, w2, c02);
+            a = Vector512.Create(x1[i]);
+            c10 = Avx512F.FusedMultiplyAdd(a, w0, c10); c11 = Avx512F.FusedMultiplyAdd(a, w1, c11); c12 = Avx512F.FusedMultiplyAdd(a, w2, c12);
+            a = Vector512.Create(x2[i]);
+            c20 = Avx512F.FusedMultiplyAdd(a, w0, c20); c21 = Avx512F.FusedMultiplyAdd(a, w1, c21); c22 = Avx512F.FusedMultiplyAdd(a, w2, c22);
+            a = Vector512.Create(x3[i]);
+            c30 = Avx512F.FusedMultiplyAdd(a, w0, c30); c31 = Avx512F.FusedMultiplyAdd(a, w1, c31); c32 = Avx512F.FusedMultiplyAdd(a, w2, c32);
+        }
+        Avx512F.Store(y, c00); Avx512F.Store(y + PanelWidth, c01); Avx512F.Store(y + 2 * PanelWidth, c02); y += n;
+        Avx512F.Store(y, c10); Avx512F.Store(y + PanelWidth, c11); Avx512F.Store(y + 2 * PanelWidth, c12); y += n;
+        Avx512F.Store(y, c20); Avx512F.Store(y + PanelWidth, c21); Avx512F.Store(y + 2 * PanelWidth, c22); y += n;
+        Avx512F.Store(y, c30); Avx512F.Store(y + PanelWidth, c31); Avx512F.Store(y + 2 * PanelWidth, c32);
     }
 
     /// <summary>

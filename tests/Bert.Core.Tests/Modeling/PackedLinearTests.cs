@@ -21,20 +21,26 @@ public class PackedLinearTests
         { [2, 9, 1000], 64 },         // 18 rows (3 blocks), an input width the kernels do not divide
         { [1, 128, 384], 384 },       // one 128-token MiniLM sequence: 21 blocks and 2 rows
         { [4, 256, 256], 1024 },      // the largest Auto row count, 64 panels
-        { [9, 40], 80 },              // AVX-512: an 8-row block and a row; two panel pairs and a panel left over
-        { [3, 8, 24], 96 },           // AVX-512: three 8-row blocks, three panel pairs
-        { [1, 15, 72], 32 },          // AVX-512: an 8-row block, a 4-row block and 3 rows (a 15-token sentence)
-        { [4, 24], 48 },              // AVX-512: a 4-row block alone, a pair and a panel left over
+        { [9, 40], 80 },              // AVX-512: an 8-row block and a row; three panels and a pair
+        { [3, 8, 24], 96 },           // AVX-512: three 8-row blocks, two groups of three panels
+        { [1, 15, 72], 32 },          // AVX-512: an 8-row block, a 4-row block and 3 rows (a 15-token sentence), one pair
+        { [1, 15, 72], 48 },          // AVX-512: the same rows on three panels
+        { [4, 24], 48 },              // AVX-512: a 4-row block alone, three panels
+        { [13, 40], 112 },            // AVX-512: 8 + 4 + 1 rows; three panels and two pairs (7 panels)
+        { [2, 16], 16 },              // AVX-512: one panel alone (the AVX2 kernel)
     };
 
-    [Fact]
-    public void A_row_is_summed_the_same_in_a_block_of_8_or_of_4()
+    [Theory]
+    [InlineData(64)]     // two pairs of panels (AVX-512)
+    [InlineData(48)]     // three panels (AVX-512)
+    [InlineData(80)]     // three panels and a pair
+    public void A_row_is_summed_the_same_in_a_block_of_8_or_of_4(int outFeatures)
     {
         // A 12-row input takes rows 8-11 in the 4-row block; the same four rows first in an 8-row input take the 8-row
         // block. Both sum from the bias feature after feature, so the rows are bit-identical (Predict and PredictBatch
         // then agree on them).
         using var scope = NewDisposeScope();
-        using var layer = Layer(96, 64, seed: 41);
+        using var layer = Layer(96, outFeatures, seed: 41);
         layer.Kernel = LinearKernel.Packed;
         var x = randn(new[] { 12L, 96 }, generator: new Generator(42));
         using var inference = inference_mode();
