@@ -20,8 +20,8 @@ public sealed class BertAttention : Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>(B, T, H) hidden states and the additive mask to (B, T, H).</summary>
-    public override Tensor forward(Tensor hiddenStates, Tensor attentionMask)
+    /// <summary>(B, T, H) hidden states and the additive mask (or null: no padding) to (B, T, H).</summary>
+    public override Tensor forward(Tensor hiddenStates, Tensor? attentionMask)
     {
         using var scope = NewDisposeScope();
         var context = selfAttention.forward(hiddenStates, attentionMask);
@@ -32,7 +32,7 @@ public sealed class BertAttention : Module<Tensor, Tensor, Tensor>
     /// The same on packed (N, H) real tokens: self-attention runs on their padded (B, T, H) layout, the output
     /// projection, residual and LayerNorm on the N tokens.
     /// </summary>
-    internal Tensor forward(Tensor packedHiddenStates, Tensor attentionMask, TokenPacking packing)
+    internal Tensor forward(Tensor packedHiddenStates, Tensor? attentionMask, TokenPacking packing)
     {
         using var scope = NewDisposeScope();
         var context = packing.Pack(selfAttention.forward(packing.Unpack(packedHiddenStates), attentionMask));

@@ -22,14 +22,17 @@ public sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
     /// <summary>The layers, in order.</summary>
     public IReadOnlyList<BertLayer> Layers => layer.ToList();
 
-    /// <summary>Runs every layer: (B, T, H) to the last layer's (B, T, H).</summary>
-    public override Tensor forward(Tensor hiddenStates, Tensor attentionMask) => forward(hiddenStates, attentionMask, null);
+    /// <summary>
+    /// Runs every layer: (B, T, H) to the last layer's (B, T, H). <paramref name="attentionMask"/> is the additive mask
+    /// (see <see cref="BertSelfAttention.forward"/>), or null when no position is padding.
+    /// </summary>
+    public override Tensor forward(Tensor hiddenStates, Tensor? attentionMask) => forward(hiddenStates, attentionMask, null);
 
     /// <summary>
     /// Runs every layer and, when <paramref name="allHiddenStates"/> is given, appends each layer's output to it
     /// (those tensors belong to the caller's dispose scope).
     /// </summary>
-    public Tensor forward(Tensor hiddenStates, Tensor attentionMask, IList<Tensor>? allHiddenStates) =>
+    public Tensor forward(Tensor hiddenStates, Tensor? attentionMask, IList<Tensor>? allHiddenStates) =>
         forward(hiddenStates, attentionMask, allHiddenStates, null);
 
     /// <summary>
@@ -37,7 +40,7 @@ public sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
     /// tokens (see <see cref="TokenPacking"/>); the states added to <paramref name="allHiddenStates"/> are padded
     /// (B, T, H) with zeros at padding.
     /// </summary>
-    internal Tensor forward(Tensor hiddenStates, Tensor attentionMask, IList<Tensor>? allHiddenStates, TokenPacking? packing)
+    internal Tensor forward(Tensor hiddenStates, Tensor? attentionMask, IList<Tensor>? allHiddenStates, TokenPacking? packing)
     {
         using var scope = NewDisposeScope();
         var current = hiddenStates;

@@ -21,8 +21,8 @@ public sealed class BertLayer : Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>(B, T, H) hidden states and the additive mask to the next (B, T, H) hidden states.</summary>
-    public override Tensor forward(Tensor hiddenStates, Tensor attentionMask)
+    /// <summary>(B, T, H) hidden states and the additive mask (or null: no padding) to the next (B, T, H) hidden states.</summary>
+    public override Tensor forward(Tensor hiddenStates, Tensor? attentionMask)
     {
         using var scope = NewDisposeScope();
         var attended = attention.forward(hiddenStates, attentionMask);
@@ -30,7 +30,7 @@ public sealed class BertLayer : Module<Tensor, Tensor, Tensor>
     }
 
     /// <summary>The same on packed (N, H) real tokens (see <see cref="TokenPacking"/>).</summary>
-    internal Tensor forward(Tensor packedHiddenStates, Tensor attentionMask, TokenPacking packing)
+    internal Tensor forward(Tensor packedHiddenStates, Tensor? attentionMask, TokenPacking packing)
     {
         using var scope = NewDisposeScope();
         var attended = attention.forward(packedHiddenStates, attentionMask, packing);

@@ -46,9 +46,10 @@ public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
 
     /// <summary>
     /// Attends over (B, T, H) hidden states with an additive mask broadcastable to (B, nh, T, T)
-    /// (0 for real keys, a large negative number for padding); returns the context (B, T, H).
+    /// (0 for real keys, a large negative number for padding), or null when no key is padding; returns the context
+    /// (B, T, H).
     /// </summary>
-    public override Tensor forward(Tensor hiddenStates, Tensor attentionMask)
+    public override Tensor forward(Tensor hiddenStates, Tensor? attentionMask)
     {
         using var scope = NewDisposeScope();
         long batch = hiddenStates.size(0), length = hiddenStates.size(1);
@@ -65,9 +66,10 @@ public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
             .MoveToOuterDisposeScope();
     }
 
-    private Tensor ExplicitAttention(Tensor q, Tensor k, Tensor v, Tensor attentionMask)
+    private Tensor ExplicitAttention(Tensor q, Tensor k, Tensor v, Tensor? attentionMask)
     {
-        var scores = matmul(q, k.transpose(-2, -1)).mul_(1.0 / Math.Sqrt(headSize)).add_(attentionMask); // (B, nh, T, T)
+        var scores = matmul(q, k.transpose(-2, -1)).mul_(1.0 / Math.Sqrt(headSize));                     // (B, nh, T, T)
+        if (attentionMask is not null) scores.add_(attentionMask);
         var probabilities = nn.functional.dropout(scores.softmax(-1), attentionDropout, training);
         return matmul(probabilities, v);                                                                  // (B, nh, T, hs)
     }

@@ -186,6 +186,34 @@ public class BertModelTests(ITestOutputHelper output)
         fused.PooledOutput.allclose(explicitForm.PooledOutput, 0, 1e-5).Should().BeTrue();
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_batch_without_padding_runs_without_a_mask_and_gives_what_a_mask_of_zeros_gives(bool training)
+    {
+        // A contiguous CPU mask of 1s only: the layers get no mask. The same 1s as an expanded (non-contiguous) tensor are
+        // not read, so they still build the additive mask of zeros: both must give the same numbers, in the fused
+        // (inference) and in the explicit (training) attention.
+        var config = ModelTestData.TinyConfig();
+        config.HiddenDropoutProb = 0;
+        config.AttentionProbsDropoutProb = 0;
+        using var model = new BertModel(config);
+        model.train(training);
+        using var noGrad = no_grad();
+        using var ids = tensor(new long[,] { { 2, 5, 6, 3, 9, 4 }, { 2, 7, 3, 8, 8, 3 } });
+        using var types = tensor(new long[,] { { 0, 0, 0, 1, 1, 1 }, { 0, 0, 0, 0, 1, 1 } });
+        using var contiguousMask = ones(2, 6, ScalarType.Int64);
+        using var one = ones(1, 1, ScalarType.Int64);
+        using var expandedMask = one.expand(2, 6);
+        expandedMask.is_contiguous().Should().BeFalse();
+        using var withoutMask = model.forward(ids, types, contiguousMask);
+        using var withZeros = model.forward(ids, types, expandedMask);
+        double error = (withoutMask.SequenceOutput - withZeros.SequenceOutput).abs().max().item<float>();
+        output.WriteLine($"max |diff| without a mask against a mask of zeros: {error:E2}");
+        error.Should().BeLessThan(1e-6);
+        withoutMask.PooledOutput.allclose(withZeros.PooledOutput, 0, 1e-6).Should().BeTrue();
+    }
+
     [Fact]
     public void Padded_positions_do_not_change_real_positions_and_id_0_is_an_ordinary_token()
     {
