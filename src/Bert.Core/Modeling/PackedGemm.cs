@@ -48,8 +48,8 @@ internal static unsafe class PackedGemm
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
     /// <summary>
-    /// Whether products started on this thread take two panels at a time in the AVX-512 kernel (a panel left over takes
-    /// the AVX2 one): where the processor has AVX-512, unless <see cref="Avx2Only"/> is in effect.
+    /// Whether products started on this thread take three or two panels at a time in the AVX-512 kernels (a product of
+    /// one panel takes the AVX2 one): where the processor has AVX-512, unless <see cref="Avx2Only"/> is in effect.
     /// </summary>
     internal static bool UseAvx512 => Avx512F.IsSupported && !avx2Only;
 
