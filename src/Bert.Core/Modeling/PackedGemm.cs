@@ -9,8 +9,9 @@ namespace Bert.Core.Modeling;
 /// <c>y = x W^T + b</c> for inference on few rows, on weights packed once (<see cref="PackedLinearWeights"/>). With
 /// AVX2 and FMA, for each panel of 16 output features, 6 rows at a time accumulate in 12 registers (one broadcast row
 /// value times two 8-wide weight vectors per input feature); with AVX-512, three panels at a time, 8 rows in 24 registers
-/// (one broadcast row value times one 16-wide vector of each panel), then 4 rows in 12 and the last few one at a time;
-/// where three does not divide the panels, two at a time in 16 and 8 registers. All start from the bias and store once.
+/// (one broadcast row value times one 16-wide vector of each panel), then 4 rows in 12 and the last 1-3 rows as a block
+/// of 2 or 4 (see <see cref="Quad"/>); where three does not divide the panels, two at a time in 16, 8 and 4 registers.
+/// All start from the bias and store once.
 /// The panels are claimed by the calling thread's libtorch (OpenMP) threads (<see cref="ProductThreads"/>).
 /// </summary>
 /// <remarks>
@@ -31,7 +32,10 @@ namespace Bert.Core.Modeling;
 /// and MiniLM's widths. MiniLM at one 128-token sequence, forward passes alternating in one process: 48.0/48.8/47.3/
 /// 52.1/50.0 against 46.3/46.8/45.3/50.0/48.2 sequences/s on two threads, 28.1/29.2 against 25.9/27.0 on one (+4-8%); at
 /// one 23-token sequence +0.6-1.3%; the small BERT over the KNBC length mix (batch 16, each batch run both ways in turn)
-/// -0.1 and +0.2% on two threads (its 16-panel products leave few groups per thread) and +3.5% on one.
+/// -0.1 and +0.2% on two threads (its 16-panel products leave few groups per thread) and +3.5% on one. The last 1-3
+/// rows of a product as one block of 2 or 4 rows instead of one even/odd pass over the weights each (small BERT, one
+/// sentence, two threads, alternating in one process): 21 tokens (1 row left) 817.8 against 820.2 sequences/s, 22 (2
+/// left) 626.4 against 604.2, 23 (3 left) 622.2 against 591.3 (+4-5%); and every row is now summed the same way.
 /// </remarks>
 internal static unsafe class PackedGemm
 {
@@ -223,12 +227,16 @@ internal static unsafe class PackedGemm
 
     /// <summary>
     /// Output panels [<paramref name="first"/>, <paramref name="last"/>) for all rows: threes, then pairs of panels in the
-    /// AVX-512 kernels when <paramref name="wide"/>, single panels in the AVX2 one. A row is summed the same way in each
-    /// (from the bias, feature after feature) except the last rows of a block, which sum even and odd features apart.
+    /// AVX-512 kernels when <paramref name="wide"/>, single panels in the AVX2 one. The AVX-512 kernels sum every row the
+    /// same way (from the bias, feature after feature), so a row's result does not depend on the rows around it; the
+    /// AVX2 kernel sums its last few rows' even and odd features apart.
     /// </summary>
     private static void Panels(float* x, int rows, float* packed, int k, int n, float* bias, float* y, int first, int last, bool wide)
     {
         float* zero = stackalloc float[3 * PanelWidth];
+        float* scratch = stackalloc float[3 * PanelWidth];
+        float** xs = stackalloc float*[QuadRows];
+        float** ys = stackalloc float*[QuadRows];
         int p = first;
         for (; wide && p + 3 <= last; p += 3)
         {
@@ -238,15 +246,11 @@ internal static unsafe class PackedGemm
             int r = 0;
             for (; r + WideRowBlock <= rows; r += WideRowBlock)
                 Rows8By48(x + (long)r * k, k, panel, b, column + (long)r * n, n);
-            if (r + WideRowBlock / 2 <= rows)
+            for (int block; r < rows; r += block)
             {
-                Rows4By48(x + (long)r * k, k, panel, b, column + (long)r * n, n);
-                r += WideRowBlock / 2;
-            }
-            for (; r < rows; r++)
-            {
-                Row1Wide(x + (long)r * k, k, panel, b, column + (long)r * n);
-                Row1(x + (long)r * k, k, panel + 2L * k * PanelWidth, b + 2 * PanelWidth, column + (long)r * n + 2 * PanelWidth);
+                block = Quad(x, column, rows, r, k, n, scratch, xs, ys);
+                if (block == 2) Rows2By48(xs, ys, k, panel, b);
+                else Rows4By48(xs, ys, k, panel, b);
             }
         }
         for (; wide && p + 2 <= last; p += 2)
@@ -257,13 +261,12 @@ internal static unsafe class PackedGemm
             int r = 0;
             for (; r + WideRowBlock <= rows; r += WideRowBlock)
                 Rows8Wide(x + (long)r * k, k, panel, b, column + (long)r * n, n);
-            if (r + WideRowBlock / 2 <= rows)
+            for (int block; r < rows; r += block)
             {
-                Rows4Wide(x + (long)r * k, k, panel, b, column + (long)r * n, n);
-                r += WideRowBlock / 2;
+                block = Quad(x, column, rows, r, k, n, scratch, xs, ys);
+                if (block == 2) Rows2Wide(xs, ys, k, panel, b);
+                else Rows4Wide(xs, ys, k, panel, b);
             }
-            for (; r < rows; r++)
-                Row1Wide(x + (long)r * k, k, panel, b, column + (long)r * n);
         }
         for (; p < last; p++)
         {
@@ -276,6 +279,82 @@ internal static unsafe class PackedGemm
             for (; r < rows; r++)
                 Row1(x + (long)r * k, k, panel, b, column + (long)r * n);
         }
+    }
+
+    /// <summary>Rows per block of the 4-row AVX-512 kernels.</summary>
+    private const int QuadRows = 4;
+
+    /// <summary>
+    /// The next block of the rows after the blocks of 8, from row <paramref name="r"/>: 4 rows, or 2 when only 1 or 2
+    /// are left; its rows of <paramref name="x"/> and <paramref name="y"/> go to <paramref name="xs"/> and
+    /// <paramref name="ys"/>, and a row past the last one repeats row <paramref name="r"/> and is written to
+    /// <paramref name="scratch"/>. So the last 1-3 rows take one block (each weight read once) and are summed as every
+    /// other row is, instead of one pass over the weights each. Returns the block's rows.
+    /// </summary>
+    private static int Quad(float* x, float* y, int rows, int r, int k, int n, float* scratch, float** xs, float** ys)
+    {
+        int block = rows - r <= 2 ? 2 : QuadRows;
+        for (int j = 0; j < block; j++)
+        {
+            bool real = r + j < rows;
+            xs[j] = x + (long)(real ? r + j : r) * k;
+            ys[j] = real ? y + (long)(r + j) * n : scratch;
+        }
+        return block;
+    }
+
+    /// <summary>
+    /// 2 rows × 48 outputs (three panels) in 6 registers, for the last 1 or 2 rows (see <see cref="Quad"/>): summed as
+    /// <see cref="Rows8By48"/> sums. One real row in the 4-row block ran 3.5% slower than the even/odd single-row pass
+    /// it replaces (small BERT, 21 tokens); six chains of FMAs take as long per feature as that pass's four.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows2By48(float** xs, float** ys, int k, float* w, float* bias)
+    {
+        long stride = (long)k * PanelWidth;    // from one panel to the next
+        var c00 = Avx512F.LoadVector512(bias);
+        var c01 = Avx512F.LoadVector512(bias + PanelWidth);
+        var c02 = Avx512F.LoadVector512(bias + 2 * PanelWidth);
+        Vector512<float> c10 = c00, c11 = c01, c12 = c02;
+        float* x0 = xs[0], x1 = xs[1];
+        for (int i = 0; i < k; i++, w += PanelWidth)
+        {
+            var w0 = Avx512F.LoadAlignedVector512(w);
+            var w1 = Avx512F.LoadAlignedVector512(w + stride);
+            var w2 = Avx512F.LoadAlignedVector512(w + 2 * stride);
+            var a = Vector512.Create(x0[i]);
+            c00 = Avx512F.FusedMultiplyAdd(a, w0, c00); c01 = Avx512F.FusedMultiplyAdd(a, w1, c01); c02 = Avx512F.FusedMultiplyAdd(a, w2, c02);
+            a = Vector512.Create(x1[i]);
+            c10 = Avx512F.FusedMultiplyAdd(a, w0, c10); c11 = Avx512F.FusedMultiplyAdd(a, w1, c11); c12 = Avx512F.FusedMultiplyAdd(a, w2, c12);
+        }
+        float* y = ys[0];
+        Avx512F.Store(y, c00); Avx512F.Store(y + PanelWidth, c01); Avx512F.Store(y + 2 * PanelWidth, c02);
+        y = ys[1];
+        Avx512F.Store(y, c10); Avx512F.Store(y + PanelWidth, c11); Avx512F.Store(y + 2 * PanelWidth, c12);
+    }
+
+    /// <summary>2 rows × 32 outputs (two panels) in 4 registers, for the last 1 or 2 rows: summed as <see cref="Rows8Wide"/> sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows2Wide(float** xs, float** ys, int k, float* w, float* bias)
+    {
+        float* v = w + (long)k * PanelWidth;    // the second panel
+        var c00 = Avx512F.LoadVector512(bias);
+        var c01 = Avx512F.LoadVector512(bias + PanelWidth);
+        Vector512<float> c10 = c00, c11 = c01;
+        float* x0 = xs[0], x1 = xs[1];
+        for (int i = 0; i < k; i++, w += PanelWidth, v += PanelWidth)
+        {
+            var w0 = Avx512F.LoadAlignedVector512(w);
+            var w1 = Avx512F.LoadAlignedVector512(v);
+            var a = Vector512.Create(x0[i]);
+            c00 = Avx512F.FusedMultiplyAdd(a, w0, c00); c01 = Avx512F.FusedMultiplyAdd(a, w1, c01);
+            a = Vector512.Create(x1[i]);
+            c10 = Avx512F.FusedMultiplyAdd(a, w0, c10); c11 = Avx512F.FusedMultiplyAdd(a, w1, c11);
+        }
+        float* y = ys[0];
+        Avx512F.Store(y, c00); Avx512F.Store(y + PanelWidth, c01);
+        y = ys[1];
+        Avx512F.Store(y, c10); Avx512F.Store(y + PanelWidth, c11);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -429,18 +508,19 @@ internal static unsafe class PackedGemm
     }
 
     /// <summary>
-    /// 4 rows × 48 outputs (three panels) in 12 registers, for the rows left after the blocks of 8: summed as
-    /// <see cref="Rows8By48"/> sums, so a row's result does not depend on which of the two takes it.
+    /// 4 rows × 48 outputs (three panels) in 12 registers, for the rows left after the blocks of 8 (rows and outputs
+    /// given one by one, see <see cref="Quad"/>): summed as <see cref="Rows8By48"/> sums, so a row's result does not
+    /// depend on which of the two takes it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows4By48(float* x, int k, float* w, float* bias, float* y, int n)
+    private static void Rows4By48(float** xs, float** ys, int k, float* w, float* bias)
     {
         long stride = (long)k * PanelWidth;    // from one panel to the next
         var c00 = Avx512F.LoadVector512(bias);
         var c01 = Avx512F.LoadVector512(bias + PanelWidth);
         var c02 = Avx512F.LoadVector512(bias + 2 * PanelWidth);
         Vector512<float> c10 = c00, c11 = c01, c12 = c02, c20 = c00, c21 = c01, c22 = c02, c30 = c00, c31 = c01, c32 = c02;
-        float* x0 = x, x1 = x + k, x2 = x1 + k, x3 = x2 + k;
+        float* x0 = xs[0], x1 = xs[1], x2 = xs[2], x3 = xs[3];
         for (int i = 0; i < k; i++, w += PanelWidth)
         {
             var w0 = Avx512F.LoadAlignedVector512(w);
@@ -455,25 +535,29 @@ internal static unsafe class PackedGemm
             a = Vector512.Create(x3[i]);
             c30 = Avx512F.FusedMultiplyAdd(a, w0, c30); c31 = Avx512F.FusedMultiplyAdd(a, w1, c31); c32 = Avx512F.FusedMultiplyAdd(a, w2, c32);
         }
-        Avx512F.Store(y, c00); Avx512F.Store(y + PanelWidth, c01); Avx512F.Store(y + 2 * PanelWidth, c02); y += n;
-        Avx512F.Store(y, c10); Avx512F.Store(y + PanelWidth, c11); Avx512F.Store(y + 2 * PanelWidth, c12); y += n;
-        Avx512F.Store(y, c20); Avx512F.Store(y + PanelWidth, c21); Avx512F.Store(y + 2 * PanelWidth, c22); y += n;
+        float* y = ys[0];
+        Avx512F.Store(y, c00); Avx512F.Store(y + PanelWidth, c01); Avx512F.Store(y + 2 * PanelWidth, c02);
+        y = ys[1];
+        Avx512F.Store(y, c10); Avx512F.Store(y + PanelWidth, c11); Avx512F.Store(y + 2 * PanelWidth, c12);
+        y = ys[2];
+        Avx512F.Store(y, c20); Avx512F.Store(y + PanelWidth, c21); Avx512F.Store(y + 2 * PanelWidth, c22);
+        y = ys[3];
         Avx512F.Store(y, c30); Avx512F.Store(y + PanelWidth, c31); Avx512F.Store(y + 2 * PanelWidth, c32);
     }
 
     /// <summary>
-    /// 4 rows × 32 outputs (two panels) in 8 registers, for the rows a sentence leaves after its blocks of 8: summed as
-    /// <see cref="Rows8Wide"/> sums (from the bias, feature after feature), so a row's result does not depend on which
-    /// of the two takes it.
+    /// 4 rows × 32 outputs (two panels) in 8 registers, for the rows a sentence leaves after its blocks of 8 (rows and
+    /// outputs given one by one, see <see cref="Quad"/>): summed as <see cref="Rows8Wide"/> sums (from the bias, feature
+    /// after feature), so a row's result does not depend on which of the two takes it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows4Wide(float* x, int k, float* w, float* bias, float* y, int n)
+    private static void Rows4Wide(float** xs, float** ys, int k, float* w, float* bias)
     {
         float* v = w + (long)k * PanelWidth;    // the second panel
         var c00 = Avx512F.LoadVector512(bias);
         var c01 = Avx512F.LoadVector512(bias + PanelWidth);
         Vector512<float> c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
-        float* x0 = x, x1 = x + k, x2 = x1 + k, x3 = x2 + k;
+        float* x0 = xs[0], x1 = xs[1], x2 = xs[2], x3 = xs[3];
         for (int i = 0; i < k; i++, w += PanelWidth, v += PanelWidth)
         {
             var w0 = Avx512F.LoadAlignedVector512(w);
@@ -487,37 +571,13 @@ internal static unsafe class PackedGemm
             a = Vector512.Create(x3[i]);
             c30 = Avx512F.FusedMultiplyAdd(a, w0, c30); c31 = Avx512F.FusedMultiplyAdd(a, w1, c31);
         }
-        Avx512F.Store(y, c00); Avx512F.Store(y + PanelWidth, c01); y += n;
-        Avx512F.Store(y, c10); Avx512F.Store(y + PanelWidth, c11); y += n;
-        Avx512F.Store(y, c20); Avx512F.Store(y + PanelWidth, c21); y += n;
+        float* y = ys[0];
+        Avx512F.Store(y, c00); Avx512F.Store(y + PanelWidth, c01);
+        y = ys[1];
+        Avx512F.Store(y, c10); Avx512F.Store(y + PanelWidth, c11);
+        y = ys[2];
+        Avx512F.Store(y, c20); Avx512F.Store(y + PanelWidth, c21);
+        y = ys[3];
         Avx512F.Store(y, c30); Avx512F.Store(y + PanelWidth, c31);
-    }
-
-    /// <summary>One row × 32 outputs (two adjacent panels), over even and odd input features in separate registers.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Row1Wide(float* x, int k, float* w, float* bias, float* y)
-    {
-        float* v = w + (long)k * PanelWidth;
-        var c0 = Avx512F.LoadVector512(bias);
-        var c1 = Avx512F.LoadVector512(bias + PanelWidth);
-        Vector512<float> d0 = Vector512<float>.Zero, d1 = Vector512<float>.Zero;
-        int i = 0;
-        for (; i + 2 <= k; i += 2, w += 2 * PanelWidth, v += 2 * PanelWidth)
-        {
-            var a = Vector512.Create(x[i]);
-            c0 = Avx512F.FusedMultiplyAdd(a, Avx512F.LoadAlignedVector512(w), c0);
-            c1 = Avx512F.FusedMultiplyAdd(a, Avx512F.LoadAlignedVector512(v), c1);
-            a = Vector512.Create(x[i + 1]);
-            d0 = Avx512F.FusedMultiplyAdd(a, Avx512F.LoadAlignedVector512(w + PanelWidth), d0);
-            d1 = Avx512F.FusedMultiplyAdd(a, Avx512F.LoadAlignedVector512(v + PanelWidth), d1);
-        }
-        if (i < k)
-        {
-            var a = Vector512.Create(x[i]);
-            c0 = Avx512F.FusedMultiplyAdd(a, Avx512F.LoadAlignedVector512(w), c0);
-            c1 = Avx512F.FusedMultiplyAdd(a, Avx512F.LoadAlignedVector512(v), c1);
-        }
-        Avx512F.Store(y, Avx512F.Add(c0, d0));
-        Avx512F.Store(y + PanelWidth, Avx512F.Add(c1, d1));
     }
 }

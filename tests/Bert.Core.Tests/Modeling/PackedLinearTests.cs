@@ -50,6 +50,27 @@ public class PackedLinearTests
         RelativeError(twelve, Float64Reference(layer, x)).Should().BeLessThan(5e-6);
     }
 
+    [Avx512Fact]
+    public void A_row_gives_the_same_bits_alone_or_among_any_rows()
+    {
+        // Every AVX-512 block (8 rows, 4 rows, and the last 1-3 rows as a block of 4 whose missing rows repeat one into
+        // scratch) sums a row from the bias feature after feature: a text predicted alone gives the bits it gets in a batch.
+        using var scope = NewDisposeScope();
+        foreach (int outFeatures in new[] { 48, 64, 80 })    // three panels; two pairs; three and a pair
+        {
+            using var layer = Layer(96, outFeatures, seed: 43);
+            layer.Kernel = LinearKernel.Packed;
+            var x = randn(new[] { 15L, 96 }, generator: new Generator(44));    // 8 + 4 + 3 rows
+            using var inference = inference_mode();
+            var all = layer.call(x);
+            for (int r = 0; r < 15; r++)
+                layer.call(x.narrow(0, r, 1)).eq(all.narrow(0, r, 1)).all().item<bool>()
+                    .Should().BeTrue($"row {r} of 15 alone, {outFeatures} outputs");
+            layer.call(x.narrow(0, 12, 2)).eq(all.narrow(0, 12, 2)).all().item<bool>().Should().BeTrue("two rows");
+            RelativeError(all, Float64Reference(layer, x)).Should().BeLessThan(5e-6);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Shapes))]
     public void Packed_inference_matches_float64_linear(long[] inputShape, long outFeatures)
