@@ -10,7 +10,7 @@ namespace Bert.Core.Modeling;
 /// AVX2 and FMA, for each panel of 16 output features, 6 rows at a time accumulate in 12 registers (one broadcast row
 /// value times two 8-wide weight vectors per input feature); with AVX-512, three panels at a time, 8 rows in 24 registers
 /// (one broadcast row value times one 16-wide vector of each panel), then 4 rows in 12 and the last 1-3 rows as a block
-/// of 2 or 4 (see <see cref="Quad"/>); where three does not divide the panels, two at a time in 16, 8 and 4 registers.
+/// of 2 or 4 (see <see cref="TailBlock"/>); where three does not divide the panels, two at a time in 16, 8 and 4 registers.
 /// All start from the bias and store once.
 /// The panels are claimed by the calling thread's libtorch (OpenMP) threads (<see cref="ProductThreads"/>).
 /// </summary>
@@ -235,8 +235,8 @@ internal static unsafe class PackedGemm
     {
         float* zero = stackalloc float[3 * PanelWidth];
         float* scratch = stackalloc float[3 * PanelWidth];
-        float** xs = stackalloc float*[QuadRows];
-        float** ys = stackalloc float*[QuadRows];
+        float** xs = stackalloc float*[TailBlockRows];
+        float** ys = stackalloc float*[TailBlockRows];
         int p = first;
         for (; wide && p + 3 <= last; p += 3)
         {
@@ -248,7 +248,7 @@ internal static unsafe class PackedGemm
                 Rows8By48(x + (long)r * k, k, panel, b, column + (long)r * n, n);
             for (int block; r < rows; r += block)
             {
-                block = Quad(x, column, rows, r, k, n, scratch, xs, ys);
+                block = TailBlock(x, column, rows, r, k, n, scratch, xs, ys);
                 if (block == 2) Rows2By48(xs, ys, k, panel, b);
                 else Rows4By48(xs, ys, k, panel, b);
             }
@@ -263,7 +263,7 @@ internal static unsafe class PackedGemm
                 Rows8Wide(x + (long)r * k, k, panel, b, column + (long)r * n, n);
             for (int block; r < rows; r += block)
             {
-                block = Quad(x, column, rows, r, k, n, scratch, xs, ys);
+                block = TailBlock(x, column, rows, r, k, n, scratch, xs, ys);
                 if (block == 2) Rows2Wide(xs, ys, k, panel, b);
                 else Rows4Wide(xs, ys, k, panel, b);
             }
@@ -282,7 +282,7 @@ internal static unsafe class PackedGemm
     }
 
     /// <summary>Rows per block of the 4-row AVX-512 kernels.</summary>
-    private const int QuadRows = 4;
+    private const int TailBlockRows = 4;
 
     /// <summary>
     /// The next block of the rows after the blocks of 8, from row <paramref name="r"/>: 4 rows, or 2 when only 1 or 2
@@ -291,9 +291,9 @@ internal static unsafe class PackedGemm
     /// <paramref name="scratch"/>. So the last 1-3 rows take one block (each weight read once) and are summed as every
     /// other row is, instead of one pass over the weights each. Returns the block's rows.
     /// </summary>
-    private static int Quad(float* x, float* y, int rows, int r, int k, int n, float* scratch, float** xs, float** ys)
+    private static int TailBlock(float* x, float* y, int rows, int r, int k, int n, float* scratch, float** xs, float** ys)
     {
-        int block = rows - r <= 2 ? 2 : QuadRows;
+        int block = rows - r <= 2 ? 2 : TailBlockRows;
         for (int j = 0; j < block; j++)
         {
             bool real = r + j < rows;
@@ -304,7 +304,7 @@ internal static unsafe class PackedGemm
     }
 
     /// <summary>
-    /// 2 rows × 48 outputs (three panels) in 6 registers, for the last 1 or 2 rows (see <see cref="Quad"/>): summed as
+    /// 2 rows × 48 outputs (three panels) in 6 registers, for the last 1 or 2 rows (see <see cref="TailBlock"/>): summed as
     /// <see cref="Rows8By48"/> sums. One real row in the 4-row block ran 3.5% slower than the even/odd single-row pass
     /// it replaces (small BERT, 21 tokens); six chains of FMAs take as long per feature as that pass's four.
     /// </summary>
@@ -509,7 +509,7 @@ internal static unsafe class PackedGemm
 
     /// <summary>
     /// 4 rows × 48 outputs (three panels) in 12 registers, for the rows left after the blocks of 8 (rows and outputs
-    /// given one by one, see <see cref="Quad"/>): summed as <see cref="Rows8By48"/> sums, so a row's result does not
+    /// given one by one, see <see cref="TailBlock"/>): summed as <see cref="Rows8By48"/> sums, so a row's result does not
     /// depend on which of the two takes it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -547,7 +547,7 @@ internal static unsafe class PackedGemm
 
     /// <summary>
     /// 4 rows × 32 outputs (two panels) in 8 registers, for the rows a sentence leaves after its blocks of 8 (rows and
-    /// outputs given one by one, see <see cref="Quad"/>): summed as <see cref="Rows8Wide"/> sums (from the bias, feature
+    /// outputs given one by one, see <see cref="TailBlock"/>): summed as <see cref="Rows8Wide"/> sums (from the bias, feature
     /// after feature), so a row's result does not depend on which of the two takes it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
