@@ -11,7 +11,9 @@ namespace Bert.Core.Modeling;
 /// value times two 8-wide weight vectors per input feature); with AVX-512, three panels at a time, 8 rows in 24 registers
 /// (one broadcast row value times one 16-wide vector of each panel), then 4 rows in 12 and the last 1-3 rows as a block
 /// of 2 or 4 (see <see cref="TailBlock"/>); where three does not divide the panels, two at a time in 16, 8 and 4 registers.
-/// All start from the bias and store once.
+/// The AVX-512 8-row blocks read their rows from a copy laid out block by block, feature-major (the threads make it at
+/// the start of each product), and take the features <see cref="FeatureBlock"/> at a time, going on from the sums they
+/// stored. Every row is summed from the bias feature after feature.
 /// The panels are claimed by the calling thread's libtorch (OpenMP) threads (<see cref="ProductThreads"/>).
 /// </summary>
 /// <remarks>
@@ -36,6 +38,15 @@ namespace Bert.Core.Modeling;
 /// rows of a product as one block of 2 or 4 rows instead of one even/odd pass over the weights each (small BERT, one
 /// sentence, two threads, alternating in one process): 21 tokens (1 row left) 817.8 against 820.2 sequences/s, 22 (2
 /// left) 626.4 against 604.2, 23 (3 left) 622.2 against 591.3 (+4-5%); and every row is now summed the same way.
+/// The 8-row blocks' feature-major copy of their rows (the eight values of a feature in one 32-byte read instead of one
+/// from each of eight rows) with 128 features per pass (a group's weights for them stay in L1 while every block takes
+/// them, instead of streaming from L2 for each block), on the same Xeon: in C, one core, 128 rows, alternating, 128-136
+/// against 115-123 GFLOP/s (medians; 384→1152, 384→1536 and 1536→384); the copy alone or the passes alone gained
+/// little. MiniLM at one 128-token sequence, forward passes alternating in one process: +1.5, -1.0, +2.2, +2.2, +4.9 and
+/// +2.3% on two threads, +4.7 and +4.4% on one; the small BERT on one sentence of 24 tokens -0.4 and -0.6%, of 40 tokens
+/// +1.1%; over the KNBC length mix (batch 16) +0.1% (small BERT, two threads) and +1.7% (MiniLM, one thread, as the
+/// inference streams run). Making the copy on the calling thread alone instead of on all the product's threads (no
+/// barrier) was 0.5-4% slower.
 /// </remarks>
 internal static unsafe class PackedGemm
 {
@@ -47,6 +58,12 @@ internal static unsafe class PackedGemm
 
     /// <summary>Rows per register block of the AVX-512 kernel.</summary>
     private const int WideRowBlock = 8;
+
+    /// <summary>
+    /// Input features per pass of the AVX-512 8-row kernels over a group of panels: three panels' weights for 128
+    /// features (24 KiB) stay in a 48 KiB L1 cache while every block of rows takes them.
+    /// </summary>
+    private const int FeatureBlock = 128;
 
     /// <summary>Whether this processor runs the kernels (AVX2 and FMA).</summary>
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
@@ -123,6 +140,7 @@ internal static unsafe class PackedGemm
         if (rows == 0) return outputs;
         var job = new Job((float*)PackedLinearWeights.Address(input), rows, parts);
         ProductThreads.Run(Math.Clamp(threads, 1, job.Groups), job);
+        GC.KeepAlive(job);
         GC.KeepAlive(input);
         GC.KeepAlive(products);
         GC.KeepAlive(residual);
@@ -161,6 +179,7 @@ internal static unsafe class PackedGemm
         private readonly int[] firstGroups;    // the first group of each product, and the total last
         private readonly int[] threes;         // how many of each product's groups, the first ones, have three panels
         private readonly bool wide = UseAvx512;
+        private readonly float* blocks;        // the input's blocks of 8 rows, feature-major (PackRows), or null
         private int claimed = -1;
 
         public Job(float* x, int rows, Product[] products)
@@ -168,6 +187,8 @@ internal static unsafe class PackedGemm
             this.x = x;
             this.rows = rows;
             this.products = products;
+            if (wide && rows >= WideRowBlock)
+                blocks = RowBlocks.Get((long)(rows / WideRowBlock) * WideRowBlock * products[0].Weight.InFeatures);
             firstGroups = new int[products.Length + 1];
             threes = new int[products.Length];
             for (int i = 0; i < products.Length; i++)
@@ -195,6 +216,15 @@ internal static unsafe class PackedGemm
 
         public void Run(int part, int parts)
         {
+            if (blocks != null)
+            {
+                // Every group of panels reads every row: the threads lay out the row blocks between them, then wait
+                // for each other once. (Nothing here throws: a part that left before the barrier would hang the others.)
+                int k = products[0].Weight.InFeatures;
+                for (int b = part; b < rows / WideRowBlock; b += parts)
+                    PackRows(x + (long)b * WideRowBlock * k, k, blocks + (long)b * WideRowBlock * k);
+                if (parts > 1) ProductThreads.Barrier();
+            }
             int product = 0;
             for (int group; (group = Interlocked.Increment(ref claimed)) < Groups;)
             {
@@ -203,7 +233,7 @@ internal static unsafe class PackedGemm
                 var weight = p.Weight;
                 int g = group - firstGroups[product], t = threes[product], size = !wide ? 1 : g < t ? 3 : 2;
                 int first = g < t ? 3 * g : 3 * t + size * (g - t), last = Math.Min(PanelCount(p), first + size);
-                Panels(x, rows, weight.Data, weight.InFeatures, weight.OutFeatures, p.Bias, p.Y, first, last, wide);
+                Panels(x, blocks, rows, weight.Data, weight.InFeatures, weight.OutFeatures, p.Bias, p.Y, first, last, wide);
                 if (p.Residual != null || p.Gelu) Finish(p, rows, weight.OutFeatures, first, last);
             }
         }
@@ -231,8 +261,9 @@ internal static unsafe class PackedGemm
     /// same way (from the bias, feature after feature), so a row's result does not depend on the rows around it; the
     /// AVX2 kernel sums its last few rows' even and odd features apart.
     /// </summary>
-    private static void Panels(float* x, int rows, float* packed, int k, int n, float* bias, float* y, int first, int last, bool wide)
+    private static void Panels(float* x, float* blocks, int rows, float* packed, int k, int n, float* bias, float* y, int first, int last, bool wide)
     {
+        int fullBlocks = wide ? rows / WideRowBlock : 0;    // with AVX-512, Job laid them out in blocks
         float* zero = stackalloc float[3 * PanelWidth];
         float* scratch = stackalloc float[3 * PanelWidth];
         float** xs = stackalloc float*[TailBlockRows];
@@ -243,9 +274,14 @@ internal static unsafe class PackedGemm
             float* panel = packed + (long)p * k * PanelWidth;
             float* b = bias != null ? bias + p * PanelWidth : zero;
             float* column = y + p * PanelWidth;
-            int r = 0;
-            for (; r + WideRowBlock <= rows; r += WideRowBlock)
-                Rows8By48(x + (long)r * k, k, panel, b, column + (long)r * n, n);
+            int r = fullBlocks * WideRowBlock;
+            for (int start = 0; fullBlocks > 0 && start < k; start += FeatureBlock)
+            {
+                int count = Math.Min(FeatureBlock, k - start);
+                for (int block = 0; block < fullBlocks; block++)
+                    Rows8By48(blocks + ((long)block * k + start) * WideRowBlock, count, panel + (long)start * PanelWidth, (long)k * PanelWidth,
+                        start == 0 ? b : null, column + (long)block * WideRowBlock * n, n);
+            }
             for (int block; r < rows; r += block)
             {
                 block = TailBlock(x, column, rows, r, k, n, scratch, xs, ys);
@@ -258,9 +294,14 @@ internal static unsafe class PackedGemm
             float* panel = packed + (long)p * k * PanelWidth;
             float* b = bias != null ? bias + p * PanelWidth : zero;
             float* column = y + p * PanelWidth;
-            int r = 0;
-            for (; r + WideRowBlock <= rows; r += WideRowBlock)
-                Rows8Wide(x + (long)r * k, k, panel, b, column + (long)r * n, n);
+            int r = fullBlocks * WideRowBlock;
+            for (int start = 0; fullBlocks > 0 && start < k; start += FeatureBlock)
+            {
+                int count = Math.Min(FeatureBlock, k - start);
+                for (int block = 0; block < fullBlocks; block++)
+                    Rows8Wide(blocks + ((long)block * k + start) * WideRowBlock, count, panel + (long)start * PanelWidth, (long)k * PanelWidth,
+                        start == 0 ? b : null, column + (long)block * WideRowBlock * n, n);
+            }
             for (int block; r < rows; r += block)
             {
                 block = TailBlock(x, column, rows, r, k, n, scratch, xs, ys);
@@ -417,97 +458,6 @@ internal static unsafe class PackedGemm
     }
 
     /// <summary>
-    /// 8 rows × 32 outputs (two adjacent panels, one 16-wide AVX-512 vector each) in 16 registers: per input feature two
-    /// weight loads, eight broadcast row values and sixteen FMAs.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows8Wide(float* x, int k, float* w, float* bias, float* y, int n)
-    {
-        float* v = w + (long)k * PanelWidth;    // the second panel
-        var c00 = Avx512F.LoadVector512(bias);
-        var c01 = Avx512F.LoadVector512(bias + PanelWidth);
-        Vector512<float> c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
-        Vector512<float> c40 = c00, c41 = c01, c50 = c00, c51 = c01, c60 = c00, c61 = c01, c70 = c00, c71 = c01;
-        float* x0 = x, x1 = x + k, x2 = x1 + k, x3 = x2 + k, x4 = x3 + k, x5 = x4 + k, x6 = x5 + k, x7 = x6 + k;
-        for (int i = 0; i < k; i++, w += PanelWidth, v += PanelWidth)
-        {
-            var w0 = Avx512F.LoadAlignedVector512(w);
-            var w1 = Avx512F.LoadAlignedVector512(v);
-            var a = Vector512.Create(x0[i]);
-            c00 = Avx512F.FusedMultiplyAdd(a, w0, c00); c01 = Avx512F.FusedMultiplyAdd(a, w1, c01);
-            a = Vector512.Create(x1[i]);
-            c10 = Avx512F.FusedMultiplyAdd(a, w0, c10); c11 = Avx512F.FusedMultiplyAdd(a, w1, c11);
-            a = Vector512.Create(x2[i]);
-            c20 = Avx512F.FusedMultiplyAdd(a, w0, c20); c21 = Avx512F.FusedMultiplyAdd(a, w1, c21);
-            a = Vector512.Create(x3[i]);
-            c30 = Avx512F.FusedMultiplyAdd(a, w0, c30); c31 = Avx512F.FusedMultiplyAdd(a, w1, c31);
-            a = Vector512.Create(x4[i]);
-            c40 = Avx512F.FusedMultiplyAdd(a, w0, c40); c41 = Avx512F.FusedMultiplyAdd(a, w1, c41);
-            a = Vector512.Create(x5[i]);
-            c50 = Avx512F.FusedMultiplyAdd(a, w0, c50); c51 = Avx512F.FusedMultiplyAdd(a, w1, c51);
-            a = Vector512.Create(x6[i]);
-            c60 = Avx512F.FusedMultiplyAdd(a, w0, c60); c61 = Avx512F.FusedMultiplyAdd(a, w1, c61);
-            a = Vector512.Create(x7[i]);
-            c70 = Avx512F.FusedMultiplyAdd(a, w0, c70); c71 = Avx512F.FusedMultiplyAdd(a, w1, c71);
-        }
-        Avx512F.Store(y, c00); Avx512F.Store(y + PanelWidth, c01); y += n;
-        Avx512F.Store(y, c10); Avx512F.Store(y + PanelWidth, c11); y += n;
-        Avx512F.Store(y, c20); Avx512F.Store(y + PanelWidth, c21); y += n;
-        Avx512F.Store(y, c30); Avx512F.Store(y + PanelWidth, c31); y += n;
-        Avx512F.Store(y, c40); Avx512F.Store(y + PanelWidth, c41); y += n;
-        Avx512F.Store(y, c50); Avx512F.Store(y + PanelWidth, c51); y += n;
-        Avx512F.Store(y, c60); Avx512F.Store(y + PanelWidth, c61); y += n;
-        Avx512F.Store(y, c70); Avx512F.Store(y + PanelWidth, c71);
-    }
-
-    /// <summary>
-    /// 8 rows × 48 outputs (three adjacent panels) in 24 registers: per input feature three weight loads, eight broadcast
-    /// row values and twenty-four FMAs. Summed as <see cref="Rows8Wide"/> sums.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows8By48(float* x, int k, float* w, float* bias, float* y, int n)
-    {
-        long stride = (long)k * PanelWidth;    // from one panel to the next
-        var c00 = Avx512F.LoadVector512(bias);
-        var c01 = Avx512F.LoadVector512(bias + PanelWidth);
-        var c02 = Avx512F.LoadVector512(bias + 2 * PanelWidth);
-        Vector512<float> c10 = c00, c11 = c01, c12 = c02, c20 = c00, c21 = c01, c22 = c02, c30 = c00, c31 = c01, c32 = c02;
-        Vector512<float> c40 = c00, c41 = c01, c42 = c02, c50 = c00, c51 = c01, c52 = c02, c60 = c00, c61 = c01, c62 = c02;
-        Vector512<float> c70 = c00, c71 = c01, c72 = c02;
-        float* x0 = x, x1 = x + k, x2 = x1 + k, x3 = x2 + k, x4 = x3 + k, x5 = x4 + k, x6 = x5 + k, x7 = x6 + k;
-        for (int i = 0; i < k; i++, w += PanelWidth)
-        {
-            var w0 = Avx512F.LoadAlignedVector512(w);
-            var w1 = Avx512F.LoadAlignedVector512(w + stride);
-            var w2 = Avx512F.LoadAlignedVector512(w + 2 * stride);
-            var a = Vector512.Create(x0[i]);
-            c00 = Avx512F.FusedMultiplyAdd(a, w0, c00); c01 = Avx512F.FusedMultiplyAdd(a, w1, c01); c02 = Avx512F.FusedMultiplyAdd(a, w2, c02);
-            a = Vector512.Create(x1[i]);
-            c10 = Avx512F.FusedMultiplyAdd(a, w0, c10); c11 = Avx512F.FusedMultiplyAdd(a, w1, c11); c12 = Avx512F.FusedMultiplyAdd(a, w2, c12);
-            a = Vector512.Create(x2[i]);
-            c20 = Avx512F.FusedMultiplyAdd(a, w0, c20); c21 = Avx512F.FusedMultiplyAdd(a, w1, c21); c22 = Avx512F.FusedMultiplyAdd(a, w2, c22);
-            a = Vector512.Create(x3[i]);
-            c30 = Avx512F.FusedMultiplyAdd(a, w0, c30); c31 = Avx512F.FusedMultiplyAdd(a, w1, c31); c32 = Avx512F.FusedMultiplyAdd(a, w2, c32);
-            a = Vector512.Create(x4[i]);
-            c40 = Avx512F.FusedMultiplyAdd(a, w0, c40); c41 = Avx512F.FusedMultiplyAdd(a, w1, c41); c42 = Avx512F.FusedMultiplyAdd(a, w2, c42);
-            a = Vector512.Create(x5[i]);
-            c50 = Avx512F.FusedMultiplyAdd(a, w0, c50); c51 = Avx512F.FusedMultiplyAdd(a, w1, c51); c52 = Avx512F.FusedMultiplyAdd(a, w2, c52);
-            a = Vector512.Create(x6[i]);
-            c60 = Avx512F.FusedMultiplyAdd(a, w0, c60); c61 = Avx512F.FusedMultiplyAdd(a, w1, c61); c62 = Avx512F.FusedMultiplyAdd(a, w2, c62);
-            a = Vector512.Create(x7[i]);
-            c70 = Avx512F.FusedMultiplyAdd(a, w0, c70); c71 = Avx512F.FusedMultiplyAdd(a, w1, c71); c72 = Avx512F.FusedMultiplyAdd(a, w2, c72);
-        }
-        Avx512F.Store(y, c00); Avx512F.Store(y + PanelWidth, c01); Avx512F.Store(y + 2 * PanelWidth, c02); y += n;
-        Avx512F.Store(y, c10); Avx512F.Store(y + PanelWidth, c11); Avx512F.Store(y + 2 * PanelWidth, c12); y += n;
-        Avx512F.Store(y, c20); Avx512F.Store(y + PanelWidth, c21); Avx512F.Store(y + 2 * PanelWidth, c22); y += n;
-        Avx512F.Store(y, c30); Avx512F.Store(y + PanelWidth, c31); Avx512F.Store(y + 2 * PanelWidth, c32); y += n;
-        Avx512F.Store(y, c40); Avx512F.Store(y + PanelWidth, c41); Avx512F.Store(y + 2 * PanelWidth, c42); y += n;
-        Avx512F.Store(y, c50); Avx512F.Store(y + PanelWidth, c51); Avx512F.Store(y + 2 * PanelWidth, c52); y += n;
-        Avx512F.Store(y, c60); Avx512F.Store(y + PanelWidth, c61); Avx512F.Store(y + 2 * PanelWidth, c62); y += n;
-        Avx512F.Store(y, c70); Avx512F.Store(y + PanelWidth, c71); Avx512F.Store(y + 2 * PanelWidth, c72);
-    }
-
-    /// <summary>
     /// 4 rows × 48 outputs (three panels) in 12 registers, for the rows left after the blocks of 8 (rows and outputs
     /// given one by one, see <see cref="TailBlock"/>): summed as <see cref="Rows8By48"/> sums, so a row's result does not
     /// depend on which of the two takes it.
@@ -579,5 +529,164 @@ internal static unsafe class PackedGemm
         Avx512F.Store(y, c20); Avx512F.Store(y + PanelWidth, c21);
         y = ys[3];
         Avx512F.Store(y, c30); Avx512F.Store(y + PanelWidth, c31);
+    }
+
+    /// <summary>
+    /// Rows 8 of <paramref name="x"/> (rows of <paramref name="k"/> features) to <paramref name="block"/>, feature-major:
+    /// feature i of row j at <c>block[8 i + j]</c>.
+    /// </summary>
+    private static void PackRows(float* x, int k, float* block)
+    {
+        float* x0 = x, x1 = x + k, x2 = x1 + k, x3 = x2 + k, x4 = x3 + k, x5 = x4 + k, x6 = x5 + k, x7 = x6 + k;
+        int i = 0;
+        for (; i + 8 <= k; i += 8)
+        {
+            var r0 = Avx.LoadVector256(x0 + i); var r1 = Avx.LoadVector256(x1 + i);
+            var r2 = Avx.LoadVector256(x2 + i); var r3 = Avx.LoadVector256(x3 + i);
+            var r4 = Avx.LoadVector256(x4 + i); var r5 = Avx.LoadVector256(x5 + i);
+            var r6 = Avx.LoadVector256(x6 + i); var r7 = Avx.LoadVector256(x7 + i);
+            var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+            var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+            var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+            var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+            var s0 = Avx.Shuffle(t0, t2, 0x44); var s1 = Avx.Shuffle(t0, t2, 0xEE);
+            var s2 = Avx.Shuffle(t1, t3, 0x44); var s3 = Avx.Shuffle(t1, t3, 0xEE);
+            var s4 = Avx.Shuffle(t4, t6, 0x44); var s5 = Avx.Shuffle(t4, t6, 0xEE);
+            var s6 = Avx.Shuffle(t5, t7, 0x44); var s7 = Avx.Shuffle(t5, t7, 0xEE);
+            float* o = block + (long)i * 8;
+            Avx.Store(o, Avx.Permute2x128(s0, s4, 0x20)); Avx.Store(o + 8, Avx.Permute2x128(s1, s5, 0x20));
+            Avx.Store(o + 16, Avx.Permute2x128(s2, s6, 0x20)); Avx.Store(o + 24, Avx.Permute2x128(s3, s7, 0x20));
+            Avx.Store(o + 32, Avx.Permute2x128(s0, s4, 0x31)); Avx.Store(o + 40, Avx.Permute2x128(s1, s5, 0x31));
+            Avx.Store(o + 48, Avx.Permute2x128(s2, s6, 0x31)); Avx.Store(o + 56, Avx.Permute2x128(s3, s7, 0x31));
+        }
+        for (; i < k; i++)
+        {
+            float* o = block + (long)i * 8;
+            o[0] = x0[i]; o[1] = x1[i]; o[2] = x2[i]; o[3] = x3[i]; o[4] = x4[i]; o[5] = x5[i]; o[6] = x6[i]; o[7] = x7[i];
+        }
+    }
+
+    /// <summary>
+    /// 8 rows × 32 outputs (two adjacent panels) in 16 registers, over <paramref name="count"/> input features of a block
+    /// of rows laid out by <see cref="PackRows"/>: per feature two weight loads, eight broadcasts and sixteen FMAs. Starts
+    /// from <paramref name="bias"/>, or where it is null from the sums stored in <paramref name="y"/> by the pass over the
+    /// features before, and stores once; so every row is summed from the bias feature after feature in any case.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows8Wide(float* x, int count, float* w, long stride, float* bias, float* y, int n)
+    {
+        float* v = w + stride;    // the second panel
+        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+        if (bias != null)
+        {
+            c00 = Avx512F.LoadVector512(bias);
+            c01 = Avx512F.LoadVector512(bias + PanelWidth);
+            c10 = c00; c11 = c01; c20 = c00; c21 = c01; c30 = c00; c31 = c01;
+            c40 = c00; c41 = c01; c50 = c00; c51 = c01; c60 = c00; c61 = c01; c70 = c00; c71 = c01;
+        }
+        else
+        {
+            float* s = y;
+            c00 = Avx512F.LoadVector512(s); c01 = Avx512F.LoadVector512(s + PanelWidth); s += n;
+            c10 = Avx512F.LoadVector512(s); c11 = Avx512F.LoadVector512(s + PanelWidth); s += n;
+            c20 = Avx512F.LoadVector512(s); c21 = Avx512F.LoadVector512(s + PanelWidth); s += n;
+            c30 = Avx512F.LoadVector512(s); c31 = Avx512F.LoadVector512(s + PanelWidth); s += n;
+            c40 = Avx512F.LoadVector512(s); c41 = Avx512F.LoadVector512(s + PanelWidth); s += n;
+            c50 = Avx512F.LoadVector512(s); c51 = Avx512F.LoadVector512(s + PanelWidth); s += n;
+            c60 = Avx512F.LoadVector512(s); c61 = Avx512F.LoadVector512(s + PanelWidth); s += n;
+            c70 = Avx512F.LoadVector512(s); c71 = Avx512F.LoadVector512(s + PanelWidth);
+        }
+        for (int i = 0; i < count; i++, w += PanelWidth, v += PanelWidth, x += WideRowBlock)
+        {
+            var w0 = Avx512F.LoadAlignedVector512(w);
+            var w1 = Avx512F.LoadAlignedVector512(v);
+            var a = Vector512.Create(x[0]);
+            c00 = Avx512F.FusedMultiplyAdd(a, w0, c00); c01 = Avx512F.FusedMultiplyAdd(a, w1, c01);
+            a = Vector512.Create(x[1]);
+            c10 = Avx512F.FusedMultiplyAdd(a, w0, c10); c11 = Avx512F.FusedMultiplyAdd(a, w1, c11);
+            a = Vector512.Create(x[2]);
+            c20 = Avx512F.FusedMultiplyAdd(a, w0, c20); c21 = Avx512F.FusedMultiplyAdd(a, w1, c21);
+            a = Vector512.Create(x[3]);
+            c30 = Avx512F.FusedMultiplyAdd(a, w0, c30); c31 = Avx512F.FusedMultiplyAdd(a, w1, c31);
+            a = Vector512.Create(x[4]);
+            c40 = Avx512F.FusedMultiplyAdd(a, w0, c40); c41 = Avx512F.FusedMultiplyAdd(a, w1, c41);
+            a = Vector512.Create(x[5]);
+            c50 = Avx512F.FusedMultiplyAdd(a, w0, c50); c51 = Avx512F.FusedMultiplyAdd(a, w1, c51);
+            a = Vector512.Create(x[6]);
+            c60 = Avx512F.FusedMultiplyAdd(a, w0, c60); c61 = Avx512F.FusedMultiplyAdd(a, w1, c61);
+            a = Vector512.Create(x[7]);
+            c70 = Avx512F.FusedMultiplyAdd(a, w0, c70); c71 = Avx512F.FusedMultiplyAdd(a, w1, c71);
+        }
+        Avx512F.Store(y, c00); Avx512F.Store(y + PanelWidth, c01); y += n;
+        Avx512F.Store(y, c10); Avx512F.Store(y + PanelWidth, c11); y += n;
+        Avx512F.Store(y, c20); Avx512F.Store(y + PanelWidth, c21); y += n;
+        Avx512F.Store(y, c30); Avx512F.Store(y + PanelWidth, c31); y += n;
+        Avx512F.Store(y, c40); Avx512F.Store(y + PanelWidth, c41); y += n;
+        Avx512F.Store(y, c50); Avx512F.Store(y + PanelWidth, c51); y += n;
+        Avx512F.Store(y, c60); Avx512F.Store(y + PanelWidth, c61); y += n;
+        Avx512F.Store(y, c70); Avx512F.Store(y + PanelWidth, c71);
+    }
+
+    /// <summary>
+    /// 8 rows × 48 outputs (three adjacent panels) in 24 registers, over <paramref name="count"/> input features of a block
+    /// of rows laid out by <see cref="PackRows"/>: per feature three weight loads, eight broadcasts and twenty-four FMAs.
+    /// Starts and stores as <see cref="Rows8Wide"/> does.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows8By48(float* x, int count, float* w, long stride, float* bias, float* y, int n)
+    {
+        Vector512<float> c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32;
+        Vector512<float> c40, c41, c42, c50, c51, c52, c60, c61, c62, c70, c71, c72;
+        if (bias != null)
+        {
+            c00 = Avx512F.LoadVector512(bias);
+            c01 = Avx512F.LoadVector512(bias + PanelWidth);
+            c02 = Avx512F.LoadVector512(bias + 2 * PanelWidth);
+            c10 = c00; c11 = c01; c12 = c02; c20 = c00; c21 = c01; c22 = c02; c30 = c00; c31 = c01; c32 = c02;
+            c40 = c00; c41 = c01; c42 = c02; c50 = c00; c51 = c01; c52 = c02; c60 = c00; c61 = c01; c62 = c02;
+            c70 = c00; c71 = c01; c72 = c02;
+        }
+        else
+        {
+            float* s = y;
+            c00 = Avx512F.LoadVector512(s); c01 = Avx512F.LoadVector512(s + PanelWidth); c02 = Avx512F.LoadVector512(s + 2 * PanelWidth); s += n;
+            c10 = Avx512F.LoadVector512(s); c11 = Avx512F.LoadVector512(s + PanelWidth); c12 = Avx512F.LoadVector512(s + 2 * PanelWidth); s += n;
+            c20 = Avx512F.LoadVector512(s); c21 = Avx512F.LoadVector512(s + PanelWidth); c22 = Avx512F.LoadVector512(s + 2 * PanelWidth); s += n;
+            c30 = Avx512F.LoadVector512(s); c31 = Avx512F.LoadVector512(s + PanelWidth); c32 = Avx512F.LoadVector512(s + 2 * PanelWidth); s += n;
+            c40 = Avx512F.LoadVector512(s); c41 = Avx512F.LoadVector512(s + PanelWidth); c42 = Avx512F.LoadVector512(s + 2 * PanelWidth); s += n;
+            c50 = Avx512F.LoadVector512(s); c51 = Avx512F.LoadVector512(s + PanelWidth); c52 = Avx512F.LoadVector512(s + 2 * PanelWidth); s += n;
+            c60 = Avx512F.LoadVector512(s); c61 = Avx512F.LoadVector512(s + PanelWidth); c62 = Avx512F.LoadVector512(s + 2 * PanelWidth); s += n;
+            c70 = Avx512F.LoadVector512(s); c71 = Avx512F.LoadVector512(s + PanelWidth); c72 = Avx512F.LoadVector512(s + 2 * PanelWidth);
+        }
+        for (int i = 0; i < count; i++, w += PanelWidth, x += WideRowBlock)
+        {
+            var w0 = Avx512F.LoadAlignedVector512(w);
+            var w1 = Avx512F.LoadAlignedVector512(w + stride);
+            var w2 = Avx512F.LoadAlignedVector512(w + 2 * stride);
+            var a = Vector512.Create(x[0]);
+            c00 = Avx512F.FusedMultiplyAdd(a, w0, c00); c01 = Avx512F.FusedMultiplyAdd(a, w1, c01); c02 = Avx512F.FusedMultiplyAdd(a, w2, c02);
+            a = Vector512.Create(x[1]);
+            c10 = Avx512F.FusedMultiplyAdd(a, w0, c10); c11 = Avx512F.FusedMultiplyAdd(a, w1, c11); c12 = Avx512F.FusedMultiplyAdd(a, w2, c12);
+            a = Vector512.Create(x[2]);
+            c20 = Avx512F.FusedMultiplyAdd(a, w0, c20); c21 = Avx512F.FusedMultiplyAdd(a, w1, c21); c22 = Avx512F.FusedMultiplyAdd(a, w2, c22);
+            a = Vector512.Create(x[3]);
+            c30 = Avx512F.FusedMultiplyAdd(a, w0, c30); c31 = Avx512F.FusedMultiplyAdd(a, w1, c31); c32 = Avx512F.FusedMultiplyAdd(a, w2, c32);
+            a = Vector512.Create(x[4]);
+            c40 = Avx512F.FusedMultiplyAdd(a, w0, c40); c41 = Avx512F.FusedMultiplyAdd(a, w1, c41); c42 = Avx512F.FusedMultiplyAdd(a, w2, c42);
+            a = Vector512.Create(x[5]);
+            c50 = Avx512F.FusedMultiplyAdd(a, w0, c50); c51 = Avx512F.FusedMultiplyAdd(a, w1, c51); c52 = Avx512F.FusedMultiplyAdd(a, w2, c52);
+            a = Vector512.Create(x[6]);
+            c60 = Avx512F.FusedMultiplyAdd(a, w0, c60); c61 = Avx512F.FusedMultiplyAdd(a, w1, c61); c62 = Avx512F.FusedMultiplyAdd(a, w2, c62);
+            a = Vector512.Create(x[7]);
+            c70 = Avx512F.FusedMultiplyAdd(a, w0, c70); c71 = Avx512F.FusedMultiplyAdd(a, w1, c71); c72 = Avx512F.FusedMultiplyAdd(a, w2, c72);
+        }
+        Avx512F.Store(y, c00); Avx512F.Store(y + PanelWidth, c01); Avx512F.Store(y + 2 * PanelWidth, c02); y += n;
+        Avx512F.Store(y, c10); Avx512F.Store(y + PanelWidth, c11); Avx512F.Store(y + 2 * PanelWidth, c12); y += n;
+        Avx512F.Store(y, c20); Avx512F.Store(y + PanelWidth, c21); Avx512F.Store(y + 2 * PanelWidth, c22); y += n;
+        Avx512F.Store(y, c30); Avx512F.Store(y + PanelWidth, c31); Avx512F.Store(y + 2 * PanelWidth, c32); y += n;
+        Avx512F.Store(y, c40); Avx512F.Store(y + PanelWidth, c41); Avx512F.Store(y + 2 * PanelWidth, c42); y += n;
+        Avx512F.Store(y, c50); Avx512F.Store(y + PanelWidth, c51); Avx512F.Store(y + 2 * PanelWidth, c52); y += n;
+        Avx512F.Store(y, c60); Avx512F.Store(y + PanelWidth, c61); Avx512F.Store(y + 2 * PanelWidth, c62); y += n;
+        Avx512F.Store(y, c70); Avx512F.Store(y + PanelWidth, c71); Avx512F.Store(y + 2 * PanelWidth, c72);
     }
 }

@@ -25,12 +25,13 @@ internal static unsafe class ProductThreads
         void Run(int part, int parts);
     }
 
-    private sealed class OpenMp(nint parallel, nint threadNumber, nint threadCount)
+    private sealed class OpenMp(nint parallel, nint threadNumber, nint threadCount, nint barrier)
     {
         public readonly delegate* unmanaged<delegate* unmanaged<nint, void>, nint, uint, uint, void> Parallel =
             (delegate* unmanaged<delegate* unmanaged<nint, void>, nint, uint, uint, void>)parallel;
         public readonly delegate* unmanaged<int> ThreadNumber = (delegate* unmanaged<int>)threadNumber;
         public readonly delegate* unmanaged<int> ThreadCount = (delegate* unmanaged<int>)threadCount;
+        public readonly delegate* unmanaged<void> Barrier = (delegate* unmanaged<void>)barrier;
     }
 
     private sealed class Region(IJob job)
@@ -86,8 +87,15 @@ internal static unsafe class ProductThreads
         }
     }
 
+    /// <summary>
+    /// Waits until every thread of the team running the current <see cref="Run"/> has called this (an OpenMP barrier).
+    /// Call it from <see cref="IJob.Run"/> only, from every part, and only when the job has more than one part.
+    /// </summary>
+    public static void Barrier() => Runtime.Value!.Barrier();
+
     private static OpenMp? Resolve() =>
-        NativeLibraries.LibtorchExports("GOMP_parallel", "omp_get_thread_num", "omp_get_num_threads") is [var parallel, var number, var count]
-            ? new OpenMp(parallel, number, count)
+        NativeLibraries.LibtorchExports("GOMP_parallel", "omp_get_thread_num", "omp_get_num_threads", "GOMP_barrier")
+            is [var parallel, var number, var count, var barrier]
+            ? new OpenMp(parallel, number, count, barrier)
             : null;
 }

@@ -28,6 +28,7 @@ public class PackedLinearTests
         { [4, 24], 48 },              // AVX-512: a 4-row block alone, three panels
         { [13, 40], 112 },            // AVX-512: 8 + 4 + 1 rows; three panels and two pairs (7 panels)
         { [2, 16], 16 },              // AVX-512: one panel alone (the AVX2 kernel)
+        { [17, 203], 80 },            // AVX-512: two 8-row blocks over two passes of features (128 + 75), 203 = 8 × 25 + 3
     };
 
     [Theory]
@@ -55,17 +56,19 @@ public class PackedLinearTests
     {
         // Every AVX-512 block (8 rows, 4 rows, and the last 1-3 rows as a block of 4 whose missing rows repeat one into
         // scratch) sums a row from the bias feature after feature: a text predicted alone gives the bits it gets in a batch.
+        // The 8-row blocks take the features 128 at a time and go on from the sums they stored: 300 features are three
+        // such passes, which must still give the bits of the 4- and 2-row blocks' one pass.
         using var scope = NewDisposeScope();
-        foreach (int outFeatures in new[] { 48, 64, 80 })    // three panels; two pairs; three and a pair
+        foreach (var (inFeatures, outFeatures) in new[] { (96, 48), (96, 64), (96, 80), (300, 48), (300, 64) })
         {
-            using var layer = Layer(96, outFeatures, seed: 43);
+            using var layer = Layer(inFeatures, outFeatures, seed: 43);
             layer.Kernel = LinearKernel.Packed;
-            var x = randn(new[] { 15L, 96 }, generator: new Generator(44));    // 8 + 4 + 3 rows
+            var x = randn(new[] { 15L, inFeatures }, generator: new Generator(44));    // 8 + 4 + 3 rows
             using var inference = inference_mode();
             var all = layer.call(x);
             for (int r = 0; r < 15; r++)
                 layer.call(x.narrow(0, r, 1)).eq(all.narrow(0, r, 1)).all().item<bool>()
-                    .Should().BeTrue($"row {r} of 15 alone, {outFeatures} outputs");
+                    .Should().BeTrue($"row {r} of 15 alone, {inFeatures} inputs, {outFeatures} outputs");
             layer.call(x.narrow(0, 12, 2)).eq(all.narrow(0, 12, 2)).all().item<bool>().Should().BeTrue("two rows");
             RelativeError(all, Float64Reference(layer, x)).Should().BeLessThan(5e-6);
         }
