@@ -58,6 +58,10 @@ public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
         var k = SplitHeads(projected[1], batch, length);
         var v = SplitHeads(projected[2], batch, length);
         bool flash = !training && q.dtype == ScalarType.Float32;
+        if (flash && CpuCapabilities.InferenceTuningMeasured
+            && PackedAttention.Accepts(projected[0], projected[1], projected[2], attentionMask, numHeads))
+            return PackedAttention.Run(projected[0], projected[1], projected[2], attentionMask, numHeads, get_num_threads())
+                .MoveToOuterDisposeScope();
         var context = flash
             ? nn.functional.scaled_dot_product_attention(q, k, v, attentionMask)     // (B, nh, T, hs)
             : ExplicitAttention(q, k, v, attentionMask);
