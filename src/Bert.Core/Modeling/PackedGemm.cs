@@ -257,9 +257,10 @@ internal static unsafe class PackedGemm
 
     /// <summary>
     /// Output panels [<paramref name="first"/>, <paramref name="last"/>) for all rows: threes, then pairs of panels in the
-    /// AVX-512 kernels when <paramref name="wide"/>, single panels in the AVX2 one. The AVX-512 kernels sum every row the
-    /// same way (from the bias, feature after feature), so a row's result does not depend on the rows around it; the
-    /// AVX2 kernel sums its last few rows' even and odd features apart.
+    /// AVX-512 kernels when <paramref name="wide"/> (the blocks of 8 rows from their copy in <paramref name="blocks"/>,
+    /// <see cref="FeatureBlock"/> features a pass; the rows after them from <paramref name="x"/>), single panels in the
+    /// AVX2 one. The AVX-512 kernels sum every row the same way (from the bias, feature after feature), so a row's result
+    /// does not depend on the rows around it; the AVX2 kernel sums its last few rows' even and odd features apart.
     /// </summary>
     private static void Panels(float* x, float* blocks, int rows, float* packed, int k, int n, float* bias, float* y, int first, int last, bool wide)
     {
