@@ -214,6 +214,42 @@ public class BertModelTests(ITestOutputHelper output)
         withoutMask.PooledOutput.allclose(withZeros.PooledOutput, 0, 1e-6).Should().BeTrue();
     }
 
+    [TunedAvx512Fact]
+    public void A_sentence_gives_the_same_bits_alone_and_padded_in_a_batch()
+    {
+        // Every encoder operation sums a token's values the same way whatever the rows around it (the packed products,
+        // PackedAttention, LayerNorm by rows), and padded keys weigh exactly 0: a text alone and the same text among
+        // others get the same hidden states, to the bit, with and without token packing. (The pooler is libtorch's
+        // linear layer, whose sums may depend on the rows: within float32 rounding there.)
+        var config = new BertConfig
+        {
+            VocabSize = 50, HiddenSize = 64, NumHiddenLayers = 2, NumAttentionHeads = 2, IntermediateSize = 128,
+            MaxPositionEmbeddings = 32,
+        };
+        manual_seed(17);
+        using var model = new BertModel(config);
+        model.eval();
+        using var inference = inference_mode();
+        var lengths = new[] { 11, 5, 19 };
+        var ids = randint(4, 50, new long[] { 3, 19 }, generator: new Generator(18));
+        var types = zeros(3, 19, ScalarType.Int64);
+        var mask = zeros(3, 19, ScalarType.Int64);
+        for (int b = 0; b < 3; b++) mask[b].slice(0, 0, lengths[b], 1).fill_(1);
+        foreach (bool pack in new[] { false, true })
+        {
+            model.PackTokens = pack;
+            using var batch = model.forward(ids, types, mask);
+            for (int b = 0; b < 3; b++)
+            {
+                Tensor Alone(Tensor t) => t.narrow(0, b, 1).narrow(1, 0, lengths[b]);
+                using var alone = model.forward(Alone(ids), Alone(types), Alone(mask));
+                alone.SequenceOutput.eq(batch.SequenceOutput.narrow(0, b, 1).narrow(1, 0, lengths[b])).all().item<bool>()
+                    .Should().BeTrue($"sentence {b} ({lengths[b]} tokens), token packing {pack}");
+                alone.PooledOutput.allclose(batch.PooledOutput.narrow(0, b, 1), 0, 1e-6).Should().BeTrue($"sentence {b}'s pooled output");
+            }
+        }
+    }
+
     [Fact]
     public void Padded_positions_do_not_change_real_positions_and_id_0_is_an_ordinary_token()
     {
