@@ -91,6 +91,7 @@ internal static unsafe class PackedAttention
                 Head(q + first, k + first, v + first, mask == null ? null : mask + (long)b * length, context + first,
                     length, padded, hidden, size, keys, keys + (long)padded * size);
             }
+            RowBlocks.Release();
         }
     }
 

@@ -140,7 +140,7 @@ internal static unsafe class PackedGemm
         if (rows == 0) return outputs;
         var job = new Job((float*)PackedLinearWeights.Address(input), rows, parts);
         ProductThreads.Run(Math.Clamp(threads, 1, job.Groups), job);
-        GC.KeepAlive(job);
+        RowBlocks.Release();
         GC.KeepAlive(input);
         GC.KeepAlive(products);
         GC.KeepAlive(residual);

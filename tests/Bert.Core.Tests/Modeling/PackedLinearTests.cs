@@ -111,6 +111,21 @@ public class PackedLinearTests
     }
 
     [Fact]
+    public void A_product_larger_than_the_kept_scratch_leaves_none_behind()
+    {
+        // Forced onto the packed kernel, 1100 rows of 4096 features need more row-block scratch than a thread keeps
+        // (RowBlocks.RetainedFloats): the product gets it, gives the right values, and the thread keeps no more after.
+        using var scope = NewDisposeScope();
+        using var layer = Layer(4096, 48, seed: 51);
+        layer.Kernel = LinearKernel.Packed;
+        var x = randn(new[] { 1100L, 4096 }, generator: new Generator(52));
+        using var inference = inference_mode();
+        var y = layer.call(x);
+        RelativeError(y, Float64Reference(layer, x)).Should().BeLessThan(5e-6);
+        RowBlocks.RetainedOnThisThread.Should().BeLessThanOrEqualTo(RowBlocks.RetainedFloats + 16);
+    }
+
+    [Fact]
     public void A_non_contiguous_input_gives_the_same_values()
     {
         using var scope = NewDisposeScope();
