@@ -46,7 +46,9 @@ namespace Bert.Core.Modeling;
 /// +2.3% on two threads, +4.7 and +4.4% on one; the small BERT on one sentence of 24 tokens -0.4 and -0.6%, of 40 tokens
 /// +1.1%; over the KNBC length mix (batch 16) +0.1% (small BERT, two threads) and +1.7% (MiniLM, one thread, as the
 /// inference streams run). Making the copy on the calling thread alone instead of on all the product's threads (no
-/// barrier) was 0.5-4% slower.
+/// barrier) was 0.5-4% slower. The last 1-7 rows in the same passes instead of one pass over all the features after
+/// them (so they read the weights from L1 too): the small BERT on one sentence of 21-23 tokens +1.2-1.7% on one thread
+/// (as concurrent Predict calls run) and +0.0% on two; the KNBC mix at batch 16 on one thread +0.4-0.7%.
 /// </remarks>
 internal static unsafe class PackedGemm
 {
@@ -257,8 +259,8 @@ internal static unsafe class PackedGemm
 
     /// <summary>
     /// Output panels [<paramref name="first"/>, <paramref name="last"/>) for all rows: threes, then pairs of panels in the
-    /// AVX-512 kernels when <paramref name="wide"/> (the blocks of 8 rows from their copy in <paramref name="blocks"/>,
-    /// <see cref="FeatureBlock"/> features a pass; the rows after them from <paramref name="x"/>), single panels in the
+    /// AVX-512 kernels when <paramref name="wide"/> (<see cref="FeatureBlock"/> features a pass, for the blocks of 8 rows
+    /// from their copy in <paramref name="blocks"/> and then for the rows after them from <paramref name="x"/>), single panels in the
     /// AVX2 one. The AVX-512 kernels sum every row the same way (from the bias, feature after feature), so a row's result
     /// does not depend on the rows around it; the AVX2 kernel sums its last few rows' even and odd features apart.
     /// </summary>
@@ -269,25 +271,25 @@ internal static unsafe class PackedGemm
         float* scratch = stackalloc float[3 * PanelWidth];
         float** xs = stackalloc float*[TailBlockRows];
         float** ys = stackalloc float*[TailBlockRows];
+        long stride = (long)k * PanelWidth;    // from one panel to the next
         int p = first;
         for (; wide && p + 3 <= last; p += 3)
         {
             float* panel = packed + (long)p * k * PanelWidth;
             float* b = bias != null ? bias + p * PanelWidth : zero;
             float* column = y + p * PanelWidth;
-            int r = fullBlocks * WideRowBlock;
-            for (int start = 0; fullBlocks > 0 && start < k; start += FeatureBlock)
+            for (int start = 0; start < k; start += FeatureBlock)
             {
                 int count = Math.Min(FeatureBlock, k - start);
+                float* w = panel + (long)start * PanelWidth, from = start == 0 ? b : null;
                 for (int block = 0; block < fullBlocks; block++)
-                    Rows8By48(blocks + ((long)block * k + start) * WideRowBlock, count, panel + (long)start * PanelWidth, (long)k * PanelWidth,
-                        start == 0 ? b : null, column + (long)block * WideRowBlock * n, n);
-            }
-            for (int block; r < rows; r += block)
-            {
-                block = TailBlock(x, column, rows, r, k, n, scratch, xs, ys);
-                if (block == 2) Rows2By48(xs, ys, k, panel, b);
-                else Rows4By48(xs, ys, k, panel, b);
+                    Rows8By48(blocks + ((long)block * k + start) * WideRowBlock, count, w, stride, from, column + (long)block * WideRowBlock * n, n);
+                for (int r = fullBlocks * WideRowBlock, block; r < rows; r += block)
+                {
+                    block = TailBlock(x, column, rows, r, k, n, scratch, xs, ys);
+                    if (block == 2) Rows2By48(xs, ys, start, count, w, stride, from);
+                    else Rows4By48(xs, ys, start, count, w, stride, from);
+                }
             }
         }
         for (; wide && p + 2 <= last; p += 2)
@@ -295,19 +297,18 @@ internal static unsafe class PackedGemm
             float* panel = packed + (long)p * k * PanelWidth;
             float* b = bias != null ? bias + p * PanelWidth : zero;
             float* column = y + p * PanelWidth;
-            int r = fullBlocks * WideRowBlock;
-            for (int start = 0; fullBlocks > 0 && start < k; start += FeatureBlock)
+            for (int start = 0; start < k; start += FeatureBlock)
             {
                 int count = Math.Min(FeatureBlock, k - start);
+                float* w = panel + (long)start * PanelWidth, from = start == 0 ? b : null;
                 for (int block = 0; block < fullBlocks; block++)
-                    Rows8Wide(blocks + ((long)block * k + start) * WideRowBlock, count, panel + (long)start * PanelWidth, (long)k * PanelWidth,
-                        start == 0 ? b : null, column + (long)block * WideRowBlock * n, n);
-            }
-            for (int block; r < rows; r += block)
-            {
-                block = TailBlock(x, column, rows, r, k, n, scratch, xs, ys);
-                if (block == 2) Rows2Wide(xs, ys, k, panel, b);
-                else Rows4Wide(xs, ys, k, panel, b);
+                    Rows8Wide(blocks + ((long)block * k + start) * WideRowBlock, count, w, stride, from, column + (long)block * WideRowBlock * n, n);
+                for (int r = fullBlocks * WideRowBlock, block; r < rows; r += block)
+                {
+                    block = TailBlock(x, column, rows, r, k, n, scratch, xs, ys);
+                    if (block == 2) Rows2Wide(xs, ys, start, count, w, stride, from);
+                    else Rows4Wide(xs, ys, start, count, w, stride, from);
+                }
             }
         }
         for (; p < last; p++)
@@ -349,17 +350,28 @@ internal static unsafe class PackedGemm
     /// 2 rows × 48 outputs (three panels) in 6 registers, for the last 1 or 2 rows (see <see cref="TailBlock"/>): summed as
     /// <see cref="Rows8By48"/> sums. One real row in the 4-row block ran 3.5% slower than the even/odd single-row pass
     /// it replaces (small BERT, 21 tokens); six chains of FMAs take as long per feature as that pass's four.
+    /// Takes features <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/> − 1 of the rows,
+    /// starting from <paramref name="bias"/> or, where it is null, from the sums in the rows of <paramref name="ys"/>, as
+    /// the 8-row blocks do in the same pass (so it reads the weights while they are in L1).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows2By48(float** xs, float** ys, int k, float* w, float* bias)
+    private static void Rows2By48(float** xs, float** ys, int start, int count, float* w, long stride, float* bias)
     {
-        long stride = (long)k * PanelWidth;    // from one panel to the next
-        var c00 = Avx512F.LoadVector512(bias);
-        var c01 = Avx512F.LoadVector512(bias + PanelWidth);
-        var c02 = Avx512F.LoadVector512(bias + 2 * PanelWidth);
-        Vector512<float> c10 = c00, c11 = c01, c12 = c02;
-        float* x0 = xs[0], x1 = xs[1];
-        for (int i = 0; i < k; i++, w += PanelWidth)
+        Vector512<float> c00, c01, c02, c10, c11, c12;
+        if (bias != null)
+        {
+            c00 = Avx512F.LoadVector512(bias);
+            c01 = Avx512F.LoadVector512(bias + PanelWidth);
+            c02 = Avx512F.LoadVector512(bias + 2 * PanelWidth);
+            c10 = c00; c11 = c01; c12 = c02;
+        }
+        else
+        {
+            c00 = Avx512F.LoadVector512(ys[0]); c01 = Avx512F.LoadVector512(ys[0] + PanelWidth); c02 = Avx512F.LoadVector512(ys[0] + 2 * PanelWidth);
+            c10 = Avx512F.LoadVector512(ys[1]); c11 = Avx512F.LoadVector512(ys[1] + PanelWidth); c12 = Avx512F.LoadVector512(ys[1] + 2 * PanelWidth);
+        }
+        float* x0 = xs[0] + start, x1 = xs[1] + start;
+        for (int i = 0; i < count; i++, w += PanelWidth)
         {
             var w0 = Avx512F.LoadAlignedVector512(w);
             var w1 = Avx512F.LoadAlignedVector512(w + stride);
@@ -375,16 +387,28 @@ internal static unsafe class PackedGemm
         Avx512F.Store(y, c10); Avx512F.Store(y + PanelWidth, c11); Avx512F.Store(y + 2 * PanelWidth, c12);
     }
 
-    /// <summary>2 rows × 32 outputs (two panels) in 4 registers, for the last 1 or 2 rows: summed as <see cref="Rows8Wide"/> sums.</summary>
+    /// <summary>
+    /// 2 rows × 32 outputs (two panels) in 4 registers, for the last 1 or 2 rows: summed as <see cref="Rows8Wide"/> sums;
+    /// features and start as in <see cref="Rows2By48"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows2Wide(float** xs, float** ys, int k, float* w, float* bias)
+    private static void Rows2Wide(float** xs, float** ys, int start, int count, float* w, long stride, float* bias)
     {
-        float* v = w + (long)k * PanelWidth;    // the second panel
-        var c00 = Avx512F.LoadVector512(bias);
-        var c01 = Avx512F.LoadVector512(bias + PanelWidth);
-        Vector512<float> c10 = c00, c11 = c01;
-        float* x0 = xs[0], x1 = xs[1];
-        for (int i = 0; i < k; i++, w += PanelWidth, v += PanelWidth)
+        float* v = w + stride;    // the second panel
+        Vector512<float> c00, c01, c10, c11;
+        if (bias != null)
+        {
+            c00 = Avx512F.LoadVector512(bias);
+            c01 = Avx512F.LoadVector512(bias + PanelWidth);
+            c10 = c00; c11 = c01;
+        }
+        else
+        {
+            c00 = Avx512F.LoadVector512(ys[0]); c01 = Avx512F.LoadVector512(ys[0] + PanelWidth);
+            c10 = Avx512F.LoadVector512(ys[1]); c11 = Avx512F.LoadVector512(ys[1] + PanelWidth);
+        }
+        float* x0 = xs[0] + start, x1 = xs[1] + start;
+        for (int i = 0; i < count; i++, w += PanelWidth, v += PanelWidth)
         {
             var w0 = Avx512F.LoadAlignedVector512(w);
             var w1 = Avx512F.LoadAlignedVector512(v);
@@ -461,18 +485,28 @@ internal static unsafe class PackedGemm
     /// <summary>
     /// 4 rows × 48 outputs (three panels) in 12 registers, for the rows left after the blocks of 8 (rows and outputs
     /// given one by one, see <see cref="TailBlock"/>): summed as <see cref="Rows8By48"/> sums, so a row's result does not
-    /// depend on which of the two takes it.
+    /// depend on which of the two takes it; features and start as in <see cref="Rows2By48"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows4By48(float** xs, float** ys, int k, float* w, float* bias)
+    private static void Rows4By48(float** xs, float** ys, int start, int count, float* w, long stride, float* bias)
     {
-        long stride = (long)k * PanelWidth;    // from one panel to the next
-        var c00 = Avx512F.LoadVector512(bias);
-        var c01 = Avx512F.LoadVector512(bias + PanelWidth);
-        var c02 = Avx512F.LoadVector512(bias + 2 * PanelWidth);
-        Vector512<float> c10 = c00, c11 = c01, c12 = c02, c20 = c00, c21 = c01, c22 = c02, c30 = c00, c31 = c01, c32 = c02;
-        float* x0 = xs[0], x1 = xs[1], x2 = xs[2], x3 = xs[3];
-        for (int i = 0; i < k; i++, w += PanelWidth)
+        Vector512<float> c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32;
+        if (bias != null)
+        {
+            c00 = Avx512F.LoadVector512(bias);
+            c01 = Avx512F.LoadVector512(bias + PanelWidth);
+            c02 = Avx512F.LoadVector512(bias + 2 * PanelWidth);
+            c10 = c00; c11 = c01; c12 = c02; c20 = c00; c21 = c01; c22 = c02; c30 = c00; c31 = c01; c32 = c02;
+        }
+        else
+        {
+            c00 = Avx512F.LoadVector512(ys[0]); c01 = Avx512F.LoadVector512(ys[0] + PanelWidth); c02 = Avx512F.LoadVector512(ys[0] + 2 * PanelWidth);
+            c10 = Avx512F.LoadVector512(ys[1]); c11 = Avx512F.LoadVector512(ys[1] + PanelWidth); c12 = Avx512F.LoadVector512(ys[1] + 2 * PanelWidth);
+            c20 = Avx512F.LoadVector512(ys[2]); c21 = Avx512F.LoadVector512(ys[2] + PanelWidth); c22 = Avx512F.LoadVector512(ys[2] + 2 * PanelWidth);
+            c30 = Avx512F.LoadVector512(ys[3]); c31 = Avx512F.LoadVector512(ys[3] + PanelWidth); c32 = Avx512F.LoadVector512(ys[3] + 2 * PanelWidth);
+        }
+        float* x0 = xs[0] + start, x1 = xs[1] + start, x2 = xs[2] + start, x3 = xs[3] + start;
+        for (int i = 0; i < count; i++, w += PanelWidth)
         {
             var w0 = Avx512F.LoadAlignedVector512(w);
             var w1 = Avx512F.LoadAlignedVector512(w + stride);
@@ -499,17 +533,29 @@ internal static unsafe class PackedGemm
     /// <summary>
     /// 4 rows × 32 outputs (two panels) in 8 registers, for the rows a sentence leaves after its blocks of 8 (rows and
     /// outputs given one by one, see <see cref="TailBlock"/>): summed as <see cref="Rows8Wide"/> sums (from the bias, feature
-    /// after feature), so a row's result does not depend on which of the two takes it.
+    /// after feature), so a row's result does not depend on which of the two takes it; features and start as in
+    /// <see cref="Rows2By48"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows4Wide(float** xs, float** ys, int k, float* w, float* bias)
+    private static void Rows4Wide(float** xs, float** ys, int start, int count, float* w, long stride, float* bias)
     {
-        float* v = w + (long)k * PanelWidth;    // the second panel
-        var c00 = Avx512F.LoadVector512(bias);
-        var c01 = Avx512F.LoadVector512(bias + PanelWidth);
-        Vector512<float> c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
-        float* x0 = xs[0], x1 = xs[1], x2 = xs[2], x3 = xs[3];
-        for (int i = 0; i < k; i++, w += PanelWidth, v += PanelWidth)
+        float* v = w + stride;    // the second panel
+        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+        if (bias != null)
+        {
+            c00 = Avx512F.LoadVector512(bias);
+            c01 = Avx512F.LoadVector512(bias + PanelWidth);
+            c10 = c00; c11 = c01; c20 = c00; c21 = c01; c30 = c00; c31 = c01;
+        }
+        else
+        {
+            c00 = Avx512F.LoadVector512(ys[0]); c01 = Avx512F.LoadVector512(ys[0] + PanelWidth);
+            c10 = Avx512F.LoadVector512(ys[1]); c11 = Avx512F.LoadVector512(ys[1] + PanelWidth);
+            c20 = Avx512F.LoadVector512(ys[2]); c21 = Avx512F.LoadVector512(ys[2] + PanelWidth);
+            c30 = Avx512F.LoadVector512(ys[3]); c31 = Avx512F.LoadVector512(ys[3] + PanelWidth);
+        }
+        float* x0 = xs[0] + start, x1 = xs[1] + start, x2 = xs[2] + start, x3 = xs[3] + start;
+        for (int i = 0; i < count; i++, w += PanelWidth, v += PanelWidth)
         {
             var w0 = Avx512F.LoadAlignedVector512(w);
             var w1 = Avx512F.LoadAlignedVector512(v);
