@@ -273,8 +273,12 @@ internal static unsafe class PackedGemm
         float** ys = stackalloc float*[TailBlockRows];
         long stride = (long)k * PanelWidth;    // from one panel to the next
         int p = first;
-        for (; wide && p + 3 <= last; p += 3)
+        for (int size; wide && (size = Math.Min(last - p, 3)) >= 2; p += size)
         {
+            // Three panels, or a pair where three do not divide a product's panels: the same passes, other kernels.
+            delegate*<float*, int, float*, long, float*, float*, int, void> rows8 = size == 3 ? &Rows8By48 : &Rows8Wide;
+            delegate*<float**, float**, int, int, float*, long, float*, void> rows4 = size == 3 ? &Rows4By48 : &Rows4Wide;
+            delegate*<float**, float**, int, int, float*, long, float*, void> rows2 = size == 3 ? &Rows2By48 : &Rows2Wide;
             float* panel = packed + (long)p * k * PanelWidth;
             float* b = bias != null ? bias + p * PanelWidth : zero;
             float* column = y + p * PanelWidth;
@@ -283,31 +287,11 @@ internal static unsafe class PackedGemm
                 int count = Math.Min(FeatureBlock, k - start);
                 float* w = panel + (long)start * PanelWidth, from = start == 0 ? b : null;
                 for (int block = 0; block < fullBlocks; block++)
-                    Rows8By48(blocks + ((long)block * k + start) * WideRowBlock, count, w, stride, from, column + (long)block * WideRowBlock * n, n);
+                    rows8(blocks + ((long)block * k + start) * WideRowBlock, count, w, stride, from, column + (long)block * WideRowBlock * n, n);
                 for (int r = fullBlocks * WideRowBlock, block; r < rows; r += block)
                 {
                     block = TailBlock(x, column, rows, r, k, n, scratch, xs, ys);
-                    if (block == 2) Rows2By48(xs, ys, start, count, w, stride, from);
-                    else Rows4By48(xs, ys, start, count, w, stride, from);
-                }
-            }
-        }
-        for (; wide && p + 2 <= last; p += 2)
-        {
-            float* panel = packed + (long)p * k * PanelWidth;
-            float* b = bias != null ? bias + p * PanelWidth : zero;
-            float* column = y + p * PanelWidth;
-            for (int start = 0; start < k; start += FeatureBlock)
-            {
-                int count = Math.Min(FeatureBlock, k - start);
-                float* w = panel + (long)start * PanelWidth, from = start == 0 ? b : null;
-                for (int block = 0; block < fullBlocks; block++)
-                    Rows8Wide(blocks + ((long)block * k + start) * WideRowBlock, count, w, stride, from, column + (long)block * WideRowBlock * n, n);
-                for (int r = fullBlocks * WideRowBlock, block; r < rows; r += block)
-                {
-                    block = TailBlock(x, column, rows, r, k, n, scratch, xs, ys);
-                    if (block == 2) Rows2Wide(xs, ys, start, count, w, stride, from);
-                    else Rows4Wide(xs, ys, start, count, w, stride, from);
+                    (block == 2 ? rows2 : rows4)(xs, ys, start, count, w, stride, from);
                 }
             }
         }
