@@ -57,14 +57,14 @@ public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         long batch = hiddenStates.size(0), length = hiddenStates.size(1);
         var projected = BertLinear.ForwardEach(hiddenStates, query, key, value);
-        var q = SplitHeads(projected[0], batch, length);
-        var k = SplitHeads(projected[1], batch, length);
-        var v = SplitHeads(projected[2], batch, length);
-        bool flash = !training && q.dtype == ScalarType.Float32;
+        bool flash = !training && projected[0].dtype == ScalarType.Float32;
         if (flash && CpuCapabilities.InferenceTuningMeasured
             && PackedAttention.Accepts(projected[0], projected[1], projected[2], attentionMask, numHeads))
             return PackedAttention.Run(projected[0], projected[1], projected[2], attentionMask, numHeads, get_num_threads())
                 .MoveToOuterDisposeScope();
+        var q = SplitHeads(projected[0], batch, length);
+        var k = SplitHeads(projected[1], batch, length);
+        var v = SplitHeads(projected[2], batch, length);
         var context = flash
             ? nn.functional.scaled_dot_product_attention(q, k, v, attentionMask)     // (B, nh, T, hs)
             : ExplicitAttention(q, k, v, attentionMask);
