@@ -45,10 +45,10 @@ internal static unsafe class PackedAttention
         long batch = q.size(0), length = q.size(1), hidden = q.size(2);
         if (heads <= 0 || hidden % heads != 0 || hidden / heads % Lanes != 0 || length == 0 || batch == 0) return false;
         if (length > 4096 || hidden > int.MaxValue / 4096) return false;    // the scratch sizes below stay small
-        foreach (var t in new[] { q, k, v })
-            if (t.dtype != ScalarType.Float32 || t.device_type != DeviceType.CPU || t.dim() != 3 || t.size(0) != batch
-                || t.size(1) != length || t.size(2) != hidden || !t.is_contiguous())
-                return false;
+        bool Fits(Tensor t) =>
+            t.dtype == ScalarType.Float32 && t.device_type == DeviceType.CPU && t.dim() == 3 && t.size(0) == batch
+            && t.size(1) == length && t.size(2) == hidden && t.is_contiguous();
+        if (!Fits(q) || !Fits(k) || !Fits(v)) return false;
         if (is_grad_enabled() && (q.requires_grad || k.requires_grad || v.requires_grad)) return false;
         return mask is null
             || (mask.dtype == ScalarType.Float32 && mask.device_type == DeviceType.CPU && mask.dim() == 4 && mask.size(0) == batch
