@@ -218,7 +218,7 @@ public sealed class BertLinear : Module<Tensor, Tensor>
 
     /// <summary>
     /// <see cref="forward"/> plus <paramref name="residual"/> (of the output's shape), or with GELU (erf form) applied,
-    /// done by the packed kernel as it stores each block of the product (AVX-512 only), instead of as separate
+    /// done by the packed kernel as it stores each block of the product (AVX-512 or AVX2), instead of as separate
     /// operations; null where this product does not run on the packed kernel (the caller then adds or activates itself).
     /// For inference: a module in training mode must not call it (its dropout comes before the residual).
     /// </summary>
@@ -227,12 +227,17 @@ public sealed class BertLinear : Module<Tensor, Tensor>
     /// in eval mode. Measured on a 2-core Intel Xeon (family 6, model 207), forward passes alternating with and without
     /// in one process: a small BERT (4 layers of 256) on one 24-token sentence 545/503 against 475/440 sequences/s
     /// (+14%: libtorch's GELU goes through oneDNN, which looks up its primitive on every call), MiniLM on one 128-token
-    /// sequence +0.5-0.9%. The sum with the residual is bit for bit the separate addition's; GELU differs from libtorch's
+    /// sequence +0.5-0.9%. With the AVX2 kernel, on the same Xeon with AVX-512 turned off for .NET and libtorch
+    /// (<c>DOTNET_EnableAVX512F=0</c>, <c>ATEN_CPU_CAPABILITY=avx2</c>, <c>MKL_ENABLE_INSTRUCTIONS=AVX2</c>,
+    /// <c>ONEDNN_MAX_CPU_ISA=AVX2</c>; not yet on an AVX2-only processor): the small BERT on one 24-token sentence
+    /// +9.1-12.4% on two threads and +3.8-4.3% on one, MiniLM on one 128-token sequence +0.9-5.0% on two threads, the
+    /// small BERT over the KNBC length mix (batches of 16, one thread, as the inference streams run) +0.1%.
+    /// The sum with the residual is bit for bit the separate addition's; GELU differs from libtorch's
     /// (oneDNN's) by float32 rounding (its erf is the one libtorch's own vectorised kernels use).
     /// </remarks>
     internal Tensor? ForwardFused(Tensor input, Tensor? residual, bool gelu)
     {
-        if (!Avx512F.IsSupported || !UsesPacked(input)) return null;
+        if (!UsesPacked(input)) return null;
         if (residual is not null)
         {
             if (residual.dtype != ScalarType.Float32 || residual.device_type != DeviceType.CPU || !residual.is_contiguous()
