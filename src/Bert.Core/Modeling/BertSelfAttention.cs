@@ -17,9 +17,10 @@ namespace Bert.Core.Modeling;
 /// needs no contiguous copies of the heads, which is what decides it at short lengths too: on a Zen 3 (AVX2 only,
 /// MKL's AVX2 kernels) a whole KNBC inference pass, 5 rounds per batch alternated in one process, was 2-3% faster
 /// with flash at every length than with the explicit form up to 64 positions (small shape), and 1% (BERT-base).
-/// With AVX-512, where inference tuning was measured (<see cref="CpuCapabilities"/>), float32 inference without
+/// With AVX-512 or AVX2, where inference tuning was measured (<see cref="CpuCapabilities"/>), float32 inference without
 /// gradients takes <see cref="PackedAttention"/> instead, straight from the projections' (B, T, H) outputs into the
-/// context (measured on an Intel Xeon; see there); anything it does not take goes to the flash kernel.
+/// context (measured on an Intel Xeon, the AVX2 kernels with AVX-512 turned off; see there); anything it does not take
+/// goes to the flash kernel.
 /// </remarks>
 public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
 {

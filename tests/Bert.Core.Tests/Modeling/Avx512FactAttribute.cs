@@ -8,6 +8,6 @@ public sealed class Avx512FactAttribute : FactAttribute
     public Avx512FactAttribute()
     {
         if (!Avx512F.IsSupported)
-            Skip = "needs a processor with AVX-512: the kernel under test is AVX-512 code (this processor runs the AVX2 product, which sums its last rows another way, and libtorch's attention)";
+            Skip = "needs a processor with AVX-512: the kernel under test is AVX-512 code (this processor runs the AVX2 product, which sums its last rows another way)";
     }
 }

@@ -7,17 +7,21 @@ namespace Bert.Core.Tests.Modeling;
 /// <summary>
 /// <see cref="PackedAttention"/>: self-attention for inference straight from the (B, T, H) query, key and value
 /// products, against float64 softmax(Q Kᵀ / √d + mask) V over head sizes, lengths around its blocks and masks; a
-/// sentence alone against the same sentence padded in a batch; and what it leaves to libtorch.
+/// sentence alone against the same sentence padded in a batch; and what it leaves to libtorch. Each with the AVX-512
+/// kernels where the processor has them and with the AVX2 ones forced.
 /// </summary>
 public class PackedAttentionTests
 {
-    [Avx512Fact]
-    public void Attention_matches_float64_attention()
+    [Avx2Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Attention_matches_float64_attention(bool avx2Only)
     {
         using var scope = NewDisposeScope();
+        using var kernels = avx2Only ? PackedGemm.Avx2Only() : null;
         // (batch, length, hidden, heads): MiniLM's heads of 32 on 128 tokens; heads of 64 on 23 tokens (a block of 8
-        // queries and 7 left, keys not filling their last panel); heads of 48 (a pair of 16-value panels and one alone)
-        // on 5 tokens; heads of 16 (one panel) on 40 tokens; a single token.
+        // queries and 7 left, or 3 of 6 and 5 left with AVX2; keys not filling their last panel); heads of 48 (a pair of
+        // 16-value panels and one alone) on 5 tokens; heads of 16 (one panel) on 40 tokens; a single token.
         foreach (var (batch, length, hidden, heads) in new[] { (1, 128, 384, 12), (2, 23, 128, 2), (3, 5, 96, 2), (2, 40, 64, 4), (1, 1, 32, 2) })
         {
             var g = new Generator((ulong)(batch * 1000 + length));
@@ -31,16 +35,19 @@ public class PackedAttentionTests
                 var actual = PackedAttention.Run(q, k, v, mask, heads, threads: 2);
                 var expected = Float64Attention(q, k, v, mask, heads);
                 double error = (actual.to(ScalarType.Float64) - expected).abs().max().item<double>();
-                error.Should().BeLessThan(2e-6, $"batch {batch}, length {length}, hidden {hidden}, {heads} heads, mask {mask is not null}");
+                error.Should().BeLessThan(2e-6, $"batch {batch}, length {length}, hidden {hidden}, {heads} heads, mask {mask is not null}, AVX2 only {avx2Only}");
             }
         }
     }
 
-    [Avx512Fact]
-    public void Large_scores_do_not_overflow()
+    [Avx2Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Large_scores_do_not_overflow(bool avx2Only)
     {
         // Scores in the hundreds: e^s overflows float32 unless the largest score of the row is taken off first.
         using var scope = NewDisposeScope();
+        using var kernels = avx2Only ? PackedGemm.Avx2Only() : null;
         var g = new Generator(11);
         var q = randn(new long[] { 1, 20, 64 }, generator: g) * 40;
         var k = randn(new long[] { 1, 20, 64 }, generator: g);
@@ -50,12 +57,15 @@ public class PackedAttentionTests
         (actual.to(ScalarType.Float64) - Float64Attention(q, k, v, null, 2)).abs().max().item<double>().Should().BeLessThan(2e-5);
     }
 
-    [Avx512Fact]
-    public void A_sentence_gives_the_same_bits_alone_and_padded_in_a_batch()
+    [Avx2Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_sentence_gives_the_same_bits_alone_and_padded_in_a_batch(bool avx2Only)
     {
         // Padded keys (float32's minimum in the mask) weigh exactly 0 and every query row is summed on its own, so a
         // sentence's context does not depend on the batch around it (Predict and PredictBatch agree).
         using var scope = NewDisposeScope();
+        using var kernels = avx2Only ? PackedGemm.Avx2Only() : null;
         var g = new Generator(7);
         var q = randn(new long[] { 3, 37, 128 }, generator: g);
         var k = randn(new long[] { 3, 37, 128 }, generator: g);

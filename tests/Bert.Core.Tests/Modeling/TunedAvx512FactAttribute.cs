@@ -11,6 +11,6 @@ public sealed class TunedAvx512FactAttribute : FactAttribute
     public TunedAvx512FactAttribute()
     {
         if (!Avx512F.IsSupported || !CpuCapabilities.InferenceTuningMeasured)
-            Skip = "needs an AVX-512 processor whose inference tuning was measured (Intel): elsewhere libtorch's GEMM and attention run, whose sums depend on the batch";
+            Skip = "needs an AVX-512 processor whose inference tuning was measured (Intel): elsewhere the AVX2 product (which sums a product's last rows another way) or libtorch's GEMM and attention run, whose sums depend on the batch";
     }
 }
