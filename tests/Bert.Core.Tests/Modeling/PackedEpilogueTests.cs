@@ -13,10 +13,11 @@ namespace Bert.Core.Tests.Modeling;
 /// </summary>
 public class PackedEpilogueTests
 {
-    private static bool Avx512 => CpuInfo.Flags.Contains("avx512f");
+    /// <summary>Where .NET runs AVX-512 code (not the processor's flags: <c>DOTNET_EnableAVX512F=0</c> turns it off).</summary>
+    private static bool Avx512 => System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
 
     /// <summary>Where the packed kernel (and so its epilogues) runs at all: AVX2 and FMA.</summary>
-    private static bool Packed => CpuInfo.Flags.Contains("avx2") && CpuInfo.Flags.Contains("fma");
+    private static bool Packed => System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported;
 
     public static TheoryData<long[], long, bool> Shapes()
     {
