@@ -15,7 +15,7 @@ public class PackedLinearTests
     public static TheoryData<long[], long> Shapes() => new()
     {
         { [1, 16], 16 },              // one row (the single-row kernel), one panel
-        { [5, 3], 32 },               // fewer rows than a block, 3 inputs
+        { [5, 3], 32 },               // fewer rows than a block, 3 inputs (AVX2: a 4-row block and a row)
         { [6, 64], 48 },              // exactly one block
         { [7, 64], 48 },              // a block and a row
         { [2, 9, 1000], 64 },         // 18 rows (3 blocks), an input width the kernels do not divide
@@ -25,7 +25,7 @@ public class PackedLinearTests
         { [3, 8, 24], 96 },           // AVX-512: three 8-row blocks, two groups of three panels
         { [1, 15, 72], 32 },          // AVX-512: an 8-row block, a 4-row block and 3 rows (a 15-token sentence), one pair
         { [1, 15, 72], 48 },          // AVX-512: the same rows on three panels
-        { [4, 24], 48 },              // AVX-512: a 4-row block alone, three panels
+        { [4, 24], 48 },              // AVX-512: a 4-row block alone, three panels (AVX2 too)
         { [13, 40], 112 },            // AVX-512: 8 + 4 + 1 rows; three panels and two pairs (7 panels)
         { [2, 16], 16 },              // AVX-512: one panel alone (the AVX2 kernel)
         { [17, 203], 80 },            // AVX-512: two 8-row blocks over two passes of features (128 + 75), 203 = 8 × 25 + 3
