@@ -1,5 +1,6 @@
 using Bert.Core.Modeling;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,10 +15,10 @@ namespace Bert.Core.Tests.Modeling;
 public class PackedEpilogueTests
 {
     /// <summary>Where .NET runs AVX-512 code (not the processor's flags: <c>DOTNET_EnableAVX512F=0</c> turns it off).</summary>
-    private static bool Avx512 => System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
+    private static bool Avx512 => Avx512F.IsSupported;
 
     /// <summary>Where the packed kernel (and so its epilogues) runs at all: AVX2 and FMA.</summary>
-    private static bool Packed => System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported;
+    private static bool Packed => Avx2.IsSupported && Fma.IsSupported;
 
     public static TheoryData<long[], long, bool> Shapes()
     {
