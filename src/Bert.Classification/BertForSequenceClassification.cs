@@ -13,7 +13,7 @@ namespace Bert.Classification;
 public sealed class BertForSequenceClassification : nn.Module<Tensor, Tensor, Tensor, Tensor>
 {
     private readonly BertModel bert;
-    private readonly Dropout dropout;
+    private readonly BertDropout dropout;
     private readonly Linear classifier;
 
     /// <summary>Puts a classification head for <paramref name="numLabels"/> outputs on <paramref name="bert"/>.</summary>
@@ -33,7 +33,7 @@ public sealed class BertForSequenceClassification : nn.Module<Tensor, Tensor, Te
         NumLabels = numLabels;
         this.bert = bert;
         var config = bert.Config;
-        dropout = nn.Dropout(Options.Dropout ?? config.HiddenDropoutProb);
+        dropout = new BertDropout(Options.Dropout ?? config.HiddenDropoutProb);
         classifier = nn.Linear(BertPooling.OutputSize(Options.Pooling, config.HiddenSize, Options.ConcatLayers), numLabels);
         using (no_grad())
         {

@@ -21,7 +21,7 @@ public sealed class BertEmbeddings : Module<Tensor, Tensor, Tensor>
     private readonly Embedding tokenTypeEmbeddings;
     [ComponentName(Name = "LayerNorm")]
     private readonly LayerNorm layerNorm;
-    private readonly Dropout dropout;
+    private readonly BertDropout dropout;
 
     /// <summary>Creates the embedding tables of <paramref name="config"/>.</summary>
     public BertEmbeddings(BertConfig config) : base(nameof(BertEmbeddings))
@@ -31,7 +31,7 @@ public sealed class BertEmbeddings : Module<Tensor, Tensor, Tensor>
         positionEmbeddings = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize);
         tokenTypeEmbeddings = nn.Embedding(config.TypeVocabSize, config.HiddenSize);
         layerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
-        dropout = nn.Dropout(config.HiddenDropoutProb);
+        dropout = new BertDropout(config.HiddenDropoutProb);
         RegisterComponents();
     }
 

@@ -12,7 +12,7 @@ public sealed class BertOutput : Module<Tensor, Tensor, Tensor>
     private readonly BertLinear dense;
     [ComponentName(Name = "LayerNorm")]
     private readonly LayerNorm layerNorm;
-    private readonly Dropout dropout;
+    private readonly BertDropout dropout;
 
     /// <summary>Creates the layer of <paramref name="config"/>.</summary>
     public BertOutput(BertConfig config) : base(nameof(BertOutput))
@@ -20,7 +20,7 @@ public sealed class BertOutput : Module<Tensor, Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(config);
         dense = new BertLinear(config.IntermediateSize, config.HiddenSize);
         layerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
-        dropout = nn.Dropout(config.HiddenDropoutProb);
+        dropout = new BertDropout(config.HiddenDropoutProb);
         RegisterComponents();
     }
 

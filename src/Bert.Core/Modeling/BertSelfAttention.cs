@@ -78,7 +78,7 @@ public sealed class BertSelfAttention : Module<Tensor, Tensor, Tensor>
     {
         var scores = matmul(q, k.transpose(-2, -1)).mul_(1.0 / Math.Sqrt(headSize));                     // (B, nh, T, T)
         if (attentionMask is not null) scores.add_(attentionMask);
-        var probabilities = nn.functional.dropout(scores.softmax(-1), attentionDropout, training);
+        var probabilities = BertDropout.Apply(scores.softmax(-1), attentionDropout, training);
         return matmul(probabilities, v);                                                                  // (B, nh, T, hs)
     }
 

@@ -12,7 +12,7 @@ public sealed class BertSelfOutput : Module<Tensor, Tensor, Tensor>
     private readonly BertLinear dense;
     [ComponentName(Name = "LayerNorm")]
     private readonly LayerNorm layerNorm;
-    private readonly Dropout dropout;
+    private readonly BertDropout dropout;
 
     /// <summary>Creates the projection of <paramref name="config"/>.</summary>
     public BertSelfOutput(BertConfig config) : base(nameof(BertSelfOutput))
@@ -20,7 +20,7 @@ public sealed class BertSelfOutput : Module<Tensor, Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(config);
         dense = new BertLinear(config.HiddenSize, config.HiddenSize);
         layerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
-        dropout = nn.Dropout(config.HiddenDropoutProb);
+        dropout = new BertDropout(config.HiddenDropoutProb);
         RegisterComponents();
     }
 

@@ -16,7 +16,7 @@ internal static class InferenceInPlace
     public static bool Allowed(nn.Module owner, Tensor fresh) => !owner.training && !fresh.requires_grad;
 
     /// <summary>dropout(<paramref name="projected"/>) + <paramref name="input"/>, into <paramref name="projected"/> when <see cref="Allowed"/>.</summary>
-    public static Tensor AddResidual(nn.Module owner, Dropout dropout, Tensor projected, Tensor input) =>
+    public static Tensor AddResidual(nn.Module owner, BertDropout dropout, Tensor projected, Tensor input) =>
         Allowed(owner, projected) && projected.dtype == input.dtype && TensorSizes.SameShape(projected, input)
             ? projected.add_(input)
             : dropout.forward(projected) + input;
