@@ -70,6 +70,28 @@ internal static unsafe class ProductThreads
         if (region.Failure is { } failure) ExceptionDispatchInfo.Throw(failure);
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> for each index 0 … <paramref name="count"/> − 1 on up to <paramref name="threads"/>
+    /// threads of the team, each thread claiming the next index when it is done with one (the faster core takes more).
+    /// The first exception is rethrown on the calling thread; indices not yet claimed by then still run.
+    /// </summary>
+    public static void ForEach(int count, int threads, Action<int> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        if (count > 0) Run(Math.Clamp(threads, 1, count), new Claims(count, body));
+    }
+
+    private sealed class Claims(int count, Action<int> body) : IJob
+    {
+        private int claimed = -1;
+
+        public void Run(int part, int parts)
+        {
+            for (int index; (index = Interlocked.Increment(ref claimed)) < count;)
+                body(index);
+        }
+    }
+
     [UnmanagedCallersOnly]
     private static void Part(nint data)
     {

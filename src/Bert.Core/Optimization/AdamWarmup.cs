@@ -5,6 +5,7 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 using Bert.Core.IO;
+using Bert.Core.Modeling;
 
 namespace Bert.Core.Optimization;
 
@@ -245,8 +246,8 @@ public sealed class AdamWarmup : IDisposable
         var plainCoefficients = Coefficients(stepSize, 0, gradScale);
         if (chunks.Length > 0)
         {
-            var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, torch.get_num_threads()) };
-            Parallel.For(0, chunks.Length, parallel, k =>
+            // On libtorch's OpenMP threads: a .NET worker would share a core with one of them, still spinning after backward.
+            ProductThreads.ForEach(chunks.Length, torch.get_num_threads(), k =>
             {
                 var (i, start, length) = chunks[k];
                 var c = _decays[i] ? decayCoefficients : plainCoefficients;
@@ -376,8 +377,7 @@ public sealed class AdamWarmup : IDisposable
     {
         // One partial sum per chunk, added in a fixed order: the norm does not depend on thread timing.
         var partial = new double[chunks.Length];
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, torch.get_num_threads()) };
-        Parallel.For(0, chunks.Length, parallel, k =>
+        ProductThreads.ForEach(chunks.Length, torch.get_num_threads(), k =>
         {
             var (i, start, length) = chunks[k];
             partial[k] = AdamWarmupKernel.SumOfSquares(Floats(grads[i]!, start, length));

@@ -2,7 +2,10 @@ using Bert.Core.Modeling;
 
 namespace Bert.Core.Tests.Modeling;
 
-/// <summary>The split of <see cref="PackedGemm"/>'s products over an OpenMP team: every part runs once, failures reach the caller.</summary>
+/// <summary>
+/// The split of <see cref="PackedGemm"/>'s products (and of AdamWarmup's chunks) over an OpenMP team: every part or
+/// index runs once, failures reach the caller.
+/// </summary>
 public class ProductThreadsTests
 {
     private sealed class Recorder(int failingPart) : ProductThreads.IJob
@@ -36,5 +39,24 @@ public class ProductThreadsTests
         var after = new Recorder(failingPart: -1);
         ProductThreads.Run(parts, after);
         after.Runs.Take(after.Parts).Should().OnlyContain(r => r == 1);
+    }
+
+    [Fact]
+    public void For_each_runs_every_index_once_and_rethrows_the_first_failure()
+    {
+        int threads = Math.Min(2, Environment.ProcessorCount);
+        var runs = new int[1000];
+        ProductThreads.ForEach(runs.Length, threads, i => Interlocked.Increment(ref runs[i]));
+        runs.Should().OnlyContain(r => r == 1);
+        ProductThreads.ForEach(0, threads, _ => throw new InvalidOperationException("no index to run"));
+
+        var after = new int[100];
+        var act = () => ProductThreads.ForEach(after.Length, threads, i =>
+        {
+            Interlocked.Increment(ref after[i]);
+            if (i == 37) throw new InvalidOperationException("index 37 failed");
+        });
+        act.Should().Throw<InvalidOperationException>().WithMessage("index 37 failed");
+        after[37].Should().Be(1);
     }
 }
