@@ -93,6 +93,117 @@ internal static class AdamWarmupKernel
         }
     }
 
+    /// <summary>The elements covered by one flag of <see cref="UpdateBlocks"/>' <c>zeroState</c>.</summary>
+    public const int ZeroStateBlock = 256;
+
+    /// <summary>
+    /// Applies one update in place, like <see cref="Update"/>, to memory split into blocks of
+    /// <see cref="ZeroStateBlock"/> elements. <paramref name="zeroState"/> holds one flag per block, true when that
+    /// block's m and v (and vhat) are all +0. A flagged block whose gradient is all zero (+0 or -0) keeps m, v and vhat
+    /// at +0, so its update reduces to the weight decay <c>theta -= lr_t * (0 + wd * theta)</c>, which reads theta and g
+    /// and writes theta only (nothing without decay): the same bits as <see cref="Update"/>, with 12 instead of 28
+    /// bytes of memory traffic per element. Any other block gets the full update and its flag is cleared. In
+    /// fine-tuning, the rows of the word embeddings that no batch has reached yet are such blocks: most of the
+    /// vocabulary in a classification epoch.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void UpdateBlocks(Span<float> theta, ReadOnlySpan<float> grad, Span<float> m, Span<float> v, Span<float> vMax,
+        Span<bool> zeroState, in AdamWarmupCoefficients c)
+    {
+        var n = theta.Length;
+        if (zeroState.Length != (n + ZeroStateBlock - 1) / ZeroStateBlock)
+            throw new ArgumentException($"{n} elements need {(n + ZeroStateBlock - 1) / ZeroStateBlock} block flags, not {zeroState.Length}.");
+        var runStart = -1;
+        for (var b = 0; b < zeroState.Length; b++)
+        {
+            var start = b * ZeroStateBlock;
+            var length = Math.Min(ZeroStateBlock, n - start);
+            if (zeroState[b] && IsZero(grad.Slice(start, length)))
+            {
+                if (runStart >= 0)
+                {
+                    UpdateRange(theta, grad, m, v, vMax, runStart, start - runStart, c);
+                    runStart = -1;
+                }
+                if (c.WeightDecay != 0f)
+                    Decay(theta.Slice(start, length), c);
+                continue;
+            }
+            zeroState[b] = false;
+            if (runStart < 0)
+                runStart = start;
+        }
+        if (runStart >= 0)
+            UpdateRange(theta, grad, m, v, vMax, runStart, n - runStart, c);
+    }
+
+    /// <summary>True where every element of the span's blocks of <see cref="ZeroStateBlock"/> is +0 (the bits of zero).</summary>
+    public static void FindZeroBlocks(ReadOnlySpan<float> values, Span<bool> zeroState)
+    {
+        for (var b = 0; b < zeroState.Length; b++)
+        {
+            var start = b * ZeroStateBlock;
+            var block = MemoryMarshal.Cast<float, int>(values.Slice(start, Math.Min(ZeroStateBlock, values.Length - start)));
+            zeroState[b] &= !block.ContainsAnyExcept(0);
+        }
+    }
+
+    private static void UpdateRange(Span<float> theta, ReadOnlySpan<float> grad, Span<float> m, Span<float> v, Span<float> vMax,
+        int start, int length, in AdamWarmupCoefficients c) =>
+        Update(theta.Slice(start, length), grad.Slice(start, length), m.Slice(start, length), v.Slice(start, length),
+            vMax.IsEmpty ? vMax : vMax.Slice(start, length), c);
+
+    /// <summary>Whether every element is +0 or -0.</summary>
+    private static bool IsZero(ReadOnlySpan<float> values)
+    {
+        var bits = MemoryMarshal.Cast<float, uint>(values);
+        ref var b0 = ref MemoryMarshal.GetReference(bits);
+        var i = 0;
+        var any = 0u;
+        if (Vector.IsHardwareAccelerated && bits.Length >= Vector<uint>.Count)
+        {
+            var acc = Vector<uint>.Zero;
+            var last = bits.Length - Vector<uint>.Count;
+            for (; i <= last; i += Vector<uint>.Count)
+                acc |= Vector.LoadUnsafe(ref b0, (nuint)i);
+            for (var k = 0; k < Vector<uint>.Count; k++)
+                any |= acc[k];
+        }
+        for (; i < bits.Length; i++)
+            any |= Unsafe.Add(ref b0, i);
+        return (any & 0x7FFF_FFFFu) == 0;
+    }
+
+    /// <summary>
+    /// <see cref="Update"/> where g, m and v are zero: its u is <c>+0 / (sqrt(+0) + eps) = +0</c>, so theta becomes
+    /// <c>theta - (+0 + theta * wd) * lr_t</c>, computed in that order (the +0 matters for theta = -0).
+    /// </summary>
+    private static void Decay(Span<float> theta, in AdamWarmupCoefficients c)
+    {
+        var n = theta.Length;
+        ref var p0 = ref MemoryMarshal.GetReference(theta);
+        var i = 0;
+        if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
+        {
+            var step = new Vector<float>(c.StepSize);
+            var wd = new Vector<float>(c.WeightDecay);
+            var last = n - Vector<float>.Count;
+            for (; i <= last; i += Vector<float>.Count)
+            {
+                var k = (nuint)i;
+                var p = Vector.LoadUnsafe(ref p0, k);
+                var u = Vector<float>.Zero + p * wd;
+                (p - u * step).StoreUnsafe(ref p0, k);
+            }
+        }
+        for (; i < n; i++)
+        {
+            var p = Unsafe.Add(ref p0, i);
+            var u = 0f + p * c.WeightDecay;
+            Unsafe.Add(ref p0, i) = p - u * c.StepSize;
+        }
+    }
+
     /// <summary>The sum of squares of <paramref name="values"/>, accumulated in float32 lanes over blocks of 4096 and in double across blocks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double SumOfSquares(ReadOnlySpan<float> values)
