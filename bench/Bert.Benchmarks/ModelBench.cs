@@ -140,6 +140,7 @@ internal static class ModelBench
         BertLinear.SetKernel(model, o.Kernel);
         // bf16 training is mixed precision (float32 weights and moments, bf16 products), as the PyTorch peer's autocast.
         if (o.DType == "bf16") BertLinear.SetComputeType(model, ScalarType.BFloat16);
+        model.Bert.Embeddings.SparseWordGradients = true;   // as ClassificationTrainer trains
         model.train();
         var optimizer = new AdamWarmup(model.named_parameters().Select(p => (p.name, p.parameter)), new AdamWarmupOptions
         {

@@ -159,6 +159,9 @@ public sealed class ClassificationTrainer
         }
 
         bool stoppedEarly = false;
+        // AdamWarmup takes the word embeddings' gradient as the rows of the batch's tokens (same bits, no dense table).
+        var sparseWordGradients = model.Bert.Embeddings.SparseWordGradients;
+        model.Bert.Embeddings.SparseWordGradients = true;
         try
         {
             for (int epoch = state.Epoch + 1; epoch <= options.Epochs; epoch++)
@@ -193,6 +196,7 @@ public sealed class ClassificationTrainer
         }
         finally
         {
+            model.Bert.Embeddings.SparseWordGradients = sparseWordGradients;
             foreach (var t in best.Values) t.Dispose();
         }
         stoppedEarly |= state.Epoch < options.Epochs;

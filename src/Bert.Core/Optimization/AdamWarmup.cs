@@ -48,7 +48,10 @@ namespace Bert.Core.Optimization;
 /// multi-threaded pass over the parameter, gradient and moments, with no tensor allocated per step. In that pass, a block
 /// of 256 elements whose moments are still exactly zero and whose gradient is zero (in fine-tuning, the word-embedding
 /// rows of tokens no batch has held yet: only 8,251 of wiki-ja's 32,000 ids occur in KNBC) gets only its weight decay,
-/// with the same bits as the full update and without reading or writing the moments. Any other
+/// with the same bits as the full update and without reading or writing the moments. A sparse (COO) gradient whose
+/// entries are whole rows of a 2-D parameter (the word embeddings' with <see cref="Modeling.BertEmbeddings.SparseWordGradients"/>)
+/// is summed per row in the order of libtorch's dense embedding backward and used as it is, so the step has the bits
+/// of the dense gradient's without its (V, H) table; other sparse gradients are made dense first. Any other
 /// parameter (another dtype or device, non-contiguous) goes through equivalent TorchSharp tensor operations.
 /// The optimizer is not thread-safe.</para>
 /// </remarks>
@@ -212,6 +215,9 @@ public sealed class AdamWarmup : IDisposable
     /// <summary>Forces the tensor-operation path for every parameter (tests compare both paths with the goldens).</summary>
     internal bool UseTensorOperations { get; set; }
 
+    /// <summary>The number of parameters the last step updated from their sparse gradient's rows, without a dense copy.</summary>
+    internal int LastSparseRowGradients { get; private set; }
+
     /// <summary>When false, every block gets the full fused update, as if its moments were never zero (tests compare the bits).</summary>
     internal bool SkipZeroStateBlocks { get; set; } = true;
 
@@ -220,7 +226,8 @@ public sealed class AdamWarmup : IDisposable
     /// their moments left as they are; the step counter and the schedule advance anyway.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The optimizer was disposed.</exception>
-    /// <exception cref="InvalidOperationException">A gradient does not match its parameter (shape, dtype, device, sparse), or
+    /// <exception cref="InvalidOperationException">A gradient does not match its parameter (shape, dtype, device; a sparse
+    /// gradient's row outside the parameter), or
     /// clipping is on and the gradient norm is not finite; nothing was changed.</exception>
     public void Step()
     {
@@ -229,16 +236,40 @@ public sealed class AdamWarmup : IDisposable
         using var noGrad = no_grad();
 
         var grads = new Tensor?[_parameters.Length];
-        var fusedGrad = new bool[_parameters.Length];
-        for (var i = 0; i < _parameters.Length; i++)
+        var sparse = new SparseRowGradient?[_parameters.Length];
+        try
         {
-            var g = _parameters[i].grad;
-            if (g is null) continue;
-            CheckGradient(i, g);
-            grads[i] = g;
-            fusedGrad[i] = _fused[i] && !UseTensorOperations && IsFusable(_parameters[i]) && IsFusable(g);
+            var fusedGrad = new bool[_parameters.Length];
+            for (var i = 0; i < _parameters.Length; i++)
+            {
+                var g = _parameters[i].grad;
+                if (g is null) continue;
+                CheckGradient(i, g);
+                var fusable = _fused[i] && !UseTensorOperations && IsFusable(_parameters[i]);
+                if (g.is_sparse)
+                {
+                    sparse[i] = fusable ? SparseRowGradient.TryCreate(g, _parameters[i], $" #{i}{NameSuffix(_names, i)}") : null;
+                    if (sparse[i] is not null)
+                    {
+                        fusedGrad[i] = true;
+                        continue;
+                    }
+                    g = g.to_dense();
+                }
+                grads[i] = g;
+                fusedGrad[i] = fusable && IsFusable(g);
+            }
+            TakeStep(grads, sparse, fusedGrad);
+            LastSparseRowGradients = sparse.Count(s => s is not null);
         }
+        finally
+        {
+            foreach (var s in sparse) s?.Dispose();
+        }
+    }
 
+    private void TakeStep(Tensor?[] grads, SparseRowGradient?[] sparse, bool[] fusedGrad)
+    {
         var t = StepCount + 1;
         var learningRate = _options.LearningRateAt(t);
         var stepSize = learningRate * Math.Sqrt(1 - Math.Pow(_options.Beta2, t)) / (1 - Math.Pow(_options.Beta1, t));
@@ -248,7 +279,7 @@ public sealed class AdamWarmup : IDisposable
         double? norm = null;
         if (_options.MaxGradNorm is { } maxNorm)
         {
-            var sum = SumOfSquares(grads, fusedGrad, chunks);
+            var sum = SumOfSquares(grads, sparse, fusedGrad, chunks);
             norm = Math.Sqrt(sum);
             if (!double.IsFinite(norm.Value))
                 throw new InvalidOperationException(
@@ -269,6 +300,16 @@ public sealed class AdamWarmup : IDisposable
             {
                 var (i, start, length) = chunks[k];
                 var c = _decays[i] ? decayCoefficients : plainCoefficients;
+                if (sparse[i] is { } rows)
+                {
+                    AdamWarmupKernel.UpdateSparseBlocks(Floats(_parameters[i], start, length), rows, start,
+                        Floats(_m[i], start, length),
+                        Floats(_v[i], start, length),
+                        _vMax is null ? Span<float>.Empty : Floats(_vMax[i], start, length),
+                        ZeroStateFlags(i, start, length),
+                        c);
+                    return;
+                }
                 AdamWarmupKernel.UpdateBlocks(
                     Floats(_parameters[i], start, length),
                     Floats(grads[i]!, start, length),
@@ -402,14 +443,16 @@ public sealed class AdamWarmup : IDisposable
         (float)_options.Beta1, (float)(1 - _options.Beta1), (float)_options.Beta2, (float)(1 - _options.Beta2),
         (float)_options.Epsilon, (float)stepSize, (float)weightDecay, (float)gradScale);
 
-    private double SumOfSquares(Tensor?[] grads, bool[] fusedGrad, (int Index, int Start, int Length)[] chunks)
+    private double SumOfSquares(Tensor?[] grads, SparseRowGradient?[] sparse, bool[] fusedGrad, (int Index, int Start, int Length)[] chunks)
     {
         // One partial sum per chunk, added in a fixed order: the norm does not depend on thread timing.
         var partial = new double[chunks.Length];
         ProductThreads.ForEach(chunks.Length, torch.get_num_threads(), k =>
         {
             var (i, start, length) = chunks[k];
-            partial[k] = AdamWarmupKernel.SumOfSquares(Floats(grads[i]!, start, length));
+            partial[k] = sparse[i] is { } rows
+                ? AdamWarmupKernel.SumOfSquares(rows, start, length)
+                : AdamWarmupKernel.SumOfSquares(Floats(grads[i]!, start, length));
         });
         var sum = 0.0;
         foreach (var s in partial) sum += s;
@@ -447,8 +490,6 @@ public sealed class AdamWarmup : IDisposable
     private void CheckGradient(int i, Tensor g)
     {
         var p = _parameters[i];
-        if (g.is_sparse)
-            throw new InvalidOperationException($"Parameter #{i}{NameSuffix(_names, i)} has a sparse gradient, which AdamWarmup does not support.");
         if (!g.shape.SequenceEqual(p.shape))
             throw new InvalidOperationException(
                 $"Parameter #{i}{NameSuffix(_names, i)} has shape [{string.Join(", ", p.shape)}] but its gradient [{string.Join(", ", g.shape)}].");

@@ -204,29 +204,111 @@ internal static class AdamWarmupKernel
         }
     }
 
-    /// <summary>The sum of squares of <paramref name="values"/>, accumulated in float32 lanes over blocks of 4096 and in double across blocks.</summary>
+    /// <summary>
+    /// Like <see cref="UpdateBlocks"/> for <paramref name="theta"/>, the part of a parameter that starts at its flat
+    /// element <paramref name="offset"/> (a multiple of <see cref="ZeroStateBlock"/>), with the gradient
+    /// <paramref name="grad"/> given per row: each block gets the gradient the dense tensor would hold there, so the
+    /// bits are those of <see cref="UpdateBlocks"/> on the dense gradient. Blocks no row reaches are zero without being
+    /// read.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void UpdateSparseBlocks(Span<float> theta, SparseRowGradient grad, long offset, Span<float> m, Span<float> v, Span<float> vMax,
+        Span<bool> zeroState, in AdamWarmupCoefficients c)
+    {
+        var n = theta.Length;
+        if (zeroState.Length != (n + ZeroStateBlock - 1) / ZeroStateBlock)
+            throw new ArgumentException($"{n} elements need {(n + ZeroStateBlock - 1) / ZeroStateBlock} block flags, not {zeroState.Length}.");
+        Span<float> gathered = stackalloc float[ZeroStateBlock];
+        var cursor = 0;
+        var runStart = -1;                                // a run of blocks that get the full update with a zero gradient
+        for (var b = 0; b < zeroState.Length; b++)
+        {
+            var start = b * ZeroStateBlock;
+            var length = Math.Min(ZeroStateBlock, n - start);
+            var block = gathered[..length];
+            var touched = grad.Gather(offset + start, block, ref cursor);
+            if (zeroState[b] && (!touched || IsZero(block)))
+            {
+                FlushZeroRun(theta, m, v, vMax, ref runStart, start, c);
+                if (c.WeightDecay != 0f)
+                    Decay(theta.Slice(start, length), c);
+                continue;
+            }
+            zeroState[b] = false;
+            if (!touched)
+            {
+                if (runStart < 0) runStart = start;
+                if (start + length - runStart >= ZeroGradient.Length)
+                    FlushZeroRun(theta, m, v, vMax, ref runStart, start + length, c);
+                continue;
+            }
+            FlushZeroRun(theta, m, v, vMax, ref runStart, start, c);
+            Update(theta.Slice(start, length), block, m.Slice(start, length), v.Slice(start, length),
+                vMax.IsEmpty ? vMax : vMax.Slice(start, length), c);
+        }
+        FlushZeroRun(theta, m, v, vMax, ref runStart, n, c);
+    }
+
+    /// <summary>The gradient of the blocks no row of a sparse gradient reaches.</summary>
+    private static readonly float[] ZeroGradient = new float[1 << 16];
+
+    private static void FlushZeroRun(Span<float> theta, Span<float> m, Span<float> v, Span<float> vMax, ref int runStart, int end,
+        in AdamWarmupCoefficients c)
+    {
+        if (runStart < 0) return;
+        var length = end - runStart;
+        Update(theta.Slice(runStart, length), ZeroGradient.AsSpan(0, length), m.Slice(runStart, length), v.Slice(runStart, length),
+            vMax.IsEmpty ? vMax : vMax.Slice(runStart, length), c);
+        runStart = -1;
+    }
+
+    /// <summary>
+    /// The sum of squares of <paramref name="values"/>: per block of <see cref="ZeroStateBlock"/> elements in float32
+    /// lanes, then in double across blocks, so that a sparse gradient (<see cref="SumOfSquares(SparseRowGradient, long, int)"/>)
+    /// gives the same bits.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double SumOfSquares(ReadOnlySpan<float> values)
     {
-        const int Block = 4096;
+        double total = 0;
+        for (var start = 0; start < values.Length; start += ZeroStateBlock)
+            total += BlockSumOfSquares(values.Slice(start, Math.Min(ZeroStateBlock, values.Length - start)));
+        return total;
+    }
+
+    /// <summary>
+    /// <see cref="SumOfSquares(ReadOnlySpan{float})"/> of the dense form of <paramref name="grad"/> over the flat elements
+    /// <c>[offset, offset + length)</c> (offset a multiple of <see cref="ZeroStateBlock"/>), reading only the rows it has.
+    /// </summary>
+    public static double SumOfSquares(SparseRowGradient grad, long offset, int length)
+    {
+        Span<float> gathered = stackalloc float[ZeroStateBlock];
+        var cursor = 0;
+        double total = 0;
+        for (var start = 0; start < length; start += ZeroStateBlock)
+        {
+            var block = gathered[..Math.Min(ZeroStateBlock, length - start)];
+            if (grad.Gather(offset + start, block, ref cursor))
+                total += BlockSumOfSquares(block);        // a block of zeros adds exactly 0
+        }
+        return total;
+    }
+
+    private static double BlockSumOfSquares(ReadOnlySpan<float> values)
+    {
         double total = 0;
         ref var x0 = ref MemoryMarshal.GetReference(values);
         var n = values.Length;
         var i = 0;
         if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
         {
-            var last = n - Vector<float>.Count;
-            while (i <= last)
+            var acc = Vector<float>.Zero;
+            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
             {
-                var acc = Vector<float>.Zero;
-                var end = Math.Min(last, i + Block);
-                for (; i <= end; i += Vector<float>.Count)
-                {
-                    var x = Vector.LoadUnsafe(ref x0, (nuint)i);
-                    acc += x * x;
-                }
-                total += Vector.Sum(acc);
+                var x = Vector.LoadUnsafe(ref x0, (nuint)i);
+                acc += x * x;
             }
+            total = Vector.Sum(acc);
         }
         for (; i < n; i++)
         {

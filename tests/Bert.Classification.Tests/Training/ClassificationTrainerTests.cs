@@ -37,6 +37,7 @@ public class ClassificationTrainerTests
         after.Report!.Accuracy.Should().BeGreaterThanOrEqualTo(0.9, $"untrained accuracy was {before:F3}");
         after.Report!.Accuracy.Should().Be(result.Best.Accuracy, "the best epoch's weights are restored");
         result.MaxSequenceLength.Should().Be(train.Select(e => indexer.Encode(e.Text).Length).Max());
+        model.Bert.Embeddings.SparseWordGradients.Should().BeFalse("the trainer turns sparse word gradients on only while it trains");
     }
 
     [Fact]
