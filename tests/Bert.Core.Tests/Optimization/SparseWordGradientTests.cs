@@ -76,6 +76,23 @@ public class SparseWordGradientTests
         results[0].Should().Contain(x => x != 1f);
     }
 
+    [Fact]
+    public void A_sparse_gradient_naming_a_row_outside_the_parameter_is_refused_before_anything_changes()
+    {
+        using var indices = tensor(new long[] { 1, 5 }, new long[] { 1, 2 });
+        using var values = ones(2, 3);
+        using var bias = new Parameter(ones(3));
+        using var p = new Parameter(ones(4, 3));
+        using var optimizer = new AdamWarmup([("bias", bias), ("w", p)], new AdamWarmupOptions { LearningRate = 0.1, DecaySteps = 10 });
+        bias.grad = ones(3);
+        p.grad = sparse_coo_tensor(indices, values, new long[] { 4, 3 });
+        FluentActions.Invoking(optimizer.Step).Should().Throw<InvalidOperationException>()
+            .WithMessage("Parameter #1 'w' has 4 rows, but its sparse gradient names row 5.");
+        optimizer.StepCount.Should().Be(0);
+        bias.data<float>().ToArray().Should().AllBeEquivalentTo(1f, "the other parameters were not updated either");
+        p.data<float>().ToArray().Should().AllBeEquivalentTo(1f);
+    }
+
     private static Dictionary<string, int[]> Train(AdamWarmupOptions options, bool sparse, int steps, out bool sawSparseGradient, int backwardPasses = 1)
     {
         using var scope = NewDisposeScope();
