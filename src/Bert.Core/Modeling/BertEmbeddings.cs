@@ -48,8 +48,8 @@ public sealed class BertEmbeddings : Module<Tensor, Tensor, Tensor>
     /// that is zero outside the batch's tokens, which the backward pass fills and the optimizer reads in full every step.
     /// <see cref="Optimization.AdamWarmup"/> takes it and gives the parameters the same bits as with the dense
     /// gradient (with one backward pass per step; summed over several, the additions come in another order).
-    /// TorchSharp's own optimizers other than SGD, Adagrad and SparseAdam refuse sparse gradients, so this is off by
-    /// default; <c>ClassificationTrainer</c> turns it on while it trains. Default false.
+    /// TorchSharp's own optimizers are not written for sparse gradients (Adagrad, Adamax, Adadelta, ASGD and Rprop refuse
+    /// them), so this is off by default; <c>ClassificationTrainer</c> turns it on while it trains. Default false.
     /// </summary>
     public bool SparseWordGradients { get; set; }
 
