@@ -29,7 +29,7 @@ public sealed class TextClassifier : IDisposable
     /// <param name="indexer">The indexer the model was trained with.</param>
     /// <param name="labels">Label names in output order.</param>
     /// <param name="tokenizerFile">The tokenizer's file, for reference (saves write the tokenizer from <paramref name="indexer"/>).</param>
-    /// <param name="maxSequenceLength">Truncation length used in training.</param>
+    /// <param name="maxSequenceLength">Truncation length used in training: 2 up to the model's <c>max_position_embeddings</c>.</param>
     /// <param name="lowerCase">Ignored: whether texts are lower-cased is the indexer's setting (kept for source compatibility).</param>
     /// <param name="device">Where the model runs and batches are made; null for the CPU (CUDA is untested).</param>
     public TextClassifier(
@@ -42,6 +42,9 @@ public sealed class TextClassifier : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(tokenizerFile);
         if (labels.Count != model.NumLabels)
             throw new ArgumentException($"The model has {model.NumLabels} outputs but {labels.Count} labels were given.", nameof(labels));
+        if (maxSequenceLength < 2 || maxSequenceLength > model.Bert.Config.MaxPositionEmbeddings)
+            throw new ArgumentOutOfRangeException(nameof(maxSequenceLength), maxSequenceLength,
+                $"The truncation length must be 2..{model.Bert.Config.MaxPositionEmbeddings} (the model's max_position_embeddings, at least [CLS] and [SEP]).");
         Model = model;
         this.indexer = indexer;
         Labels = labels.ToArray();

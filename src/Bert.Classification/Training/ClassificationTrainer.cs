@@ -40,6 +40,7 @@ public sealed class ClassificationTrainer
     private readonly ClassificationTrainerOptions options;
     private readonly Dictionary<string, int> labelIndex;
     private const string BestFile = "best.safetensors";
+    private int? trainedMaxSequenceLength;
 
     /// <summary>Creates a trainer for <paramref name="model"/> whose outputs are <paramref name="labels"/>, in order.</summary>
     /// <param name="model">The classifier to train; its head's problem type chooses the loss.</param>
@@ -59,6 +60,10 @@ public sealed class ClassificationTrainer
             throw new ArgumentException($"The model has {model.NumLabels} outputs but {labels.Count} labels were given.", nameof(labels));
         TrainingDataChecks.CheckLabelNames(labels);
         ProblemType = model.Options.ProblemType;
+        if (ProblemType == ProblemType.MultiLabel && labels.Count < 2)
+            throw new ArgumentException(
+                $"A multi-label model needs at least two labels; it has {labels.Count}. For one yes/no label, train a single-label model " +
+                "with two classes (for example 'spam' and 'not spam').", nameof(labels));
         SelectBestBy = this.options.SelectBestBy ?? (ProblemType == ProblemType.Regression ? SelectionMetric.Loss : SelectionMetric.Accuracy);
         if (ProblemType == ProblemType.Regression && SelectBestBy != SelectionMetric.Loss)
             throw new ArgumentException($"A regression model's best epoch is chosen by {nameof(SelectionMetric.Loss)}; {SelectBestBy} is a classification metric.", nameof(options));
@@ -87,7 +92,8 @@ public sealed class ClassificationTrainer
     /// <param name="train">Training examples of the model's problem type; every label must be one of <see cref="Labels"/>.</param>
     /// <param name="validation">Validation examples, used to pick the best epoch.</param>
     /// <param name="progress">Receives a report after every batch and every epoch.</param>
-    /// <param name="cancellationToken">Stops between batches; the last complete checkpoint stays intact.</param>
+    /// <param name="cancellationToken">Stops between batches; the last complete checkpoint stays intact, and the model is left
+    /// with the best complete epoch's weights (as after a divergence), in eval mode.</param>
     /// <exception cref="ArgumentException">The data fail a check (see the remarks of <see cref="ClassificationTrainer"/>).</exception>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
     public TrainingResult Train(
@@ -105,6 +111,9 @@ public sealed class ClassificationTrainer
         var trainTargets = Targets(train, nameof(train));
         var validationTargets = Targets(validation, nameof(validation));
 
+        if (train[0].Text2 is not null && options.MaxSequenceLength is < 3)
+            throw new ArgumentException(
+                $"{nameof(ClassificationTrainerOptions.MaxSequenceLength)} is {options.MaxSequenceLength}, but pairs need at least 3 positions ([CLS] a [SEP] b [SEP] keeps [CLS] and two [SEP]).", nameof(options));
         var trainInputs = EncodeAll(train);
         int maxLen = options.MaxSequenceLength ?? trainInputs.Max(x => x.Length);
         maxLen = Math.Min(maxLen, model.Bert.Config.MaxPositionEmbeddings);
@@ -191,13 +200,16 @@ public sealed class ClassificationTrainer
                 progress?.Report(new TrainingProgress(epoch, options.Epochs, batchesPerEpoch, batchesPerEpoch, optimizer.StepCount,
                     result.TrainLoss, optimizer.CurrentLearningRate, result));
             }
-            if (best.Count > 0)
-                model.load_state_dict(best, strict: true);
         }
         finally
         {
+            // Also when cancelled or diverged: the model keeps the best complete epoch, not a half-trained one.
+            if (best.Count > 0)
+                model.load_state_dict(best, strict: true);
+            model.eval();
             model.Bert.Embeddings.SparseWordGradients = sparseWordGradients;
             foreach (var t in best.Values) t.Dispose();
+            trainedMaxSequenceLength = maxLen;
         }
         stoppedEarly |= state.Epoch < options.Epochs;
         return new TrainingResult(state.History.ToArray(), state.BestEpoch, maxLen, stoppedEarly, resumedFrom, totalSteps, warmupSteps) { Warnings = warnings };
@@ -205,7 +217,8 @@ public sealed class ClassificationTrainer
 
     /// <summary>Predicts every example and measures the loss and the report of the problem type.</summary>
     /// <param name="examples">Examples of the model's problem type; every label must be one of <see cref="Labels"/>.</param>
-    /// <param name="maxSequenceLength">Truncation length; null uses the model's position table.</param>
+    /// <param name="maxSequenceLength">Truncation length; null uses the length of the last <see cref="Train"/> call
+    /// (<see cref="TrainingResult.MaxSequenceLength"/>), or the model's position table before any training.</param>
     /// <param name="cancellationToken">Stops between batches.</param>
     public EvaluationResult Evaluate(IReadOnlyList<TextExample> examples, int? maxSequenceLength = null, CancellationToken cancellationToken = default)
     {
@@ -213,7 +226,7 @@ public sealed class ClassificationTrainer
         if (examples.Count == 0) throw new ArgumentException("The evaluation set is empty.", nameof(examples));
         TrainingDataChecks.CheckExamples(ProblemType, examples, nameof(examples));
         var targets = Targets(examples, nameof(examples));
-        int maxLen = Math.Min(maxSequenceLength ?? int.MaxValue, model.Bert.Config.MaxPositionEmbeddings);
+        int maxLen = Math.Min(maxSequenceLength ?? trainedMaxSequenceLength ?? int.MaxValue, model.Bert.Config.MaxPositionEmbeddings);
         var inputs = EncodeAll(examples).Select(x => x.Truncate(maxLen)).ToArray();
         var collator = new ClassificationCollator(indexer.PadId, maxLen, options.PadToMultipleOf, options.Device);
         collator.Place(model);
@@ -331,7 +344,16 @@ public sealed class ClassificationTrainer
                         indicators[i * Labels.Count + Index(examples[i], i, label)] = 1f;
                 return new Targets(null, indicators, Labels.Count);
             default:
-                return new Targets(null, examples.Select(e => (float)e.Value!.Value).ToArray(), 1);
+                var values = new float[examples.Count];
+                for (int i = 0; i < examples.Count; i++)
+                {
+                    values[i] = (float)examples[i].Value!.Value;
+                    if (!float.IsFinite(values[i]))
+                        throw new ArgumentException(
+                            $"Example {i} ({examples[i].Id ?? Preview(examples[i].Text)}) has the target {examples[i].Value!.Value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}, " +
+                            $"beyond float32's range (±{float.MaxValue:R}) in which the model computes: rescale the targets.", parameter);
+                }
+                return new Targets(null, values, 1);
         }
     }
 

@@ -50,7 +50,7 @@ public sealed class ClassificationTrainerOptions
     /// <summary>Seed of shuffling, dropout and initialisation of the head: same seed, same data, same machine, same result. Default 42.</summary>
     public int Seed { get; set; } = 42;
 
-    /// <summary>Optional loss weight per label name (labels not listed weigh 1).</summary>
+    /// <summary>Optional loss weight per label name (labels not listed weigh 1); each positive and finite.</summary>
     public IReadOnlyDictionary<string, double>? ClassWeights { get; set; }
 
     /// <summary>Batches whose gradients are summed before one optimizer step. Default 1.</summary>
@@ -105,8 +105,10 @@ public sealed class ClassificationTrainerOptions
             throw new ArgumentException($"{nameof(MaxSequenceLength)} must be at least 2 ([CLS] and [SEP]); it is {len}.", nameof(MaxSequenceLength));
         if (EarlyStoppingPatience is { } patience && patience < 1)
             throw new ArgumentException($"{nameof(EarlyStoppingPatience)} must be at least 1 or null; it is {patience}.", nameof(EarlyStoppingPatience));
-        if (ClassWeights is not null && ClassWeights.Any(kv => !(kv.Value >= 0) || double.IsInfinity(kv.Value)))
-            throw new ArgumentException($"{nameof(ClassWeights)} must hold finite, non-negative weights.", nameof(ClassWeights));
+        if (ClassWeights?.FirstOrDefault(kv => !(kv.Value > 0) || double.IsInfinity(kv.Value)) is { Key: not null } bad)
+            throw new ArgumentException(
+                $"{nameof(ClassWeights)} gives '{bad.Key}' the weight {bad.Value}; weights must be positive and finite " +
+                "(a batch of zero-weight examples only would have no loss: to ignore a class, leave its examples out).", nameof(ClassWeights));
         if (SelectBestBy is { } metric && !Enum.IsDefined(metric))
             throw new ArgumentException($"{nameof(SelectBestBy)} has the unknown value {(int)metric}.", nameof(SelectBestBy));
     }

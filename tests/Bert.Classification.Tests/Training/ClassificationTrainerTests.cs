@@ -92,6 +92,64 @@ public class ClassificationTrainerTests
     }
 
     [Fact]
+    public void A_cancelled_run_leaves_the_best_complete_epoch_in_eval_mode_and_evaluate_cuts_at_the_trained_length()
+    {
+        var indexer = ToyData.Indexer();
+        var train = ToyData.Make(96, seed: 8);
+        var validation = ToyData.Make(32, seed: 9);
+        float[] Weights(BertForSequenceClassification m) => m.state_dict()["bert.encoder.layer.1.output.dense.weight"].data<float>().ToArray();
+
+        // Reference: the same run stopped after epoch 1 (the shuffles and masks of epoch e depend on (seed, e) only).
+        using var oneEpoch = ToyData.Model(indexer.VocabSize, seed: 10);
+        var options = Fast(epochs: 3);
+        options.MaxSequenceLength = 6;
+        var reference = new ClassificationTrainer(oneEpoch, indexer, ToyData.Labels, new ClassificationTrainerOptions
+        {
+            Epochs = 3, BatchSize = 16, LearningRate = 1e-3, WarmupProportion = 0.1, Seed = 7, MaxSequenceLength = 6,
+        });
+        using var cts0 = new CancellationTokenSource();
+        var stopAtEpoch2 = new SyncProgress(p => { if (p.Epoch == 2 && p.Batch == 1) cts0.Cancel(); });
+        ((Action)(() => reference.Train(train, validation, stopAtEpoch2, cts0.Token))).Should().Throw<OperationCanceledException>();
+
+        using var model = ToyData.Model(indexer.VocabSize, seed: 10);
+        var trainer = new ClassificationTrainer(model, indexer, ToyData.Labels, options);
+        using var cts = new CancellationTokenSource();
+        var progress = new SyncProgress(p => { if (p.Epoch == 2 && p.Batch == 4) cts.Cancel(); });
+        var act = () => trainer.Train(train, validation, progress, cts.Token);
+        act.Should().Throw<OperationCanceledException>();
+
+        model.training.Should().BeFalse();
+        Weights(model).Should().Equal(Weights(oneEpoch), "epoch 1 is the only complete epoch, so its weights are restored");
+        trainer.Evaluate(validation).Loss.Should().Be(trainer.Evaluate(validation, maxSequenceLength: 6).Loss);
+        trainer.Evaluate(validation).Loss.Should().NotBe(trainer.Evaluate(validation, maxSequenceLength: 64).Loss);
+    }
+
+    [Fact]
+    public void Options_and_targets_that_would_fail_later_are_named_up_front()
+    {
+        var indexer = ToyData.Indexer();
+        using var model = ToyData.Model(indexer.VocabSize, seed: 14);
+        var zeroWeight = () => new ClassificationTrainerOptions { ClassWeights = new Dictionary<string, double> { ["グルメ"] = 0 } }.Validate();
+        zeroWeight.Should().Throw<ArgumentException>().WithMessage("ClassWeights gives 'グルメ' the weight 0; weights must be positive*");
+
+        using var oneLabel = ToyData.Model(indexer.VocabSize, seed: 14, new ClassificationHeadOptions { ProblemType = ProblemType.MultiLabel }, numLabels: 1);
+        var single = () => new ClassificationTrainer(oneLabel, indexer, ["spam"], Fast());
+        single.Should().Throw<ArgumentException>().WithMessage("A multi-label model needs at least two labels; it has 1.*");
+
+        using var regression = ToyData.Model(indexer.VocabSize, seed: 14, new ClassificationHeadOptions { ProblemType = ProblemType.Regression }, numLabels: 1);
+        var huge = ToyData.MakeRegression(16, seed: 1);
+        huge[5] = new TextExample(huge[5].Text, 1e39) { Id = "big" };
+        var tooBig = () => new ClassificationTrainer(regression, indexer, ["score"], Fast(epochs: 1)).Train(huge, ToyData.MakeRegression(8, seed: 2));
+        tooBig.Should().Throw<ArgumentException>().WithMessage("Example 5 (big) has the target 1E+39, beyond float32's range*");
+
+        using var pairModel = ToyData.Model(indexer.VocabSize, seed: 14);
+        var pairOptions = Fast(epochs: 1);
+        pairOptions.MaxSequenceLength = 2;
+        var pairs = () => new ClassificationTrainer(pairModel, indexer, ToyData.PairLabels, pairOptions).Train(ToyData.MakePairs(16, 1), ToyData.MakePairs(8, 2));
+        pairs.Should().Throw<ArgumentException>().WithMessage("MaxSequenceLength is 2, but pairs need at least 3 positions*");
+    }
+
+    [Fact]
     public void A_checkpoint_is_not_resumed_on_other_data_of_the_same_size_nor_while_another_run_holds_it()
     {
         var indexer = ToyData.Indexer();
