@@ -12,7 +12,8 @@ namespace Bert.Classification.Metrics;
 /// <remarks>
 /// Constant inputs: R² is 1 when the predictions are exact and 0 otherwise if the true values are constant
 /// (scikit-learn's <c>force_finite</c>); the correlations are NaN when either side is constant (SciPy warns and
-/// returns NaN).
+/// returns NaN; "either side is constant" means every value equal, as SciPy tests it, not a zero sum of squares after
+/// subtracting an inexact mean).
 /// </remarks>
 public sealed class RegressionReport
 {
@@ -86,20 +87,39 @@ public sealed class RegressionReport
         return text.ToString();
     }
 
+    /// <summary>
+    /// SciPy 1.10's <c>pearsonr</c>: NaN when either side is exactly constant, the product of the signs for two samples,
+    /// else the dot product of the centred values each divided by its norm (scaled, so that values near 1e±200 neither
+    /// overflow nor underflow), clamped to [−1, 1].
+    /// </summary>
     private static double Correlation(IReadOnlyList<double> x, IReadOnlyList<double> y)
     {
-        double mx = x.Average(), my = y.Average();
-        double sxy = 0, sxx = 0, syy = 0;
-        for (int i = 0; i < x.Count; i++)
-        {
-            double dx = x[i] - mx, dy = y[i] - my;
-            sxy += dx * dy;
-            sxx += dx * dx;
-            syy += dy * dy;
-        }
-        if (sxx == 0 || syy == 0)
+        if (x.All(v => v == x[0]) || y.All(v => v == y[0]))
             return double.NaN;
-        return Math.Clamp(sxy / Math.Sqrt(sxx * syy), -1.0, 1.0);
+        if (x.Count == 2)
+            return Math.Sign(x[1] - x[0]) * Math.Sign(y[1] - y[0]);
+        var dx = Centred(x);
+        var dy = Centred(y);
+        double nx = Norm(dx), ny = Norm(dy), r = 0;
+        for (int i = 0; i < dx.Length; i++)
+            r += dx[i] / nx * (dy[i] / ny);
+        return Math.Clamp(r, -1.0, 1.0);
+    }
+
+    private static double[] Centred(IReadOnlyList<double> values)
+    {
+        double mean = values.Average();
+        return values.Select(v => v - mean).ToArray();
+    }
+
+    /// <summary>The Euclidean norm, scaled by the largest magnitude as LAPACK's <c>nrm2</c>.</summary>
+    private static double Norm(double[] values)
+    {
+        double scale = values.Max(Math.Abs), sum = 0;
+        if (scale == 0) return 0;
+        foreach (var v in values)
+            sum += (v / scale) * (v / scale);
+        return scale * Math.Sqrt(sum);
     }
 
     /// <summary>Ranks from 1, ties given the mean of the ranks they span (SciPy's <c>rankdata(method="average")</c>).</summary>

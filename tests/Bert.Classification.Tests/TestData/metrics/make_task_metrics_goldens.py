@@ -117,6 +117,17 @@ def main():
     # 5. Perfect predictions.
     t = np.array([0.5, 1.5, 1.5, 3.25, -2.0])
     rg.append(regression_case("perfect", t, t.copy()))
+    # 6. Constant predictions, and constants whose inexact mean leaves a non-zero sum of squares (SciPy tests x == x[0]).
+    rg.append(regression_case("constant_prediction", np.array([1.0, 2.0, 3.0]), np.full(3, 0.1)))
+    rg.append(regression_case("constant_both_inexact_mean", np.full(3, 0.1), np.full(3, 0.1)))
+    rg.append(regression_case("constant_truth_inexact_mean", np.full(3, 0.1), np.array([0.3, 0.2, 0.1])))
+    # 7. Magnitudes where squares underflow, or products of sums of squares overflow (SciPy scales its norms).
+    t = rng.normal(0, 1, size=20)
+    p = t + rng.normal(0, 0.5, size=20)
+    rg.append(regression_case("tiny", t * 1e-200, p * 1e-200))
+    rg.append(regression_case("huge", t * 1e150, p * 1e150))
+    # 8. Two samples (SciPy returns the product of the signs).
+    rg.append(regression_case("two_samples", np.array([1.0, 2.0]), np.array([5.0, 4.5])))
     with open(os.path.join(HERE, "regression_report_goldens.json"), "w", encoding="utf-8") as f:
         json.dump({"sklearn": sklearn.__version__, "scipy": scipy.__version__, "cases": rg}, f, ensure_ascii=False, indent=1)
 
