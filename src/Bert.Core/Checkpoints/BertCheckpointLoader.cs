@@ -244,6 +244,14 @@ public static class BertCheckpointLoader
 
     private static CheckpointLocation Locate(string path)
     {
+        var location = LocateFiles(path);
+        foreach (var file in location.Files)
+            GitLfsPointer.ThrowIfPointer(location.Kind == CheckpointKind.TensorFlow && !file.EndsWith(".index", StringComparison.Ordinal) ? file + ".index" : file);
+        return location;
+    }
+
+    private static CheckpointLocation LocateFiles(string path)
+    {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (Directory.Exists(path))
             return LocateInFolder(path);
@@ -271,13 +279,9 @@ public static class BertCheckpointLoader
         string index = Path.Combine(folder, "model.safetensors.index.json");
         if (File.Exists(index))
             return new(CheckpointKind.SafeTensors, ShardsOf(index), "Hugging Face folder (sharded)");
-        var tfIndexes = Directory.GetFiles(folder, "*.index");
-        if (tfIndexes.Length == 1)
-            return new(CheckpointKind.TensorFlow, [tfIndexes[0]], "TensorFlow");
-        if (tfIndexes.Length > 1)
-            throw new ArgumentException(
-                $"'{folder}' holds several TensorFlow checkpoints ({string.Join(", ", tfIndexes.Select(Path.GetFileName))}); give the prefix of one",
-                nameof(folder));
+        // A TensorFlow training folder: the checkpoint its 'checkpoint' state file names (the latest), or its only one.
+        if (Directory.GetFiles(folder, "*.index").Length > 0 || File.Exists(Path.Combine(folder, "checkpoint")))
+            return new(CheckpointKind.TensorFlow, [TensorBundleFiles.PrefixInFolder(folder)], "TensorFlow");
         string bin = Path.Combine(folder, "pytorch_model.bin");
         if (File.Exists(bin))
             return new(CheckpointKind.PyTorch, [bin], "Hugging Face folder (pytorch_model.bin)");

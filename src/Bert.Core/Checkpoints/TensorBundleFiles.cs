@@ -39,7 +39,7 @@ internal static class TensorBundleFiles
     /// The checkpoint in a folder: <c>model_checkpoint_path</c> of its TensorFlow <c>checkpoint</c> file, else its only
     /// <c>*.index</c> file.
     /// </summary>
-    private static string PrefixInFolder(string folder)
+    internal static string PrefixInFolder(string folder)
     {
         string state = Path.Combine(folder, "checkpoint");
         if (File.Exists(state))

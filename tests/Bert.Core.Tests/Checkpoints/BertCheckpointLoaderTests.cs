@@ -12,6 +12,19 @@ public class BertCheckpointLoaderTests
 {
     private static string Folder(string variant) => ModelTestData.Variant(variant);
 
+    [Theory]
+    [InlineData("model.safetensors")]
+    [InlineData("pytorch_model.bin")]
+    public void A_git_lfs_pointer_in_place_of_the_weights_is_named_with_what_to_do(string weights)
+    {
+        using var folder = new TempFolder();
+        File.Copy(Path.Combine(Folder("relu"), "config.json"), Path.Combine(folder.Path, "config.json"));
+        File.WriteAllText(Path.Combine(folder.Path, weights),
+            "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 440473133\n");
+        var act = () => BertModelBuilder.FromPretrained(folder.Path).Build();
+        act.Should().Throw<InvalidDataException>().WithMessage($"*{weights}' is a Git LFS pointer*git lfs pull*");
+    }
+
     [SharedFact(ModelTestData.KerasFixture)]
     public void ReadStateDict_of_a_TF_checkpoint_gives_HF_names_transposed_kernels_and_the_cls_heads()
     {

@@ -61,6 +61,31 @@ public class BertModelBuilderTests
         act.Should().Throw<FileNotFoundException>().WithMessage("*config.json or bert_config.json*");
     }
 
+    [SharedFact(ModelTestData.KerasFixture)]
+    public void A_TensorFlow_training_folder_loads_the_checkpoint_its_checkpoint_file_names()
+    {
+        using var folder = new Bert.Core.Tests.Checkpoints.TempFolder();
+        File.Copy(ModelTestData.KerasConfig, Path.Combine(folder.Path, "bert_config.json"));
+        foreach (var suffix in new[] { ".index", ".data-00000-of-00001" })
+            File.Copy(ModelTestData.KerasPrefix + suffix, Path.Combine(folder.Path, "model.ckpt-2000" + suffix));
+        // An older, broken checkpoint beside it: loading it would fail.
+        File.WriteAllBytes(Path.Combine(folder.Path, "model.ckpt-1000.index"), [1, 2, 3]);
+        File.WriteAllBytes(Path.Combine(folder.Path, "model.ckpt-1000.data-00000-of-00001"), [1, 2, 3]);
+
+        File.WriteAllText(Path.Combine(folder.Path, "checkpoint"), "model_checkpoint_path: \"model.ckpt-2000\"\nall_model_checkpoint_paths: \"model.ckpt-1000\"\nall_model_checkpoint_paths: \"model.ckpt-2000\"\n");
+        var builder = BertModelBuilder.FromPretrained(folder.Path);
+        using (var model = builder.Build())
+            builder.LastLoadReport!.Format.Should().Be("TensorFlow"); // loaded, so not the broken model.ckpt-1000
+
+        File.WriteAllText(Path.Combine(folder.Path, "checkpoint"), "model_checkpoint_path: \"model.ckpt-1000\"\n");
+        var older = () => BertModelBuilder.FromPretrained(folder.Path).Build();
+        older.Should().Throw<InvalidDataException>().WithMessage("*model.ckpt-1000*");
+
+        File.Delete(Path.Combine(folder.Path, "checkpoint"));
+        var ambiguous = () => BertModelBuilder.FromPretrained(folder.Path).Build();
+        ambiguous.Should().Throw<FileNotFoundException>().WithMessage("*holds 2 checkpoints*give the prefix*");
+    }
+
     [Fact]
     public void Max_sequence_length_outside_the_table_is_rejected()
     {
