@@ -11,11 +11,13 @@ public static class BertIndexer
     /// Loads from a file (<c>*.txt</c> is read as WordPiece, anything else as SentencePiece) or a folder (a
     /// <c>tokenizer_config.json</c> with <c>word_tokenizer_type</c> <c>mecab</c> or <c>tokenizer_class</c>
     /// <c>BertJapaneseTokenizer</c>: see <see cref="BertJapaneseIndexer.Load"/>, which needs
-    /// <see cref="BertJapaneseIndexerOptions.MeCabDictionaryFolder"/> unless the configuration names a folder; else
-    /// else, for a Hugging Face folder (with <c>tokenizer_config.json</c>, <c>special_tokens_map.json</c> or
-    /// <c>tokenizer.json</c>) loaded without <paramref name="options"/>, the settings of those files
-    /// (<c>do_lower_case</c>, <c>strip_accents</c>, <c>tokenize_chinese_chars</c>, <c>model_max_length</c>, special
-    /// tokens) with Hugging Face's defaults; else its single <c>*.model</c>, else its <c>vocab.txt</c>). The shared properties of <paramref name="options"/> apply to either
+    /// <see cref="BertJapaneseIndexerOptions.MeCabDictionaryFolder"/> unless the configuration names a folder; else,
+    /// loaded without <paramref name="options"/>, as a Hugging Face folder: its single <c>*.model</c>, <c>vocab.txt</c>
+    /// or <c>tokenizer.json</c> with the settings of <c>tokenizer_config.json</c>, <c>special_tokens_map.json</c> and
+    /// <c>added_tokens.json</c> (<c>do_lower_case</c>, <c>strip_accents</c>, <c>tokenize_chinese_chars</c>,
+    /// <c>model_max_length</c>, special and added tokens kept whole) and Hugging Face's defaults where they are silent
+    /// (a <c>vocab.txt</c> is lower-cased, as <c>BertTokenizer</c> does); with <paramref name="options"/>, its single
+    /// <c>*.model</c>, else its <c>vocab.txt</c>, with those options only). The shared properties of <paramref name="options"/> apply to either
     /// kind; <see cref="BertIndexerOptions.UnkToken"/> and kind-specific settings apply only when the options are of
     /// the matching type (otherwise the kind's default unknown token is used).
     /// </summary>
@@ -28,11 +30,11 @@ public static class BertIndexer
         {
             if (BertJapaneseConfig.IsMeCab(path))
                 return BertJapaneseIndexer.Load(path, options as BertJapaneseIndexerOptions ?? options?.CopySharedTo(new BertJapaneseIndexerOptions()));
-            if (options is null && HuggingFaceTokenizerFolder.HasSettings(path))
-                return HuggingFaceTokenizerFolder.Load(path, HuggingFaceTokenizerFolder.PlainFolder(path));
-            var models = Directory.GetFiles(path, "*.model");
+            var models = Directory.GetFiles(path, "*.model").Where(f => !Path.GetFileName(f).StartsWith('.')).ToArray();
             if (models.Length > 1)
                 throw new ArgumentException($"'{path}' holds several SentencePiece models ({string.Join(", ", models.Select(Path.GetFileName))}); pass the file.", nameof(path));
+            if (options is null)
+                return HuggingFaceTokenizerFolder.Load(path, HuggingFaceTokenizerFolder.PlainFolder(path));
             var vocab = Path.Combine(path, "vocab.txt");
             file = models.Length == 1 ? models[0]
                 : File.Exists(vocab) ? vocab

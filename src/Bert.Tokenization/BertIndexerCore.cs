@@ -1,23 +1,39 @@
 namespace Bert.Tokenization;
 
 /// <summary>
-/// What every <see cref="IBertIndexer"/> does around its tokenizer: argument checks, lower-casing that keeps the
-/// special tokens, <c>[CLS] a [SEP] (b [SEP])</c> assembly with truncation and padding, batches. The indexers
-/// hold one and forward to it, giving only their piece encoder.
+/// What every <see cref="IBertIndexer"/> does around its tokenizer: argument checks, tokens kept whole (Hugging Face's
+/// special and added tokens), lower-casing, <c>[CLS] a [SEP] (b [SEP])</c> assembly with truncation and padding,
+/// batches. The indexers hold one and forward to it, giving only their piece encoder.
 /// </summary>
 internal sealed class BertIndexerCore
 {
     private readonly BertIndexerOptions options;
     private readonly string[] specialTokens;
     private readonly Action<string, List<int>, List<string>?> encodePieces;
+    private readonly WholeToken[] wholeTokens;
+    private readonly HashSet<char> wholeTokenStarts = new();
 
     /// <param name="options">The validated options (the indexer's own copy).</param>
     /// <param name="encodePieces">Appends the ids (and pieces, when the list is given) of a text.</param>
-    public BertIndexerCore(BertIndexerOptions options, Action<string, List<int>, List<string>?> encodePieces)
+    /// <param name="wholeTokens">
+    /// Tokens that a text's occurrences of stay one token with this id (Hugging Face's special and added tokens);
+    /// empty for Google's and spm_encode's semantics, where they are ordinary text.
+    /// </param>
+    public BertIndexerCore(BertIndexerOptions options, Action<string, List<int>, List<string>?> encodePieces, IReadOnlyList<WholeToken>? wholeTokens = null)
     {
         this.options = options;
         this.encodePieces = encodePieces;
         specialTokens = options.SpecialTokens();
+        this.wholeTokens = (wholeTokens ?? []).OrderByDescending(t => t.Token.Length).ToArray();
+        foreach (var token in this.wholeTokens)
+        {
+            wholeTokenStarts.Add(token.Token[0]);
+            if (token.IgnoreCaseWhenLowerCasing)
+            {
+                wholeTokenStarts.Add(char.ToLowerInvariant(token.Token[0]));
+                wholeTokenStarts.Add(char.ToUpperInvariant(token.Token[0]));
+            }
+        }
     }
 
     public int ClsId { get; init; }
@@ -57,11 +73,53 @@ internal sealed class BertIndexerCore
 
     private (List<int> Ids, List<string>? Pieces) Tokenize(string text, bool withPieces)
     {
-        if (options.LowerCase)
-            text = BertInputAssembler.LowerCaseKeeping(text, specialTokens);
         var ids = new List<int>((text.Length / 2) + 2);
         var pieces = withPieces ? new List<string>(ids.Capacity) : null;
-        encodePieces(text, ids, pieces);
+        if (wholeTokens.Length == 0)
+        {
+            // Google's FullTokenizer and spm_encode: Python's str.lower(), the special tokens written in the text kept as written.
+            if (options.LowerCase)
+                text = BertInputAssembler.LowerCaseKeeping(text, specialTokens);
+            encodePieces(text, ids, pieces);
+            return (ids, pieces);
+        }
+        // Hugging Face's PreTrainedTokenizer.tokenize: the text is split at the whole tokens (longest first), the spans
+        // between them are lower-cased one character at a time and tokenized on their own.
+        var start = 0;
+        for (var i = 0; i < text.Length;)
+        {
+            var match = wholeTokenStarts.Contains(text[i]) ? WholeTokenAt(text, i) : null;
+            if (match is null)
+            {
+                i++;
+                continue;
+            }
+            EncodeSpan(text[start..i], ids, pieces);
+            ids.Add(match.Id);
+            pieces?.Add(match.Token);
+            i += match.Token.Length;
+            start = i;
+        }
+        EncodeSpan(text[start..], ids, pieces);
         return (ids, pieces);
+    }
+
+    private void EncodeSpan(string span, List<int> ids, List<string>? pieces)
+    {
+        if (span.Length == 0)
+            return;
+        encodePieces(options.LowerCase ? PythonLowerCase.Lower(span, finalSigma: false) : span, ids, pieces);
+    }
+
+    private WholeToken? WholeTokenAt(string text, int index)
+    {
+        foreach (var token in wholeTokens)
+        {
+            if (string.CompareOrdinal(text, index, token.Token, 0, token.Token.Length) == 0
+                || (token.IgnoreCaseWhenLowerCasing && options.LowerCase
+                    && string.Compare(text, index, token.Token, 0, token.Token.Length, StringComparison.OrdinalIgnoreCase) == 0))
+                return token;
+        }
+        return null;
     }
 }

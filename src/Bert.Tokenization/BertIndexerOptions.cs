@@ -23,6 +23,16 @@ public abstract class BertIndexerOptions
     /// </summary>
     public bool LowerCase { get; set; }
 
+    /// <summary>
+    /// Keep the special tokens (<see cref="ClsToken"/>, <see cref="SepToken"/>, <see cref="PadToken"/>,
+    /// <see cref="MaskToken"/>, <see cref="UnkToken"/>) written inside a text whole, as their ids, as Hugging Face's
+    /// tokenizers do ("a [MASK] b" is a, [MASK], b). Default false: as Google's <c>FullTokenizer</c> and
+    /// <c>spm_encode</c>, they are ordinary text ([, mask, ]). Loading a Hugging Face folder sets it (unless the folder
+    /// is a Bert.NET save that says otherwise). With it, lower-casing is Hugging Face's (one character at a time: a
+    /// final capital sigma becomes σ), without it Python's <c>str.lower()</c> of Google's reference (ς).
+    /// </summary>
+    public bool KeepSpecialTokens { get; set; }
+
     /// <summary>Padding of encoded inputs (default <see cref="BertPadding.None"/>: batches pad to their longest).</summary>
     public BertPadding Padding { get; set; } = BertPadding.None;
 
@@ -74,6 +84,7 @@ public abstract class BertIndexerOptions
     {
         target.MaxSequenceLength = MaxSequenceLength;
         target.LowerCase = LowerCase;
+        target.KeepSpecialTokens = KeepSpecialTokens;
         target.Padding = Padding;
         target.ReturnPieces = ReturnPieces;
         target.ClsToken = ClsToken;

@@ -78,8 +78,8 @@ internal static class BertInputAssembler
     }
 
     /// <summary>
-    /// Lower-cases <paramref name="text"/> (invariant culture) except where one of <paramref name="keep"/>
-    /// occurs, so that <c>[CLS]</c>-style tokens written inside the text stay as they are.
+    /// Lower-cases <paramref name="text"/> as Python's <c>str.lower()</c> (<see cref="PythonLowerCase"/>) except where one
+    /// of <paramref name="keep"/> occurs, so that <c>[CLS]</c>-style tokens written inside the text stay as they are.
     /// </summary>
     public static string LowerCaseKeeping(string text, string[] keep)
     {
@@ -98,12 +98,12 @@ internal static class BertInputAssembler
                 i++;
                 continue;
             }
-            builder.Append(text.AsSpan(segmentStart, i - segmentStart).ToString().ToLowerInvariant());
+            builder.Append(PythonLowerCase.Lower(text[segmentStart..i], finalSigma: true));
             builder.Append(text, i, matched);
             i += matched;
             segmentStart = i;
         }
-        builder.Append(text.AsSpan(segmentStart).ToString().ToLowerInvariant());
+        builder.Append(PythonLowerCase.Lower(text[segmentStart..], finalSigma: true));
         return builder.ToString();
     }
 

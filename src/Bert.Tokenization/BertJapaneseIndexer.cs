@@ -30,7 +30,8 @@ public sealed class BertJapaneseIndexer : IBertIndexer
         this.options = options;
         Tagger = tagger;
         specialTokens = options.SpecialTokens();
-        core = new BertIndexerCore(options, Encode)
+        // BertJapaneseTokenizer keeps the special tokens written in a text whole (options.KeepSpecialTokens is set).
+        core = new BertIndexerCore(options, EncodeSpan, WholeToken.Of(options, vocabulary.PieceToId))
         {
             ClsId = vocabulary.ClsId,
             SepId = vocabulary.SepId,
@@ -108,6 +109,7 @@ public sealed class BertJapaneseIndexer : IBertIndexer
         ArgumentNullException.ThrowIfNull(tagger);
         options = options?.Copy<BertJapaneseIndexerOptions>() ?? new BertJapaneseIndexerOptions();
         options.Validate();
+        options.KeepSpecialTokens = true;
         var wordPiece = options.CopySharedTo(new WordPieceIndexerOptions());
         wordPiece.UnkToken = options.UnkToken;
         wordPiece.MaxInputCharsPerWord = options.MaxInputCharsPerWord;
@@ -129,39 +131,6 @@ public sealed class BertJapaneseIndexer : IBertIndexer
         write(BertJapaneseConfig.FileName, s => BertJapaneseConfig.Write(s, options, Path.GetFullPath(Tagger.Dictionary.Folder)));
     }
 
-    /// <summary>BertJapaneseTokenizer.tokenize after lower-casing: special tokens whole, MeCab and subwords between them.</summary>
-    private void Encode(string text, List<int> ids, List<string>? pieces)
-    {
-        var start = 0;
-        for (var i = 0; i < text.Length;)
-        {
-            var special = SpecialTokenAt(text, i);
-            if (special is null)
-            {
-                i++;
-                continue;
-            }
-            EncodeSpan(text[start..i], ids, pieces);
-            ids.Add(vocabulary.PieceToId(special));
-            pieces?.Add(special);
-            i += special.Length;
-            start = i;
-        }
-        EncodeSpan(text[start..], ids, pieces);
-    }
-
-    /// <summary>The longest special token that starts at <paramref name="index"/>, or null.</summary>
-    private string? SpecialTokenAt(string text, int index)
-    {
-        string? found = null;
-        foreach (var token in specialTokens)
-        {
-            if ((found is null || token.Length > found.Length) && string.CompareOrdinal(text, index, token, 0, token.Length) == 0)
-                found = token;
-        }
-        return found;
-    }
-
     /// <summary>MecabTokenizer.tokenize then the subword tokenizer, for text without special tokens.</summary>
     private void EncodeSpan(string text, List<int> ids, List<string>? pieces)
     {
@@ -171,7 +140,7 @@ public sealed class BertJapaneseIndexer : IBertIndexer
             text = text.Normalize(NormalizationForm.FormKC);
         foreach (var surface in Tagger.Wakati(text))
         {
-            var word = options.LowerCase && Array.IndexOf(specialTokens, surface) < 0 ? surface.ToLowerInvariant() : surface;
+            var word = options.LowerCase && Array.IndexOf(specialTokens, surface) < 0 ? PythonLowerCase.Lower(surface, finalSigma: true) : surface;
             if (options.SubwordType == BertJapaneseSubwordType.WordPiece)
             {
                 foreach (var token in SplitOnWhitespace(word))

@@ -19,6 +19,7 @@ internal static class HuggingFaceTokenizerFolder
     public const string FastTokenizerFile = "tokenizer.json";
     public const string VocabFile = "vocab.txt";
     public const string SentencePieceFile = "spiece.model";
+    public const string AddedTokensFile = "added_tokens.json";
 
     /// <summary>True when <paramref name="folder"/> has a Hugging Face tokenizer settings file.</summary>
     public static bool HasSettings(string folder) =>
@@ -30,15 +31,27 @@ internal static class HuggingFaceTokenizerFolder
     /// when it has none (a saved folder resolves names through its manifest); <paramref name="fallbackLowerCase"/> sets
     /// lower-casing for folders that have no <c>tokenizer_config.json</c> (older Bert.NET saves).
     /// </summary>
-    public static IBertIndexer Load(string folder, Func<string, string?> pathOf, int? maxSequenceLength = null, bool? fallbackLowerCase = null)
+    /// <remarks>
+    /// As Hugging Face's tokenizers, the special tokens and the added tokens (<c>added_tokens.json</c>,
+    /// <c>tokenizer_config.json</c>'s <c>added_tokens_decoder</c>, <c>tokenizer.json</c>'s <c>added_tokens</c>) written in
+    /// a text stay whole (<see cref="BertIndexerOptions.KeepSpecialTokens"/>), except in a Bert.NET save that recorded
+    /// otherwise. <paramref name="lowerCase"/>, when given, overrides the folder's <c>do_lower_case</c> (not in a MeCab
+    /// folder, whose configuration decides).
+    /// </remarks>
+    public static IBertIndexer Load(string folder, Func<string, string?> pathOf, int? maxSequenceLength = null, bool? fallbackLowerCase = null, bool? lowerCase = null)
     {
         var configPath = pathOf(ConfigFile);
         var config = configPath is null ? new JsonObject() : ReadJson(configPath);
         CheckTokenizerClass(config, configPath);
         var specialPath = pathOf(SpecialTokensFile);
         var special = specialPath is null ? new JsonObject() : ReadJson(specialPath);
+        var added = AddedTokens(config, configPath, pathOf(AddedTokensFile));
         if (configPath is not null && BertJapaneseConfig.IsMeCab(folder))
-            return BertJapaneseIndexer.Load(folder, maxSequenceLength is { } m ? new BertJapaneseIndexerOptions { MaxSequenceLength = m } : null);
+        {
+            // Its tokenizer_config.json decides lower-casing (BertJapaneseIndexer.Load).
+            var japanese = BertJapaneseIndexer.Load(folder, maxSequenceLength is { } m ? new BertJapaneseIndexerOptions { MaxSequenceLength = m } : null);
+            return CheckAdded(japanese, added, kind: "a MeCab folder");
+        }
 
         var vocab = pathOf(VocabFile);
         var models = new[] { SentencePieceFile, "tokenizer.model", "sentencepiece.bpe.model" }.Select(pathOf).OfType<string>().ToList();
@@ -51,7 +64,10 @@ internal static class HuggingFaceTokenizerFolder
             throw new InvalidDataException($"'{folder}' holds several SentencePiece models ({string.Join(", ", models.Select(Path.GetFileName))}); keep one.");
 
         int maxLength = maxSequenceLength ?? ModelMaxLength(config, configPath) ?? 512;
-        bool? lower = Bool(config, "do_lower_case", configPath);
+        bool? lower = lowerCase ?? Bool(config, "do_lower_case", configPath);
+        // A Bert.NET save records whether it kept special tokens whole; any other folder is Hugging Face's, which does.
+        bool ownSave = config["bert_net"] is JsonObject || fallbackLowerCase is not null;
+        bool keepSpecial = config["bert_net"] is JsonObject saved ? Bool(saved, "keep_special_tokens", configPath) ?? false : !ownSave;
         string Token(string key, string fallback) => TokenOf(config, key, configPath) ?? TokenOf(special, key, specialPath) ?? fallback;
 
         if (models.Count == 1)
@@ -66,8 +82,9 @@ internal static class HuggingFaceTokenizerFolder
                 MaskToken = Token("mask_token", "[MASK]"),
             };
             if ((TokenOf(config, "unk_token", configPath) ?? TokenOf(special, "unk_token", specialPath)) is { } unk) options.UnkToken = unk;
+            options.KeepSpecialTokens = keepSpecial;
             ApplyRuntime(options, config, configPath);
-            return SentencePieceIndexer.Load(models[0], options);
+            return CheckAdded(SentencePieceIndexer.Load(models[0], options), added, kind: "a SentencePiece model");
         }
 
         var wordPiece = new WordPieceIndexerOptions
@@ -83,13 +100,17 @@ internal static class HuggingFaceTokenizerFolder
             MaskToken = Token("mask_token", "[MASK]"),
             UnkToken = Token("unk_token", "[UNK]"),
         };
+        wordPiece.KeepSpecialTokens = keepSpecial;
         ApplyRuntime(wordPiece, config, configPath);
         if (config["bert_net"] is JsonObject own && PositiveInt(own, "max_input_chars_per_word", configPath) is { } chars)
             wordPiece.MaxInputCharsPerWord = chars;
         if (vocab is not null)
-            return WordPieceIndexer.Load(vocab, wordPiece);
+        {
+            wordPiece.AddedTokens = added.OrderBy(a => a.Id).Select(a => a.Token).ToArray();
+            return CheckAdded(WordPieceIndexer.Load(vocab, wordPiece), added, kind: null);
+        }
         if (pathOf(FastTokenizerFile) is { } fast)
-            return LoadFast(fast, wordPiece, config.ContainsKey("do_lower_case"));
+            return LoadFast(fast, wordPiece, config.ContainsKey("do_lower_case") || lowerCase is not null, added);
         throw new FileNotFoundException($"'{folder}' holds no tokenizer: expected vocab.txt, a SentencePiece *.model or tokenizer.json.", Path.Combine(folder, VocabFile));
     }
 
@@ -111,8 +132,12 @@ internal static class HuggingFaceTokenizerFolder
                 var o = wp.Options;
                 options = o;
                 var text = new StringBuilder();
-                for (int i = 0; i < wp.VocabSize; i++) text.Append(wp.IdToPiece(i)).Append('\n');
+                for (int i = 0; i < wp.FileVocabSize; i++) text.Append(wp.IdToPiece(i)).Append('\n');
                 write(VocabFile, s => s.Write(new UTF8Encoding(false).GetBytes(text.ToString())));
+                // Always written (also empty), so that a foreign added_tokens.json left in the folder is replaced.
+                var addedTokens = new JsonObject();
+                foreach (var token in o.AddedTokens) addedTokens[token] = wp.PieceToId(token);
+                write(AddedTokensFile, s => s.Write(Encoding.UTF8.GetBytes(addedTokens.ToJsonString(JsonWriteOptions))));
                 config["tokenizer_class"] = "BertTokenizer";
                 config["do_lower_case"] = o.LowerCase;
                 config["strip_accents"] = o.StripAccents is { } strip ? JsonValue.Create(strip) : null;
@@ -144,10 +169,11 @@ internal static class HuggingFaceTokenizerFolder
             ["tokenizer"] = indexer is WordPieceIndexer ? "wordpiece" : "sentencepiece",
             ["padding"] = options.Padding.ToString(),
             ["return_pieces"] = options.ReturnPieces,
+            ["keep_special_tokens"] = options.KeepSpecialTokens,
         };
         if (options is WordPieceIndexerOptions w) own["max_input_chars_per_word"] = w.MaxInputCharsPerWord;
         config["bert_net"] = own;
-        var json = new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        var json = JsonWriteOptions;
         write(ConfigFile, s => s.Write(Encoding.UTF8.GetBytes(config.ToJsonString(json))));
         var special = new JsonObject
         {
@@ -160,6 +186,8 @@ internal static class HuggingFaceTokenizerFolder
         write(SpecialTokensFile, s => s.Write(Encoding.UTF8.GetBytes(special.ToJsonString(json))));
     }
 
+    private static readonly JsonSerializerOptions JsonWriteOptions = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private static void ApplyRuntime(BertIndexerOptions options, JsonObject config, string? path)
     {
         if (config["bert_net"] is not JsonObject own) return;
@@ -169,9 +197,19 @@ internal static class HuggingFaceTokenizerFolder
     }
 
     /// <summary>tokenizer.json with a WordPiece model: its vocabulary (ids 0..n-1) and BertNormalizer settings.</summary>
-    private static WordPieceIndexer LoadFast(string path, WordPieceIndexerOptions options, bool configSaysCase)
+    private static WordPieceIndexer LoadFast(string path, WordPieceIndexerOptions options, bool configSaysCase, List<(string Token, int Id, string Source)> added)
     {
         var root = ReadJson(path);
+        if (root["added_tokens"] is { } list)
+        {
+            if (list is not JsonArray entries)
+                throw new InvalidDataException($"'{path}': added_tokens is {list.ToJsonString()}; expected a list of tokens.");
+            foreach (var entry in entries)
+            {
+                var token = entry as JsonObject ?? throw new InvalidDataException($"'{path}': added_tokens holds {entry?.ToJsonString() ?? "null"}; expected an object with 'id' and 'content'.");
+                AddToken(added, AddedToken(token, IntOf(token["id"], "added_tokens id", path), "added_tokens", path), path);
+            }
+        }
         var model = root["model"] as JsonObject ?? throw new InvalidDataException($"'{path}' has no 'model' object.");
         if (Str(model, "type", path) is not "WordPiece")
             throw new InvalidDataException($"'{path}': the model is '{model["type"]}', not WordPiece; only WordPiece tokenizer.json files are read (give vocab.txt or a SentencePiece model).");
@@ -196,8 +234,83 @@ internal static class HuggingFaceTokenizerFolder
         }
         var text = string.Join('\n', pieces!);
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes(text));
-        return WordPieceIndexer.Load(stream, options);
+        options.AddedTokens = added.OrderBy(a => a.Id).Select(a => a.Token).ToArray();
+        return CheckAdded(WordPieceIndexer.Load(stream, options), added, kind: null);
     }
+
+    /// <summary>
+    /// The added tokens of <c>added_tokens.json</c> (token → id) and of <c>tokenizer_config.json</c>'s
+    /// <c>added_tokens_decoder</c> (id → token object), each once; a token given two ids, or an id two tokens, is refused.
+    /// </summary>
+    private static List<(string Token, int Id, string Source)> AddedTokens(JsonObject config, string? configPath, string? addedPath)
+    {
+        var added = new List<(string Token, int Id, string Source)>();
+        if (addedPath is not null)
+        {
+            foreach (var (token, id) in ReadJson(addedPath))
+                AddToken(added, (token, IntOf(id, $"the id of '{token}'", addedPath), addedPath), addedPath);
+        }
+        if (config["added_tokens_decoder"] is { } decoder)
+        {
+            if (decoder is not JsonObject byId)
+                throw new InvalidDataException($"'{configPath}': added_tokens_decoder is {decoder.ToJsonString()}; expected an object from ids to tokens.");
+            foreach (var (key, value) in byId)
+            {
+                if (!int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id))
+                    throw new InvalidDataException($"'{configPath}': added_tokens_decoder has the key '{key}'; expected a token id.");
+                var token = value as JsonObject ?? throw new InvalidDataException($"'{configPath}': added_tokens_decoder[{key}] is {value?.ToJsonString() ?? "null"}; expected a token object.");
+                AddToken(added, AddedToken(token, id, $"added_tokens_decoder[{key}]", configPath!), configPath!);
+            }
+        }
+        return added;
+    }
+
+    private static (string Token, int Id, string Source) AddedToken(JsonObject token, int id, string where, string path)
+    {
+        var content = Str(token, "content", path);
+        if (string.IsNullOrEmpty(content))
+            throw new InvalidDataException($"'{path}': {where} has no 'content'.");
+        if (Bool(token, "single_word", path) == true)
+            throw new InvalidDataException($"'{path}': the added token '{content}' is single_word, which this library does not reproduce.");
+        return (content, id, path);
+    }
+
+    private static void AddToken(List<(string Token, int Id, string Source)> added, (string Token, int Id, string Source) token, string path)
+    {
+        foreach (var (other, id, source) in added)
+        {
+            if (other == token.Token && id == token.Id)
+                return;
+            if (other == token.Token || id == token.Id)
+                throw new InvalidDataException($"'{path}' gives the added token '{token.Token}' the id {token.Id}, but '{source}' gives '{other}' the id {id}.");
+        }
+        added.Add(token);
+    }
+
+    /// <summary>
+    /// Checks that each added token has the id its file gives it in <paramref name="indexer"/>; an indexer other than
+    /// WordPiece (<paramref name="kind"/>) takes no added tokens but its special tokens.
+    /// </summary>
+    private static T CheckAdded<T>(T indexer, List<(string Token, int Id, string Source)> added, string? kind)
+        where T : IBertIndexer
+    {
+        var special = new[] { indexer.ClsId, indexer.SepId, indexer.PadId, indexer.MaskId, indexer.UnkId };
+        foreach (var (token, id, source) in added)
+        {
+            if (kind is not null && !(indexer.PieceToId(token) == id && special.Contains(id)))
+                throw new InvalidDataException($"'{source}' adds the token '{token}' (id {id}); added tokens are read with a WordPiece vocab.txt, not with {kind}.");
+            if (indexer.PieceToId(token) != id)
+                throw new InvalidDataException(
+                    $"'{source}' gives the added token '{token}' the id {id}, but the vocabulary gives it {indexer.PieceToId(token)} " +
+                    "(a token that vocab.txt lacks takes the next id after its last line, in the order of the added tokens' ids).");
+        }
+        return indexer;
+    }
+
+    private static int IntOf(JsonNode? node, string what, string path) =>
+        node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<int>(out int n) && n >= 0
+            ? n
+            : throw new InvalidDataException($"'{path}': {what} is {node?.ToJsonString() ?? "missing"}; expected a token id (a whole number from 0).");
 
     private static int? ModelMaxLength(JsonObject config, string? path)
     {

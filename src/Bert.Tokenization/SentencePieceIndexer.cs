@@ -34,7 +34,7 @@ public sealed class SentencePieceIndexer : IBertIndexer
         UnkId = Require(options.UnkToken, nameof(options.UnkToken), source);
         if (UnkId != model.UnkId)
             throw new InvalidDataException($"'{source}': UnkToken '{options.UnkToken}' is id {UnkId}, but the model's unknown piece is '{model.IdToPiece(model.UnkId)}' (id {model.UnkId}).");
-        core = new BertIndexerCore(options, model.Encode) { ClsId = ClsId, SepId = SepId, PadId = PadId };
+        core = new BertIndexerCore(options, model.Encode, WholeToken.Of(options, model.PieceToId)) { ClsId = ClsId, SepId = SepId, PadId = PadId };
     }
 
     /// <inheritdoc/>

@@ -11,7 +11,9 @@ namespace Bert.Tokenization;
 /// <remarks>
 /// As in Google's tokenizer, special tokens written inside a text are ordinary text (<c>[CLS]</c> becomes
 /// <c>[</c>, <c>CLS</c>, <c>]</c>); with lower-casing they keep their case (see <see cref="BertIndexerOptions.LowerCase"/>),
-/// where Google's would lower-case them too. Unknown words are the unknown token, in ids and in pieces.
+/// where Google's would lower-case them too. With <see cref="BertIndexerOptions.KeepSpecialTokens"/> and
+/// <see cref="WordPieceIndexerOptions.AddedTokens"/> (set when a Hugging Face folder is loaded) they stay whole, as in
+/// Hugging Face's <c>BertTokenizer</c>. Unknown words are the unknown token, in ids and in pieces.
 /// </remarks>
 public sealed class WordPieceIndexer : IBertIndexer
 {
@@ -35,7 +37,7 @@ public sealed class WordPieceIndexer : IBertIndexer
         MaskId = Require(options.MaskToken, nameof(options.MaskToken), source);
         UnkId = Require(options.UnkToken, nameof(options.UnkToken), source);
         encoder = new WordPieceEncoder(vocab, UnkId, options.MaxInputCharsPerWord, options.StripAccents ?? options.LowerCase, options.TokenizeChineseChars);
-        core = new BertIndexerCore(options, (text, ids, result) => encoder.Encode(text, ids, result, options.UnkToken))
+        core = new BertIndexerCore(options, (text, ids, result) => encoder.Encode(text, ids, result, options.UnkToken), WholeToken.Of(options, t => vocab[t]))
         {
             ClsId = ClsId,
             SepId = SepId,
@@ -60,6 +62,9 @@ public sealed class WordPieceIndexer : IBertIndexer
 
     /// <inheritdoc/>
     public int VocabSize => pieces.Length;
+
+    /// <summary>The number of tokens read from the vocabulary file (the <see cref="WordPieceIndexerOptions.AddedTokens"/> it lacks follow them).</summary>
+    internal int FileVocabSize { get; private init; }
 
     /// <inheritdoc/>
     public int MaxSequenceLength => options.MaxSequenceLength;
@@ -100,7 +105,12 @@ public sealed class WordPieceIndexer : IBertIndexer
         }
         if (lines.Count == 0)
             throw new InvalidDataException($"'{source}' is an empty vocabulary.");
-        return new WordPieceIndexer([.. lines], options, source);
+        // Added tokens that the file lacks take the next ids, in order (Hugging Face's added_tokens.json).
+        options.AddedTokens = options.AddedTokens.ToArray();
+        var listed = lines.ToHashSet(StringComparer.Ordinal);
+        int fileSize = lines.Count;
+        lines.AddRange(options.AddedTokens.Where(t => !listed.Contains(t)));
+        return new WordPieceIndexer([.. lines], options, source) { FileVocabSize = fileSize };
     }
 
     private int Require(string token, string property, string source)

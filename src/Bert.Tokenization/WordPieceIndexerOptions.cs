@@ -25,10 +25,27 @@ public sealed class WordPieceIndexerOptions : BertIndexerOptions
     /// <summary>Whether CJK ideographs are split into single characters before WordPiece (Hugging Face's <c>tokenize_chinese_chars</c>; default true, as Google's).</summary>
     public bool TokenizeChineseChars { get; set; } = true;
 
+    /// <summary>
+    /// Hugging Face's added tokens (<c>added_tokens.json</c>, <c>added_tokens_decoder</c>): each occurrence in a text
+    /// stays one token, found before any other tokenization (longest first; with <see cref="BertIndexerOptions.LowerCase"/>
+    /// also in another case); a token that the vocabulary file lacks is appended to it, in this order, taking the next ids.
+    /// Default none.
+    /// </summary>
+    public IReadOnlyList<string> AddedTokens { get; set; } = [];
+
     /// <inheritdoc/>
     public override void Validate()
     {
         base.Validate();
+        if (AddedTokens is null)
+            throw new ArgumentException("AddedTokens must not be null (use an empty list).", nameof(AddedTokens));
+        foreach (var token in AddedTokens)
+        {
+            if (string.IsNullOrEmpty(token))
+                throw new ArgumentException("AddedTokens holds an empty token.", nameof(AddedTokens));
+        }
+        if (AddedTokens.Distinct(StringComparer.Ordinal).Count() != AddedTokens.Count)
+            throw new ArgumentException("AddedTokens lists a token twice.", nameof(AddedTokens));
         if (MaxInputCharsPerWord < 1)
             throw new ArgumentException($"MaxInputCharsPerWord must be positive, not {MaxInputCharsPerWord}.", nameof(MaxInputCharsPerWord));
     }

@@ -31,7 +31,7 @@ public class BertIndexerTests
         var several = () => BertIndexer.Load(SpmDir);
         several.Should().Throw<ArgumentException>().WithMessage("*several SentencePiece models*");
         var none = () => BertIndexer.Load(Path.Combine(AppContext.BaseDirectory, "TestData"));
-        none.Should().Throw<FileNotFoundException>().WithMessage("*neither*");
+        none.Should().Throw<FileNotFoundException>().WithMessage("*holds no tokenizer*");
         var missing = () => BertIndexer.Load(Path.Combine(SpmDir, "nope.model"));
         missing.Should().Throw<FileNotFoundException>();
     }

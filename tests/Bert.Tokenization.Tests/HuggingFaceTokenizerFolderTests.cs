@@ -66,6 +66,67 @@ public class HuggingFaceTokenizerFolderTests : IDisposable
     }
 
     [Fact]
+    public void Special_and_added_tokens_in_a_text_stay_whole_as_transformers_keeps_them()
+    {
+        // transformers' BertTokenizer: the text is split at special and added tokens first (PreTrainedTokenizer.tokenize),
+        // so "a [MASK] b" is a, [MASK], b; added tokens missing from vocab.txt take the ids after it (added_tokens.json).
+        File.Copy(Vocab, Path.Combine(dir, "vocab.txt"));
+        File.WriteAllText(Path.Combine(dir, "added_tokens.json"), """{"[E1]": 29, "[/E1]": 30}""");
+        var indexer = BertIndexer.Load(dir).Should().BeOfType<WordPieceIndexer>().Subject;
+
+        indexer.VocabSize.Should().Be(31);
+        indexer.TokenizeToPieces("Hello [MASK] world").Should().Equal("hello", "[MASK]", "world");
+        indexer.TokenizeToIds("[E1]hello[/E1] [e1] world").Should().Equal(29, 8, 30, 29, 10);
+        // A special token is matched in its own case only: "[mask]" is text (x, [, mask, ] are unknown here).
+        indexer.TokenizeToPieces("x [mask]").Should().Equal("[UNK]", "[UNK]", "[UNK]", "[UNK]");
+        indexer.Encode("[SEP] abc").InputIds.Should().Equal(2, 3, 28, 3);
+
+        // A Bert.NET save keeps the added tokens out of vocab.txt, so transformers and this loader read the same ids.
+        var loaded = RoundTrip(indexer).Should().BeOfType<WordPieceIndexer>().Subject;
+        File.ReadAllLines(Path.Combine(dir, "vocab.txt")).Should().HaveCount(29);
+        loaded.Options.Should().BeEquivalentTo(indexer.Options);
+        loaded.TokenizeToIds("[E1]hello[/E1] [MASK]").Should().Equal(29, 8, 30, 4);
+
+        // Google's semantics, as WordPieceIndexer.Load gives them: special tokens are text.
+        WordPieceIndexer.Load(Vocab, new WordPieceIndexerOptions { LowerCase = true }).TokenizeToPieces("hello [MASK]")
+            .Should().Equal("hello", "[UNK]", "[UNK]", "[UNK]");
+    }
+
+    [Theory]
+    [InlineData("""{"[E1]": 31}""", "*'[E1]' the id 31, but the vocabulary gives it 29*")]
+    [InlineData("""{"hello": 3}""", "*'hello' the id 3, but the vocabulary gives it 8*")]
+    [InlineData("""{"[E1]": "29"}""", "*the id of '[E1]' is ?29?; expected a token id*")]
+    public void Added_tokens_whose_ids_disagree_with_the_vocabulary_are_refused(string json, string message)
+    {
+        File.Copy(Vocab, Path.Combine(dir, "vocab.txt"));
+        File.WriteAllText(Path.Combine(dir, "added_tokens.json"), json);
+        var act = () => BertIndexer.Load(dir);
+        act.Should().Throw<InvalidDataException>().WithMessage(message);
+    }
+
+    [Fact]
+    public void Added_tokens_of_tokenizer_config_and_tokenizer_json_are_read_and_a_sentencepiece_folder_refuses_them()
+    {
+        File.Copy(Vocab, Path.Combine(dir, "vocab.txt"));
+        File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), """
+            {"do_lower_case": true, "added_tokens_decoder": {
+              "0": {"content": "[PAD]", "special": true}, "4": {"content": "[MASK]", "special": true},
+              "29": {"content": "<ent>", "special": false, "lstrip": false, "rstrip": false, "normalized": true, "single_word": false}}}
+            """);
+        BertIndexer.Load(dir).TokenizeToIds("a<ent>abc <ENT>").Should().Equal(25, 29, 28, 29);
+
+        File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), """{"added_tokens_decoder": {"29": {"content": "<e>", "single_word": true}}}""");
+        var singleWord = () => BertIndexer.Load(dir);
+        singleWord.Should().Throw<InvalidDataException>().WithMessage("*'<e>' is single_word*");
+
+        string spm = Directory.CreateDirectory(Path.Combine(dir, "spm")).FullName;
+        File.Copy(Bpe, Path.Combine(spm, "spiece.model"));
+        File.WriteAllText(Path.Combine(spm, "added_tokens.json"), """{"<new>": 800}""");
+        var sentencePiece = () => BertIndexer.Load(spm);
+        sentencePiece.Should().Throw<InvalidDataException>().WithMessage("*adds the token '<new>' (id 800); added tokens are read with a WordPiece vocab.txt, not with a SentencePiece model.");
+    }
+
+    [Fact]
     public void A_wordpiece_tokenizer_json_is_read_when_it_is_the_only_tokenizer_file()
     {
         var pieces = File.ReadAllLines(Vocab);

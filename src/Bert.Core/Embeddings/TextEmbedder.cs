@@ -204,11 +204,9 @@ public sealed class TextEmbedder : IDisposable
             throw new InvalidDataException($"The maximum sequence length {length} of {folder} is below 3 ([CLS] text [SEP]).");
         if (length > config.MaxPositionEmbeddings)
             throw new ArgumentException($"MaxSequenceLength {length} exceeds the model's {config.MaxPositionEmbeddings} positions (max_position_embeddings in {folder}).", nameof(options));
-        bool lowerCase = options?.LowerCase
-            ?? ReadSetting<bool>(folder, "tokenizer_config.json", "do_lower_case", "true or false")
-            ?? false;
-        // The shared settings apply to either kind of tokenizer BertIndexer finds in the folder.
-        return BertIndexer.Load(folder, new WordPieceIndexerOptions { MaxSequenceLength = length, LowerCase = lowerCase });
+        // The folder's tokenizer as Hugging Face reads it (the same loader as TextClassifier.Load), with the length and
+        // an explicit LowerCase on top.
+        return HuggingFaceTokenizerFolder.Load(folder, HuggingFaceTokenizerFolder.PlainFolder(folder), length, lowerCase: options?.LowerCase);
     }
 
     /// <summary>A setting of a Hugging Face side file in the folder (<c>tokenizer_config.json</c>, <c>sentence_bert_config.json</c>); null when the file or key is absent.</summary>

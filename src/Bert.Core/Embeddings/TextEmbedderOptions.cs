@@ -29,7 +29,8 @@ public sealed class TextEmbedderOptions
 
     /// <summary>
     /// Lower-case texts before tokenizing (for "uncased" models), when a loader builds the indexer; null (default)
-    /// reads <c>do_lower_case</c> from the folder's <c>tokenizer_config.json</c>, false when there is none.
+    /// reads the folder's tokenizer settings as Hugging Face does (<c>do_lower_case</c> of <c>tokenizer_config.json</c>;
+    /// without it a <c>vocab.txt</c> is lower-cased, as <c>BertTokenizer</c> does, and a SentencePiece model is not).
     /// </summary>
     public bool? LowerCase { get; set; }
 

@@ -194,6 +194,33 @@ public class TextEmbedderTests(MiniLmEmbedderFixture fixture, ITestOutputHelper 
     }
 
     [Fact]
+    public void The_folder_tokenizer_is_read_as_transformers_reads_it_with_every_setting()
+    {
+        using var folder = new Bert.Core.Tests.Checkpoints.TempFolder();
+        foreach (var file in new[] { "config.json", "model.safetensors", "vocab.txt" })
+            File.CreateSymbolicLink(Path.Combine(folder.Path, file), Path.Combine(fixture.ModelDirectory, file));
+
+        // vocab.txt alone: lower-cased, as BertTokenizer's default.
+        using (var embedder = TextEmbedder.Load(folder.Path))
+            embedder.Indexer.TokenizeToIds("HELLO World").Should().Equal(embedder.Indexer.TokenizeToIds("hello world"));
+
+        // strip_accents false and special tokens kept whole, as BertIndexer.Load and TextClassifier.Load read them.
+        File.WriteAllText(Path.Combine(folder.Path, "tokenizer_config.json"), """{ "do_lower_case": true, "strip_accents": false }""");
+        using (var embedder = TextEmbedder.Load(folder.Path))
+        {
+            var reference = BertIndexer.Load(folder.Path);
+            foreach (var text in new[] { "Café DÉJÀ vu", "a [MASK] b" })
+                embedder.Indexer.TokenizeToIds(text).Should().Equal(reference.TokenizeToIds(text), text);
+            embedder.Indexer.TokenizeToIds("Café").Should().NotEqual(embedder.Indexer.TokenizeToIds("cafe"));
+            embedder.Indexer.TokenizeToIds("a [MASK] b").Should().Contain(embedder.Indexer.MaskId);
+        }
+
+        // An explicit LowerCase still wins.
+        using (var cased = TextEmbedder.Load(folder.Path, new TextEmbedderOptions { LowerCase = false }))
+            cased.Indexer.TokenizeToIds("HELLO").Should().NotEqual(cased.Indexer.TokenizeToIds("hello"));
+    }
+
+    [Fact]
     public void An_indexer_that_does_not_fit_the_model_is_rejected()
     {
         var small = new BertConfig { VocabSize = 1000, HiddenSize = 32, NumHiddenLayers = 1, NumAttentionHeads = 2, IntermediateSize = 64, MaxPositionEmbeddings = 64 };
