@@ -184,7 +184,7 @@ public static partial class BertPreTrainingCheckpoint
         ArgumentException.ThrowIfNullOrEmpty(directory);
         ArgumentOutOfRangeException.ThrowIfNegative(step);
         string name = $"model.ckpt-{step}";
-        using var save = SaveTransaction.Begin(directory, "writing a TensorFlow checkpoint");
+        using var save = SaveTransaction.Begin(directory, SaveKind.TensorFlowCheckpoint, "writing a TensorFlow checkpoint");
         string tempPrefix = save.TempPathOf(name);
         using (no_grad())
         {

@@ -72,7 +72,7 @@ internal static class TrainerCheckpoint
             TorchRandomState = Convert.ToBase64String(rng.data<byte>().ToArray()),
             Run = run,
         };
-        using var save = SaveTransaction.Begin(Path.Combine(directory, Folder), $"writing a {kind} checkpoint");
+        using var save = SaveTransaction.Begin(Path.Combine(directory, Folder), SaveKind.TrainingCheckpoint(kind), $"writing a {kind} checkpoint");
         using (no_grad())
         {
             save.Write(ModelFile, s => SafeTensors.Write(s, model.state_dict()));
