@@ -30,7 +30,7 @@ public static class BertIndexer
                 return BertJapaneseIndexer.Load(path, options as BertJapaneseIndexerOptions ?? options?.CopySharedTo(new BertJapaneseIndexerOptions()));
             if (options is null && HuggingFaceTokenizerFolder.HasSettings(path))
                 return HuggingFaceTokenizerFolder.Load(path, HuggingFaceTokenizerFolder.PlainFolder(path));
-            var models = Directory.GetFiles(path, "*.model");
+            var models = SaveManifest.Scan(path, "*.model");
             if (models.Length > 1)
                 throw new ArgumentException($"'{path}' holds several SentencePiece models ({string.Join(", ", models.Select(Path.GetFileName))}); pass the file.", nameof(path));
             var vocab = Path.Combine(path, "vocab.txt");

@@ -43,7 +43,7 @@ internal static class HuggingFaceTokenizerFolder
         var vocab = pathOf(VocabFile);
         var models = new[] { SentencePieceFile, "tokenizer.model", "sentencepiece.bpe.model" }.Select(pathOf).OfType<string>().ToList();
         if (models.Count == 0 && Directory.Exists(folder))
-            models.AddRange(Directory.GetFiles(folder, "*.model").Where(f => !Path.GetFileName(f).StartsWith('.')));
+            models.AddRange(SaveManifest.Scan(folder, "*.model").Where(f => !Path.GetFileName(f).StartsWith('.') || SaveManifest.IsTemporaryName(Path.GetFileName(f))));
         models = models.Distinct(StringComparer.Ordinal).ToList();
         if (vocab is not null && models.Count > 0)
             throw new InvalidDataException($"'{folder}' holds two tokenizers, '{Path.GetFileName(vocab)}' (WordPiece) and '{Path.GetFileName(models[0])}' (SentencePiece); keep the one the model was trained with.");

@@ -271,7 +271,7 @@ public static class BertCheckpointLoader
         string index = Path.Combine(folder, "model.safetensors.index.json");
         if (File.Exists(index))
             return new(CheckpointKind.SafeTensors, ShardsOf(index), "Hugging Face folder (sharded)");
-        var tfIndexes = Directory.GetFiles(folder, "*.index");
+        var tfIndexes = SaveManifest.Scan(folder, "*.index");
         if (tfIndexes.Length == 1)
             return new(CheckpointKind.TensorFlow, [tfIndexes[0]], "TensorFlow");
         if (tfIndexes.Length > 1)
