@@ -146,7 +146,7 @@ public sealed class TextClassifier : IDisposable
     public void Save(string directory, IReadOnlyDictionary<string, string>? extraFiles = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        using var save = SaveTransaction.Begin(directory, "saving a classifier");
+        using var save = SaveTransaction.Begin(directory, SaveKind.Classifier, "saving a classifier");
         HuggingFaceFolder.WriteModel(save, ConfigJson(), Model.state_dict());
         var owned = new List<string> { HuggingFaceFolder.ConfigFile, HuggingFaceFolder.WeightsFile };
         HuggingFaceTokenizerFolder.Write(indexer, (name, write) =>

@@ -30,7 +30,7 @@ public static class BertIndexer
         {
             if (BertJapaneseConfig.IsMeCab(path))
                 return BertJapaneseIndexer.Load(path, options as BertJapaneseIndexerOptions ?? options?.CopySharedTo(new BertJapaneseIndexerOptions()));
-            var models = Directory.GetFiles(path, "*.model").Where(f => !Path.GetFileName(f).StartsWith('.')).ToArray();
+            var models = SaveManifest.Scan(path, "*.model");
             if (models.Length > 1)
                 throw new ArgumentException($"'{path}' holds several SentencePiece models ({string.Join(", ", models.Select(Path.GetFileName))}); pass the file.", nameof(path));
             if (options is null)

@@ -56,7 +56,7 @@ internal static class HuggingFaceTokenizerFolder
         var vocab = pathOf(VocabFile);
         var models = new[] { SentencePieceFile, "tokenizer.model", "sentencepiece.bpe.model" }.Select(pathOf).OfType<string>().ToList();
         if (models.Count == 0 && Directory.Exists(folder))
-            models.AddRange(Directory.GetFiles(folder, "*.model").Where(f => !Path.GetFileName(f).StartsWith('.')));
+            models.AddRange(SaveManifest.Scan(folder, "*.model").Where(f => !Path.GetFileName(f).StartsWith('.') || SaveManifest.IsTemporaryName(Path.GetFileName(f))));
         models = models.Distinct(StringComparer.Ordinal).ToList();
         if (vocab is not null && models.Count > 0)
             throw new InvalidDataException($"'{folder}' holds two tokenizers, '{Path.GetFileName(vocab)}' (WordPiece) and '{Path.GetFileName(models[0])}' (SentencePiece); keep the one the model was trained with.");
@@ -384,7 +384,10 @@ internal static class HuggingFaceTokenizerFolder
         }
     }
 
-    /// <summary>A path function over a plain folder: the file when it exists.</summary>
+    /// <summary>
+    /// A path function over a folder without a manifest: the file when it exists, or, while a save into the folder is
+    /// pending, its temporary copy (<see cref="SaveManifest.Scan"/>).
+    /// </summary>
     public static Func<string, string?> PlainFolder(string folder) =>
-        name => File.Exists(Path.Combine(folder, name)) ? Path.Combine(folder, name) : null;
+        name => SaveManifest.Scan(folder, name).FirstOrDefault(p => Path.GetFileName(p) == name || SaveManifest.IsTemporaryName(Path.GetFileName(p)));
 }

@@ -37,6 +37,30 @@ public class BertIndexerTests
     }
 
     [Fact]
+    public void A_saves_temporary_is_never_a_second_model_and_a_pending_save_is_read_as_committed()
+    {
+        string dir = Directory.CreateTempSubdirectory("bert-indexer-").FullName;
+        try
+        {
+            File.Copy(Path.Combine(SpmDir, "bpe-ja.model"), Path.Combine(dir, "spiece.model")); // the previous save
+            string temp = ".bert_net-0123456789ab.spiece.model";
+            File.Copy(Path.Combine(SpmDir, "unigram-ja.model"), Path.Combine(dir, temp)); // the next save, not yet renamed
+
+            // Before the journal (or left by a killed save): the temporary does not exist for loaders.
+            BertIndexer.Load(dir).Should().BeOfType<SentencePieceIndexer>().Which.IsBpe.Should().BeTrue();
+
+            // After the journal, the pending save's model is read from its temporary.
+            var entry = new SaveManifest.Entry("spiece.model", temp, new FileInfo(Path.Combine(dir, temp)).Length, new string('0', 64));
+            File.WriteAllText(Path.Combine(dir, SaveManifest.PendingName), SaveManifest.ToJson("classifier", [entry], withTemp: true));
+            BertIndexer.Load(dir).Should().BeOfType<SentencePieceIndexer>().Which.IsBpe.Should().BeFalse();
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Changing_options_after_loading_does_not_change_the_indexer()
     {
         var options = new SentencePieceIndexerOptions { MaxSequenceLength = 16 };

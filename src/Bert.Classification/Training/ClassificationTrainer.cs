@@ -380,11 +380,16 @@ public sealed class ClassificationTrainer
     }
 
     /// <summary>
-    /// Removes the training checkpoint that a finished run left in <paramref name="checkpointDirectory"/> (its manifest
-    /// first: interrupted at any moment, the folder holds either the whole checkpoint or none that a run would resume).
+    /// Removes the training checkpoint that a finished run left in <paramref name="checkpointDirectory"/>: its manifest
+    /// first (interrupted at any moment, the folder holds either the whole checkpoint or none that a run would resume),
+    /// then only the files that manifest lists, the temporaries of killed saves and Bert.NET's lock files, then the
+    /// <c>checkpoint/</c> subfolder if that left it empty. Other files (also in <c>checkpoint/</c>) stay, and
+    /// <paramref name="checkpointDirectory"/> itself is never removed. Does nothing when there is no <c>checkpoint/</c>.
     /// </summary>
     /// <param name="checkpointDirectory">The run's <see cref="ClassificationTrainerOptions.CheckpointDirectory"/>.</param>
-    /// <exception cref="IOException">Another process is training into the folder.</exception>
+    /// <exception cref="IOException">Another run (in this or another process) holds the folder; or
+    /// <c>checkpoint/</c> holds files but no Bert.NET training checkpoint (the message names the folder and the files;
+    /// nothing is deleted).</exception>
     public static void DeleteCheckpoint(string checkpointDirectory)
     {
         ArgumentException.ThrowIfNullOrEmpty(checkpointDirectory);

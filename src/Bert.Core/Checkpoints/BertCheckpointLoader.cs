@@ -280,7 +280,11 @@ public static class BertCheckpointLoader
         if (File.Exists(index))
             return new(CheckpointKind.SafeTensors, ShardsOf(index), "Hugging Face folder (sharded)");
         // A TensorFlow training folder: the checkpoint its 'checkpoint' state file names (the latest), or its only one.
-        if (Directory.GetFiles(folder, "*.index").Length > 0 || File.Exists(Path.Combine(folder, "checkpoint")))
+        var tfIndexes = SaveManifest.Scan(folder, "*.index");
+        bool stateFile = File.Exists(Path.Combine(folder, "checkpoint"));
+        if (tfIndexes.Length == 1 && !stateFile)
+            return new(CheckpointKind.TensorFlow, [tfIndexes[0]], "TensorFlow");
+        if (tfIndexes.Length > 0 || stateFile)
             return new(CheckpointKind.TensorFlow, [TensorBundleFiles.PrefixInFolder(folder)], "TensorFlow");
         string bin = Path.Combine(folder, "pytorch_model.bin");
         if (File.Exists(bin))

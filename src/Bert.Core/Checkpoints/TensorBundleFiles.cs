@@ -53,7 +53,7 @@ internal static class TensorBundleFiles
                     return Path.Combine(folder, m.Groups[1].Value);
             }
         }
-        var indexes = Directory.GetFiles(folder, "*" + IndexSuffix);
+        var indexes = SaveManifest.Scan(folder, "*" + IndexSuffix);
         if (indexes.Length == 1)
             return indexes[0][..^IndexSuffix.Length];
         throw new FileNotFoundException(indexes.Length == 0

@@ -4,14 +4,15 @@ namespace Bert.Core.IO;
 /// An exclusive, advisory lock on a folder that a run or a save writes: the hidden file <c>.bert_net.lock</c> (left in
 /// place, empty, after release; <c>.bert_net.lock.owner</c> describes the holder while it runs) held open
 /// with <see cref="FileShare.None"/> (an <c>flock</c> on Unix, released by the kernel when the process dies, so a
-/// killed run never leaves a stale lock). A second process fails fast with a message naming the holder; the same
-/// process may take the lock again (nested: a run that saves into the folder it holds).
+/// killed run never leaves a stale lock). A second holder fails fast with a message naming the first: another
+/// process through the <c>flock</c>, another thread or caller of this process through a registry of the folders this
+/// process holds (an <c>flock</c> alone does not exclude them), so a run that holds a folder cannot save into it either.
 /// </summary>
 internal sealed class FolderLock : IDisposable
 {
     internal const string LockName = ".bert_net.lock";
     internal const string OwnerName = ".bert_net.lock.owner";
-    private static readonly Dictionary<string, (FileStream Stream, int Count)> Held = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, (FileStream Stream, string Owner)> Held = new(StringComparer.Ordinal);
     private readonly string directory;
     private bool disposed;
 
@@ -20,17 +21,14 @@ internal sealed class FolderLock : IDisposable
     /// <summary>Takes the lock on <paramref name="directory"/> (created when missing).</summary>
     /// <param name="directory">The folder.</param>
     /// <param name="purpose">What the holder does, shown to a second process (e.g. "training", "saving a classifier").</param>
-    /// <exception cref="IOException">Another process holds the lock; the message names it.</exception>
+    /// <exception cref="IOException">Another process, or another holder in this process, holds the lock; the message names it.</exception>
     public static FolderLock Acquire(string directory, string purpose)
     {
         string full = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar);
         lock (Held)
         {
             if (Held.TryGetValue(full, out var held))
-            {
-                Held[full] = (held.Stream, held.Count + 1);
-                return new FolderLock(full);
-            }
+                throw new IOException($"'{full}' is in use by {held.Owner} (in this process); wait for it to finish or use another folder.");
             FileSystemGuard.CreateDirectory(full);
             string path = Path.Combine(full, LockName);
             FileSystemGuard.EnsureRegularOrAbsent(path);
@@ -52,35 +50,31 @@ internal sealed class FolderLock : IDisposable
                 }
                 throw new IOException($"'{full}' is in use by {owner}; wait for it to finish or use another folder.", ex);
             }
+            string description = $"process {Environment.ProcessId} ({Environment.ProcessPath ?? "dotnet"}), {purpose}, since {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss} UTC";
             try
             {
                 string ownerPath = Path.Combine(full, OwnerName);
                 FileSystemGuard.EnsureRegularOrAbsent(ownerPath);
-                File.WriteAllText(ownerPath, $"process {Environment.ProcessId} ({Environment.ProcessPath ?? "dotnet"}), {purpose}, since {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss} UTC\n");
+                File.WriteAllText(ownerPath, description + "\n");
             }
             catch
             {
                 stream.Dispose();
                 throw;
             }
-            Held[full] = (stream, 1);
+            Held[full] = (stream, description);
             return new FolderLock(full);
         }
     }
 
-    /// <summary>Releases this hold; the lock is freed when the last hold of this process is released.</summary>
+    /// <summary>Releases the lock.</summary>
     public void Dispose()
     {
         if (disposed) return;
         disposed = true;
         lock (Held)
         {
-            var (stream, count) = Held[directory];
-            if (count > 1)
-            {
-                Held[directory] = (stream, count - 1);
-                return;
-            }
+            var (stream, _) = Held[directory];
             Held.Remove(directory);
             try
             {

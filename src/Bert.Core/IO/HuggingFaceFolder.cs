@@ -27,7 +27,7 @@ internal static class HuggingFaceFolder
     /// <summary>Saves a model folder on its own: the config and weights, nothing else touched.</summary>
     public static void Save(string directory, string configJson, IEnumerable<KeyValuePair<string, Tensor>> weights)
     {
-        using var save = SaveTransaction.Begin(directory, "saving a Hugging Face model folder");
+        using var save = SaveTransaction.Begin(directory, SaveKind.HuggingFaceModel, "saving a Hugging Face model folder");
         WriteModel(save, configJson, weights);
         save.Commit();
     }

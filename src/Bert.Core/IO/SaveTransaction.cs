@@ -10,13 +10,15 @@ namespace Bert.Core.IO;
 /// renames; the manifest <c>bert_net_manifest.json</c> (names, sizes, SHA-256) replaces it after them. So a process
 /// killed at any moment leaves either the previous save (journal not yet written: the temporaries are ignored and
 /// cleaned by the next save) or the new one (journal written: readers take each file from its temporary copy while
-/// that exists, and the next save finishes the renames). The folder is locked (<see cref="FolderLock"/>) meanwhile.
+/// that exists, and the next save finishes the renames and the clean-up). The folder is locked
+/// (<see cref="FolderLock"/>) meanwhile. The manifest records the <see cref="SaveKind"/>: a save removes only files
+/// that the previous save of the same kind owned, and refuses a folder holding a save of another kind.
 /// </summary>
 internal sealed class SaveTransaction : IDisposable
 {
-    private const string TempPrefix = ".bert_net-";
+    private const string TempPrefix = SaveManifest.TempPrefix;
     private readonly FolderLock folderLock;
-    private readonly string token = Guid.NewGuid().ToString("N")[..12];
+    private readonly string token = Guid.NewGuid().ToString("N")[..SaveManifest.TempTokenLength];
     private readonly List<SaveManifest.Entry> entries = [];
     private bool done;
     private bool journalWritten;
@@ -25,23 +27,33 @@ internal sealed class SaveTransaction : IDisposable
     [ThreadStatic]
     internal static Action<string>? StepHook;
 
-    private SaveTransaction(string directory, FolderLock folderLock)
+    private SaveTransaction(string directory, string kind, FolderLock folderLock)
     {
         Directory = directory;
+        Kind = kind;
         this.folderLock = folderLock;
     }
 
     /// <summary>The folder being written (absolute).</summary>
     public string Directory { get; }
 
+    /// <summary>The <see cref="SaveKind"/> of this save, recorded in the manifest.</summary>
+    public string Kind { get; }
+
     /// <summary>
     /// Starts a save into <paramref name="directory"/> (created when missing): takes its lock, finishes a save that
-    /// a killed process had committed, and removes temporaries that killed saves left behind.
+    /// a killed process had committed, removes temporaries that killed saves left behind, and checks that the folder
+    /// holds no save of another kind.
     /// </summary>
-    /// <exception cref="IOException">Another process is writing the folder, or the path is not a folder.</exception>
-    public static SaveTransaction Begin(string directory, string purpose)
+    /// <param name="directory">The folder.</param>
+    /// <param name="kind">The <see cref="SaveKind"/> of this save.</param>
+    /// <param name="purpose">What the save does, shown to a second writer.</param>
+    /// <exception cref="IOException">Another writer (thread or process) holds the folder, the path is not a folder,
+    /// or the folder holds a save of another kind.</exception>
+    public static SaveTransaction Begin(string directory, string kind, string purpose)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentException.ThrowIfNullOrEmpty(kind);
         string full = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar);
         if (File.Exists(full))
             throw new IOException($"'{full}' is a file; expected a folder to save into.");
@@ -50,8 +62,11 @@ internal sealed class SaveTransaction : IDisposable
         {
             Recover(full);
             foreach (var stale in System.IO.Directory.EnumerateFiles(full, TempPrefix + "*"))
-                File.Delete(stale);
-            return new SaveTransaction(full, held);
+            {
+                if (SaveManifest.IsTemporaryName(Path.GetFileName(stale))) File.Delete(stale);
+            }
+            CheckKind(full, kind, Previous(full));
+            return new SaveTransaction(full, kind, held);
         }
         catch
         {
@@ -140,30 +155,33 @@ internal sealed class SaveTransaction : IDisposable
     }
 
     /// <summary>
-    /// Makes the save visible: the journal, the renames, the removal of files that the previous save of this folder
-    /// owned and this one does not (only when they are still exactly as that save wrote them), the manifest.
+    /// Makes the save visible: the journal (listing this save's files and the files of the previous save of this
+    /// kind that this one does not write), the renames, the removal of those previous files that are still exactly as
+    /// that save wrote them, the manifest. A process killed after the journal has the rest done by the next save.
     /// </summary>
+    /// <exception cref="IOException">The folder's previous save was written by an earlier version that did not
+    /// record its kind, and lists files this save does not write (they might belong to another kind of save); nothing
+    /// is changed.</exception>
     public void Commit()
     {
         ObjectDisposedException.ThrowIf(done, this);
-        var previous = File.Exists(Path.Combine(Directory, SaveManifest.FileName))
-            ? SaveManifest.Read(Path.Combine(Directory, SaveManifest.FileName))
-            : [];
+        var previous = Previous(Directory);
+        CheckKind(Directory, Kind, previous);
+        var obsolete = previous is null ? [] : previous.Files.Where(old => !entries.Any(e => e.Name == old.Name)).ToList();
+        if (previous is { Kind: null } && obsolete.Count > 0)
+            throw new IOException(
+                $"'{Directory}' holds {SaveKind.Describe(null)} whose files {string.Join(", ", obsolete.Select(e => e.Name))} are not part of this " +
+                $"save ({SaveKind.Describe(Kind)}) and may belong to another kind of save; nothing was changed. Delete them (or use another folder) and save again.");
         FileSystemGuard.FsyncDirectory(Directory);
         StepHook?.Invoke("before-journal");
-        WriteSmall(SaveManifest.PendingName, SaveManifest.ToJson(entries, withTemp: true)); // the commit point
+        WriteSmall(SaveManifest.PendingName, SaveManifest.ToJson(Kind, entries, withTemp: true, obsolete)); // the commit point
         journalWritten = true;
         StepHook?.Invoke("journal");
         Apply(Directory, entries);
         StepHook?.Invoke("renamed");
-        foreach (var old in previous)
-        {
-            if (entries.Any(e => e.Name == old.Name)) continue;
-            string path = Path.Combine(Directory, old.Name);
-            if (SaveManifest.Matches(path, old)) File.Delete(path);
-        }
+        Clean(Directory, obsolete);
         StepHook?.Invoke("cleaned");
-        Finish(Directory, entries);
+        Finish(Directory, Kind, entries);
         done = true;
         folderLock.Dispose();
     }
@@ -191,14 +209,48 @@ internal sealed class SaveTransaction : IDisposable
             throw new ArgumentException($"'{name}' cannot be a file of a save (a plain file name, not one of Bert.NET's own).", nameof(name));
     }
 
-    /// <summary>Finishes a save that was committed (journal written) when its process died.</summary>
+    /// <summary>The committed save of the folder (its manifest), or null when it has none.</summary>
+    private static SaveManifest.Contents? Previous(string directory)
+    {
+        string manifest = Path.Combine(directory, SaveManifest.FileName);
+        return File.Exists(manifest) ? SaveManifest.ReadContents(manifest) : null;
+    }
+
+    /// <summary>Refuses to save <paramref name="kind"/> into a folder whose save is of another (recorded) kind.</summary>
+    private static void CheckKind(string directory, string kind, SaveManifest.Contents? previous)
+    {
+        if (previous?.Kind is { } held && held != kind)
+            throw new IOException(
+                $"'{directory}' holds {SaveKind.Describe(held)} ({SaveManifest.FileName} lists {string.Join(", ", previous.Files.Select(e => e.Name))}); " +
+                $"{SaveKind.Describe(kind)} cannot be saved into it, since the folder has one manifest and that save would no longer load. " +
+                "Use another folder.");
+    }
+
+    /// <summary>
+    /// Finishes a save that was committed (journal written) when its process died: the renames, the removal of the
+    /// previous save's files that it replaced (when still unchanged), the manifest.
+    /// </summary>
     private static void Recover(string directory)
     {
         string pending = Path.Combine(directory, SaveManifest.PendingName);
         if (!File.Exists(pending)) return;
-        var journal = SaveManifest.Read(pending);
-        Apply(directory, journal);
-        Finish(directory, journal);
+        var journal = SaveManifest.ReadContents(pending);
+        Apply(directory, journal.Files);
+        Clean(directory, journal.Obsolete);
+        // A journal of an earlier version has no kind: its manifest stays without one, as it would have been written.
+        Finish(directory, journal.Kind, journal.Files);
+    }
+
+    /// <summary>Removes the files of the previous save that this one does not write, each only if still exactly as that save wrote it.</summary>
+    private static void Clean(string directory, IReadOnlyList<SaveManifest.Entry> obsolete)
+    {
+        foreach (var old in obsolete)
+        {
+            var file = new FileInfo(Path.Combine(directory, old.Name));
+            if (file.Exists && file.LinkTarget is null && !SaveManifest.IsTemporaryName(old.Name) && SaveManifest.Matches(file.FullName, old))
+                file.Delete();
+        }
+        FileSystemGuard.FsyncDirectory(directory);
     }
 
     private static void Apply(string directory, IReadOnlyList<SaveManifest.Entry> journal)
@@ -215,9 +267,9 @@ internal sealed class SaveTransaction : IDisposable
         FileSystemGuard.FsyncDirectory(directory);
     }
 
-    private static void Finish(string directory, IReadOnlyList<SaveManifest.Entry> journal)
+    private static void Finish(string directory, string? kind, IReadOnlyList<SaveManifest.Entry> journal)
     {
-        WriteSmallIn(directory, SaveManifest.FileName, SaveManifest.ToJson(journal, withTemp: false));
+        WriteSmallIn(directory, SaveManifest.FileName, SaveManifest.ToJson(kind, journal, withTemp: false));
         File.Delete(Path.Combine(directory, SaveManifest.PendingName));
         FileSystemGuard.FsyncDirectory(directory);
     }
@@ -228,7 +280,7 @@ internal sealed class SaveTransaction : IDisposable
     {
         string target = Path.Combine(directory, name);
         FileSystemGuard.EnsureRegularOrAbsent(target);
-        string temp = Path.Combine(directory, TempPrefix + Guid.NewGuid().ToString("N")[..12] + "." + name);
+        string temp = Path.Combine(directory, SaveManifest.NewTempName(name));
         using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
         {
             file.Write(new System.Text.UTF8Encoding(false).GetBytes(text));

@@ -30,7 +30,7 @@ internal static class ServingFolder
         string folder = Path.GetDirectoryName(modelPath)!;
         // One save transaction (only these files, all or none visible), the tokenizer through the one writer of
         // Hugging Face tokenizer files: every indexer option (and MeCab's dictionary folder) survives the export.
-        using var save = SaveTransaction.Begin(folder, "exporting an ONNX model");
+        using var save = SaveTransaction.Begin(folder, SaveKind.OnnxServing, "exporting an ONNX model");
         save.Write(Path.GetFileName(modelPath), writeModel);
         HuggingFaceTokenizerFolder.Write(indexer, save.Write);
         var root = new JsonObject

@@ -2,6 +2,7 @@ using Bert.Core.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 using Bert.Core.IO;
+using Bert.Tokenization;
 
 namespace Bert.Core.Pretraining;
 
@@ -115,7 +116,7 @@ public static partial class BertPreTrainingCheckpoint
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (File.Exists(path + ".index") || (path.EndsWith(".index", StringComparison.Ordinal) && File.Exists(path)))
             return LoadTensorFlow(model, path, strict);
-        if (Directory.Exists(path) && !File.Exists(Path.Combine(path, "model.safetensors")) && Directory.GetFiles(path, "*.index") is [var index])
+        if (Directory.Exists(path) && !File.Exists(Path.Combine(path, "model.safetensors")) && SaveManifest.Scan(path, "*.index") is [var index])
             return LoadTensorFlow(model, index, strict);
         var tensors = BertCheckpointLoader.ReadStateDict(path);
         try
@@ -184,7 +185,7 @@ public static partial class BertPreTrainingCheckpoint
         ArgumentException.ThrowIfNullOrEmpty(directory);
         ArgumentOutOfRangeException.ThrowIfNegative(step);
         string name = $"model.ckpt-{step}";
-        using var save = SaveTransaction.Begin(directory, "writing a TensorFlow checkpoint");
+        using var save = SaveTransaction.Begin(directory, SaveKind.TensorFlowCheckpoint, "writing a TensorFlow checkpoint");
         string tempPrefix = save.TempPathOf(name);
         using (no_grad())
         {

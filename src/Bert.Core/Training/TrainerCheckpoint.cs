@@ -72,7 +72,7 @@ internal static class TrainerCheckpoint
             TorchRandomState = Convert.ToBase64String(rng.data<byte>().ToArray()),
             Run = run,
         };
-        using var save = SaveTransaction.Begin(Path.Combine(directory, Folder), $"writing a {kind} checkpoint");
+        using var save = SaveTransaction.Begin(Path.Combine(directory, Folder), SaveKind.TrainingCheckpoint(kind), $"writing a {kind} checkpoint");
         using (no_grad())
         {
             save.Write(ModelFile, s => SafeTensors.Write(s, model.state_dict()));
@@ -158,27 +158,82 @@ internal static class TrainerCheckpoint
     }
 
     /// <summary>
-    /// Removes the checkpoint of <paramref name="directory"/>: its manifest first, so that an interruption at any later
-    /// moment leaves no checkpoint (a new run starts fresh) rather than a damaged one that every run refuses.
+    /// Removes the checkpoint of <paramref name="directory"/>: the journal and manifest first, so that an interruption
+    /// at any later moment leaves no checkpoint (a new run starts fresh) rather than a damaged one that every run
+    /// refuses; then the files they list, the temporaries of killed saves and the lock files; then <c>checkpoint/</c>
+    /// if that left it empty. Nothing else is touched: a file of the caller's in <c>checkpoint/</c> stays (and so does
+    /// the folder), and <paramref name="directory"/> itself is never removed. No-op when there is no <c>checkpoint/</c>.
     /// </summary>
+    /// <exception cref="IOException"><c>checkpoint/</c> holds files but no training checkpoint (no manifest or
+    /// journal, or one of another kind of save), or another writer holds the folder; nothing is deleted.</exception>
     public static void Delete(string directory)
     {
-        string folder = Path.Combine(directory, Folder);
+        string full = Path.GetFullPath(directory);
+        string folder = Path.Combine(full, Folder);
         if (!Directory.Exists(folder)) return;
-        using (FolderLock.Acquire(directory, "deleting a training checkpoint"))
+        using (FolderLock.Acquire(full, "deleting a training checkpoint"))
         {
-            foreach (var name in new[] { SaveManifest.PendingName, SaveManifest.FileName })
+            using (FolderLock.Acquire(folder, "deleting a training checkpoint"))
+            {
+                var owned = OwnedFiles(folder);
+                foreach (var name in new[] { SaveManifest.PendingName, SaveManifest.FileName })
+                {
+                    string path = Path.Combine(folder, name);
+                    if (File.Exists(path)) File.Delete(path);
+                }
+                foreach (var path in Directory.GetFiles(folder))
+                {
+                    string name = Path.GetFileName(path);
+                    if (owned.Contains(name) || SaveManifest.IsTemporaryName(name)) File.Delete(path);
+                }
+            }
+            foreach (var name in new[] { FolderLock.LockName, FolderLock.OwnerName })
             {
                 string path = Path.Combine(folder, name);
                 if (File.Exists(path)) File.Delete(path);
             }
-            Directory.Delete(folder, recursive: true);
+            if (!Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
         }
-        foreach (var file in new[] { FolderLock.LockName, FolderLock.OwnerName })
+        // The run's lock files, which the trainer created; the run's folder itself stays.
+        foreach (var name in new[] { FolderLock.LockName, FolderLock.OwnerName })
         {
-            string path = Path.Combine(directory, file);
+            string path = Path.Combine(full, name);
             if (File.Exists(path)) File.Delete(path);
         }
-        if (!Directory.EnumerateFileSystemEntries(directory).Any()) Directory.Delete(directory);
+    }
+
+    /// <summary>The names of the files that the checkpoint in <paramref name="folder"/> owns (committed and pending).</summary>
+    /// <exception cref="IOException">The folder holds no training checkpoint but other files, or a save of another kind.</exception>
+    private static HashSet<string> OwnedFiles(string folder)
+    {
+        var owned = new HashSet<string>(StringComparer.Ordinal);
+        bool any = false;
+        foreach (var name in new[] { SaveManifest.PendingName, SaveManifest.FileName })
+        {
+            string path = Path.Combine(folder, name);
+            if (!File.Exists(path)) continue;
+            any = true;
+            var contents = SaveManifest.ReadContents(path);
+            bool isCheckpoint = contents.Kind is null
+                ? contents.Files.Any(e => e.Name == StateFile)
+                : contents.Kind == SaveKind.TrainingCheckpoint(Classification) || contents.Kind == SaveKind.TrainingCheckpoint(Pretraining);
+            if (!isCheckpoint)
+                throw new IOException($"'{folder}' holds {SaveKind.Describe(contents.Kind)} ({name} lists {string.Join(", ", contents.Files.Select(e => e.Name))}), " +
+                    "not a training checkpoint; nothing was deleted.");
+            foreach (var e in contents.Files)
+            {
+                owned.Add(e.Name);
+                if (e.TempName.Length > 0) owned.Add(e.TempName);
+            }
+        }
+        if (!any)
+        {
+            var others = Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).OfType<string>()
+                .Where(n => !SaveManifest.IsTemporaryName(n) && n is not (FolderLock.LockName or FolderLock.OwnerName)).Order(StringComparer.Ordinal).ToList();
+            if (others.Count > 0)
+                throw new IOException($"'{folder}' holds no Bert.NET training checkpoint (no {SaveManifest.FileName}) but other files ({string.Join(", ", others)}); " +
+                    "nothing was deleted.");
+        }
+        return owned;
     }
 }

@@ -170,6 +170,27 @@ public class ClassifierOnnxExportTests(ITestOutputHelper output)
         act.Should().Throw<InvalidDataException>().WithMessage($"*{file}*SHA-256*changed after saving*");
     }
 
+    [Fact]
+    public void An_export_into_the_classifiers_folder_and_a_save_into_the_export_folder_are_refused_and_both_still_load()
+    {
+        var indexer = ToyData.Indexer();
+        var model = Model(indexer.VocabSize, new ClassificationHeadOptions());
+        using var classifier = new TextClassifier(model, indexer, ToyData.Labels, SharedData.PathOf(ToyData.SpmModel), 64);
+        using var dir = new TempDirectory();
+        string saved = Path.Combine(dir.Path, "model"), exported = Path.Combine(dir.Path, "onnx");
+        classifier.Save(saved);
+        ClassifierOnnxExport.Export(classifier, exported);
+
+        var intoModel = () => ClassifierOnnxExport.Export(classifier, Path.Combine(saved, "knbc.onnx"));
+        intoModel.Should().Throw<IOException>().WithMessage($"'{saved}' holds a saved classifier (bert_net_manifest.json lists config.json, model.safetensors*); an ONNX serving export cannot be saved into it*");
+        var intoExport = () => classifier.Save(exported);
+        intoExport.Should().Throw<IOException>().WithMessage($"'{exported}' holds an ONNX serving export (bert_net_manifest.json lists model.onnx*); a saved classifier cannot be saved into it*");
+
+        using (TextClassifier.Load(saved)) { }
+        using (OnnxTextClassifier.Load(exported)) { }
+        Directory.GetFiles(saved).Select(Path.GetFileName).Should().NotContain(n => n!.EndsWith(".onnx"));
+    }
+
     /// <summary>
     /// A random classifier whose head is scaled up tenfold so that the logits spread as a trained head's do (|logit| up
     /// to about 3) instead of staying near zero, where any export would look right.

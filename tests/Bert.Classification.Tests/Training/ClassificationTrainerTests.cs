@@ -194,7 +194,25 @@ public class ClassificationTrainerTests
             .ResumedFromEpoch.Should().Be(0, "a folder without a manifest holds no checkpoint: the run starts afresh instead of refusing");
 
         ClassificationTrainer.DeleteCheckpoint(dir);
-        Directory.Exists(dir).Should().BeFalse();
+        Directory.Exists(Path.Combine(dir, "checkpoint")).Should().BeFalse();
+        Directory.Exists(dir).Should().BeTrue("the caller's CheckpointDirectory is never removed");
+    }
+
+    [Fact]
+    public void A_second_run_sharing_the_checkpoint_directory_in_the_same_process_fails_at_once()
+    {
+        var indexer = ToyData.Indexer();
+        using var dirs = new TempDirectory();
+        var options = Fast(epochs: 1);
+        options.CheckpointDirectory = dirs.Path;
+        using var model = ToyData.Model(indexer.VocabSize, seed: 10);
+        // The first run's lock, as Train takes it (the same process, another caller).
+        using (Bert.Core.IO.FolderLock.Acquire(dirs.Path, "training a classifier"))
+        {
+            var second = () => new ClassificationTrainer(model, indexer, ToyData.Labels, options).Train(ToyData.Make(32, seed: 8), ToyData.Make(16, seed: 9));
+            second.Should().Throw<IOException>().WithMessage($"'{dirs.Path}' is in use by process {Environment.ProcessId} *training a classifier*");
+        }
+        Directory.Exists(Path.Combine(dirs.Path, "checkpoint")).Should().BeFalse("the second run wrote nothing");
     }
 
     [Fact]

@@ -10,6 +10,8 @@ namespace Bert.Core.Tests.IO;
 /// </summary>
 public class SaveTransactionTests : IDisposable
 {
+    private const string Kind = "test";
+
     private readonly string dir = Directory.CreateTempSubdirectory("bert-save-").FullName;
 
     public void Dispose()
@@ -29,7 +31,7 @@ public class SaveTransactionTests : IDisposable
         };
         try
         {
-            using var save = SaveTransaction.Begin(dir, "test");
+            using var save = SaveTransaction.Begin(dir, Kind, "test");
             save.WriteText("a.txt", "a " + version);
             save.Write("b.bin", s => s.Write(Encoding.UTF8.GetBytes(new string('b', 1000) + version)));
             if (withOld) save.WriteText("old.txt", "only in " + version);
@@ -129,7 +131,7 @@ public class SaveTransactionTests : IDisposable
         // A second open file description with FileShare.None stands for another process (flock is per description).
         using (new FileStream(Path.Combine(dir, FolderLock.LockName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
         {
-            var begin = () => SaveTransaction.Begin(dir, "test");
+            var begin = () => SaveTransaction.Begin(dir, Kind, "test");
             begin.Should().Throw<IOException>().WithMessage("*in use by process 42 (bert), training*");
         }
         File.Exists(Path.Combine(dir, SaveManifest.FileName)).Should().BeFalse();
@@ -140,7 +142,7 @@ public class SaveTransactionTests : IDisposable
     [Fact]
     public void Names_that_are_not_plain_file_names_are_refused()
     {
-        using var save = SaveTransaction.Begin(dir, "test");
+        using var save = SaveTransaction.Begin(dir, Kind, "test");
         foreach (var bad in new[] { "../x", "a/b", "", SaveManifest.FileName, FolderLock.LockName, ".bert_net-x" })
         {
             var write = () => save.WriteText(bad, "x");
@@ -164,9 +166,143 @@ public class SaveTransactionTests : IDisposable
         viaLink.Should().Throw<IOException>().WithMessage("*symbolic link*");
         File.ReadAllText(target).Should().Be("kept");
 
-        using var save = SaveTransaction.Begin(dir, "test");
+        using var save = SaveTransaction.Begin(dir, Kind, "test");
         var inSave = () => save.WriteText("link.txt", "x");
         inSave.Should().Throw<IOException>();
+    }
+
+    [Fact]
+    public void A_save_of_another_kind_is_refused_naming_the_folder_and_what_it_holds_and_both_kinds_files_stay()
+    {
+        SaveVersion("1", withOld: true);
+        var before = Directory.GetFiles(dir).ToDictionary(f => f, File.ReadAllBytes);
+
+        var other = () =>
+        {
+            using var save = SaveTransaction.Begin(dir, SaveKind.OnnxServing, "exporting");
+            save.WriteText("serving.json", "{}");
+            save.Commit();
+        };
+        other.Should().Throw<IOException>().WithMessage($"'{dir}' holds a test save (bert_net_manifest.json lists a.txt, b.bin, old.txt); an ONNX serving export cannot be saved into it*");
+
+        Directory.GetFiles(dir).ToDictionary(f => f, File.ReadAllBytes).Should().BeEquivalentTo(before, "nothing is written or removed");
+        ReadVersion().Should().Be("1");
+        SaveManifest.ReadContents(Path.Combine(dir, SaveManifest.FileName)).Kind.Should().Be(Kind);
+    }
+
+    [Fact]
+    public void A_manifest_without_a_kind_is_replaced_only_when_this_save_writes_all_of_its_files()
+    {
+        // An earlier version's manifest: no kind. Its files might belong to another kind of save, so none is removed.
+        SaveVersion("1", withOld: true);
+        string manifest = Path.Combine(dir, SaveManifest.FileName);
+        File.WriteAllText(manifest, SaveManifest.ToJson(null, SaveManifest.Read(manifest), withTemp: false));
+        ReadVersion().Should().Be("1", "a manifest without a kind still loads");
+
+        var dropsOld = () => SaveVersion("2");
+        dropsOld.Should().Throw<IOException>().WithMessage($"'{dir}' holds a save of an earlier Bert.NET version*old.txt are not part of this save*nothing was changed*");
+        ReadVersion().Should().Be("1");
+        File.Exists(Path.Combine(dir, "old.txt")).Should().BeTrue();
+        Directory.GetFiles(dir).Select(Path.GetFileName).Should().NotContain(n => SaveManifest.IsTemporaryName(n!));
+
+        SaveVersion("3", withOld: true); // writes every file the old manifest lists
+        ReadVersion().Should().Be("3");
+        SaveManifest.ReadContents(manifest).Kind.Should().Be(Kind);
+        SaveVersion("4");
+        File.Exists(Path.Combine(dir, "old.txt")).Should().BeFalse("now the previous save's kind is known");
+    }
+
+    [Fact]
+    public void A_second_writer_in_the_same_process_fails_at_once_naming_the_first_and_deletes_nothing_of_it()
+    {
+        using (var first = SaveTransaction.Begin(dir, Kind, "saving the first"))
+        {
+            first.WriteText("a.txt", "first");
+            string temp = Directory.GetFiles(dir).Single(f => SaveManifest.IsTemporaryName(Path.GetFileName(f)));
+
+            // Another thread, and the same thread again: both are a second writer.
+            Exception? fromThread = null;
+            var thread = new Thread(() =>
+            {
+                try
+                {
+                    SaveTransaction.Begin(dir, Kind, "saving the second").Dispose();
+                }
+                catch (Exception ex)
+                {
+                    fromThread = ex;
+                }
+            });
+            thread.Start();
+            thread.Join();
+            fromThread.Should().BeOfType<IOException>().Which.Message.Should().Match($"'{dir}' is in use by process {Environment.ProcessId} *saving the first*");
+            var sameThread = () => FolderLock.Acquire(dir, "training");
+            sameThread.Should().Throw<IOException>().WithMessage("*in use by*saving the first*");
+
+            File.Exists(temp).Should().BeTrue("the second writer must not clean the first one's temporaries");
+            first.WriteText("b.bin", "x");
+            first.Commit();
+        }
+        File.ReadAllText(Path.Combine(dir, "a.txt")).Should().Be("first");
+        SaveVersion("2"); // released on commit
+        ReadVersion().Should().Be("2");
+    }
+
+    [Fact]
+    public void Only_the_exact_temporary_names_of_a_save_are_cleaned()
+    {
+        var mine = new[] { ".bert_net-mine.txt", ".bert_net-0123456789ab", ".bert_net-0123456789AB.x", ".bert_net-0123456789a.x" };
+        foreach (var name in mine) File.WriteAllText(Path.Combine(dir, name), "the user's");
+        string stale = Path.Combine(dir, ".bert_net-0123456789ab.a.txt"); // what a killed save leaves
+        File.WriteAllText(stale, "stale");
+
+        SaveVersion("1");
+        SaveVersion("2");
+
+        foreach (var name in mine) File.ReadAllText(Path.Combine(dir, name)).Should().Be("the user's", name);
+        File.Exists(stale).Should().BeFalse();
+        SaveManifest.IsTemporaryName(".bert_net-0123456789ab.a.txt").Should().BeTrue();
+        foreach (var name in mine) SaveManifest.IsTemporaryName(name).Should().BeFalse(name);
+    }
+
+    [Theory]
+    [InlineData("renamed")]
+    [InlineData("journal")]
+    [InlineData("renamed:a.txt")]
+    public void A_save_killed_before_its_clean_up_has_the_clean_up_finished_by_the_next_save(string crashAt)
+    {
+        SaveVersion("1", withOld: true);
+        SaveVersion("2", crashAt: crashAt);
+        File.Exists(Path.Combine(dir, SaveManifest.PendingName)).Should().BeTrue();
+
+        using (SaveTransaction.Begin(dir, Kind, "recovering")) { } // finishes the killed save, writes nothing
+        File.Exists(Path.Combine(dir, "old.txt")).Should().BeFalse("the killed save would have removed it");
+        ReadVersion().Should().Be("2");
+        SaveManifest.Read(Path.Combine(dir, SaveManifest.FileName)).Select(e => e.Name).Should().Equal("a.txt", "b.bin");
+    }
+
+    [Fact]
+    public void The_recovery_keeps_a_replaced_file_the_user_changed_in_between()
+    {
+        SaveVersion("1", withOld: true);
+        SaveVersion("2", crashAt: "renamed");
+        File.WriteAllText(Path.Combine(dir, "old.txt"), "edited");
+        SaveVersion("3");
+        File.ReadAllText(Path.Combine(dir, "old.txt")).Should().Be("edited");
+    }
+
+    [Fact]
+    public void A_folder_scan_never_sees_a_temporary_and_sees_a_pending_save_as_committed()
+    {
+        SaveVersion("1");
+        File.WriteAllText(Path.Combine(dir, "notes.txt"), "mine");
+        SaveVersion("2", crashAt: "journal"); // pending: a.txt and b.bin of version 2 are still at their temporaries
+
+        var scanned = SaveManifest.Scan(dir, "*.txt");
+        scanned.Select(Path.GetFileName).Should().HaveCount(2).And.Contain("notes.txt");
+        string a = scanned.Single(p => Path.GetFileName(p) != "notes.txt");
+        SaveManifest.IsTemporaryName(Path.GetFileName(a)).Should().BeTrue("a.txt of the pending save is read from its temporary");
+        File.ReadAllText(a).Should().Be("a 2");
     }
 
     private sealed class SimulatedCrash(string step) : Exception("simulated crash at " + step);

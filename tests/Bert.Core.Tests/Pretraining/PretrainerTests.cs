@@ -1,6 +1,7 @@
 using Bert.Core.Checkpoints;
 using Bert.Core.IO;
 using Bert.Core.Pretraining;
+using Bert.Core.Training;
 using Xunit.Abstractions;
 using static Bert.Core.Tests.Pretraining.PretrainingTestModels;
 using static TorchSharp.torch;
@@ -164,7 +165,7 @@ public class PretrainerTests
         var dir = TempDirectory();
         try
         {
-            using (var save = SaveTransaction.Begin(Path.Combine(dir, "checkpoint"), "test"))
+            using (var save = SaveTransaction.Begin(Path.Combine(dir, "checkpoint"), SaveKind.TrainingCheckpoint(TrainerCheckpoint.Pretraining), "test"))
             {
                 save.WriteText("trainer.json", trainerJson);
                 save.Commit();
