@@ -1,3 +1,5 @@
+using Bert.Core.Embeddings;
+using Bert.Core.Modeling;
 using Bert.Classification.Training;
 
 namespace Bert.Classification.Tests;
@@ -39,6 +41,23 @@ public class TextClassifierTests
             b[i].Label.Should().Be(a[i].Label);
             b[i].Probabilities.Select(p => p.Value).Should().Equal(a[i].Probabilities.Select(p => p.Value));
         }
+    }
+
+    [Fact]
+    public void A_saved_classifier_folder_serves_as_an_embedder_of_its_fine_tuned_encoder()
+    {
+        var (classifier, texts) = Trained();
+        using var _ = classifier;
+        using var dir = new TempDirectory();
+        classifier.Save(dir.Path);
+
+        var options = new TextEmbedderOptions { Pooling = PoolingStrategy.MaskedMean, MaxSequenceLength = 64 };
+        using var embedder = TextEmbedder.Load(dir.Path, options);
+        using var inMemory = new TextEmbedder(classifier.Model.Bert, classifier.Indexer, options);
+        embedder.EmbedBatch(texts).Should().BeEquivalentTo(inMemory.EmbedBatch(texts), o => o.WithStrictOrdering());
+        // The task head is left aside by name, not by turning strictness off.
+        var strict = () => TextEmbedder.Load(dir.Path, new TextEmbedderOptions { Pooling = PoolingStrategy.Pooler, MaxSequenceLength = 64 });
+        strict.Should().NotThrow();
     }
 
     [Fact]

@@ -74,6 +74,8 @@ public static class BertCheckpointLoader
             {
                 if (options.SkipPretrainingHeads && sourceName.StartsWith("cls.", StringComparison.Ordinal))
                     skipped.Add(new(sourceName, source.shape, "pre-training head, not part of this model"));
+                else if (options.IgnoredPrefixes.Any(p => sourceName.StartsWith(p, StringComparison.Ordinal)))
+                    skipped.Add(new(sourceName, source.shape, "ignored (CheckpointLoadOptions.IgnoredPrefixes)"));
                 else
                     unexpected.Add(new(sourceName, source.shape, Origin(contents, sourceName)));
                 continue;

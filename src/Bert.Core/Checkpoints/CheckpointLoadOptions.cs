@@ -28,10 +28,19 @@ public sealed class CheckpointLoadOptions
     /// </summary>
     public IReadOnlyList<string> AllowedMissingPrefixes { get; set; } = [];
 
+    /// <summary>
+    /// Checkpoint tensor name prefixes (after the <c>bert.</c> prefix is matched) that are skipped when the model has no
+    /// such weights, reported as skipped instead of unexpected: e.g. <c>"classifier."</c> to take the encoder of a
+    /// fine-tuned classifier. Default empty.
+    /// </summary>
+    public IReadOnlyList<string> IgnoredPrefixes { get; set; } = [];
+
     /// <summary>Checks the options.</summary>
-    /// <exception cref="ArgumentException"><see cref="AllowedMissingPrefixes"/> is null or holds an empty prefix.</exception>
+    /// <exception cref="ArgumentException"><see cref="AllowedMissingPrefixes"/> or <see cref="IgnoredPrefixes"/> is null or holds an empty prefix.</exception>
     public void Validate()
     {
+        if (IgnoredPrefixes is null || IgnoredPrefixes.Any(string.IsNullOrEmpty))
+            throw new ArgumentException("IgnoredPrefixes must be a list of non-empty prefixes (to accept every tensor, set Strict = false instead)", nameof(IgnoredPrefixes));
         if (AllowedMissingPrefixes is null)
             throw new ArgumentException("AllowedMissingPrefixes must not be null (use an empty list)", nameof(AllowedMissingPrefixes));
         if (AllowedMissingPrefixes.Any(string.IsNullOrEmpty))

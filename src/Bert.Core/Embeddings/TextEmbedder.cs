@@ -176,10 +176,12 @@ public sealed class TextEmbedder : IDisposable
         options = options?.Clone() ?? new TextEmbedderOptions();
         options.Validate(builder.Config.NumHiddenLayers);
         options.ModelId ??= defaultName;
-        // Strict, but an embedder that does not use the pooler accepts checkpoints saved without it.
+        // Strict, but an embedder that does not use the pooler accepts checkpoints saved without it, and the encoder of a
+        // fine-tuned classifier (BertForSequenceClassification's folder) leaves its task head aside.
         builder.WithCheckpoint(checkpointPath, new CheckpointLoadOptions
         {
             AllowedMissingPrefixes = options.Pooling == PoolingStrategy.Pooler ? [] : ["pooler."],
+            IgnoredPrefixes = ["classifier."],
         });
         if (options.Device is { } target) builder.OnDevice(target);
         if (options.DType is { } type) builder.WithDType(type);
