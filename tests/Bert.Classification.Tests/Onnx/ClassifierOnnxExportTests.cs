@@ -98,6 +98,27 @@ public class ClassifierOnnxExportTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Multi_label_serving_predicts_the_label_sets_of_the_heads_own_threshold()
+    {
+        var indexer = ToyData.Indexer();
+        string[] labels = ToyData.MultiLabels;
+        var model = Model(indexer.VocabSize, new ClassificationHeadOptions { ProblemType = ProblemType.MultiLabel, Threshold = 0.3 }, labels.Length);
+        using var classifier = new TextClassifier(model, indexer, labels, SharedData.PathOf(ToyData.SpmModel), 64);
+        using var dir = new TempDirectory();
+        ClassifierOnnxExport.Export(classifier, dir.Path);
+        using var served = OnnxTextClassifier.Load(dir.Path);
+        served.MultiLabelThreshold.Should().Be(0.3f);
+
+        var texts = ToyData.Make(40, 24).Select(e => e.Text).Concat(Texts).ToList();
+        var expected = classifier.PredictBatch(texts);
+        var actual = served.PredictBatch(texts);
+        expected.SelectMany(p => p.Probabilities).Count(p => p.Value is >= 0.3f and < 0.5f)
+            .Should().BePositive("some labels are decided by the threshold (between 0.3 and the default 0.5)");
+        for (int i = 0; i < texts.Count; i++)
+            actual[i].Labels.Should().Equal(expected[i].Labels, $"text {i} ({texts[i]})");
+    }
+
+    [Fact]
     public void Pairs_and_eight_concurrent_callers_get_the_TorchSharp_results()
     {
         var indexer = ToyData.Indexer();
