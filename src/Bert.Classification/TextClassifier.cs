@@ -29,7 +29,11 @@ public sealed class TextClassifier : IDisposable
     /// <param name="indexer">The indexer the model was trained with.</param>
     /// <param name="labels">Label names in output order.</param>
     /// <param name="tokenizerFile">The tokenizer's file, for reference (saves write the tokenizer from <paramref name="indexer"/>).</param>
-    /// <param name="maxSequenceLength">Truncation length used in training: 2 up to the model's <c>max_position_embeddings</c>.</param>
+    /// <param name="maxSequenceLength">
+    /// Truncation length used in training: 2 up to the model's <c>max_position_embeddings</c>. The indexer also cuts
+    /// at its own <see cref="IBertIndexer.MaxSequenceLength"/>, so the length in effect (and <see cref="MaxSequenceLength"/>,
+    /// what <see cref="Save"/> and the ONNX export write) is the smaller of the two.
+    /// </param>
     /// <param name="lowerCase">Ignored: whether texts are lower-cased is the indexer's setting (kept for source compatibility).</param>
     /// <param name="device">Where the model runs and batches are made; null for the CPU (CUDA is untested).</param>
     public TextClassifier(
@@ -49,10 +53,12 @@ public sealed class TextClassifier : IDisposable
         this.indexer = indexer;
         Labels = labels.ToArray();
         TokenizerFile = tokenizerFile;
-        MaxSequenceLength = maxSequenceLength;
+        // The indexer has already cut every text at its own length: the smaller of the two is what the model sees, and
+        // what a save or an export must write for the reloaded classifier to predict the same.
+        MaxSequenceLength = Math.Min(maxSequenceLength, indexer.MaxSequenceLength);
         _ = lowerCase;
         LowerCase = LowerCaseOf(indexer);
-        collator = new ClassificationCollator(indexer.PadId, maxSequenceLength, PadMultiple, device);
+        collator = new ClassificationCollator(indexer.PadId, MaxSequenceLength, PadMultiple, device);
         collator.Place(model);
         model.eval();
     }
@@ -80,7 +86,12 @@ public sealed class TextClassifier : IDisposable
     /// <summary>The tokenizer file this classifier was created with (informational: saves write the tokenizer from <see cref="Indexer"/>).</summary>
     public string TokenizerFile { get; }
 
-    /// <summary>Texts are truncated to this many pieces (with [CLS] and [SEP]; pairs longest-first).</summary>
+    /// <summary>
+    /// Texts are truncated to this many pieces (with [CLS] and [SEP]; pairs longest-first): the smaller of the
+    /// constructor's <c>maxSequenceLength</c> and the indexer's <see cref="IBertIndexer.MaxSequenceLength"/>. Saved as
+    /// <c>bert_net.max_seq_len</c> and exported as <c>serving.json</c>'s <c>max_seq_len</c>, so a loaded or served
+    /// classifier cuts where this one does.
+    /// </summary>
     public int MaxSequenceLength { get; }
 
     /// <summary>Batches are padded to a multiple of 8 positions, as in training (see <see cref="BertBatch.PaddedLength"/>).</summary>

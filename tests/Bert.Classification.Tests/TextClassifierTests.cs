@@ -1,4 +1,7 @@
+using Bert.Classification.Onnx;
 using Bert.Classification.Training;
+using Bert.Serving;
+using Bert.Tokenization;
 
 namespace Bert.Classification.Tests;
 
@@ -69,6 +72,39 @@ public class TextClassifierTests
         Directory.GetFiles(folder, ".bert_net-*").Should().BeEmpty();
         using var loaded = TextClassifier.Load(folder);
         loaded.PredictBatch(texts).Select(p => p.Label).Should().Equal(classifier.PredictBatch(texts).Select(p => p.Label));
+    }
+
+    [Fact]
+    public void The_cut_is_the_smaller_of_the_indexers_and_the_classifiers_length_in_memory_after_Load_and_in_ONNX()
+    {
+        var indexer = SentencePieceIndexer.Load(ToyData.SpmModel, new SentencePieceIndexerOptions { MaxSequenceLength = 16 });
+        var model = ToyData.Model(indexer.VocabSize, seed: 26);
+        using var classifier = new TextClassifier(model, indexer, ToyData.Labels, ToyData.SpmModel, maxSequenceLength: 32);
+        classifier.MaxSequenceLength.Should().Be(16, "the indexer cuts at 16 before the classifier sees the text");
+        string[] texts =
+        [
+            string.Concat(Enumerable.Repeat("野球の試合で選手が優勝した。", 6)),
+            string.Concat(Enumerable.Repeat("今日は友達とラーメンを食べました。", 5)),
+            "寿司",
+        ];
+        ToyData.Indexer().Encode(texts[1]).Length.Should().BeGreaterThan(32, "the long texts are cut differently at 16 and at 32");
+        var expected = classifier.PredictBatch(texts);
+
+        using var dir = new TempDirectory();
+        classifier.Save(Path.Combine(dir.Path, "model"));
+        using var loaded = TextClassifier.Load(Path.Combine(dir.Path, "model"));
+        loaded.MaxSequenceLength.Should().Be(16);
+        ClassifierOnnxExport.Export(classifier, Path.Combine(dir.Path, "onnx"));
+        using var served = OnnxTextClassifier.Load(Path.Combine(dir.Path, "onnx"));
+        served.MaxSequenceLength.Should().Be(16);
+        var reloaded = loaded.PredictBatch(texts);
+        var onnx = served.PredictBatch(texts);
+        for (int i = 0; i < texts.Length; i++)
+        {
+            var e = expected[i].Probabilities.Select(p => p.Value).ToArray();
+            reloaded[i].Probabilities.Select(p => p.Value).Should().Equal(e, $"text {i} after Save/Load");
+            onnx[i].Probabilities.Select(p => p.Value).Zip(e).Max(p => Math.Abs(p.First - p.Second)).Should().BeLessThan(1e-5f, $"text {i} in ONNX");
+        }
     }
 
     [Fact]
