@@ -103,7 +103,11 @@ public static class OnnxExport
     /// <param name="model">The model.</param>
     /// <param name="indexer">Its tokenizer (written as Hugging Face tokenizer files beside the model, every option kept).</param>
     /// <param name="output">A folder (model.onnx inside) or a path ending in .onnx (the other files beside it).</param>
-    /// <param name="options">Pooling, normalisation, length; null for the defaults (mean, normalised).</param>
+    /// <param name="options">
+    /// Pooling, normalisation, length; null for the defaults (mean, normalised, and the indexer's
+    /// <see cref="IBertIndexer.MaxSequenceLength"/> bounded by the model's positions, so the served vectors equal
+    /// <see cref="Bert.Core.Embeddings.TextEmbedder"/>'s with the same indexer).
+    /// </param>
     /// <returns>The path of the written .onnx file.</returns>
     public static string ExportEmbedderFolder(BertModel model, IBertIndexer indexer, string output, OnnxEmbedderOptions? options = null)
     {
@@ -118,8 +122,10 @@ public static class OnnxExport
             ["normalized"] = options.Normalize,
             ["dimensions"] = model.Config.HiddenSize,
         };
+        // Unset, texts are cut where the indexer cuts them (as TextEmbedder does), never beyond the model's positions.
+        int maxLength = options.MaxSequenceLength ?? Math.Min(indexer.MaxSequenceLength, model.Config.MaxPositionEmbeddings);
         return ServingFolder.Write(output, stream => ExportEmbedder(model, stream, options.Pooling, options.Normalize, options.Export),
-            indexer, options.MaxSequenceLength ?? model.Config.MaxPositionEmbeddings, manifest);
+            indexer, maxLength, manifest);
     }
 
     /// <summary>
