@@ -19,10 +19,15 @@ namespace Bert.Classification;
 /// Saved as a Hugging Face folder: <c>config.json</c> (the BERT config plus <c>id2label</c>, <c>label2id</c>,
 /// <c>problem_type</c> and a <c>bert_net</c> section with the head settings), <c>model.safetensors</c> (names
 /// <c>bert.*</c>, <c>classifier.*</c>), the tokenizer files and a manifest (see <see cref="Save"/>).
+/// <see cref="Dispose"/> releases the model: afterwards <see cref="Model"/>, <see cref="Predict"/>, the
+/// <c>PredictBatch</c> overloads and <see cref="Save"/> throw <see cref="ObjectDisposedException"/> (a save never
+/// writes an empty model over a good one); the labels and settings stay readable.
 /// </remarks>
 public sealed class TextClassifier : IDisposable
 {
     private readonly IBertIndexer indexer;
+    private readonly BertForSequenceClassification model;
+    private volatile bool disposed;
 
     /// <summary>Wraps a trained model for inference.</summary>
     /// <param name="model">The classifier (it is switched to eval mode and moved to <paramref name="device"/>).</param>
@@ -49,7 +54,7 @@ public sealed class TextClassifier : IDisposable
         if (maxSequenceLength < 2 || maxSequenceLength > model.Bert.Config.MaxPositionEmbeddings)
             throw new ArgumentOutOfRangeException(nameof(maxSequenceLength), maxSequenceLength,
                 $"The truncation length must be 2..{model.Bert.Config.MaxPositionEmbeddings} (the model's max_position_embeddings, at least [CLS] and [SEP]).");
-        Model = model;
+        this.model = model;
         this.indexer = indexer;
         Labels = labels.ToArray();
         TokenizerFile = tokenizerFile;
@@ -66,16 +71,24 @@ public sealed class TextClassifier : IDisposable
     private readonly ClassificationCollator collator;
 
     /// <summary>The classification model.</summary>
-    public BertForSequenceClassification Model { get; }
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
+    public BertForSequenceClassification Model
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return model;
+        }
+    }
 
     /// <summary>Label names, in the order of the model's outputs.</summary>
     public IReadOnlyList<string> Labels { get; }
 
     /// <summary>Single-label, multi-label or regression (the model head's).</summary>
-    public ProblemType ProblemType => Model.Options.ProblemType;
+    public ProblemType ProblemType => model.Options.ProblemType;
 
     /// <summary>Multi-label: the probability at which a label is predicted (the model head's <see cref="ClassificationHeadOptions.Threshold"/>).</summary>
-    public double Threshold => Model.Options.Threshold;
+    public double Threshold => model.Options.Threshold;
 
     /// <summary>The device the model runs on.</summary>
     public Device Device => collator.Device;
@@ -103,8 +116,10 @@ public sealed class TextClassifier : IDisposable
     /// <summary>The prediction for one text, or one pair (<c>[CLS] text [SEP] pair [SEP]</c>).</summary>
     /// <param name="text">The text (first text of a pair).</param>
     /// <param name="pair">The second text, for models trained on pairs; null otherwise.</param>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public Prediction Predict(string text, string? pair = null)
     {
+        ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(text);
         return PredictBatch([text], pair is null ? null : [pair])[0];
     }
@@ -113,6 +128,7 @@ public sealed class TextClassifier : IDisposable
     /// <param name="texts">The texts.</param>
     /// <param name="batchSize">Texts per forward pass at most (fewer when the batches run side by side: see <see cref="TorchRuntime.ParallelInferenceBatches"/>).</param>
     /// <param name="cancellationToken">Stops between batches.</param>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts, int batchSize = 32, CancellationToken cancellationToken = default) =>
         PredictBatch(texts, null, batchSize, cancellationToken);
 
@@ -121,8 +137,10 @@ public sealed class TextClassifier : IDisposable
     /// <param name="pairs">The second texts, as many as <paramref name="texts"/>; null for single texts.</param>
     /// <param name="batchSize">Texts per forward pass at most (fewer when the batches run side by side: see <see cref="TorchRuntime.ParallelInferenceBatches"/>).</param>
     /// <param name="cancellationToken">Stops between batches.</param>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs, int batchSize = 32, CancellationToken cancellationToken = default)
     {
+        ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(texts);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var inputs = indexer.EncodeMany(texts, pairs).Select(e => e.Truncate(MaxSequenceLength)).ToArray();
@@ -133,7 +151,7 @@ public sealed class TextClassifier : IDisposable
         {
             var rows = batches[b];
             var (ids, types, mask) = collator.Inputs(rows.Select(r => inputs[r]).ToArray());
-            var outputs = DevicePlacement.ToFloats(Model.Probabilities(Model.forward(ids, types, mask)));
+            var outputs = DevicePlacement.ToFloats(model.Probabilities(model.forward(ids, types, mask)));
             for (int r = 0; r < rows.Length; r++)
                 results[rows[r]] = Prediction.FromOutputs(outputs.AsSpan(r * Labels.Count, Labels.Count), Labels, ProblemType, Threshold);
         }, cancellationToken);
@@ -154,11 +172,14 @@ public sealed class TextClassifier : IDisposable
     /// <param name="extraFiles">Optional text files to store beside the model (name, content), e.g. the report.</param>
     /// <exception cref="ArgumentException">An extra file's name is not a plain file name or is one of the model's files.</exception>
     /// <exception cref="IOException">Another process is writing the folder, or a target is not a regular file.</exception>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed (nothing is written).</exception>
     public void Save(string directory, IReadOnlyDictionary<string, string>? extraFiles = null)
     {
+        ThrowIfDisposed();
         ArgumentException.ThrowIfNullOrEmpty(directory);
+        var weights = ModelWeights.ToSave(model, "The classifier");
         using var save = SaveTransaction.Begin(directory, "saving a classifier");
-        HuggingFaceFolder.WriteModel(save, ConfigJson(), Model.state_dict());
+        HuggingFaceFolder.WriteModel(save, ConfigJson(), weights);
         var owned = new List<string> { HuggingFaceFolder.ConfigFile, HuggingFaceFolder.WeightsFile };
         HuggingFaceTokenizerFolder.Write(indexer, (name, write) =>
         {
@@ -176,7 +197,7 @@ public sealed class TextClassifier : IDisposable
 
     private string ConfigJson()
     {
-        var config = JsonNode.Parse(Model.Bert.Config.ToJson())!.AsObject();
+        var config = JsonNode.Parse(model.Bert.Config.ToJson())!.AsObject();
         config["architectures"] = new JsonArray("BertForSequenceClassification");
         config["model_type"] = "bert";
         var id2label = new JsonObject();
@@ -188,13 +209,13 @@ public sealed class TextClassifier : IDisposable
         }
         config["id2label"] = id2label;
         config["label2id"] = label2id;
-        config["problem_type"] = HuggingFaceProblemTypes[Model.Options.ProblemType];
+        config["problem_type"] = HuggingFaceProblemTypes[model.Options.ProblemType];
         config["bert_net"] = new JsonObject
         {
-            ["pooling"] = Model.Options.Pooling.ToString(),
-            ["concat_layers"] = Model.Options.ConcatLayers,
-            ["problem_type"] = Model.Options.ProblemType.ToString(),
-            ["threshold"] = Model.Options.Threshold,
+            ["pooling"] = model.Options.Pooling.ToString(),
+            ["concat_layers"] = model.Options.ConcatLayers,
+            ["problem_type"] = model.Options.ProblemType.ToString(),
+            ["threshold"] = model.Options.Threshold,
             ["max_seq_len"] = MaxSequenceLength,
         };
         return config.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
@@ -346,6 +367,13 @@ public sealed class TextClassifier : IDisposable
         where T : struct, Enum =>
         Bert.Tokenization.ExactEnum.Parse<T>(node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : node?.ToJsonString(), field, path);
 
-    /// <inheritdoc />
-    public void Dispose() => Model.Dispose();
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
+
+    /// <summary>Releases the model; later calls that need it throw <see cref="ObjectDisposedException"/>. Calling it again does nothing.</summary>
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        model.Dispose();
+    }
 }

@@ -5,7 +5,8 @@ namespace Bert.Serving;
 /// <summary>
 /// A classifier exported by Bert.NET (<c>bert export-onnx</c>, <c>ClassifierOnnxExport.Export</c>) served with ONNX
 /// Runtime: the tokenizer it was trained with, the ONNX graph and its labels, and no TorchSharp or libtorch.
-/// Prediction is batched and safe to call from many threads at once.
+/// Prediction is batched and safe to call from many threads at once. After <see cref="Dispose"/> the prediction
+/// methods throw <see cref="ObjectDisposedException"/>; the labels and settings stay readable.
 /// </summary>
 public sealed class OnnxTextClassifier : IDisposable
 {
@@ -15,6 +16,7 @@ public sealed class OnnxTextClassifier : IDisposable
     private readonly OnnxBertSession session;
     private readonly IBertIndexer indexer;
     private readonly string[] labels;
+    private volatile bool disposed;
 
     private OnnxTextClassifier(OnnxBertSession session, IBertIndexer indexer, string[] labels, OnnxProblemType problemType, int maxLength, float threshold)
     {
@@ -64,15 +66,19 @@ public sealed class OnnxTextClassifier : IDisposable
     }
 
     /// <summary>Predicts one text.</summary>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public OnnxPrediction Predict(string text)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(text);
         return PredictBatch([text])[0];
     }
 
     /// <summary>Predicts one text pair (<c>[CLS] text [SEP] pair [SEP]</c>).</summary>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public OnnxPrediction Predict(string text, string pair)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(pair);
         return PredictBatch([text], [pair])[0];
@@ -83,8 +89,10 @@ public sealed class OnnxTextClassifier : IDisposable
     /// <param name="pairs">Second texts, one per text, or null.</param>
     /// <param name="batchSize">Texts per model run.</param>
     /// <param name="cancellationToken">Stops between batches.</param>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public IReadOnlyList<OnnxPrediction> PredictBatch(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null, int batchSize = 32, CancellationToken cancellationToken = default)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(texts);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         if (pairs is not null && pairs.Count != texts.Count)
@@ -130,6 +138,11 @@ public sealed class OnnxTextClassifier : IDisposable
 
     private static float Sigmoid(float x) => (float)(1.0 / (1.0 + Math.Exp(-x)));
 
-    /// <inheritdoc />
-    public void Dispose() => session.Dispose();
+    /// <summary>Releases the ONNX Runtime session; later predictions throw <see cref="ObjectDisposedException"/>. Calling it again does nothing.</summary>
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        session.Dispose();
+    }
 }

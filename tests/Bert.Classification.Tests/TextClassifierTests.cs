@@ -108,6 +108,31 @@ public class TextClassifierTests
     }
 
     [Fact]
+    public void After_Dispose_every_use_of_the_model_throws_ObjectDisposedException_and_a_good_save_stays_intact()
+    {
+        var indexer = ToyData.Indexer();
+        var classifier = new TextClassifier(ToyData.Model(indexer.VocabSize, seed: 27), indexer, ToyData.Labels, ToyData.SpmModel, 64);
+        using var dir = new TempDirectory();
+        classifier.Save(dir.Path);
+        var weights = File.ReadAllBytes(Path.Combine(dir.Path, "model.safetensors"));
+        var expected = classifier.Predict("野球の試合").Probabilities.Select(p => p.Value).ToArray();
+        classifier.Dispose();
+
+        classifier.Invoking(c => c.Save(dir.Path)).Should().Throw<ObjectDisposedException>();
+        classifier.Invoking(c => c.Predict("野球")).Should().Throw<ObjectDisposedException>();
+        classifier.Invoking(c => c.PredictBatch(["野球"])).Should().Throw<ObjectDisposedException>();
+        classifier.Invoking(c => c.PredictBatch(["野球"], ["寿司"])).Should().Throw<ObjectDisposedException>();
+        classifier.Invoking(c => c.Model).Should().Throw<ObjectDisposedException>();
+        classifier.Invoking(c => ClassifierOnnxExport.Export(c, Path.Combine(dir.Path, "onnx"))).Should().Throw<ObjectDisposedException>();
+        classifier.Invoking(c => c.Dispose()).Should().NotThrow("disposing twice does nothing");
+        classifier.Labels.Should().Equal(ToyData.Labels, "the settings stay readable");
+
+        File.ReadAllBytes(Path.Combine(dir.Path, "model.safetensors")).Should().Equal(weights, "the good save is left as it was");
+        using var loaded = TextClassifier.Load(dir.Path);
+        loaded.Predict("野球の試合").Probabilities.Select(p => p.Value).Should().Equal(expected);
+    }
+
+    [Fact]
     public void A_weights_file_changed_after_saving_is_refused_naming_it()
     {
         var (classifier, _) = Trained();

@@ -70,6 +70,24 @@ public class BertClassifyTransformTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_disposed_transformer_throws_ObjectDisposedException()
+    {
+        var indexer = ToyData.Indexer();
+        var model = new BertForSequenceClassification(new BertModelBuilder(ToyData.TinyConfig(indexer.VocabSize)).WithSeed(43).Build(), 2);
+        using var classifier = new TextClassifier(model, indexer, ToyData.Labels, SharedData.PathOf(ToyData.SpmModel), 64);
+        using var dir = new TempDirectory();
+        ClassifierOnnxExport.Export(classifier, dir.Path);
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(new[] { new Row { Sentence = "ラーメン" } });
+        var transformer = ml.Transforms.BertClassify(dir.Path, inputColumnName: nameof(Row.Sentence)).Fit(data);
+        transformer.Dispose();
+        transformer.Invoking(t => ml.Data.CreateEnumerable<Scored>(t.Transform(data), reuseRowObject: false).ToList()).Should().Throw<ObjectDisposedException>();
+        transformer.Invoking(t => t.GetOutputSchema(data.Schema)).Should().Throw<ObjectDisposedException>();
+        transformer.Invoking(t => t.Classifier.Predict("ラーメン")).Should().Throw<ObjectDisposedException>();
+        transformer.Invoking(t => t.Dispose()).Should().NotThrow();
+    }
+
+    [Fact]
     public void A_missing_text_column_is_named_when_fitting()
     {
         var indexer = ToyData.Indexer();

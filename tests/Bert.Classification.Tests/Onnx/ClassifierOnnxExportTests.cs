@@ -148,6 +148,22 @@ public class ClassifierOnnxExportTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void After_Dispose_predicting_throws_ObjectDisposedException()
+    {
+        var indexer = ToyData.Indexer();
+        using var classifier = new TextClassifier(Model(indexer.VocabSize, new ClassificationHeadOptions()), indexer, ToyData.Labels, SharedData.PathOf(ToyData.SpmModel), 64);
+        using var dir = new TempDirectory();
+        ClassifierOnnxExport.Export(classifier, dir.Path);
+        var served = OnnxTextClassifier.Load(dir.Path);
+        served.Dispose();
+        served.Invoking(s => s.Predict("野球")).Should().Throw<ObjectDisposedException>();
+        served.Invoking(s => s.Predict("野球", "寿司")).Should().Throw<ObjectDisposedException>();
+        served.Invoking(s => s.PredictBatch(["野球"])).Should().Throw<ObjectDisposedException>();
+        served.Invoking(s => s.Dispose()).Should().NotThrow();
+        served.Labels.Should().Equal(ToyData.Labels);
+    }
+
+    [Fact]
     public void Loading_a_folder_without_serving_json_names_the_folder_and_the_file()
     {
         using var dir = new TempDirectory();

@@ -70,6 +70,28 @@ public class OnnxTextEmbedderTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void After_Dispose_both_embedders_throw_ObjectDisposedException()
+    {
+        var indexer = ToyData.Indexer();
+        var model = new BertModelBuilder(ToyData.TinyConfig(indexer.VocabSize)).WithSeed(54).Build();
+        using var dir = new TempDirectory();
+        OnnxExport.ExportEmbedderFolder(model, indexer, dir.Path);
+        var served = OnnxTextEmbedder.Load(dir.Path);
+        served.Dispose();
+        served.Invoking(e => e.Embed("野球")).Should().Throw<ObjectDisposedException>();
+        served.Invoking(e => e.EmbedBatch(["野球"])).Should().Throw<ObjectDisposedException>();
+        served.Invoking(e => e.Dispose()).Should().NotThrow();
+
+        var embedder = new TextEmbedder(model, indexer);
+        embedder.Dispose();
+        embedder.Invoking(e => e.Embed("野球")).Should().Throw<ObjectDisposedException>();
+        embedder.Invoking(e => e.EmbedBatch(["野球"])).Should().Throw<ObjectDisposedException>();
+        embedder.Invoking(e => e.AsEmbeddingGenerator().GenerateAsync(["野球"]).GetAwaiter().GetResult()).Should().Throw<ObjectDisposedException>();
+        embedder.Invoking(e => e.Model).Should().Throw<ObjectDisposedException>();
+        embedder.Invoking(e => e.Dispose()).Should().NotThrow();
+    }
+
+    [Fact]
     public void A_classifier_folder_is_not_loaded_as_an_embedder()
     {
         var indexer = ToyData.Indexer();
