@@ -260,21 +260,28 @@ public sealed class TextClassifier : IDisposable
             throw new InvalidDataException($"{configPath} is not a JSON object: {ex.Message}", ex);
         }
         var bertConfig = BertConfig.FromJsonFile(configPath);
-        var settings = root["bert_net"] as JsonObject ?? new JsonObject();
+        // Every field is read by type and range (JsonFields): a hand-edited "0.3" or 1.5 is refused naming file and field.
+        var settings = JsonFields.OptionalObject(root, "bert_net", "bert_net", configPath) ?? new JsonObject();
         var labels = ReadLabels(root, configPath);
         var head = new ClassificationHeadOptions
         {
-            Pooling = settings["pooling"] is null ? PoolingStrategy.Pooler : ExactEnum<PoolingStrategy>(settings["pooling"], "bert_net.pooling", configPath),
-            ConcatLayers = settings["concat_layers"]?.GetValue<int>() ?? 4,
+            Pooling = settings["pooling"] is null ? PoolingStrategy.Pooler : JsonFields.RequiredEnum<PoolingStrategy>(settings, "pooling", "bert_net.pooling", configPath),
+            ConcatLayers = JsonFields.OptionalInt(settings, "concat_layers", "bert_net.concat_layers", configPath, min: 1) ?? 4,
             ProblemType = ReadProblemType(root, settings, labels.Length, configPath),
-            Threshold = settings["threshold"]?.GetValue<double>() ?? 0.5,
+            Threshold = JsonFields.OptionalNumber(settings, "threshold", "bert_net.threshold", configPath, 0, 1, inclusive: false) ?? 0.5,
         };
-        int? savedLength = settings["max_seq_len"]?.GetValue<int>();
-        if (savedLength is { } l && (l < 2 || l > bertConfig.MaxPositionEmbeddings))
-            throw new InvalidDataException($"{configPath}: bert_net.max_seq_len is {l}; expected 2..{bertConfig.MaxPositionEmbeddings} (max_position_embeddings).");
+        int? savedLength = JsonFields.OptionalInt(settings, "max_seq_len", "bert_net.max_seq_len", configPath, 2, bertConfig.MaxPositionEmbeddings);
+        try
+        {
+            head.Validate(bertConfig.NumHiddenLayers);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidDataException($"{configPath}: bert_net: {ex.Message}", ex);
+        }
 
         var indexer = HuggingFaceTokenizerFolder.Load(directory, name => PathOf(name), savedLength,
-            fallbackLowerCase: settings["lower_case"]?.GetValue<bool>());
+            fallbackLowerCase: JsonFields.OptionalBool(settings, "lower_case", "bert_net.lower_case", configPath));
         int maxLen = Math.Min(savedLength ?? indexer.MaxSequenceLength, bertConfig.MaxPositionEmbeddings);
         bertConfig.ValidateIndexer(indexer, directory);
 
@@ -314,9 +321,9 @@ public sealed class TextClassifier : IDisposable
     {
         if (root["id2label"] is not JsonObject id2label)
         {
-            int count = root["num_labels"]?.GetValue<int>() ?? 2;
-            if (count < 1 || count > 100_000)
-                throw new InvalidDataException($"{configPath}: num_labels is {count}; expected 1..100000.");
+            if (root["id2label"] is { } other)
+                throw JsonFields.Invalid(configPath, "id2label", other, "an object mapping 0, 1, ... to label names");
+            int count = JsonFields.OptionalInt(root, "num_labels", "num_labels", configPath, 1, 100_000) ?? 2;
             return Enumerable.Range(0, count).Select(i => "LABEL_" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
         }
         var labels = new string[id2label.Count];
@@ -349,8 +356,8 @@ public sealed class TextClassifier : IDisposable
 
     private static ProblemType ReadProblemType(JsonObject root, JsonObject settings, int labelCount, string configPath)
     {
-        if (settings["problem_type"] is { } own)
-            return ExactEnum<ProblemType>(own, "bert_net.problem_type", configPath);
+        if (settings["problem_type"] is not null)
+            return JsonFields.RequiredEnum<ProblemType>(settings, "problem_type", "bert_net.problem_type", configPath);
         if (root["problem_type"] is JsonValue hf && hf.GetValueKind() == JsonValueKind.String)
         {
             string name = hf.GetValue<string>();
@@ -361,11 +368,6 @@ public sealed class TextClassifier : IDisposable
         // transformers' rule when problem_type is unset: one output is regression, more are single-label.
         return labelCount == 1 ? ProblemType.Regression : ProblemType.SingleLabel;
     }
-
-    // JSON strings are matched exactly (ExactEnum); anything else (1, true, an object) is shown as written and refused.
-    private static T ExactEnum<T>(JsonNode? node, string field, string path)
-        where T : struct, Enum =>
-        Bert.Tokenization.ExactEnum.Parse<T>(node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : node?.ToJsonString(), field, path);
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
 

@@ -57,10 +57,16 @@ public sealed class OnnxTextClassifier : IDisposable
         var (problemType, labels, threshold) = manifest.ReadClassifier();
         var indexer = manifest.LoadIndexer();
         var session = new OnnxBertSession(manifest.ModelPath, LogitsOutput, options.IntraOpThreads);
-        if (session.OutputWidth != labels.Length)
+        try
+        {
+            if (session.OutputWidth != labels.Length)
+                throw new InvalidDataException($"{manifest.ModelPath} outputs {session.OutputWidth} logits but {ServingManifest.FileName} lists {labels.Length} labels.");
+            manifest.CheckLength(session.MaxPositions);
+        }
+        catch
         {
             session.Dispose();
-            throw new InvalidDataException($"{manifest.ModelPath} outputs {session.OutputWidth} logits but {ServingManifest.FileName} lists {labels.Length} labels.");
+            throw;
         }
         return new OnnxTextClassifier(session, indexer, labels, problemType, manifest.MaxSequenceLength, options.MultiLabelThreshold ?? threshold);
     }

@@ -50,10 +50,16 @@ public sealed class OnnxTextEmbedder : IDisposable
         var (pooling, normalized, dimensions) = manifest.ReadEmbedder();
         var indexer = manifest.LoadIndexer();
         var session = new OnnxBertSession(manifest.ModelPath, EmbeddingOutput, intraOpThreads);
-        if (session.OutputWidth != dimensions)
+        try
+        {
+            if (session.OutputWidth != dimensions)
+                throw new InvalidDataException($"{manifest.ModelPath} outputs vectors of {session.OutputWidth} but {ServingManifest.FileName} says {dimensions}.");
+            manifest.CheckLength(session.MaxPositions);
+        }
+        catch
         {
             session.Dispose();
-            throw new InvalidDataException($"{manifest.ModelPath} outputs vectors of {session.OutputWidth} but {ServingManifest.FileName} says {dimensions}.");
+            throw;
         }
         return new OnnxTextEmbedder(session, indexer, pooling, normalized, manifest.MaxSequenceLength);
     }

@@ -147,6 +147,43 @@ public class TextClassifierTests
         load.Should().Throw<InvalidDataException>().WithMessage("*model.safetensors*SHA-256*");
     }
 
+    [Theory]
+    [InlineData("threshold string", "bert_net.threshold", "\"0.3\"")]
+    [InlineData("threshold 7", "bert_net.threshold", "7")]
+    [InlineData("concat_layers 1.5", "bert_net.concat_layers", "1.5")]
+    [InlineData("max_seq_len string", "bert_net.max_seq_len", "\"32\"")]
+    [InlineData("max_seq_len 65", "bert_net.max_seq_len", "65")]
+    [InlineData("lower_case string", "bert_net.lower_case", "\"yes\"")]
+    [InlineData("num_labels string", "num_labels", "\"3\"")]
+    [InlineData("bert_net array", "bert_net", "[1]")]
+    [InlineData("pooling number", "bert_net.pooling", "1")]
+    public void A_hand_edited_config_field_of_the_wrong_kind_is_refused_naming_file_field_and_value(string edit, string field, string shown)
+    {
+        var indexer = ToyData.Indexer();
+        using var classifier = new TextClassifier(ToyData.Model(indexer.VocabSize, seed: 29), indexer, ToyData.Labels, ToyData.SpmModel, 32);
+        using var dir = new TempDirectory();
+        classifier.Save(dir.Path);
+        File.Delete(Path.Combine(dir.Path, "bert_net_manifest.json"));   // edited by hand, as a Hugging Face folder (no manifest)
+        string configPath = Path.Combine(dir.Path, "config.json");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+        var settings = config["bert_net"]!.AsObject();
+        switch (edit)
+        {
+            case "threshold string": settings["threshold"] = "0.3"; break;
+            case "threshold 7": settings["threshold"] = 7; break;
+            case "concat_layers 1.5": settings["concat_layers"] = 1.5; break;
+            case "max_seq_len string": settings["max_seq_len"] = "32"; break;
+            case "max_seq_len 65": settings["max_seq_len"] = 65; break;
+            case "lower_case string": settings["lower_case"] = "yes"; break;
+            case "num_labels string": config.Remove("id2label"); config.Remove("label2id"); config["num_labels"] = "3"; break;
+            case "bert_net array": config["bert_net"] = new System.Text.Json.Nodes.JsonArray(1); break;
+            case "pooling number": settings["pooling"] = 1; break;
+        }
+        File.WriteAllText(configPath, config.ToJsonString());
+        var load = () => TextClassifier.Load(dir.Path);
+        load.Should().Throw<InvalidDataException>().WithMessage($"{configPath}: '{field}' is {shown}; expected *");
+    }
+
     [Fact]
     public void Predictions_from_eight_threads_equal_single_threaded_ones()
     {

@@ -37,6 +37,12 @@ public static class OnnxExport
     /// <summary>Name of an embedder's output, (batch, hidden).</summary>
     public const string SentenceEmbedding = "sentence_embedding";
 
+    /// <summary>
+    /// The key of the model's metadata (<c>metadata_props</c>) that holds <c>max_position_embeddings</c>, the longest
+    /// input the graph accepts; Bert.Serving checks <c>serving.json</c>'s <c>max_seq_len</c> against it.
+    /// </summary>
+    public const string MaxPositionsMetadataKey = "max_position_embeddings";
+
     /// <summary>Writes <paramref name="model"/> with the outputs <c>last_hidden_state</c> and <c>pooler_output</c>.</summary>
     /// <param name="model">The model (any device or dtype; weights are written as float32).</param>
     /// <param name="path">The .onnx file to write (replaced atomically).</param>
@@ -143,6 +149,9 @@ public static class OnnxExport
         var bert = BertOnnxGraph.Emit(g, config, parameters, prefix);
         head(g, bert);
         bert.CheckAllUsed(ignoreUnused is null ? null : prefix + ignoreUnused);
-        g.Save(output, graphName, typeof(OnnxExport).Assembly.GetName().Version?.ToString() ?? "0");
+        // The position count travels with the graph (ModelProto.metadata_props, ONNX Runtime's CustomMetadataMap), so a
+        // server can refuse a serving.json whose max_seq_len exceeds it at load instead of failing inside a Gather.
+        g.Save(output, graphName, typeof(OnnxExport).Assembly.GetName().Version?.ToString() ?? "0",
+            new Dictionary<string, string> { [MaxPositionsMetadataKey] = config.MaxPositionEmbeddings.ToString(System.Globalization.CultureInfo.InvariantCulture) });
     }
 }

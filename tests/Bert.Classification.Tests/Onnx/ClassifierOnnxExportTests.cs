@@ -188,6 +188,28 @@ public class ClassifierOnnxExportTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData("problem_type", "\"1\"", "*'problem_type' is \"1\"; expected one of SingleLabel, MultiLabel, Regression*")]
+    [InlineData("problem_type", "\"SingleLabel, MultiLabel\"", "*'problem_type' is \"SingleLabel, MultiLabel\"; expected one of*")]
+    [InlineData("problem_type", "\"singlelabel\"", "*'problem_type' is \"singlelabel\"; expected one of*")]
+    [InlineData("multi_label_threshold", "5", "*'multi_label_threshold' is 5; expected a number in (0, 1)*")]
+    [InlineData("max_seq_len", "65", "*'max_seq_len' is 65; expected 3..64 (the model model.onnx has 64 positions)*")]
+    [InlineData("max_seq_len", "\"32\"", "*'max_seq_len' is \"32\"; expected a whole number of at least 3*")]
+    public void A_hand_edited_serving_json_is_refused_at_load_naming_the_field(string key, string json, string message)
+    {
+        var indexer = ToyData.Indexer();
+        using var classifier = new TextClassifier(Model(indexer.VocabSize, new ClassificationHeadOptions()), indexer, ToyData.Labels, SharedData.PathOf(ToyData.SpmModel), 64);
+        using var dir = new TempDirectory();
+        ClassifierOnnxExport.Export(classifier, dir.Path);
+        File.Delete(Path.Combine(dir.Path, "bert_net_manifest.json"));   // assembled by hand
+        string manifest = Path.Combine(dir.Path, "serving.json");
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!.AsObject();
+        root[key] = System.Text.Json.Nodes.JsonNode.Parse(json);
+        File.WriteAllText(manifest, root.ToJsonString());
+        var act = () => OnnxTextClassifier.Load(dir.Path);
+        act.Should().Throw<InvalidDataException>().WithMessage(manifest + ": " + message.TrimStart('*'));
+    }
+
+    [Theory]
     [InlineData("model.onnx")]
     [InlineData("serving.json")]
     [InlineData("tokenizer_config.json")]
