@@ -84,7 +84,9 @@ public sealed class BertClassifyTransformer : ITransformer, IDisposable
         return catalog.CustomMapping<BertClassifyInput, BertClassifyOutput>((row, result) =>
         {
             var prediction = classifier.Predict(row.Text ?? "");
-            result.PredictedLabel = prediction.Label ?? "";
+            // Single-label: the label; multi-label: the labels at or above the threshold joined by '|', empty when none
+            // (as TextClassifier's Prediction.ToString() and 'bert predict'); regression: empty (the value is Score).
+            result.PredictedLabel = prediction.ProblemType == OnnxProblemType.Regression ? "" : prediction.ToString();
             result.Score = prediction.Value is { } value ? [value] : [.. prediction.Probabilities.Select(p => p.Value)];
         }, contractName: null, input, output);
     }

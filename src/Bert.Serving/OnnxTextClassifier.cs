@@ -118,18 +118,28 @@ public sealed class OnnxTextClassifier : IDisposable
         if (ProblemType == OnnxProblemType.Regression)
             return new OnnxPrediction { ProblemType = ProblemType, Value = logits[0], Logits = logits };
         var probabilities = ProblemType == OnnxProblemType.SingleLabel ? Softmax(logits) : [.. logits.Select(Sigmoid)];
+        var all = labels.Select((l, k) => new KeyValuePair<string, float>(l, probabilities[k])).ToArray();
+        if (ProblemType == OnnxProblemType.MultiLabel)
+        {
+            // Multi-label predicts a set: the labels at or above the threshold, possibly none. No single "top" label, as
+            // TextClassifier's Prediction (the top one would be reported even when nothing passes the threshold).
+            return new OnnxPrediction
+            {
+                ProblemType = ProblemType,
+                Labels = labels.Where((_, k) => probabilities[k] >= MultiLabelThreshold).ToArray(),
+                Probabilities = all,
+                Logits = logits,
+            };
+        }
         int best = 0;
         for (int k = 1; k < probabilities.Length; k++) if (probabilities[k] > probabilities[best]) best = k;
-        var predicted = ProblemType == OnnxProblemType.SingleLabel
-            ? [labels[best]]
-            : labels.Where((_, k) => probabilities[k] >= MultiLabelThreshold).ToArray();
         return new OnnxPrediction
         {
             ProblemType = ProblemType,
             Label = labels[best],
             Probability = probabilities[best],
-            Labels = predicted,
-            Probabilities = [.. labels.Select((l, k) => new KeyValuePair<string, float>(l, probabilities[k]))],
+            Labels = [labels[best]],
+            Probabilities = all,
             Logits = logits,
         };
     }
