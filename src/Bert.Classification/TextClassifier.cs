@@ -19,17 +19,26 @@ namespace Bert.Classification;
 /// Saved as a Hugging Face folder: <c>config.json</c> (the BERT config plus <c>id2label</c>, <c>label2id</c>,
 /// <c>problem_type</c> and a <c>bert_net</c> section with the head settings), <c>model.safetensors</c> (names
 /// <c>bert.*</c>, <c>classifier.*</c>), the tokenizer files and a manifest (see <see cref="Save"/>).
+/// <see cref="Dispose"/> releases the model: afterwards <see cref="Model"/>, <see cref="Predict"/>, the
+/// <c>PredictBatch</c> overloads and <see cref="Save"/> throw <see cref="ObjectDisposedException"/> (a save never
+/// writes an empty model over a good one); the labels and settings stay readable.
 /// </remarks>
 public sealed class TextClassifier : IDisposable
 {
     private readonly IBertIndexer indexer;
+    private readonly BertForSequenceClassification model;
+    private volatile bool disposed;
 
     /// <summary>Wraps a trained model for inference.</summary>
     /// <param name="model">The classifier (it is switched to eval mode and moved to <paramref name="device"/>).</param>
     /// <param name="indexer">The indexer the model was trained with.</param>
     /// <param name="labels">Label names in output order.</param>
     /// <param name="tokenizerFile">The tokenizer's file, for reference (saves write the tokenizer from <paramref name="indexer"/>).</param>
-    /// <param name="maxSequenceLength">Truncation length used in training: 2 up to the model's <c>max_position_embeddings</c>.</param>
+    /// <param name="maxSequenceLength">
+    /// Truncation length used in training: 2 up to the model's <c>max_position_embeddings</c>. The indexer also cuts
+    /// at its own <see cref="IBertIndexer.MaxSequenceLength"/>, so the length in effect (and <see cref="MaxSequenceLength"/>,
+    /// what <see cref="Save"/> and the ONNX export write) is the smaller of the two.
+    /// </param>
     /// <param name="lowerCase">Ignored: whether texts are lower-cased is the indexer's setting (kept for source compatibility).</param>
     /// <param name="device">Where the model runs and batches are made; null for the CPU (CUDA is untested).</param>
     public TextClassifier(
@@ -45,14 +54,16 @@ public sealed class TextClassifier : IDisposable
         if (maxSequenceLength < 2 || maxSequenceLength > model.Bert.Config.MaxPositionEmbeddings)
             throw new ArgumentOutOfRangeException(nameof(maxSequenceLength), maxSequenceLength,
                 $"The truncation length must be 2..{model.Bert.Config.MaxPositionEmbeddings} (the model's max_position_embeddings, at least [CLS] and [SEP]).");
-        Model = model;
+        this.model = model;
         this.indexer = indexer;
         Labels = labels.ToArray();
         TokenizerFile = tokenizerFile;
-        MaxSequenceLength = maxSequenceLength;
+        // The indexer has already cut every text at its own length: the smaller of the two is what the model sees, and
+        // what a save or an export must write for the reloaded classifier to predict the same.
+        MaxSequenceLength = Math.Min(maxSequenceLength, indexer.MaxSequenceLength);
         _ = lowerCase;
         LowerCase = LowerCaseOf(indexer);
-        collator = new ClassificationCollator(indexer.PadId, maxSequenceLength, PadMultiple, device);
+        collator = new ClassificationCollator(indexer.PadId, MaxSequenceLength, PadMultiple, device);
         collator.Place(model);
         model.eval();
     }
@@ -60,16 +71,24 @@ public sealed class TextClassifier : IDisposable
     private readonly ClassificationCollator collator;
 
     /// <summary>The classification model.</summary>
-    public BertForSequenceClassification Model { get; }
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
+    public BertForSequenceClassification Model
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return model;
+        }
+    }
 
     /// <summary>Label names, in the order of the model's outputs.</summary>
     public IReadOnlyList<string> Labels { get; }
 
     /// <summary>Single-label, multi-label or regression (the model head's).</summary>
-    public ProblemType ProblemType => Model.Options.ProblemType;
+    public ProblemType ProblemType => model.Options.ProblemType;
 
     /// <summary>Multi-label: the probability at which a label is predicted (the model head's <see cref="ClassificationHeadOptions.Threshold"/>).</summary>
-    public double Threshold => Model.Options.Threshold;
+    public double Threshold => model.Options.Threshold;
 
     /// <summary>The device the model runs on.</summary>
     public Device Device => collator.Device;
@@ -80,7 +99,12 @@ public sealed class TextClassifier : IDisposable
     /// <summary>The tokenizer file this classifier was created with (informational: saves write the tokenizer from <see cref="Indexer"/>).</summary>
     public string TokenizerFile { get; }
 
-    /// <summary>Texts are truncated to this many pieces (with [CLS] and [SEP]; pairs longest-first).</summary>
+    /// <summary>
+    /// Texts are truncated to this many pieces (with [CLS] and [SEP]; pairs longest-first): the smaller of the
+    /// constructor's <c>maxSequenceLength</c> and the indexer's <see cref="IBertIndexer.MaxSequenceLength"/>. Saved as
+    /// <c>bert_net.max_seq_len</c> and exported as <c>serving.json</c>'s <c>max_seq_len</c>, so a loaded or served
+    /// classifier cuts where this one does.
+    /// </summary>
     public int MaxSequenceLength { get; }
 
     /// <summary>Batches are padded to a multiple of 8 positions, as in training (see <see cref="BertBatch.PaddedLength"/>).</summary>
@@ -92,8 +116,10 @@ public sealed class TextClassifier : IDisposable
     /// <summary>The prediction for one text, or one pair (<c>[CLS] text [SEP] pair [SEP]</c>).</summary>
     /// <param name="text">The text (first text of a pair).</param>
     /// <param name="pair">The second text, for models trained on pairs; null otherwise.</param>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public Prediction Predict(string text, string? pair = null)
     {
+        ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(text);
         return PredictBatch([text], pair is null ? null : [pair])[0];
     }
@@ -102,6 +128,7 @@ public sealed class TextClassifier : IDisposable
     /// <param name="texts">The texts.</param>
     /// <param name="batchSize">Texts per forward pass at most (fewer when the batches run side by side: see <see cref="TorchRuntime.ParallelInferenceBatches"/>).</param>
     /// <param name="cancellationToken">Stops between batches.</param>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts, int batchSize = 32, CancellationToken cancellationToken = default) =>
         PredictBatch(texts, null, batchSize, cancellationToken);
 
@@ -110,8 +137,10 @@ public sealed class TextClassifier : IDisposable
     /// <param name="pairs">The second texts, as many as <paramref name="texts"/>; null for single texts.</param>
     /// <param name="batchSize">Texts per forward pass at most (fewer when the batches run side by side: see <see cref="TorchRuntime.ParallelInferenceBatches"/>).</param>
     /// <param name="cancellationToken">Stops between batches.</param>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs, int batchSize = 32, CancellationToken cancellationToken = default)
     {
+        ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(texts);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var inputs = indexer.EncodeMany(texts, pairs).Select(e => e.Truncate(MaxSequenceLength)).ToArray();
@@ -122,7 +151,7 @@ public sealed class TextClassifier : IDisposable
         {
             var rows = batches[b];
             var (ids, types, mask) = collator.Inputs(rows.Select(r => inputs[r]).ToArray());
-            var outputs = DevicePlacement.ToFloats(Model.Probabilities(Model.forward(ids, types, mask)));
+            var outputs = DevicePlacement.ToFloats(model.Probabilities(model.forward(ids, types, mask)));
             for (int r = 0; r < rows.Length; r++)
                 results[rows[r]] = Prediction.FromOutputs(outputs.AsSpan(r * Labels.Count, Labels.Count), Labels, ProblemType, Threshold);
         }, cancellationToken);
@@ -143,11 +172,14 @@ public sealed class TextClassifier : IDisposable
     /// <param name="extraFiles">Optional text files to store beside the model (name, content), e.g. the report.</param>
     /// <exception cref="ArgumentException">An extra file's name is not a plain file name or is one of the model's files.</exception>
     /// <exception cref="IOException">Another process is writing the folder, or a target is not a regular file.</exception>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed (nothing is written).</exception>
     public void Save(string directory, IReadOnlyDictionary<string, string>? extraFiles = null)
     {
+        ThrowIfDisposed();
         ArgumentException.ThrowIfNullOrEmpty(directory);
+        var weights = ModelWeights.ToSave(model, "The classifier");
         using var save = SaveTransaction.Begin(directory, SaveKind.Classifier, "saving a classifier");
-        HuggingFaceFolder.WriteModel(save, ConfigJson(), Model.state_dict());
+        HuggingFaceFolder.WriteModel(save, ConfigJson(), weights);
         var owned = new List<string> { HuggingFaceFolder.ConfigFile, HuggingFaceFolder.WeightsFile };
         HuggingFaceTokenizerFolder.Write(indexer, (name, write) =>
         {
@@ -165,7 +197,7 @@ public sealed class TextClassifier : IDisposable
 
     private string ConfigJson()
     {
-        var config = JsonNode.Parse(Model.Bert.Config.ToJson())!.AsObject();
+        var config = JsonNode.Parse(model.Bert.Config.ToJson())!.AsObject();
         config["architectures"] = new JsonArray("BertForSequenceClassification");
         config["model_type"] = "bert";
         var id2label = new JsonObject();
@@ -177,13 +209,13 @@ public sealed class TextClassifier : IDisposable
         }
         config["id2label"] = id2label;
         config["label2id"] = label2id;
-        config["problem_type"] = HuggingFaceProblemTypes[Model.Options.ProblemType];
+        config["problem_type"] = HuggingFaceProblemTypes[model.Options.ProblemType];
         config["bert_net"] = new JsonObject
         {
-            ["pooling"] = Model.Options.Pooling.ToString(),
-            ["concat_layers"] = Model.Options.ConcatLayers,
-            ["problem_type"] = Model.Options.ProblemType.ToString(),
-            ["threshold"] = Model.Options.Threshold,
+            ["pooling"] = model.Options.Pooling.ToString(),
+            ["concat_layers"] = model.Options.ConcatLayers,
+            ["problem_type"] = model.Options.ProblemType.ToString(),
+            ["threshold"] = model.Options.Threshold,
             ["max_seq_len"] = MaxSequenceLength,
         };
         return config.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
@@ -228,21 +260,28 @@ public sealed class TextClassifier : IDisposable
             throw new InvalidDataException($"{configPath} is not a JSON object: {ex.Message}", ex);
         }
         var bertConfig = BertConfig.FromJsonFile(configPath);
-        var settings = root["bert_net"] as JsonObject ?? new JsonObject();
+        // Every field is read by type and range (JsonFields): a hand-edited "0.3" or 1.5 is refused naming file and field.
+        var settings = JsonFields.OptionalObject(root, "bert_net", "bert_net", configPath) ?? new JsonObject();
         var labels = ReadLabels(root, configPath);
         var head = new ClassificationHeadOptions
         {
-            Pooling = settings["pooling"] is null ? PoolingStrategy.Pooler : ExactEnum<PoolingStrategy>(settings["pooling"], "bert_net.pooling", configPath),
-            ConcatLayers = settings["concat_layers"]?.GetValue<int>() ?? 4,
+            Pooling = settings["pooling"] is null ? PoolingStrategy.Pooler : JsonFields.RequiredEnum<PoolingStrategy>(settings, "pooling", "bert_net.pooling", configPath),
+            ConcatLayers = JsonFields.OptionalInt(settings, "concat_layers", "bert_net.concat_layers", configPath, min: 1) ?? 4,
             ProblemType = ReadProblemType(root, settings, labels.Length, configPath),
-            Threshold = settings["threshold"]?.GetValue<double>() ?? 0.5,
+            Threshold = JsonFields.OptionalNumber(settings, "threshold", "bert_net.threshold", configPath, 0, 1, inclusive: false) ?? 0.5,
         };
-        int? savedLength = settings["max_seq_len"]?.GetValue<int>();
-        if (savedLength is { } l && (l < 2 || l > bertConfig.MaxPositionEmbeddings))
-            throw new InvalidDataException($"{configPath}: bert_net.max_seq_len is {l}; expected 2..{bertConfig.MaxPositionEmbeddings} (max_position_embeddings).");
+        int? savedLength = JsonFields.OptionalInt(settings, "max_seq_len", "bert_net.max_seq_len", configPath, 2, bertConfig.MaxPositionEmbeddings);
+        try
+        {
+            head.Validate(bertConfig.NumHiddenLayers);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidDataException($"{configPath}: bert_net: {ex.Message}", ex);
+        }
 
         var indexer = HuggingFaceTokenizerFolder.Load(directory, name => PathOf(name), savedLength,
-            fallbackLowerCase: settings["lower_case"]?.GetValue<bool>());
+            fallbackLowerCase: JsonFields.OptionalBool(settings, "lower_case", "bert_net.lower_case", configPath));
         int maxLen = Math.Min(savedLength ?? indexer.MaxSequenceLength, bertConfig.MaxPositionEmbeddings);
         bertConfig.ValidateIndexer(indexer, directory);
 
@@ -282,9 +321,9 @@ public sealed class TextClassifier : IDisposable
     {
         if (root["id2label"] is not JsonObject id2label)
         {
-            int count = root["num_labels"]?.GetValue<int>() ?? 2;
-            if (count < 1 || count > 100_000)
-                throw new InvalidDataException($"{configPath}: num_labels is {count}; expected 1..100000.");
+            if (root["id2label"] is { } other)
+                throw JsonFields.Invalid(configPath, "id2label", other, "an object mapping 0, 1, ... to label names");
+            int count = JsonFields.OptionalInt(root, "num_labels", "num_labels", configPath, 1, 100_000) ?? 2;
             return Enumerable.Range(0, count).Select(i => "LABEL_" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
         }
         var labels = new string[id2label.Count];
@@ -317,8 +356,8 @@ public sealed class TextClassifier : IDisposable
 
     private static ProblemType ReadProblemType(JsonObject root, JsonObject settings, int labelCount, string configPath)
     {
-        if (settings["problem_type"] is { } own)
-            return ExactEnum<ProblemType>(own, "bert_net.problem_type", configPath);
+        if (settings["problem_type"] is not null)
+            return JsonFields.RequiredEnum<ProblemType>(settings, "problem_type", "bert_net.problem_type", configPath);
         if (root["problem_type"] is JsonValue hf && hf.GetValueKind() == JsonValueKind.String)
         {
             string name = hf.GetValue<string>();
@@ -330,11 +369,13 @@ public sealed class TextClassifier : IDisposable
         return labelCount == 1 ? ProblemType.Regression : ProblemType.SingleLabel;
     }
 
-    // JSON strings are matched exactly (ExactEnum); anything else (1, true, an object) is shown as written and refused.
-    private static T ExactEnum<T>(JsonNode? node, string field, string path)
-        where T : struct, Enum =>
-        Bert.Tokenization.ExactEnum.Parse<T>(node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : node?.ToJsonString(), field, path);
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
 
-    /// <inheritdoc />
-    public void Dispose() => Model.Dispose();
+    /// <summary>Releases the model; later calls that need it throw <see cref="ObjectDisposedException"/>. Calling it again does nothing.</summary>
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        model.Dispose();
+    }
 }

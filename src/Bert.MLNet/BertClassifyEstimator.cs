@@ -6,7 +6,9 @@ namespace Bert.MLNet;
 
 /// <summary>
 /// Scores a text column with a Bert.NET classifier exported to ONNX (<see cref="OnnxTextClassifier"/>) and adds
-/// <c>PredictedLabel</c> (text: the most probable label; empty for regression) and <c>Score</c> (a float vector: the
+/// <c>PredictedLabel</c> (text: the most probable label; for multi-label the labels at or above the threshold joined by
+/// '|', empty when none, as <c>TextClassifier</c>'s <c>Prediction.ToString()</c>; empty for regression) and
+/// <c>Score</c> (a float vector: the
 /// probability of each label in the classifier's order, or the single value of a regression). Nothing is trained:
 /// <see cref="Fit"/> only checks the input column. Created by <see cref="BertMLContextExtensions.BertClassify(TransformsCatalog, string, string, OnnxTextClassifierOptions?)"/>.
 /// </summary>

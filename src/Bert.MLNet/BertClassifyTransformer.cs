@@ -7,6 +7,9 @@ namespace Bert.MLNet;
 /// <summary>
 /// The transformer of <see cref="BertClassifyEstimator"/>: a row-to-row mapping that classifies the text column with
 /// ONNX Runtime. Thread-safe like <see cref="OnnxTextClassifier"/>; dispose it to release the ONNX Runtime session.
+/// After <see cref="Dispose"/>, <see cref="Transform"/>, <see cref="GetOutputSchema"/> and
+/// <see cref="GetRowToRowMapper"/> throw <see cref="ObjectDisposedException"/> (a data view made before disposing reads
+/// its rows lazily, so finish reading it first).
 /// </summary>
 /// <remarks>
 /// It cannot be written with <c>MLContext.Model.Save</c>: the model is the exported folder; re-create the transform from
@@ -22,6 +25,7 @@ public sealed class BertClassifyTransformer : ITransformer, IDisposable
 
     private readonly OnnxTextClassifier classifier;
     private readonly ITransformer mapping;
+    private volatile bool disposed;
 
     internal BertClassifyTransformer(OnnxTextClassifier classifier, ITransformer mapping)
     {
@@ -36,21 +40,40 @@ public sealed class BertClassifyTransformer : ITransformer, IDisposable
     public bool IsRowToRowMapper => mapping.IsRowToRowMapper;
 
     /// <inheritdoc />
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => mapping.GetOutputSchema(inputSchema);
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        return mapping.GetOutputSchema(inputSchema);
+    }
 
     /// <inheritdoc />
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => mapping.GetRowToRowMapper(inputSchema);
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        return mapping.GetRowToRowMapper(inputSchema);
+    }
 
     /// <summary>Adds <c>PredictedLabel</c> and <c>Score</c> to <paramref name="input"/> (lazily, as ML.NET transforms do).</summary>
-    public IDataView Transform(IDataView input) => mapping.Transform(input);
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
+    public IDataView Transform(IDataView input)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        return mapping.Transform(input);
+    }
 
     /// <summary>Not supported: the exported folder is the model (see the remarks).</summary>
     /// <exception cref="NotSupportedException">Always.</exception>
     void ICanSaveModel.Save(ModelSaveContext ctx) =>
         throw new NotSupportedException("BertClassify is not saved into ML.NET model files: keep the exported folder and add BertClassify(folder) again when loading the pipeline.");
 
-    /// <summary>Releases the ONNX Runtime session.</summary>
-    public void Dispose() => classifier.Dispose();
+    /// <summary>Releases the ONNX Runtime session (the classifier's). Calling it again does nothing.</summary>
+    public void Dispose()
+    {
+        disposed = true;
+        classifier.Dispose();
+    }
 
     internal static IEstimator<ITransformer> Mapping(TransformsCatalog catalog, OnnxTextClassifier classifier, string inputColumn)
     {
@@ -61,7 +84,9 @@ public sealed class BertClassifyTransformer : ITransformer, IDisposable
         return catalog.CustomMapping<BertClassifyInput, BertClassifyOutput>((row, result) =>
         {
             var prediction = classifier.Predict(row.Text ?? "");
-            result.PredictedLabel = prediction.Label ?? "";
+            // Single-label: the label; multi-label: the labels at or above the threshold joined by '|', empty when none
+            // (as TextClassifier's Prediction.ToString() and 'bert predict'); regression: empty (the value is Score).
+            result.PredictedLabel = prediction.ProblemType == OnnxProblemType.Regression ? "" : prediction.ToString();
             result.Score = prediction.Value is { } value ? [value] : [.. prediction.Probabilities.Select(p => p.Value)];
         }, contractName: null, input, output);
     }

@@ -35,10 +35,22 @@ internal sealed class OnnxBertSession : IDisposable
             throw new InvalidDataException($"{modelPath} has no output '{outputName}' (outputs: {string.Join(", ", session.OutputMetadata.Keys)}).");
         OutputWidth = output.Dimensions[^1];
         outputNames = [outputName];
+        // Written by Bert.NET's exporter since the position check (older exports have none: nothing to check against).
+        if (session.ModelMetadata.CustomMetadataMap.TryGetValue(MaxPositionsKey, out var positions))
+        {
+            MaxPositions = int.TryParse(positions, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int p) && p > 0 ? p
+                : throw new InvalidDataException($"{modelPath}: the metadata '{MaxPositionsKey}' is '{positions}'; expected a positive whole number.");
+        }
     }
+
+    /// <summary>The model metadata key holding the position count (Bert.Core's <c>OnnxExport.MaxPositionsMetadataKey</c>).</summary>
+    public const string MaxPositionsKey = "max_position_embeddings";
 
     /// <summary>The size of the output's last axis (labels or embedding width).</summary>
     public int OutputWidth { get; }
+
+    /// <summary>The longest input the graph accepts (<c>max_position_embeddings</c>), when the export recorded it.</summary>
+    public int? MaxPositions { get; }
 
     /// <summary>
     /// Runs every input through the model, longest first in batches of <paramref name="batchSize"/>, and returns the

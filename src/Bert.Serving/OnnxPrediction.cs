@@ -7,12 +7,12 @@ public sealed record OnnxPrediction
     public required OnnxProblemType ProblemType { get; init; }
 
     /// <summary>
-    /// The most probable label (single-label and multi-label); null for regression. For multi-label it is predicted only
-    /// if it is also in <see cref="Labels"/>.
+    /// Single-label: the most probable label; null for multi-label (the prediction is <see cref="Labels"/>, possibly
+    /// none) and regression, as <c>Bert.Classification.Prediction.Label</c>.
     /// </summary>
     public string? Label { get; init; }
 
-    /// <summary>The probability of <see cref="Label"/>; NaN for regression.</summary>
+    /// <summary>Single-label: the probability of <see cref="Label"/>; NaN for multi-label and regression.</summary>
     public float Probability { get; init; } = float.NaN;
 
     /// <summary>
@@ -29,4 +29,17 @@ public sealed record OnnxPrediction
 
     /// <summary>The raw model outputs, one per label (one for regression).</summary>
     public required IReadOnlyList<float> Logits { get; init; }
+
+    /// <summary>
+    /// The prediction as text, as <c>Bert.Classification.Prediction.ToString()</c>, <c>bert predict</c> and the ML.NET
+    /// transform's <c>PredictedLabel</c> give it: the label; for multi-label the predicted labels joined by '|' (empty
+    /// when none reaches the threshold); for regression the value (round-trip).
+    /// </summary>
+    /// <returns>The text.</returns>
+    public override string ToString() => ProblemType switch
+    {
+        OnnxProblemType.SingleLabel => Label ?? "",
+        OnnxProblemType.MultiLabel => string.Join("|", Labels),
+        _ => Value is { } v ? v.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : "",
+    };
 }

@@ -5,7 +5,8 @@ namespace Bert.Serving;
 /// <summary>
 /// A classifier exported by Bert.NET (<c>bert export-onnx</c>, <c>ClassifierOnnxExport.Export</c>) served with ONNX
 /// Runtime: the tokenizer it was trained with, the ONNX graph and its labels, and no TorchSharp or libtorch.
-/// Prediction is batched and safe to call from many threads at once.
+/// Prediction is batched and safe to call from many threads at once. After <see cref="Dispose"/> the prediction
+/// methods throw <see cref="ObjectDisposedException"/>; the labels and settings stay readable.
 /// </summary>
 public sealed class OnnxTextClassifier : IDisposable
 {
@@ -15,6 +16,7 @@ public sealed class OnnxTextClassifier : IDisposable
     private readonly OnnxBertSession session;
     private readonly IBertIndexer indexer;
     private readonly string[] labels;
+    private volatile bool disposed;
 
     private OnnxTextClassifier(OnnxBertSession session, IBertIndexer indexer, string[] labels, OnnxProblemType problemType, int maxLength, float threshold)
     {
@@ -55,24 +57,34 @@ public sealed class OnnxTextClassifier : IDisposable
         var (problemType, labels, threshold) = manifest.ReadClassifier();
         var indexer = manifest.LoadIndexer();
         var session = new OnnxBertSession(manifest.ModelPath, LogitsOutput, options.IntraOpThreads);
-        if (session.OutputWidth != labels.Length)
+        try
+        {
+            if (session.OutputWidth != labels.Length)
+                throw new InvalidDataException($"{manifest.ModelPath} outputs {session.OutputWidth} logits but {ServingManifest.FileName} lists {labels.Length} labels.");
+            manifest.CheckLength(session.MaxPositions);
+        }
+        catch
         {
             session.Dispose();
-            throw new InvalidDataException($"{manifest.ModelPath} outputs {session.OutputWidth} logits but {ServingManifest.FileName} lists {labels.Length} labels.");
+            throw;
         }
         return new OnnxTextClassifier(session, indexer, labels, problemType, manifest.MaxSequenceLength, options.MultiLabelThreshold ?? threshold);
     }
 
     /// <summary>Predicts one text.</summary>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public OnnxPrediction Predict(string text)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(text);
         return PredictBatch([text])[0];
     }
 
     /// <summary>Predicts one text pair (<c>[CLS] text [SEP] pair [SEP]</c>).</summary>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public OnnxPrediction Predict(string text, string pair)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(pair);
         return PredictBatch([text], [pair])[0];
@@ -83,8 +95,10 @@ public sealed class OnnxTextClassifier : IDisposable
     /// <param name="pairs">Second texts, one per text, or null.</param>
     /// <param name="batchSize">Texts per model run.</param>
     /// <param name="cancellationToken">Stops between batches.</param>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public IReadOnlyList<OnnxPrediction> PredictBatch(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null, int batchSize = 32, CancellationToken cancellationToken = default)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(texts);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         if (pairs is not null && pairs.Count != texts.Count)
@@ -104,18 +118,28 @@ public sealed class OnnxTextClassifier : IDisposable
         if (ProblemType == OnnxProblemType.Regression)
             return new OnnxPrediction { ProblemType = ProblemType, Value = logits[0], Logits = logits };
         var probabilities = ProblemType == OnnxProblemType.SingleLabel ? Softmax(logits) : [.. logits.Select(Sigmoid)];
+        var all = labels.Select((l, k) => new KeyValuePair<string, float>(l, probabilities[k])).ToArray();
+        if (ProblemType == OnnxProblemType.MultiLabel)
+        {
+            // Multi-label predicts a set: the labels at or above the threshold, possibly none. No single "top" label, as
+            // TextClassifier's Prediction (the top one would be reported even when nothing passes the threshold).
+            return new OnnxPrediction
+            {
+                ProblemType = ProblemType,
+                Labels = labels.Where((_, k) => probabilities[k] >= MultiLabelThreshold).ToArray(),
+                Probabilities = all,
+                Logits = logits,
+            };
+        }
         int best = 0;
         for (int k = 1; k < probabilities.Length; k++) if (probabilities[k] > probabilities[best]) best = k;
-        var predicted = ProblemType == OnnxProblemType.SingleLabel
-            ? [labels[best]]
-            : labels.Where((_, k) => probabilities[k] >= MultiLabelThreshold).ToArray();
         return new OnnxPrediction
         {
             ProblemType = ProblemType,
             Label = labels[best],
             Probability = probabilities[best],
-            Labels = predicted,
-            Probabilities = [.. labels.Select((l, k) => new KeyValuePair<string, float>(l, probabilities[k]))],
+            Labels = [labels[best]],
+            Probabilities = all,
             Logits = logits,
         };
     }
@@ -130,6 +154,11 @@ public sealed class OnnxTextClassifier : IDisposable
 
     private static float Sigmoid(float x) => (float)(1.0 / (1.0 + Math.Exp(-x)));
 
-    /// <inheritdoc />
-    public void Dispose() => session.Dispose();
+    /// <summary>Releases the ONNX Runtime session; later predictions throw <see cref="ObjectDisposedException"/>. Calling it again does nothing.</summary>
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        session.Dispose();
+    }
 }

@@ -5,7 +5,7 @@ namespace Bert.Serving;
 /// <summary>
 /// A sentence embedder exported by Bert.NET (<c>OnnxExport.ExportEmbedderFolder</c>) served with ONNX Runtime: one
 /// vector per text (or pair), pooled and optionally L2-normalised inside the graph. Batched and thread-safe; no
-/// TorchSharp or libtorch.
+/// TorchSharp or libtorch. After <see cref="Dispose"/> the embedding methods throw <see cref="ObjectDisposedException"/>.
 /// </summary>
 public sealed class OnnxTextEmbedder : IDisposable
 {
@@ -14,6 +14,7 @@ public sealed class OnnxTextEmbedder : IDisposable
 
     private readonly OnnxBertSession session;
     private readonly IBertIndexer indexer;
+    private volatile bool disposed;
 
     private OnnxTextEmbedder(OnnxBertSession session, IBertIndexer indexer, string pooling, bool normalized, int maxLength)
     {
@@ -49,17 +50,25 @@ public sealed class OnnxTextEmbedder : IDisposable
         var (pooling, normalized, dimensions) = manifest.ReadEmbedder();
         var indexer = manifest.LoadIndexer();
         var session = new OnnxBertSession(manifest.ModelPath, EmbeddingOutput, intraOpThreads);
-        if (session.OutputWidth != dimensions)
+        try
+        {
+            if (session.OutputWidth != dimensions)
+                throw new InvalidDataException($"{manifest.ModelPath} outputs vectors of {session.OutputWidth} but {ServingManifest.FileName} says {dimensions}.");
+            manifest.CheckLength(session.MaxPositions);
+        }
+        catch
         {
             session.Dispose();
-            throw new InvalidDataException($"{manifest.ModelPath} outputs vectors of {session.OutputWidth} but {ServingManifest.FileName} says {dimensions}.");
+            throw;
         }
         return new OnnxTextEmbedder(session, indexer, pooling, normalized, manifest.MaxSequenceLength);
     }
 
     /// <summary>The vector of one text (or pair).</summary>
+    /// <exception cref="ObjectDisposedException">The embedder was disposed.</exception>
     public float[] Embed(string text, string? pair = null)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(text);
         return EmbedBatch([text], pair is null ? null : [pair])[0];
     }
@@ -69,14 +78,21 @@ public sealed class OnnxTextEmbedder : IDisposable
     /// <param name="pairs">Second texts, one per text, or null.</param>
     /// <param name="batchSize">Texts per model run.</param>
     /// <param name="cancellationToken">Stops between batches.</param>
+    /// <exception cref="ObjectDisposedException">The embedder was disposed.</exception>
     public IReadOnlyList<float[]> EmbedBatch(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null, int batchSize = 32, CancellationToken cancellationToken = default)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(texts);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         if (texts.Count == 0) return [];
         return session.Run(indexer.EncodeMany(texts, pairs), indexer.PadId, batchSize, cancellationToken);
     }
 
-    /// <inheritdoc />
-    public void Dispose() => session.Dispose();
+    /// <summary>Releases the ONNX Runtime session; later calls to embed throw <see cref="ObjectDisposedException"/>. Calling it again does nothing.</summary>
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        session.Dispose();
+    }
 }

@@ -41,24 +41,33 @@ internal sealed record ServingManifest(string ModelPath, int MaxSequenceLength, 
         {
             throw new InvalidDataException($"{path} is not valid JSON: {ex.Message}", ex);
         }
-        if (Text(root, "format", path) is var found && found != format)
+        if (JsonFields.RequiredString(root, "format", "format", path) is var found && found != format)
             throw new InvalidDataException($"{path}: 'format' is '{found}' but '{format}' is needed here.");
-        int version = Number<int>(root, "format_version", path);
+        int version = JsonFields.RequiredInt(root, "format_version", "format_version", path);
         if (version != 2)
             throw new InvalidDataException($"{path}: format_version {version}; this Bert.Serving reads 2 (export again with this version).");
 
-        string model = ExistingFile(folder, Text(root, "model", path), path, "model", pathOf);
-        int maxLength = Number<int>(root, "max_seq_len", path);
-        if (maxLength < 3)
-            throw new InvalidDataException($"{path}: 'max_seq_len' must be at least 3; it is {maxLength}.");
+        string model = ExistingFile(folder, JsonFields.RequiredString(root, "model", "model", path), path, "model", pathOf);
+        int maxLength = JsonFields.RequiredInt(root, "max_seq_len", "max_seq_len", path, min: 3);
         return new ServingManifest(model, maxLength, folder, root, path, pathOf);
+    }
+
+    /// <summary>
+    /// Checks <see cref="MaxSequenceLength"/> against the graph's position count (when the export recorded it), so a
+    /// hand-edited <c>max_seq_len</c> beyond it is refused at load instead of failing inside ONNX Runtime on the
+    /// first long text.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The length exceeds the model's positions.</exception>
+    public void CheckLength(int? maxPositions)
+    {
+        if (maxPositions is { } positions && MaxSequenceLength > positions)
+            throw new InvalidDataException($"{Path}: 'max_seq_len' is {MaxSequenceLength}; expected 3..{positions} (the model {System.IO.Path.GetFileName(ModelPath)} has {positions} positions).");
     }
 
     /// <summary>A classifier's keys: problem type, labels (one for regression, no duplicates) and multi-label threshold.</summary>
     public (OnnxProblemType ProblemType, string[] Labels, float Threshold) ReadClassifier()
     {
-        if (!Enum.TryParse<OnnxProblemType>(Text(Root, "problem_type", Path), out var problem) || !Enum.IsDefined(problem))
-            throw new InvalidDataException($"{Path}: 'problem_type' must be one of {string.Join(", ", Enum.GetNames<OnnxProblemType>())}.");
+        var problem = JsonFields.RequiredEnum<OnnxProblemType>(Root, "problem_type", "problem_type", Path);   // exact names: not "1", not "SingleLabel, MultiLabel"
         var labels = (Root["labels"] as JsonArray ?? throw Missing(Path, "labels"))
             .Select((l, i) => l is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : throw new InvalidDataException($"{Path}: labels[{i}] must be a string."))
             .ToArray();
@@ -66,7 +75,8 @@ internal sealed record ServingManifest(string ModelPath, int MaxSequenceLength, 
             throw new InvalidDataException($"{Path}: 'labels' must list {(problem == OnnxProblemType.Regression ? "exactly one name" : "at least one label")}; it has {labels.Length}.");
         if (labels.Distinct(StringComparer.Ordinal).Count() != labels.Length)
             throw new InvalidDataException($"{Path}: 'labels' has duplicates.");
-        float threshold = Root["multi_label_threshold"] is null ? 0.5f : Number<float>(Root, "multi_label_threshold", Path);
+        // (0, 1) like ClassificationHeadOptions.Threshold and OnnxTextClassifierOptions.MultiLabelThreshold.
+        float threshold = (float)(JsonFields.OptionalNumber(Root, "multi_label_threshold", "multi_label_threshold", Path, 0, 1, inclusive: false) ?? 0.5);
         return (problem, labels, threshold);
     }
 
@@ -75,8 +85,8 @@ internal sealed record ServingManifest(string ModelPath, int MaxSequenceLength, 
     {
         bool normalized = Root["normalized"] is JsonValue n && n.GetValueKind() is JsonValueKind.True or JsonValueKind.False
             ? n.GetValue<bool>() : throw Missing(Path, "normalized", "true or false");
-        int dimensions = Number<int>(Root, "dimensions", Path);
-        return (Text(Root, "pooling", Path), normalized, dimensions);
+        int dimensions = JsonFields.RequiredInt(Root, "dimensions", "dimensions", Path, min: 1);
+        return (JsonFields.RequiredString(Root, "pooling", "pooling", Path), normalized, dimensions);
     }
 
     /// <summary>The tokenizer of the folder (its Hugging Face tokenizer files, every option as exported), truncating to <see cref="MaxSequenceLength"/>.</summary>
@@ -91,13 +101,6 @@ internal sealed record ServingManifest(string ModelPath, int MaxSequenceLength, 
         return file is not null && File.Exists(file) ? file
             : throw new InvalidDataException($"The file {System.IO.Path.Combine(folder, name)} named by '{key}' in {path} is missing{(file is null ? " from the folder's save manifest" : "")}.");
     }
-
-    private static string Text(JsonObject node, string key, string path) =>
-        node[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : throw Missing(path, key, "a string");
-
-    private static T Number<T>(JsonObject node, string key, string path)
-        where T : struct =>
-        node[key] is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<T>(out var value) ? value : throw Missing(path, key, "a number");
 
     private static InvalidDataException Missing(string path, string key, string what = "present") =>
         new($"{path}: '{key}' must be {what}.");

@@ -38,6 +38,21 @@ public class HuggingFaceFolderTests
     }
 
     [Fact]
+    public void SaveHuggingFace_of_a_disposed_model_writes_nothing_over_a_good_save()
+    {
+        var indexer = ToyData.Indexer();
+        var bert = new Bert.Core.Modeling.BertModelBuilder(ToyData.TinyConfig(indexer.VocabSize)).WithSeed(28).Build();
+        using var dir = new TempDirectory();
+        Bert.Core.Checkpoints.BertCheckpointLoader.SaveHuggingFace(bert, dir.Path);
+        string weights = Path.Combine(dir.Path, "model.safetensors");
+        var good = File.ReadAllBytes(weights);
+        bert.Dispose();
+        var act = () => Bert.Core.Checkpoints.BertCheckpointLoader.SaveHuggingFace(bert, dir.Path);
+        act.Should().Throw<InvalidOperationException>().WithMessage("*no tensors to save*disposed*nothing was written*");
+        File.ReadAllBytes(weights).Should().Equal(good);
+    }
+
+    [Fact]
     public void A_transformers_uncased_classifier_folder_predicts_what_pytorch_computes()
     {
         var (texts, ids, logits) = Expected(JsonNode.Parse(File.ReadAllText(Path.Combine(Data, "expected.json")))!);

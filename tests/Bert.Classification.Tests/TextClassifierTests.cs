@@ -1,6 +1,9 @@
+using Bert.Classification.Onnx;
 using Bert.Core.Embeddings;
 using Bert.Core.Modeling;
 using Bert.Classification.Training;
+using Bert.Serving;
+using Bert.Tokenization;
 
 namespace Bert.Classification.Tests;
 
@@ -91,6 +94,64 @@ public class TextClassifierTests
     }
 
     [Fact]
+    public void The_cut_is_the_smaller_of_the_indexers_and_the_classifiers_length_in_memory_after_Load_and_in_ONNX()
+    {
+        var indexer = SentencePieceIndexer.Load(ToyData.SpmModel, new SentencePieceIndexerOptions { MaxSequenceLength = 16 });
+        var model = ToyData.Model(indexer.VocabSize, seed: 26);
+        using var classifier = new TextClassifier(model, indexer, ToyData.Labels, ToyData.SpmModel, maxSequenceLength: 32);
+        classifier.MaxSequenceLength.Should().Be(16, "the indexer cuts at 16 before the classifier sees the text");
+        string[] texts =
+        [
+            string.Concat(Enumerable.Repeat("野球の試合で選手が優勝した。", 6)),
+            string.Concat(Enumerable.Repeat("今日は友達とラーメンを食べました。", 5)),
+            "寿司",
+        ];
+        ToyData.Indexer().Encode(texts[1]).Length.Should().BeGreaterThan(32, "the long texts are cut differently at 16 and at 32");
+        var expected = classifier.PredictBatch(texts);
+
+        using var dir = new TempDirectory();
+        classifier.Save(Path.Combine(dir.Path, "model"));
+        using var loaded = TextClassifier.Load(Path.Combine(dir.Path, "model"));
+        loaded.MaxSequenceLength.Should().Be(16);
+        ClassifierOnnxExport.Export(classifier, Path.Combine(dir.Path, "onnx"));
+        using var served = OnnxTextClassifier.Load(Path.Combine(dir.Path, "onnx"));
+        served.MaxSequenceLength.Should().Be(16);
+        var reloaded = loaded.PredictBatch(texts);
+        var onnx = served.PredictBatch(texts);
+        for (int i = 0; i < texts.Length; i++)
+        {
+            var e = expected[i].Probabilities.Select(p => p.Value).ToArray();
+            reloaded[i].Probabilities.Select(p => p.Value).Should().Equal(e, $"text {i} after Save/Load");
+            onnx[i].Probabilities.Select(p => p.Value).Zip(e).Max(p => Math.Abs(p.First - p.Second)).Should().BeLessThan(1e-5f, $"text {i} in ONNX");
+        }
+    }
+
+    [Fact]
+    public void After_Dispose_every_use_of_the_model_throws_ObjectDisposedException_and_a_good_save_stays_intact()
+    {
+        var indexer = ToyData.Indexer();
+        var classifier = new TextClassifier(ToyData.Model(indexer.VocabSize, seed: 27), indexer, ToyData.Labels, ToyData.SpmModel, 64);
+        using var dir = new TempDirectory();
+        classifier.Save(dir.Path);
+        var weights = File.ReadAllBytes(Path.Combine(dir.Path, "model.safetensors"));
+        var expected = classifier.Predict("野球の試合").Probabilities.Select(p => p.Value).ToArray();
+        classifier.Dispose();
+
+        classifier.Invoking(c => c.Save(dir.Path)).Should().Throw<ObjectDisposedException>();
+        classifier.Invoking(c => c.Predict("野球")).Should().Throw<ObjectDisposedException>();
+        classifier.Invoking(c => c.PredictBatch(["野球"])).Should().Throw<ObjectDisposedException>();
+        classifier.Invoking(c => c.PredictBatch(["野球"], ["寿司"])).Should().Throw<ObjectDisposedException>();
+        classifier.Invoking(c => c.Model).Should().Throw<ObjectDisposedException>();
+        classifier.Invoking(c => ClassifierOnnxExport.Export(c, Path.Combine(dir.Path, "onnx"))).Should().Throw<ObjectDisposedException>();
+        classifier.Invoking(c => c.Dispose()).Should().NotThrow("disposing twice does nothing");
+        classifier.Labels.Should().Equal(ToyData.Labels, "the settings stay readable");
+
+        File.ReadAllBytes(Path.Combine(dir.Path, "model.safetensors")).Should().Equal(weights, "the good save is left as it was");
+        using var loaded = TextClassifier.Load(dir.Path);
+        loaded.Predict("野球の試合").Probabilities.Select(p => p.Value).Should().Equal(expected);
+    }
+
+    [Fact]
     public void A_weights_file_changed_after_saving_is_refused_naming_it()
     {
         var (classifier, _) = Trained();
@@ -103,6 +164,43 @@ public class TextClassifierTests
         File.WriteAllBytes(weights, bytes);
         var load = () => TextClassifier.Load(dir.Path);
         load.Should().Throw<InvalidDataException>().WithMessage("*model.safetensors*SHA-256*");
+    }
+
+    [Theory]
+    [InlineData("threshold string", "bert_net.threshold", "\"0.3\"")]
+    [InlineData("threshold 7", "bert_net.threshold", "7")]
+    [InlineData("concat_layers 1.5", "bert_net.concat_layers", "1.5")]
+    [InlineData("max_seq_len string", "bert_net.max_seq_len", "\"32\"")]
+    [InlineData("max_seq_len 65", "bert_net.max_seq_len", "65")]
+    [InlineData("lower_case string", "bert_net.lower_case", "\"yes\"")]
+    [InlineData("num_labels string", "num_labels", "\"3\"")]
+    [InlineData("bert_net array", "bert_net", "[1]")]
+    [InlineData("pooling number", "bert_net.pooling", "1")]
+    public void A_hand_edited_config_field_of_the_wrong_kind_is_refused_naming_file_field_and_value(string edit, string field, string shown)
+    {
+        var indexer = ToyData.Indexer();
+        using var classifier = new TextClassifier(ToyData.Model(indexer.VocabSize, seed: 29), indexer, ToyData.Labels, ToyData.SpmModel, 32);
+        using var dir = new TempDirectory();
+        classifier.Save(dir.Path);
+        File.Delete(Path.Combine(dir.Path, "bert_net_manifest.json"));   // edited by hand, as a Hugging Face folder (no manifest)
+        string configPath = Path.Combine(dir.Path, "config.json");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+        var settings = config["bert_net"]!.AsObject();
+        switch (edit)
+        {
+            case "threshold string": settings["threshold"] = "0.3"; break;
+            case "threshold 7": settings["threshold"] = 7; break;
+            case "concat_layers 1.5": settings["concat_layers"] = 1.5; break;
+            case "max_seq_len string": settings["max_seq_len"] = "32"; break;
+            case "max_seq_len 65": settings["max_seq_len"] = 65; break;
+            case "lower_case string": settings["lower_case"] = "yes"; break;
+            case "num_labels string": config.Remove("id2label"); config.Remove("label2id"); config["num_labels"] = "3"; break;
+            case "bert_net array": config["bert_net"] = new System.Text.Json.Nodes.JsonArray(1); break;
+            case "pooling number": settings["pooling"] = 1; break;
+        }
+        File.WriteAllText(configPath, config.ToJsonString());
+        var load = () => TextClassifier.Load(dir.Path);
+        load.Should().Throw<InvalidDataException>().WithMessage($"{configPath}: '{field}' is {shown}; expected *");
     }
 
     [Fact]

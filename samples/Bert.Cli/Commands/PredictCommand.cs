@@ -71,9 +71,7 @@ internal static class PredictCommand
         for (int i = 0; i < texts.Length; i++)
         {
             var p = predictions[i];
-            string prediction = p.Value is { } value ? value.ToString("R", CultureInfo.InvariantCulture)
-                : p.Label ?? string.Join("|", p.Labels);
-            Write(prediction, p.Label is null ? null : p.Probability, p.Probabilities, texts[i]);
+            Write(p.ToString(), p.Label is null ? null : p.Probability, p.Probabilities, texts[i]);   // the same text as TextClassifier's
         }
         return 0;
     }

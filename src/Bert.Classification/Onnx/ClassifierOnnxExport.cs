@@ -8,7 +8,7 @@ namespace Bert.Classification.Onnx;
 /// Exports a classifier for serving without libtorch: the ONNX graph of a <see cref="BertForSequenceClassification"/>
 /// (output <c>logits</c>, (batch, labels)) and, for a <see cref="TextClassifier"/>, the serving folder that
 /// <c>Bert.Serving.OnnxTextClassifier.Load</c> reads: the model, the tokenizer file and <c>serving.json</c>
-/// (labels, problem type, maximum length, tokenizer settings).
+/// (labels, problem type, the head's multi-label threshold, the classifier's truncation length, tokenizer settings).
 /// </summary>
 /// <remarks>
 /// The head's pooling (pooler, [CLS], masked mean, masked max, concatenated [CLS] of the last layers) is part of the
@@ -59,7 +59,9 @@ public static class ClassifierOnnxExport
     /// <summary>
     /// Writes the serving folder of <paramref name="classifier"/>. <paramref name="output"/> is either a folder (the model
     /// is written as <c>model.onnx</c> in it) or a path ending in <c>.onnx</c> (the model gets that name and the other
-    /// files go beside it). Existing files of the same names are replaced; one classifier per folder.
+    /// files go beside it). Existing files of the same names are replaced; one classifier per folder. <c>serving.json</c>
+    /// holds <see cref="TextClassifier.Threshold"/> as <c>multi_label_threshold</c> and
+    /// <see cref="TextClassifier.MaxSequenceLength"/> as <c>max_seq_len</c>, so the served labels equal the classifier's.
     /// </summary>
     /// <param name="classifier">The classifier.</param>
     /// <param name="output">The folder or the .onnx path.</param>
@@ -74,7 +76,7 @@ public static class ClassifierOnnxExport
             ["format"] = ManifestFormat,
             ["problem_type"] = classifier.Model.Options.ProblemType.ToString(),
             ["labels"] = new JsonArray([.. classifier.Labels.Select(l => (JsonNode)JsonValue.Create(l)!)]),
-            ["multi_label_threshold"] = 0.5,
+            ["multi_label_threshold"] = classifier.Threshold,   // the head's ClassificationHeadOptions.Threshold
         };
         return ServingFolder.Write(output, stream => ExportModel(classifier.Model, stream, options),
             classifier.Indexer, classifier.MaxSequenceLength, manifest);

@@ -144,14 +144,16 @@ public static class BertCheckpointLoader
     /// touched; a process killed mid-save leaves the previous or the new save (see the README's "Saving").
     /// </summary>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="InvalidOperationException">The model was disposed (it has no tensors); nothing is written.</exception>
     public static void SaveHuggingFace(BertModel model, string directory)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(directory);
+        var weights = ModelWeights.ToSave(model, "The BertModel");   // a disposed model writes nothing
         var config = model.Config.Clone();
         if (!config.ExtraFields.ContainsKey("model_type")) config.ExtraFields["model_type"] = "bert";
         if (!config.ExtraFields.ContainsKey("architectures")) config.ExtraFields["architectures"] = new JsonArray("BertModel");
-        HuggingFaceFolder.Save(directory, config.ToJson(), model.state_dict());
+        HuggingFaceFolder.Save(directory, config.ToJson(), weights);
     }
 
     /// <summary>

@@ -56,14 +56,25 @@ public sealed class TextEmbedder : IDisposable
         device = new DevicePlacement(this.options.Device ?? model.parameters().FirstOrDefault()?.device);
         device.Place(model);
         model.eval();
-        Model = model;
+        this.model = model;
         Indexer = indexer;
         ModelId = this.options.ModelId ?? "bert";
         Dimensions = BertPooling.OutputSize(this.options.Pooling, config.HiddenSize, this.options.ConcatLayers);
     }
 
+    private readonly BertModel model;
+    private volatile bool disposed;
+
     /// <summary>The encoder.</summary>
-    public BertModel Model { get; }
+    /// <exception cref="ObjectDisposedException">The embedder was disposed.</exception>
+    public BertModel Model
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            return model;
+        }
+    }
 
     /// <summary>The indexer that turns texts into ids.</summary>
     public IBertIndexer Indexer { get; }
@@ -120,8 +131,10 @@ public sealed class TextEmbedder : IDisposable
 
     /// <summary>The embedding of one text.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
+    /// <exception cref="ObjectDisposedException">The embedder was disposed.</exception>
     public float[] Embed(string text)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(text);
         return EmbedBatch([text])[0];
     }
@@ -130,8 +143,10 @@ public sealed class TextEmbedder : IDisposable
     /// <param name="texts">The texts; an empty text gives the embedding of <c>[CLS] [SEP]</c>.</param>
     /// <param name="cancellationToken">Stops between batches.</param>
     /// <exception cref="ArgumentNullException">The list or one of its texts is null (the message gives its index).</exception>
+    /// <exception cref="ObjectDisposedException">The embedder was disposed.</exception>
     public IReadOnlyList<float[]> EmbedBatch(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(texts);
         for (int i = 0; i < texts.Count; i++)
         {
@@ -155,8 +170,13 @@ public sealed class TextEmbedder : IDisposable
     /// <summary>This embedder as a Microsoft.Extensions.AI <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> (which does not dispose it).</summary>
     public IEmbeddingGenerator<string, Embedding<float>> AsEmbeddingGenerator() => new TextEmbeddingGenerator(this);
 
-    /// <summary>Disposes the model.</summary>
-    public void Dispose() => Model.Dispose();
+    /// <summary>Disposes the model; later calls to embed throw <see cref="ObjectDisposedException"/>. Calling it again does nothing.</summary>
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        model.Dispose();
+    }
 
     /// <summary>One forward pass: the row-major (B, Dimensions) float32 embeddings of a batch (the caller holds the dispose scope).</summary>
     private float[] EmbedRows(EncodedInput[] batchInputs)
@@ -164,7 +184,7 @@ public sealed class TextEmbedder : IDisposable
         int width = BertBatch.PaddedLength(batchInputs.Max(x => x.Length), PadMultiple, Indexer.MaxSequenceLength);
         using var batch = BertBatch.Collate(batchInputs, Indexer.PadId, width);
         var mask = device.To(batch.AttentionMask);
-        var output = Model.forward(device.To(batch.InputIds), device.To(batch.TokenTypeIds), mask, BertPooling.NeedsHiddenStates(options.Pooling), packTokens: true); // pooling reads real positions only
+        var output = model.forward(device.To(batch.InputIds), device.To(batch.TokenTypeIds), mask, BertPooling.NeedsHiddenStates(options.Pooling), packTokens: true); // pooling reads real positions only
         var pooled = BertPooling.Pool(output, mask, options.Pooling, options.ConcatLayers).to(ScalarType.Float32); // (B, D)
         if (options.Normalize)
             pooled = nn.functional.normalize(pooled, p: 2, dim: 1, eps: 1e-12);

@@ -9,7 +9,10 @@ public sealed class OnnxEmbedderOptions
     /// <summary>Divide each vector by its L2 norm (cosine similarity becomes a dot product). Default true.</summary>
     public bool Normalize { get; set; } = true;
 
-    /// <summary>Texts are truncated to this many pieces, [CLS] and [SEP] included; null uses the model's positions. Default null.</summary>
+    /// <summary>
+    /// Texts are truncated to this many pieces, [CLS] and [SEP] included; null uses the indexer's
+    /// <c>MaxSequenceLength</c>, at most the model's positions (where <c>TextEmbedder</c> cuts). Default null.
+    /// </summary>
     public int? MaxSequenceLength { get; set; }
 
     /// <summary>The graph's opset and other export settings; null for the defaults.</summary>

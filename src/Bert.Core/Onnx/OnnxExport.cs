@@ -37,6 +37,12 @@ public static class OnnxExport
     /// <summary>Name of an embedder's output, (batch, hidden).</summary>
     public const string SentenceEmbedding = "sentence_embedding";
 
+    /// <summary>
+    /// The key of the model's metadata (<c>metadata_props</c>) that holds <c>max_position_embeddings</c>, the longest
+    /// input the graph accepts; Bert.Serving checks <c>serving.json</c>'s <c>max_seq_len</c> against it.
+    /// </summary>
+    public const string MaxPositionsMetadataKey = "max_position_embeddings";
+
     /// <summary>Writes <paramref name="model"/> with the outputs <c>last_hidden_state</c> and <c>pooler_output</c>.</summary>
     /// <param name="model">The model (any device or dtype; weights are written as float32).</param>
     /// <param name="path">The .onnx file to write (replaced atomically).</param>
@@ -103,7 +109,11 @@ public static class OnnxExport
     /// <param name="model">The model.</param>
     /// <param name="indexer">Its tokenizer (written as Hugging Face tokenizer files beside the model, every option kept).</param>
     /// <param name="output">A folder (model.onnx inside) or a path ending in .onnx (the other files beside it).</param>
-    /// <param name="options">Pooling, normalisation, length; null for the defaults (mean, normalised).</param>
+    /// <param name="options">
+    /// Pooling, normalisation, length; null for the defaults (mean, normalised, and the indexer's
+    /// <see cref="IBertIndexer.MaxSequenceLength"/> bounded by the model's positions, so the served vectors equal
+    /// <see cref="Bert.Core.Embeddings.TextEmbedder"/>'s with the same indexer).
+    /// </param>
     /// <returns>The path of the written .onnx file.</returns>
     public static string ExportEmbedderFolder(BertModel model, IBertIndexer indexer, string output, OnnxEmbedderOptions? options = null)
     {
@@ -118,8 +128,10 @@ public static class OnnxExport
             ["normalized"] = options.Normalize,
             ["dimensions"] = model.Config.HiddenSize,
         };
+        // Unset, texts are cut where the indexer cuts them (as TextEmbedder does), never beyond the model's positions.
+        int maxLength = options.MaxSequenceLength ?? Math.Min(indexer.MaxSequenceLength, model.Config.MaxPositionEmbeddings);
         return ServingFolder.Write(output, stream => ExportEmbedder(model, stream, options.Pooling, options.Normalize, options.Export),
-            indexer, options.MaxSequenceLength ?? model.Config.MaxPositionEmbeddings, manifest);
+            indexer, maxLength, manifest);
     }
 
     /// <summary>
@@ -137,6 +149,9 @@ public static class OnnxExport
         var bert = BertOnnxGraph.Emit(g, config, parameters, prefix);
         head(g, bert);
         bert.CheckAllUsed(ignoreUnused is null ? null : prefix + ignoreUnused);
-        g.Save(output, graphName, typeof(OnnxExport).Assembly.GetName().Version?.ToString() ?? "0");
+        // The position count travels with the graph (ModelProto.metadata_props, ONNX Runtime's CustomMetadataMap), so a
+        // server can refuse a serving.json whose max_seq_len exceeds it at load instead of failing inside a Gather.
+        g.Save(output, graphName, typeof(OnnxExport).Assembly.GetName().Version?.ToString() ?? "0",
+            new Dictionary<string, string> { [MaxPositionsMetadataKey] = config.MaxPositionEmbeddings.ToString(System.Globalization.CultureInfo.InvariantCulture) });
     }
 }

@@ -89,7 +89,7 @@ internal sealed class OnnxGraphBuilder
     /// Writes the <c>ModelProto</c>: ir_version (1), producer_name (2), producer_version (3), graph (7), opset_import (8).
     /// The graph's parts are streamed out without another copy of the weights.
     /// </summary>
-    public void Save(Stream output, string graphName, string producerVersion)
+    public void Save(Stream output, string graphName, string producerVersion, IReadOnlyDictionary<string, string>? metadata = null)
     {
         if (initializers.Length > int.MaxValue - (64L << 20))
             throw new InvalidOperationException(
@@ -99,6 +99,8 @@ internal sealed class OnnxGraphBuilder
             .String(2, "Bert.NET")
             .String(3, producerVersion)
             .Message(8, new ProtoWireWriter().String(1, "").Varint(2, (ulong)Opset));
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
+            header.Message(14, new ProtoWireWriter().String(1, key).String(2, value));    // ModelProto.metadata_props
         header.WriteTo(output);
         var graph = new ProtoWireWriter().String(2, graphName);
         ProtoWireWriter.WriteField(output, 7, nodes, graph, initializers, inputs, outputs);

@@ -168,10 +168,11 @@ public static partial class BertPreTrainingCheckpoint
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(directory);
+        var weights = ModelWeights.ToSave(model, "The BertForPreTraining model");   // a disposed model writes nothing
         var config = model.Config.Clone();
         config.ExtraFields["model_type"] = "bert";
         config.ExtraFields["architectures"] = new System.Text.Json.Nodes.JsonArray("BertForPreTraining");
-        HuggingFaceFolder.Save(directory, config.ToJson(), model.state_dict());
+        HuggingFaceFolder.Save(directory, config.ToJson(), weights);
     }
 
     /// <summary>

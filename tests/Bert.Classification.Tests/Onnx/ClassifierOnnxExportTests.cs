@@ -98,6 +98,27 @@ public class ClassifierOnnxExportTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Multi_label_serving_predicts_the_label_sets_of_the_heads_own_threshold()
+    {
+        var indexer = ToyData.Indexer();
+        string[] labels = ToyData.MultiLabels;
+        var model = Model(indexer.VocabSize, new ClassificationHeadOptions { ProblemType = ProblemType.MultiLabel, Threshold = 0.3 }, labels.Length);
+        using var classifier = new TextClassifier(model, indexer, labels, SharedData.PathOf(ToyData.SpmModel), 64);
+        using var dir = new TempDirectory();
+        ClassifierOnnxExport.Export(classifier, dir.Path);
+        using var served = OnnxTextClassifier.Load(dir.Path);
+        served.MultiLabelThreshold.Should().Be(0.3f);
+
+        var texts = ToyData.Make(40, 24).Select(e => e.Text).Concat(Texts).ToList();
+        var expected = classifier.PredictBatch(texts);
+        var actual = served.PredictBatch(texts);
+        expected.SelectMany(p => p.Probabilities).Count(p => p.Value is >= 0.3f and < 0.5f)
+            .Should().BePositive("some labels are decided by the threshold (between 0.3 and the default 0.5)");
+        for (int i = 0; i < texts.Count; i++)
+            actual[i].Labels.Should().Equal(expected[i].Labels, $"text {i} ({texts[i]})");
+    }
+
+    [Fact]
     public void Pairs_and_eight_concurrent_callers_get_the_TorchSharp_results()
     {
         var indexer = ToyData.Indexer();
@@ -127,6 +148,22 @@ public class ClassifierOnnxExportTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void After_Dispose_predicting_throws_ObjectDisposedException()
+    {
+        var indexer = ToyData.Indexer();
+        using var classifier = new TextClassifier(Model(indexer.VocabSize, new ClassificationHeadOptions()), indexer, ToyData.Labels, SharedData.PathOf(ToyData.SpmModel), 64);
+        using var dir = new TempDirectory();
+        ClassifierOnnxExport.Export(classifier, dir.Path);
+        var served = OnnxTextClassifier.Load(dir.Path);
+        served.Dispose();
+        served.Invoking(s => s.Predict("野球")).Should().Throw<ObjectDisposedException>();
+        served.Invoking(s => s.Predict("野球", "寿司")).Should().Throw<ObjectDisposedException>();
+        served.Invoking(s => s.PredictBatch(["野球"])).Should().Throw<ObjectDisposedException>();
+        served.Invoking(s => s.Dispose()).Should().NotThrow();
+        served.Labels.Should().Equal(ToyData.Labels);
+    }
+
+    [Fact]
     public void Loading_a_folder_without_serving_json_names_the_folder_and_the_file()
     {
         using var dir = new TempDirectory();
@@ -148,6 +185,28 @@ public class ClassifierOnnxExportTests(ITestOutputHelper output)
         File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"スポーツ\"", "\"スポーツ\", \"other\"", StringComparison.Ordinal));
         var act = () => OnnxTextClassifier.Load(dir.Path);
         act.Should().Throw<InvalidDataException>().WithMessage("*outputs 2 logits*3 labels*");
+    }
+
+    [Theory]
+    [InlineData("problem_type", "\"1\"", "*'problem_type' is \"1\"; expected one of SingleLabel, MultiLabel, Regression*")]
+    [InlineData("problem_type", "\"SingleLabel, MultiLabel\"", "*'problem_type' is \"SingleLabel, MultiLabel\"; expected one of*")]
+    [InlineData("problem_type", "\"singlelabel\"", "*'problem_type' is \"singlelabel\"; expected one of*")]
+    [InlineData("multi_label_threshold", "5", "*'multi_label_threshold' is 5; expected a number in (0, 1)*")]
+    [InlineData("max_seq_len", "65", "*'max_seq_len' is 65; expected 3..64 (the model model.onnx has 64 positions)*")]
+    [InlineData("max_seq_len", "\"32\"", "*'max_seq_len' is \"32\"; expected a whole number of at least 3*")]
+    public void A_hand_edited_serving_json_is_refused_at_load_naming_the_field(string key, string json, string message)
+    {
+        var indexer = ToyData.Indexer();
+        using var classifier = new TextClassifier(Model(indexer.VocabSize, new ClassificationHeadOptions()), indexer, ToyData.Labels, SharedData.PathOf(ToyData.SpmModel), 64);
+        using var dir = new TempDirectory();
+        ClassifierOnnxExport.Export(classifier, dir.Path);
+        File.Delete(Path.Combine(dir.Path, "bert_net_manifest.json"));   // assembled by hand
+        string manifest = Path.Combine(dir.Path, "serving.json");
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!.AsObject();
+        root[key] = System.Text.Json.Nodes.JsonNode.Parse(json);
+        File.WriteAllText(manifest, root.ToJsonString());
+        var act = () => OnnxTextClassifier.Load(dir.Path);
+        act.Should().Throw<InvalidDataException>().WithMessage(manifest + ": " + message.TrimStart('*'));
     }
 
     [Theory]

@@ -1,7 +1,9 @@
+using Bert.Core.Embeddings;
 using Bert.Core.Modeling;
 using Bert.Core.Onnx;
 using Bert.Serving;
 using Bert.Tests;
+using Bert.Tokenization;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
@@ -38,6 +40,55 @@ public class OnnxTextEmbedderTests(ITestOutputHelper output)
             for (int k = 0; k < h; k++) worst = Math.Max(worst, Math.Abs(expected[i * h + k] - actual[i][k]));
         output.WriteLine($"OnnxTextEmbedder vs TorchSharp mean pooling + L2 over {texts.Count} texts: max |diff| {worst:E2}");
         worst.Should().BeLessThan(1e-5);
+    }
+
+    [Fact]
+    public void The_export_cuts_long_texts_where_the_indexer_and_TextEmbedder_cut_them()
+    {
+        var indexer = SentencePieceIndexer.Load(ToyData.SpmModel, new SentencePieceIndexerOptions { MaxSequenceLength = 16 });
+        using var model = new BertModelBuilder(ToyData.TinyConfig(indexer.VocabSize)).WithSeed(53).Build();   // 64 positions
+        using var dir = new TempDirectory();
+        OnnxExport.ExportEmbedderFolder(model, indexer, dir.Path);
+        using var served = OnnxTextEmbedder.Load(dir.Path);
+        served.MaxSequenceLength.Should().Be(16);
+
+        using var embedder = new TextEmbedder(model, indexer, new TextEmbedderOptions { Pooling = PoolingStrategy.MaskedMean, Normalize = true });
+        string[] texts =
+        [
+            string.Concat(Enumerable.Repeat("野球の試合で選手が優勝した。", 6)),
+            string.Concat(Enumerable.Repeat("今日は友達とラーメンを食べました。", 5)),
+            "寿司",
+        ];
+        ToyData.Indexer().Encode(texts[0]).Length.Should().BeGreaterThan(16, "the long texts are cut");
+        var expected = embedder.EmbedBatch(texts);
+        var actual = served.EmbedBatch(texts);
+        double worst = 0;
+        for (int i = 0; i < texts.Length; i++)
+            worst = Math.Max(worst, expected[i].Zip(actual[i]).Max(p => Math.Abs(p.First - p.Second)));
+        output.WriteLine($"OnnxTextEmbedder vs TextEmbedder, indexer cutting at 16, {texts.Length} texts: max |diff| {worst:E2}");
+        worst.Should().BeLessThan(1e-5);
+    }
+
+    [Fact]
+    public void After_Dispose_both_embedders_throw_ObjectDisposedException()
+    {
+        var indexer = ToyData.Indexer();
+        var model = new BertModelBuilder(ToyData.TinyConfig(indexer.VocabSize)).WithSeed(54).Build();
+        using var dir = new TempDirectory();
+        OnnxExport.ExportEmbedderFolder(model, indexer, dir.Path);
+        var served = OnnxTextEmbedder.Load(dir.Path);
+        served.Dispose();
+        served.Invoking(e => e.Embed("野球")).Should().Throw<ObjectDisposedException>();
+        served.Invoking(e => e.EmbedBatch(["野球"])).Should().Throw<ObjectDisposedException>();
+        served.Invoking(e => e.Dispose()).Should().NotThrow();
+
+        var embedder = new TextEmbedder(model, indexer);
+        embedder.Dispose();
+        embedder.Invoking(e => e.Embed("野球")).Should().Throw<ObjectDisposedException>();
+        embedder.Invoking(e => e.EmbedBatch(["野球"])).Should().Throw<ObjectDisposedException>();
+        embedder.Invoking(e => e.AsEmbeddingGenerator().GenerateAsync(["野球"]).GetAwaiter().GetResult()).Should().Throw<ObjectDisposedException>();
+        embedder.Invoking(e => e.Model).Should().Throw<ObjectDisposedException>();
+        embedder.Invoking(e => e.Dispose()).Should().NotThrow();
     }
 
     [Fact]
