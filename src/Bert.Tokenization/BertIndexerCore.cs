@@ -10,7 +10,11 @@ internal sealed class BertIndexerCore
     private readonly BertIndexerOptions options;
     private readonly string[] specialTokens;
     private readonly Action<string, List<int>, List<string>?> encodePieces;
-    private readonly WholeToken[] wholeTokens;
+    private readonly Dictionary<string, WholeToken> exactTokens = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, WholeToken> caselessTokens = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, WholeToken>.AlternateLookup<ReadOnlySpan<char>> exactLookup;
+    private readonly Dictionary<string, WholeToken>.AlternateLookup<ReadOnlySpan<char>> caselessLookup;
+    private readonly int[] wholeTokenLengths;
     private readonly HashSet<char> wholeTokenStarts = new();
 
     /// <param name="options">The validated options (the indexer's own copy).</param>
@@ -24,16 +28,20 @@ internal sealed class BertIndexerCore
         this.options = options;
         this.encodePieces = encodePieces;
         specialTokens = options.SpecialTokens();
-        this.wholeTokens = (wholeTokens ?? []).OrderByDescending(t => t.Token.Length).ToArray();
-        foreach (var token in this.wholeTokens)
+        foreach (var token in wholeTokens ?? [])
         {
+            exactTokens[token.Token] = token;
             wholeTokenStarts.Add(token.Token[0]);
-            if (token.IgnoreCaseWhenLowerCasing)
+            if (token.IgnoreCaseWhenLowerCasing && options.LowerCase)
             {
+                caselessTokens.TryAdd(token.Token, token);
                 wholeTokenStarts.Add(char.ToLowerInvariant(token.Token[0]));
                 wholeTokenStarts.Add(char.ToUpperInvariant(token.Token[0]));
             }
         }
+        exactLookup = exactTokens.GetAlternateLookup<ReadOnlySpan<char>>();
+        caselessLookup = caselessTokens.GetAlternateLookup<ReadOnlySpan<char>>();
+        wholeTokenLengths = exactTokens.Keys.Select(t => t.Length).Distinct().OrderDescending().ToArray();
     }
 
     public int ClsId { get; init; }
@@ -75,16 +83,13 @@ internal sealed class BertIndexerCore
     {
         var ids = new List<int>((text.Length / 2) + 2);
         var pieces = withPieces ? new List<string>(ids.Capacity) : null;
-        if (wholeTokens.Length == 0)
+        if (exactTokens.Count == 0)
         {
-            // Google's FullTokenizer and spm_encode: Python's str.lower(), the special tokens written in the text kept as written.
-            if (options.LowerCase)
-                text = BertInputAssembler.LowerCaseKeeping(text, specialTokens);
-            encodePieces(text, ids, pieces);
+            EncodeSpan(text, ids, pieces);
             return (ids, pieces);
         }
-        // Hugging Face's PreTrainedTokenizer.tokenize: the text is split at the whole tokens (longest first), the spans
-        // between them are lower-cased one character at a time and tokenized on their own.
+        // Hugging Face's PreTrainedTokenizer.tokenize: the text is split at the whole tokens (leftmost, longest), and the
+        // spans between them are lower-cased and tokenized on their own.
         var start = 0;
         for (var i = 0; i < text.Length;)
         {
@@ -104,20 +109,32 @@ internal sealed class BertIndexerCore
         return (ids, pieces);
     }
 
+    /// <summary>
+    /// Lower-cases (when asked) and encodes a span: Hugging Face's lower-casing is one character at a time; the
+    /// reference's is Python's <c>str.lower()</c>, keeping the special tokens written in the text as written.
+    /// </summary>
     private void EncodeSpan(string span, List<int> ids, List<string>? pieces)
     {
         if (span.Length == 0)
             return;
-        encodePieces(options.LowerCase ? PythonLowerCase.Lower(span, finalSigma: false) : span, ids, pieces);
+        if (options.LowerCase)
+        {
+            span = options.Semantics == TokenizerSemantics.HuggingFace
+                ? PythonLowerCase.Lower(span, finalSigma: false)
+                : BertInputAssembler.LowerCaseKeeping(span, specialTokens);
+        }
+        encodePieces(span, ids, pieces);
     }
 
+    /// <summary>The longest whole token at <paramref name="index"/> (exact first, then in another case where allowed), or null.</summary>
     private WholeToken? WholeTokenAt(string text, int index)
     {
-        foreach (var token in wholeTokens)
+        foreach (var length in wholeTokenLengths)
         {
-            if (string.CompareOrdinal(text, index, token.Token, 0, token.Token.Length) == 0
-                || (token.IgnoreCaseWhenLowerCasing && options.LowerCase
-                    && string.Compare(text, index, token.Token, 0, token.Token.Length, StringComparison.OrdinalIgnoreCase) == 0))
+            if (index + length > text.Length)
+                continue;
+            var candidate = text.AsSpan(index, length);
+            if (exactLookup.TryGetValue(candidate, out var token) || (caselessTokens.Count > 0 && caselessLookup.TryGetValue(candidate, out token)))
                 return token;
         }
         return null;

@@ -24,14 +24,12 @@ public abstract class BertIndexerOptions
     public bool LowerCase { get; set; }
 
     /// <summary>
-    /// Keep the special tokens (<see cref="ClsToken"/>, <see cref="SepToken"/>, <see cref="PadToken"/>,
-    /// <see cref="MaskToken"/>, <see cref="UnkToken"/>) written inside a text whole, as their ids, as Hugging Face's
-    /// tokenizers do ("a [MASK] b" is a, [MASK], b). Default false: as Google's <c>FullTokenizer</c> and
-    /// <c>spm_encode</c>, they are ordinary text ([, mask, ]). Loading a Hugging Face folder sets it (unless the folder
-    /// is a Bert.NET save that says otherwise). With it, lower-casing is Hugging Face's (one character at a time: a
-    /// final capital sigma becomes σ), without it Python's <c>str.lower()</c> of Google's reference (ς).
+    /// Whose tokenizer to reproduce where Google's reference and Hugging Face's differ (special tokens written in a text,
+    /// lower-casing, which control characters are dropped; see <see cref="TokenizerSemantics"/>). Default
+    /// <see cref="TokenizerSemantics.Reference"/>; loading a Hugging Face folder gives <see cref="TokenizerSemantics.HuggingFace"/>
+    /// (unless the folder is a Bert.NET save that recorded otherwise).
     /// </summary>
-    public bool KeepSpecialTokens { get; set; }
+    public TokenizerSemantics Semantics { get; set; }
 
     /// <summary>Padding of encoded inputs (default <see cref="BertPadding.None"/>: batches pad to their longest).</summary>
     public BertPadding Padding { get; set; } = BertPadding.None;
@@ -59,6 +57,8 @@ public abstract class BertIndexerOptions
     {
         if (MaxSequenceLength < 3)
             throw new ArgumentException($"MaxSequenceLength must be at least 3 ([CLS] x [SEP]), not {MaxSequenceLength}.", nameof(MaxSequenceLength));
+        if (!Enum.IsDefined(Semantics))
+            throw new ArgumentException($"Semantics {(int)Semantics} is not a TokenizerSemantics value.", nameof(Semantics));
         if (!Enum.IsDefined(Padding))
             throw new ArgumentException($"Padding {(int)Padding} is not a BertPadding value.", nameof(Padding));
         CheckToken(ClsToken, nameof(ClsToken));
@@ -84,7 +84,7 @@ public abstract class BertIndexerOptions
     {
         target.MaxSequenceLength = MaxSequenceLength;
         target.LowerCase = LowerCase;
-        target.KeepSpecialTokens = KeepSpecialTokens;
+        target.Semantics = Semantics;
         target.Padding = Padding;
         target.ReturnPieces = ReturnPieces;
         target.ClsToken = ClsToken;

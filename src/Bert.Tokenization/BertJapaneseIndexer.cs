@@ -30,7 +30,7 @@ public sealed class BertJapaneseIndexer : IBertIndexer
         this.options = options;
         Tagger = tagger;
         specialTokens = options.SpecialTokens();
-        // BertJapaneseTokenizer keeps the special tokens written in a text whole (options.KeepSpecialTokens is set).
+        // BertJapaneseTokenizer keeps the special tokens written in a text whole (options.Semantics is Hugging Face's).
         core = new BertIndexerCore(options, EncodeSpan, WholeToken.Of(options, vocabulary.PieceToId))
         {
             ClsId = vocabulary.ClsId,
@@ -109,7 +109,7 @@ public sealed class BertJapaneseIndexer : IBertIndexer
         ArgumentNullException.ThrowIfNull(tagger);
         options = options?.Copy<BertJapaneseIndexerOptions>() ?? new BertJapaneseIndexerOptions();
         options.Validate();
-        options.KeepSpecialTokens = true;
+        options.Semantics = TokenizerSemantics.HuggingFace;
         var wordPiece = options.CopySharedTo(new WordPieceIndexerOptions());
         wordPiece.UnkToken = options.UnkToken;
         wordPiece.MaxInputCharsPerWord = options.MaxInputCharsPerWord;

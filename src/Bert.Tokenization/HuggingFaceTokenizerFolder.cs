@@ -34,7 +34,7 @@ internal static class HuggingFaceTokenizerFolder
     /// <remarks>
     /// As Hugging Face's tokenizers, the special tokens and the added tokens (<c>added_tokens.json</c>,
     /// <c>tokenizer_config.json</c>'s <c>added_tokens_decoder</c>, <c>tokenizer.json</c>'s <c>added_tokens</c>) written in
-    /// a text stay whole (<see cref="BertIndexerOptions.KeepSpecialTokens"/>), except in a Bert.NET save that recorded
+    /// a text stay whole (<see cref="TokenizerSemantics.HuggingFace"/>), except in a Bert.NET save that recorded
     /// otherwise. <paramref name="lowerCase"/>, when given, overrides the folder's <c>do_lower_case</c> (not in a MeCab
     /// folder, whose configuration decides).
     /// </remarks>
@@ -45,12 +45,12 @@ internal static class HuggingFaceTokenizerFolder
         CheckTokenizerClass(config, configPath);
         var specialPath = pathOf(SpecialTokensFile);
         var special = specialPath is null ? new JsonObject() : ReadJson(specialPath);
-        var added = AddedTokens(config, configPath, pathOf(AddedTokensFile));
+        var added = HuggingFaceAddedTokens.Read(config, configPath, special, specialPath, pathOf(AddedTokensFile));
         if (configPath is not null && BertJapaneseConfig.IsMeCab(folder))
         {
             // Its tokenizer_config.json decides lower-casing (BertJapaneseIndexer.Load).
             var japanese = BertJapaneseIndexer.Load(folder, maxSequenceLength is { } m ? new BertJapaneseIndexerOptions { MaxSequenceLength = m } : null);
-            return CheckAdded(japanese, added, kind: "a MeCab folder");
+            return added.Check(japanese, kind: "a MeCab folder");
         }
 
         var vocab = pathOf(VocabFile);
@@ -65,9 +65,12 @@ internal static class HuggingFaceTokenizerFolder
 
         int maxLength = maxSequenceLength ?? ModelMaxLength(config, configPath) ?? 512;
         bool? lower = lowerCase ?? Bool(config, "do_lower_case", configPath);
-        // A Bert.NET save records whether it kept special tokens whole; any other folder is Hugging Face's, which does.
+        // A Bert.NET save records the semantics it tokenized with (older ones had the reference's); any other folder is
+        // Hugging Face's.
         bool ownSave = config["bert_net"] is JsonObject || fallbackLowerCase is not null;
-        bool keepSpecial = config["bert_net"] is JsonObject saved ? Bool(saved, "keep_special_tokens", configPath) ?? false : !ownSave;
+        var semantics = config["bert_net"] is JsonObject saved && saved["semantics"] is not null
+            ? ExactEnum.Parse<TokenizerSemantics>(Str(saved, "semantics", configPath), "bert_net.semantics", $"'{configPath}'")
+            : ownSave ? TokenizerSemantics.Reference : TokenizerSemantics.HuggingFace;
         string Token(string key, string fallback) => TokenOf(config, key, configPath) ?? TokenOf(special, key, specialPath) ?? fallback;
 
         if (models.Count == 1)
@@ -82,9 +85,9 @@ internal static class HuggingFaceTokenizerFolder
                 MaskToken = Token("mask_token", "[MASK]"),
             };
             if ((TokenOf(config, "unk_token", configPath) ?? TokenOf(special, "unk_token", specialPath)) is { } unk) options.UnkToken = unk;
-            options.KeepSpecialTokens = keepSpecial;
+            options.Semantics = semantics;
             ApplyRuntime(options, config, configPath);
-            return CheckAdded(SentencePieceIndexer.Load(models[0], options), added, kind: "a SentencePiece model");
+            return added.Check(SentencePieceIndexer.Load(models[0], options), kind: "a SentencePiece model");
         }
 
         var wordPiece = new WordPieceIndexerOptions
@@ -100,14 +103,14 @@ internal static class HuggingFaceTokenizerFolder
             MaskToken = Token("mask_token", "[MASK]"),
             UnkToken = Token("unk_token", "[UNK]"),
         };
-        wordPiece.KeepSpecialTokens = keepSpecial;
+        wordPiece.Semantics = semantics;
         ApplyRuntime(wordPiece, config, configPath);
         if (config["bert_net"] is JsonObject own && PositiveInt(own, "max_input_chars_per_word", configPath) is { } chars)
             wordPiece.MaxInputCharsPerWord = chars;
         if (vocab is not null)
         {
-            wordPiece.AddedTokens = added.OrderBy(a => a.Id).Select(a => a.Token).ToArray();
-            return CheckAdded(WordPieceIndexer.Load(vocab, wordPiece), added, kind: null);
+            wordPiece.AddedTokens = added.InIdOrder();
+            return added.Check(WordPieceIndexer.Load(vocab, wordPiece), kind: null);
         }
         if (pathOf(FastTokenizerFile) is { } fast)
             return LoadFast(fast, wordPiece, config.ContainsKey("do_lower_case") || lowerCase is not null, added);
@@ -134,10 +137,9 @@ internal static class HuggingFaceTokenizerFolder
                 var text = new StringBuilder();
                 for (int i = 0; i < wp.FileVocabSize; i++) text.Append(wp.IdToPiece(i)).Append('\n');
                 write(VocabFile, s => s.Write(new UTF8Encoding(false).GetBytes(text.ToString())));
-                // Always written (also empty), so that a foreign added_tokens.json left in the folder is replaced.
-                var addedTokens = new JsonObject();
-                foreach (var token in o.AddedTokens) addedTokens[token] = wp.PieceToId(token);
+                var (addedTokens, decoder) = HuggingFaceAddedTokens.ToJson(wp, o.AddedTokens);
                 write(AddedTokensFile, s => s.Write(Encoding.UTF8.GetBytes(addedTokens.ToJsonString(JsonWriteOptions))));
+                if (decoder.Count > 0) config["added_tokens_decoder"] = decoder;
                 config["tokenizer_class"] = "BertTokenizer";
                 config["do_lower_case"] = o.LowerCase;
                 config["strip_accents"] = o.StripAccents is { } strip ? JsonValue.Create(strip) : null;
@@ -169,7 +171,7 @@ internal static class HuggingFaceTokenizerFolder
             ["tokenizer"] = indexer is WordPieceIndexer ? "wordpiece" : "sentencepiece",
             ["padding"] = options.Padding.ToString(),
             ["return_pieces"] = options.ReturnPieces,
-            ["keep_special_tokens"] = options.KeepSpecialTokens,
+            ["semantics"] = options.Semantics.ToString(),
         };
         if (options is WordPieceIndexerOptions w) own["max_input_chars_per_word"] = w.MaxInputCharsPerWord;
         config["bert_net"] = own;
@@ -197,19 +199,10 @@ internal static class HuggingFaceTokenizerFolder
     }
 
     /// <summary>tokenizer.json with a WordPiece model: its vocabulary (ids 0..n-1) and BertNormalizer settings.</summary>
-    private static WordPieceIndexer LoadFast(string path, WordPieceIndexerOptions options, bool configSaysCase, List<(string Token, int Id, string Source)> added)
+    private static WordPieceIndexer LoadFast(string path, WordPieceIndexerOptions options, bool configSaysCase, HuggingFaceAddedTokens added)
     {
         var root = ReadJson(path);
-        if (root["added_tokens"] is { } list)
-        {
-            if (list is not JsonArray entries)
-                throw new InvalidDataException($"'{path}': added_tokens is {list.ToJsonString()}; expected a list of tokens.");
-            foreach (var entry in entries)
-            {
-                var token = entry as JsonObject ?? throw new InvalidDataException($"'{path}': added_tokens holds {entry?.ToJsonString() ?? "null"}; expected an object with 'id' and 'content'.");
-                AddToken(added, AddedToken(token, IntOf(token["id"], "added_tokens id", path), "added_tokens", path), path);
-            }
-        }
+        added.AddFastTokenizerList(root["added_tokens"], path);
         var model = root["model"] as JsonObject ?? throw new InvalidDataException($"'{path}' has no 'model' object.");
         if (Str(model, "type", path) is not "WordPiece")
             throw new InvalidDataException($"'{path}': the model is '{model["type"]}', not WordPiece; only WordPiece tokenizer.json files are read (give vocab.txt or a SentencePiece model).");
@@ -234,83 +227,9 @@ internal static class HuggingFaceTokenizerFolder
         }
         var text = string.Join('\n', pieces!);
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes(text));
-        options.AddedTokens = added.OrderBy(a => a.Id).Select(a => a.Token).ToArray();
-        return CheckAdded(WordPieceIndexer.Load(stream, options), added, kind: null);
+        options.AddedTokens = added.InIdOrder();
+        return added.Check(WordPieceIndexer.Load(stream, options), kind: null);
     }
-
-    /// <summary>
-    /// The added tokens of <c>added_tokens.json</c> (token → id) and of <c>tokenizer_config.json</c>'s
-    /// <c>added_tokens_decoder</c> (id → token object), each once; a token given two ids, or an id two tokens, is refused.
-    /// </summary>
-    private static List<(string Token, int Id, string Source)> AddedTokens(JsonObject config, string? configPath, string? addedPath)
-    {
-        var added = new List<(string Token, int Id, string Source)>();
-        if (addedPath is not null)
-        {
-            foreach (var (token, id) in ReadJson(addedPath))
-                AddToken(added, (token, IntOf(id, $"the id of '{token}'", addedPath), addedPath), addedPath);
-        }
-        if (config["added_tokens_decoder"] is { } decoder)
-        {
-            if (decoder is not JsonObject byId)
-                throw new InvalidDataException($"'{configPath}': added_tokens_decoder is {decoder.ToJsonString()}; expected an object from ids to tokens.");
-            foreach (var (key, value) in byId)
-            {
-                if (!int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id))
-                    throw new InvalidDataException($"'{configPath}': added_tokens_decoder has the key '{key}'; expected a token id.");
-                var token = value as JsonObject ?? throw new InvalidDataException($"'{configPath}': added_tokens_decoder[{key}] is {value?.ToJsonString() ?? "null"}; expected a token object.");
-                AddToken(added, AddedToken(token, id, $"added_tokens_decoder[{key}]", configPath!), configPath!);
-            }
-        }
-        return added;
-    }
-
-    private static (string Token, int Id, string Source) AddedToken(JsonObject token, int id, string where, string path)
-    {
-        var content = Str(token, "content", path);
-        if (string.IsNullOrEmpty(content))
-            throw new InvalidDataException($"'{path}': {where} has no 'content'.");
-        if (Bool(token, "single_word", path) == true)
-            throw new InvalidDataException($"'{path}': the added token '{content}' is single_word, which this library does not reproduce.");
-        return (content, id, path);
-    }
-
-    private static void AddToken(List<(string Token, int Id, string Source)> added, (string Token, int Id, string Source) token, string path)
-    {
-        foreach (var (other, id, source) in added)
-        {
-            if (other == token.Token && id == token.Id)
-                return;
-            if (other == token.Token || id == token.Id)
-                throw new InvalidDataException($"'{path}' gives the added token '{token.Token}' the id {token.Id}, but '{source}' gives '{other}' the id {id}.");
-        }
-        added.Add(token);
-    }
-
-    /// <summary>
-    /// Checks that each added token has the id its file gives it in <paramref name="indexer"/>; an indexer other than
-    /// WordPiece (<paramref name="kind"/>) takes no added tokens but its special tokens.
-    /// </summary>
-    private static T CheckAdded<T>(T indexer, List<(string Token, int Id, string Source)> added, string? kind)
-        where T : IBertIndexer
-    {
-        var special = new[] { indexer.ClsId, indexer.SepId, indexer.PadId, indexer.MaskId, indexer.UnkId };
-        foreach (var (token, id, source) in added)
-        {
-            if (kind is not null && !(indexer.PieceToId(token) == id && special.Contains(id)))
-                throw new InvalidDataException($"'{source}' adds the token '{token}' (id {id}); added tokens are read with a WordPiece vocab.txt, not with {kind}.");
-            if (indexer.PieceToId(token) != id)
-                throw new InvalidDataException(
-                    $"'{source}' gives the added token '{token}' the id {id}, but the vocabulary gives it {indexer.PieceToId(token)} " +
-                    "(a token that vocab.txt lacks takes the next id after its last line, in the order of the added tokens' ids).");
-        }
-        return indexer;
-    }
-
-    private static int IntOf(JsonNode? node, string what, string path) =>
-        node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<int>(out int n) && n >= 0
-            ? n
-            : throw new InvalidDataException($"'{path}': {what} is {node?.ToJsonString() ?? "missing"}; expected a token id (a whole number from 0).");
 
     private static int? ModelMaxLength(JsonObject config, string? path)
     {
@@ -372,7 +291,7 @@ internal static class HuggingFaceTokenizerFolder
             throw new InvalidDataException($"'{path}': tokenizer_class '{name}' is not a tokenizer this library reproduces ({string.Join(", ", SupportedTokenizerClasses)}).");
     }
 
-    private static JsonObject ReadJson(string path)
+    internal static JsonObject ReadJson(string path)
     {
         try
         {

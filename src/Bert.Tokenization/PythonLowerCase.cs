@@ -9,7 +9,9 @@ namespace Bert.Tokenization;
 /// (two characters; .NET leaves it unchanged), and a capital sigma at the end of a word becomes the final sigma
 /// <c>ς</c> (Unicode's Final_Sigma context, as CPython's <c>handle_capital_sigma</c>). Hugging Face lower-cases one
 /// character at a time (a regular expression over single characters, and the Rust normalizer's <c>char::to_lowercase</c>),
-/// so it has no final-sigma context: <c>finalSigma: false</c> gives that.
+/// so it has no final-sigma context: <c>finalSigma: false</c> gives that. The final-sigma context skips the characters
+/// that Google's <c>_clean_text</c> removes before lower-casing (NUL, U+FFFD, control characters but tab and line ends),
+/// so the result is that of <c>str.lower()</c> on the cleaned text.
 /// </summary>
 internal static class PythonLowerCase
 {
@@ -46,7 +48,7 @@ internal static class PythonLowerCase
         {
             Rune.DecodeLastFromUtf16(text.AsSpan(0, j), out before, out var used);
             j -= used;
-            if (!IsCaseIgnorable(before))
+            if (!IsCaseIgnorable(before) && !IsCleanedAway(before))
             {
                 found = true;
                 break;
@@ -58,11 +60,15 @@ internal static class PythonLowerCase
         {
             Rune.DecodeFromUtf16(text.AsSpan(k), out var after, out var used);
             k += used;
-            if (!IsCaseIgnorable(after))
+            if (!IsCaseIgnorable(after) && !IsCleanedAway(after))
                 return !IsCased(after);
         }
         return true;
     }
+
+    /// <summary>What Google's <c>_clean_text</c> drops before its words are lower-cased.</summary>
+    private static bool IsCleanedAway(Rune r) =>
+        r.Value is 0 or 0xFFFD || (Rune.GetUnicodeCategory(r) == UnicodeCategory.Control && r.Value is not ('\t' or '\n' or '\r'));
 
     /// <summary>Unicode's Cased property: lower-case, upper-case and title-case letters (with the Other_Lowercase/Other_Uppercase letters and symbols such as ª, ʰ, Ⓐ).</summary>
     private static bool IsCased(Rune r) => Rune.GetUnicodeCategory(r) switch
@@ -79,7 +85,7 @@ internal static class PythonLowerCase
     {
         UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark or UnicodeCategory.Format
             or UnicodeCategory.ModifierLetter or UnicodeCategory.ModifierSymbol => true,
-        _ => r.Value is '\'' or '.' or ':' or '^' or '`' or 0x00B7 or 0x0387 or 0x05F4 or 0x2018 or 0x2019 or 0x2024 or 0x2027
+        _ => r.Value is '\'' or '.' or ':' or '^' or '`' or 0x00B7 or 0x0387 or 0x055F or 0x05F4 or 0x2018 or 0x2019 or 0x2024 or 0x2027
             or 0xFE13 or 0xFE52 or 0xFE55 or 0xFF07 or 0xFF0E or 0xFF1A,
     };
 }

@@ -21,9 +21,14 @@ internal sealed class WordPieceEncoder
     private readonly int maxInputCharsPerWord;
     private readonly bool stripAccents;
     private readonly bool tokenizeChineseChars;
+    private readonly bool dropEveryOtherCategory;
 
-    public WordPieceEncoder(Dictionary<string, int> vocab, int unkId, int maxInputCharsPerWord, bool stripAccents, bool tokenizeChineseChars = true)
+    // dropEveryOtherCategory: Hugging Face's _is_control drops every category C* (private use and unassigned too), not
+    // only Google's Cc and Cf.
+    public WordPieceEncoder(Dictionary<string, int> vocab, int unkId, int maxInputCharsPerWord, bool stripAccents, bool tokenizeChineseChars = true,
+        bool dropEveryOtherCategory = false)
     {
+        this.dropEveryOtherCategory = dropEveryOtherCategory;
         this.vocab = vocab;
         this.unkId = unkId;
         this.maxInputCharsPerWord = maxInputCharsPerWord;
@@ -158,12 +163,13 @@ internal sealed class WordPieceEncoder
     private static bool IsWhitespace(Rune rune) =>
         rune.Value is ' ' or '\t' or '\n' or '\r' || Rune.GetUnicodeCategory(rune) == UnicodeCategory.SpaceSeparator;
 
-    private static bool IsControl(Rune rune)
+    private bool IsControl(Rune rune)
     {
         if (rune.Value is '\t' or '\n' or '\r')
             return false;
         var category = Rune.GetUnicodeCategory(rune);
-        return category is UnicodeCategory.Control or UnicodeCategory.Format;
+        return category is UnicodeCategory.Control or UnicodeCategory.Format
+            || (dropEveryOtherCategory && category is UnicodeCategory.PrivateUse or UnicodeCategory.OtherNotAssigned or UnicodeCategory.Surrogate);
     }
 
     private static bool IsPunctuation(Rune rune)

@@ -11,7 +11,7 @@ namespace Bert.Tokenization;
 /// <remarks>
 /// As in Google's tokenizer, special tokens written inside a text are ordinary text (<c>[CLS]</c> becomes
 /// <c>[</c>, <c>CLS</c>, <c>]</c>); with lower-casing they keep their case (see <see cref="BertIndexerOptions.LowerCase"/>),
-/// where Google's would lower-case them too. With <see cref="BertIndexerOptions.KeepSpecialTokens"/> and
+/// where Google's would lower-case them too. With <see cref="TokenizerSemantics.HuggingFace"/> and
 /// <see cref="WordPieceIndexerOptions.AddedTokens"/> (set when a Hugging Face folder is loaded) they stay whole, as in
 /// Hugging Face's <c>BertTokenizer</c>. Unknown words are the unknown token, in ids and in pieces.
 /// </remarks>
@@ -36,7 +36,8 @@ public sealed class WordPieceIndexer : IBertIndexer
         PadId = Require(options.PadToken, nameof(options.PadToken), source);
         MaskId = Require(options.MaskToken, nameof(options.MaskToken), source);
         UnkId = Require(options.UnkToken, nameof(options.UnkToken), source);
-        encoder = new WordPieceEncoder(vocab, UnkId, options.MaxInputCharsPerWord, options.StripAccents ?? options.LowerCase, options.TokenizeChineseChars);
+        encoder = new WordPieceEncoder(vocab, UnkId, options.MaxInputCharsPerWord, options.StripAccents ?? options.LowerCase, options.TokenizeChineseChars,
+            dropEveryOtherCategory: options.Semantics == TokenizerSemantics.HuggingFace);
         core = new BertIndexerCore(options, (text, ids, result) => encoder.Encode(text, ids, result, options.UnkToken), WholeToken.Of(options, t => vocab[t]))
         {
             ClsId = ClsId,
@@ -109,7 +110,7 @@ public sealed class WordPieceIndexer : IBertIndexer
         options.AddedTokens = options.AddedTokens.ToArray();
         var listed = lines.ToHashSet(StringComparer.Ordinal);
         int fileSize = lines.Count;
-        lines.AddRange(options.AddedTokens.Where(t => !listed.Contains(t)));
+        lines.AddRange(options.AddedTokens.Select(t => t.Content).Where(t => !listed.Contains(t)));
         return new WordPieceIndexer([.. lines], options, source) { FileVocabSize = fileSize };
     }
 

@@ -27,11 +27,10 @@ public sealed class WordPieceIndexerOptions : BertIndexerOptions
 
     /// <summary>
     /// Hugging Face's added tokens (<c>added_tokens.json</c>, <c>added_tokens_decoder</c>): each occurrence in a text
-    /// stays one token, found before any other tokenization (longest first; with <see cref="BertIndexerOptions.LowerCase"/>
-    /// also in another case); a token that the vocabulary file lacks is appended to it, in this order, taking the next ids.
-    /// Default none.
+    /// stays one token, found before any other tokenization (longest first; see <see cref="AddedToken"/> for case); a
+    /// token that the vocabulary file lacks is appended to it, in this order, taking the next ids. Default none.
     /// </summary>
-    public IReadOnlyList<string> AddedTokens { get; set; } = [];
+    public IReadOnlyList<AddedToken> AddedTokens { get; set; } = [];
 
     /// <inheritdoc/>
     public override void Validate()
@@ -41,10 +40,10 @@ public sealed class WordPieceIndexerOptions : BertIndexerOptions
             throw new ArgumentException("AddedTokens must not be null (use an empty list).", nameof(AddedTokens));
         foreach (var token in AddedTokens)
         {
-            if (string.IsNullOrEmpty(token))
-                throw new ArgumentException("AddedTokens holds an empty token.", nameof(AddedTokens));
+            if (token is null || string.IsNullOrEmpty(token.Content))
+                throw new ArgumentException("AddedTokens holds a null or empty token.", nameof(AddedTokens));
         }
-        if (AddedTokens.Distinct(StringComparer.Ordinal).Count() != AddedTokens.Count)
+        if (AddedTokens.Select(t => t.Content).Distinct(StringComparer.Ordinal).Count() != AddedTokens.Count)
             throw new ArgumentException("AddedTokens lists a token twice.", nameof(AddedTokens));
         if (MaxInputCharsPerWord < 1)
             throw new ArgumentException($"MaxInputCharsPerWord must be positive, not {MaxInputCharsPerWord}.", nameof(MaxInputCharsPerWord));

@@ -92,6 +92,29 @@ public class HuggingFaceTokenizerFolderTests : IDisposable
             .Should().Equal("hello", "[UNK]", "[UNK]", "[UNK]");
     }
 
+    [Fact]
+    public void A_special_added_token_is_matched_in_its_own_case_and_hugging_face_drops_private_use_characters()
+    {
+        // transformers matches special tokens exactly on the raw text; a non-special (normalized) one also lower-cased.
+        File.Copy(Vocab, Path.Combine(dir, "vocab.txt"));
+        File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), """
+            {"do_lower_case": true, "added_tokens_decoder": {
+              "29": {"content": "[E1]", "special": true, "normalized": false},
+              "30": {"content": "[E2]", "special": false, "normalized": true}},
+             "additional_special_tokens": ["[E1]"]}
+            """);
+        var indexer = BertIndexer.Load(dir);
+        indexer.TokenizeToIds("[E1] [e1] [E2] [e2]").Should().Equal(29, 1, 1, 1, 30, 30);
+        // _is_control of transformers drops every category C*: private use and unassigned characters vanish.
+        indexer.TokenizeToIds("a\ue000bc a\U000F0000bc a\u0378bc").Should().Equal(28, 28, 28);
+        WordPieceIndexer.Load(Vocab).TokenizeToIds("a\ue000bc").Should().Equal(1);
+
+        // A save keeps which added tokens are special (added_tokens_decoder), so a reload matches the same way.
+        var loaded = RoundTrip(indexer);
+        loaded.TokenizeToIds("[E1] [e1] [E2] [e2]").Should().Equal(29, 1, 1, 1, 30, 30);
+        File.ReadAllText(Path.Combine(dir, "tokenizer_config.json")).Should().Contain("\"special\": true");
+    }
+
     [Theory]
     [InlineData("""{"[E1]": 31}""", "*'[E1]' the id 31, but the vocabulary gives it 29*")]
     [InlineData("""{"hello": 3}""", "*'hello' the id 3, but the vocabulary gives it 8*")]

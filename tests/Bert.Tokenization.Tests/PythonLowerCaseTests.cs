@@ -33,7 +33,17 @@ public class PythonLowerCaseTests
         var lines = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nοδος\nοδοσ\nistanbul\n";
         var indexer = WordPieceIndexer.Load(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(lines)), new WordPieceIndexerOptions { LowerCase = true });
         indexer.TokenizeToPieces("ΟΔΟΣ İstanbul").Should().Equal("οδος", "istanbul");
-        var huggingFace = WordPieceIndexer.Load(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(lines)), new WordPieceIndexerOptions { LowerCase = true, KeepSpecialTokens = true });
+        var huggingFace = WordPieceIndexer.Load(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(lines)), new WordPieceIndexerOptions { LowerCase = true, Semantics = TokenizerSemantics.HuggingFace });
         huggingFace.TokenizeToPieces("ΟΔΟΣ İstanbul").Should().Equal("οδοσ", "istanbul");
+
+        // tokenization.py cleans before it lower-cases: a control character inside a word is gone by then ("ΟΔ\x01ΟΣ" is
+        // "οδος", "ΟΔΟΣ\x01Α" is "οδοσα" with σ not at the end).
+        indexer.TokenizeToPieces("ΟΔ\u0001ΟΣ").Should().Equal("οδος");
+        indexer.TokenizeToIds("ΟΔΟΣ\u0001Α").Should().Equal(indexer.TokenizeToIds("οδοσα"));
+
+        // Added tokens do not change the reference's lower-casing (nor its keeping special tokens as written).
+        var withAdded = WordPieceIndexer.Load(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(lines)),
+            new WordPieceIndexerOptions { LowerCase = true, AddedTokens = [new AddedToken("[E1]")] });
+        withAdded.TokenizeToPieces("[E1]ΟΔΟΣ [MASK]").Should().Equal("[E1]", "οδος", "[UNK]", "[UNK]", "[UNK]");
     }
 }
