@@ -46,6 +46,7 @@ internal static class EvaluateCommand
             throw new CliException("Some examples have a second text and some do not; a data set is all pairs or all single texts.");
         var predictions = classifier.PredictBatch(examples.Select(e => e.Text).ToArray(), pairs ? examples.Select(e => e.Text2!).ToArray() : null, cancellationToken: token);
         Console.WriteLine(Report(classifier, examples, predictions));
+        TruncationNote.Report(classifier.Indexer, classifier.MaxSequenceLength, examples.Select(e => e.Text).ToArray(), pairs ? examples.Select(e => e.Text2!).ToArray() : null);
         if (args.GetValue(Predictions) is { } path)
         {
             AtomicFile.WriteAllText(path, PredictionsTsv(classifier, examples, predictions, pairs));

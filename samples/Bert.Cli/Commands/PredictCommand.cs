@@ -53,6 +53,7 @@ internal static class PredictCommand
             var p = predictions[i];
             Write(p.ToString(), p.Probability, p.Probabilities, texts[i]);
         }
+        TruncationNote.Report(classifier.Indexer, classifier.MaxSequenceLength, firsts, seconds);
         return 0;
     }
 
@@ -73,6 +74,7 @@ internal static class PredictCommand
             var p = predictions[i];
             Write(p.ToString(), p.Label is null ? null : p.Probability, p.Probabilities, texts[i]);   // the same text as TextClassifier's
         }
+        TruncationNote.Report(classifier.Indexer, classifier.MaxSequenceLength, firsts, seconds);
         return 0;
     }
 }

@@ -76,7 +76,11 @@ internal static class TokenizeCommand
             return SentencePieceIndexer.Load(spm, new SentencePieceIndexerOptions { LowerCase = result.GetValue(Lower) });
         }
         if (!File.Exists(tokenizer) && !Directory.Exists(tokenizer)) throw new CliException($"The tokenizer {tokenizer} does not exist.");
-        // A Hugging Face configuration's do_lower_case wins over --lower; the dictionary folder applies to MeCab tokenizers only.
+        // Without --lower or --mecab-dicdir a folder is read as Hugging Face reads it (tokenizer_config.json's do_lower_case,
+        // special and added tokens); with them, the given settings apply (a MeCab folder's configuration still decides
+        // lower-casing; the dictionary folder applies to MeCab tokenizers only).
+        if (!result.GetValue(Lower) && result.GetValue(MeCabDicDir) is null)
+            return BertIndexer.Load(tokenizer!);
         return BertIndexer.Load(tokenizer!, new BertJapaneseIndexerOptions
         {
             LowerCase = result.GetValue(Lower),

@@ -26,7 +26,8 @@ internal static class TrainCommand
     private static readonly Option<double> Threshold = new("--threshold") { Description = "Multi-label: a label is predicted at this probability or above.", DefaultValueFactory = _ => 0.5 };
     private static readonly Option<string?> TrainDir = new("--train") { Description = "Training folder in the reference layout (features.csv with column 'feature' and optional 'feature2', labels.csv with column 'label')." };
     private static readonly Option<string?> TestDir = new("--test") { Description = "Test folder in the reference layout." };
-    private static readonly Option<string?> Spm = new("--spm") { Description = "SentencePiece model. Default: ../shared/models/wiki-ja/wiki-ja.model." };
+    private static readonly Option<string?> Spm = new("--spm") { Description = "SentencePiece model. Default (without --tokenizer and without a tokenizer in the --checkpoint folder): ../shared/models/wiki-ja/wiki-ja.model." };
+    private static readonly Option<string?> TokenizerOption = new("--tokenizer") { Description = "Tokenizer: a Hugging Face folder (vocab.txt, a SentencePiece model or tokenizer.json with its settings), a *.model or a vocab.txt. Default: the --checkpoint folder's own tokenizer when it has one, else --spm." };
     private static readonly Option<string?> Config = new("--config") { Description = "bert_config.json: the size of the model (with --checkpoint: the checkpoint's config)." };
     private static readonly Option<string?> Checkpoint = new("--checkpoint") { Description = "Pretrained weights: a TensorFlow prefix (model.ckpt-1400000), a .safetensors file or a Hugging Face folder." };
     private static readonly Option<int> Epochs = new("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => 10 };
@@ -61,7 +62,7 @@ internal static class TrainCommand
               bert train --task regression --train data/train --test data/test   (pairs: features.csv with 'feature2')
             """)
         {
-            Device, TaskOption, Threshold, Knbc, TrainDir, TestDir, Spm, Config, Checkpoint, Epochs, BatchSize, Lr, Warmup, WeightDecay, MaxSeqLen, Split,
+            Device, TaskOption, Threshold, Knbc, TrainDir, TestDir, Spm, TokenizerOption, Config, Checkpoint, Epochs, BatchSize, Lr, Warmup, WeightDecay, MaxSeqLen, Split,
             TestFraction, DropTitles, ValidationSplit, Seed, Pooling, Patience, FromScratch, MixedBf16, Threads, Output,
         };
         command.SetAction((result, token) => Task.FromResult(Cli.Run(() => Run(result, token))));
@@ -88,16 +89,13 @@ internal static class TrainCommand
                 ? DataSplit.StratifiedRandom(train, validationShare, seed + 1)
                 : DataSplit.Random(train, validationShare, seed + 1);
 
-        string spm = args.GetValue(Spm) ?? SharedPaths.Default("models/wiki-ja/wiki-ja.model");
-        if (!File.Exists(spm))
-            throw new CliException($"The SentencePiece model {spm} is missing. {SharedPaths.SpmHelp}", 2);
-        var indexer = SentencePieceIndexer.Load(spm, new SentencePieceIndexerOptions { MaxSequenceLength = 512 });
+        var (indexer, tokenizerSource) = LoadTokenizer(args);
 
         bool pairs = train[0].Text2 is not null;
         Console.WriteLine($"Data: {source}; {train.Count} train, {validation.Count} validation, {test.Count} test{(pairs ? " sentence pairs" : "")}; task {args.GetValue(TaskOption)}; " +
             (problemType == ProblemType.Regression ? "one value." : $"labels: {string.Join(", ", labels)}."));
         var stats = SequenceLengthStats.Measure(indexer, train.Select(e => e.Text).Concat(train.Where(e => e.Text2 is not null).Select(e => e.Text2!)));
-        Console.WriteLine($"Tokenizer: {spm} ({indexer.VocabSize} pieces). Training texts: {stats}");
+        Console.WriteLine($"Tokenizer: {tokenizerSource} ({indexer.VocabSize} pieces). Training texts: {stats}");
 
         torch.manual_seed(seed);
         var bert = BuildModel(args, indexer, seed, stats.MaxSequenceLength);
@@ -143,12 +141,12 @@ internal static class TrainCommand
         }
         Console.WriteLine();
         Console.WriteLine(text.ToString());
-        if (args.GetValue(Checkpoint) is null)
+        if (args.GetValue(Checkpoint) is null && args.GetValue(TrainDir) is null)
             Console.WriteLine("Note: this model was not the pretrained Japanese Wikipedia BERT (it started from random weights or from the small BERT 'bert pretrain' made), " +
                 "so these numbers are NOT the pretrained-BERT numbers (the reference run reached weighted F1 0.82 from model.ckpt-1400000).");
 
         Directory.CreateDirectory(output);
-        using var classifier = new TextClassifier(model, indexer, labels, spm, result.MaxSequenceLength, device: options.Device);
+        using var classifier = new TextClassifier(model, indexer, labels, tokenizerSource, result.MaxSequenceLength, device: options.Device);
         classifier.Save(Path.Combine(output, "model"), new Dictionary<string, string> { ["report.txt"] = text.ToString() });
         AtomicFile.WriteAllText(Path.Combine(output, "report.txt"), text.ToString());
         AtomicFile.WriteAllText(Path.Combine(output, "history.csv"), HistoryCsv(result.History));
@@ -160,7 +158,11 @@ internal static class TrainCommand
         string? plotError = LearningCurvePlot.TrySave(result.History, schedule, plot);
         ClassificationTrainer.DeleteCheckpoint(options.CheckpointDirectory);
         Console.WriteLine($"Saved: {Path.Combine(output, "model")} (classifier), report.txt, history.csv" + (plotError is null ? ", learning-curves.png" : $" (no plot: {plotError})") + $" in {output}");
-        Console.WriteLine($"Try it: dotnet run --project samples/Bert.Cli -c Release -- predict --model {Path.Combine(output, "model")} \"京都の紅葉を見に行きました\"");
+        static string Quoted(string text) => "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+        string predict = $"dotnet run --project samples/Bert.Cli -c Release -- predict --model {Path.Combine(output, "model")}";
+        Console.WriteLine(pairs
+            ? $"Try it: printf '%s\\t%s\\n' {Quoted(test[0].Text)} {Quoted(test[0].Text2!)} | {predict}"
+            : $"Try it: {predict} {Quoted(test[0].Text)}");
         return 0;
     }
 
@@ -190,6 +192,40 @@ internal static class TrainCommand
         return (split.Train, split.Test, $"KNBC {knbc} ({args.GetValue(Split)} split{(args.GetValue(DropTitles) ? ", titles dropped" : "")})");
     }
 
+
+    /// <summary>
+    /// The tokenizer: --tokenizer; else --spm; else the --checkpoint folder's own (a Hugging Face folder with vocab.txt, a
+    /// SentencePiece model or tokenizer.json, read with its settings); else the wiki-ja SentencePiece model of ../shared.
+    /// </summary>
+    private static (IBertIndexer Indexer, string Source) LoadTokenizer(ParseResult args)
+    {
+        string? tokenizer = args.GetValue(TokenizerOption), spm = args.GetValue(Spm);
+        if (tokenizer is not null && spm is not null)
+            throw new CliException("Give --tokenizer or --spm, not both.");
+        if (tokenizer is not null)
+        {
+            if (!File.Exists(tokenizer) && !Directory.Exists(tokenizer)) throw new CliException($"The tokenizer {tokenizer} does not exist.");
+            return (BertIndexer.Load(tokenizer), tokenizer);
+        }
+        if (spm is null && CheckpointFolder(args) is { } folder && HasTokenizer(folder))
+            return (BertIndexer.Load(folder), $"{folder} (the checkpoint's own)");
+        spm ??= SharedPaths.Default("models/wiki-ja/wiki-ja.model");
+        if (!File.Exists(spm))
+            throw new CliException($"The SentencePiece model {spm} is missing. {SharedPaths.SpmHelp}", 2);
+        return (SentencePieceIndexer.Load(spm, new SentencePieceIndexerOptions { MaxSequenceLength = 512 }), spm);
+    }
+
+    private static bool HasTokenizer(string folder) =>
+        File.Exists(Path.Combine(folder, "vocab.txt")) || File.Exists(Path.Combine(folder, "tokenizer.json")) || Directory.GetFiles(folder, "*.model").Any(f => !Path.GetFileName(f).StartsWith('.'));
+
+    /// <summary>The --checkpoint folder, or the small BERT 'bert pretrain' made when no checkpoint, config or --from-scratch is given.</summary>
+    private static string? CheckpointFolder(ParseResult args)
+    {
+        string? checkpoint = args.GetValue(Checkpoint);
+        if (checkpoint is null && args.GetValue(Config) is null && !args.GetValue(FromScratch) && File.Exists(Path.Combine(DefaultPretrained, "config.json")))
+            checkpoint = DefaultPretrained;
+        return checkpoint is not null && Directory.Exists(checkpoint) ? checkpoint : null;
+    }
 
     private static BertModel BuildModel(ParseResult args, IBertIndexer indexer, int seed, int measuredSequenceLength)
     {

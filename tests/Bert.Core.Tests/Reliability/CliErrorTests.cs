@@ -260,6 +260,33 @@ public class CliErrorTests
     }
 
     [Fact]
+    public void Train_reads_a_hugging_face_checkpoint_folders_own_tokenizer_and_tokenize_reads_its_settings()
+    {
+        using var dir = new TempDir();
+        string hf = Directory.CreateDirectory(System.IO.Path.Combine(dir.Path, "hf")).FullName;
+        foreach (var file in new[] { "config.json", "model.safetensors" })
+            File.Copy(System.IO.Path.Combine(global::Bert.Core.Tests.Modeling.ModelTestData.Variant("relu"), file), System.IO.Path.Combine(hf, file));
+        // An uncased vocab.txt of the model's 23 ids and no tokenizer_config.json: lower-cased, as BertTokenizer reads it.
+        File.WriteAllLines(System.IO.Path.Combine(hf, "vocab.txt"),
+            ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "team", "won", "a", "game", "cake", "is", "sweet", "bread", "goal", "match",
+             "oven", "bake", "score", "i", "we", ".", "!"]);
+        foreach (var part in new[] { "train", "test" })
+        {
+            Directory.CreateDirectory(System.IO.Path.Combine(dir.Path, part));
+            File.WriteAllText(System.IO.Path.Combine(dir.Path, part, "features.csv"), ",feature\n0,The team won a game.\n1,I bake bread.\n2,We score a goal!\n3,The cake is sweet.\n");
+            File.WriteAllText(System.IO.Path.Combine(dir.Path, part, "labels.csv"), ",label\n0,sports\n1,cooking\n2,sports\n3,cooking\n");
+        }
+        var run = Bert("train", "--checkpoint", hf, "--train", System.IO.Path.Combine(dir.Path, "train"), "--test", System.IO.Path.Combine(dir.Path, "test"),
+            "--epochs", "1", "--threads", "1", "--output", System.IO.Path.Combine(dir.Path, "out"));
+        run.ExitCode.Should().Be(0, run.StdErr);
+        run.StdOut.Should().Contain($"Tokenizer: {hf} (the checkpoint's own) (23 pieces)").And.Contain("unknown pieces: 0 ");
+
+        var tokenize = BertWithInput(System.Text.Encoding.UTF8.GetBytes("THE TEAM WON.\n"), "tokenize", "--tokenizer", hf);
+        tokenize.ExitCode.Should().Be(0, tokenize.StdErr);
+        tokenize.StdOut.Should().Contain("the team won .");
+    }
+
+    [Fact]
     public void Verbose_adds_the_stack_trace_after_the_one_line()
     {
         var run = Bert("tokenize", "--verbose", "--spm", Path.Combine(TestData, "spm-unsupported", "char.model"));
