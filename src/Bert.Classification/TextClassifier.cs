@@ -113,6 +113,13 @@ public sealed class TextClassifier : IDisposable
     /// <summary>Whether texts are lower-cased before tokenization.</summary>
     public bool LowerCase { get; }
 
+    /// <summary>
+    /// Whether the model was trained on sentence pairs (true) or single texts (false); null when unknown (no check).
+    /// When known, a prediction of the other kind is refused (a pair model reading one text, or the reverse, gives
+    /// numbers without meaning). Saved as <c>bert_net.pairs</c> and exported to <c>serving.json</c>.
+    /// </summary>
+    public bool? Pairs { get; init; }
+
     /// <summary>The prediction for one text, or one pair (<c>[CLS] text [SEP] pair [SEP]</c>).</summary>
     /// <param name="text">The text (first text of a pair).</param>
     /// <param name="pair">The second text, for models trained on pairs; null otherwise.</param>
@@ -143,6 +150,7 @@ public sealed class TextClassifier : IDisposable
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(texts);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        PairCheck.Check(Pairs, pairs is not null);
         var inputs = indexer.EncodeMany(texts, pairs).Select(e => e.Truncate(MaxSequenceLength)).ToArray();
         var order = Enumerable.Range(0, inputs.Length).OrderByDescending(i => inputs[i].Length).ToArray();
         var batches = InferenceStreams.Batches(order, batchSize, Device);
@@ -218,6 +226,7 @@ public sealed class TextClassifier : IDisposable
             ["threshold"] = model.Options.Threshold,
             ["max_seq_len"] = MaxSequenceLength,
         };
+        if (Pairs is { } trainedOnPairs) config["bert_net"]!["pairs"] = trainedOnPairs;
         return config.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 
@@ -296,7 +305,10 @@ public sealed class TextClassifier : IDisposable
             // Strict: every weight present with its exact shape, nothing extra (the loader names file and tensor otherwise).
             BertCheckpointLoader.Load(model, weights, strict);
             string tokenizerFile = PathOf(HuggingFaceTokenizerFolder.VocabFile) ?? PathOf(HuggingFaceTokenizerFolder.SentencePieceFile) ?? configPath;
-            return new TextClassifier(model, indexer, labels, tokenizerFile, maxLen, LowerCaseOf(indexer), device);
+            return new TextClassifier(model, indexer, labels, tokenizerFile, maxLen, LowerCaseOf(indexer), device)
+            {
+                Pairs = JsonFields.OptionalBool(settings, "pairs", "bert_net.pairs", configPath),
+            };
         }
         catch (InvalidDataException ex) when (ex.Message.Contains("classifier.", StringComparison.Ordinal))
         {

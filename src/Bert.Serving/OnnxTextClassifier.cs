@@ -43,6 +43,12 @@ public sealed class OnnxTextClassifier : IDisposable
     /// <summary>The tokenizer (the one the classifier was trained with).</summary>
     public IBertIndexer Indexer => indexer;
 
+    /// <summary>
+    /// Whether the exported model was trained on sentence pairs (true) or single texts (false), from <c>serving.json</c>'s
+    /// <c>pairs</c>; null when the export did not record it (no check). When known, the other kind of input is refused.
+    /// </summary>
+    public bool? Pairs { get; private init; }
+
     /// <summary>Loads an exported folder: <c>serving.json</c>, the model it names and the tokenizer file.</summary>
     /// <param name="folder">The folder written by the export.</param>
     /// <param name="options">Threads and threshold; null for the defaults.</param>
@@ -68,7 +74,10 @@ public sealed class OnnxTextClassifier : IDisposable
             session.Dispose();
             throw;
         }
-        return new OnnxTextClassifier(session, indexer, labels, problemType, manifest.MaxSequenceLength, options.MultiLabelThreshold ?? threshold);
+        return new OnnxTextClassifier(session, indexer, labels, problemType, manifest.MaxSequenceLength, options.MultiLabelThreshold ?? threshold)
+        {
+            Pairs = JsonFields.OptionalBool(manifest.Root, "pairs", "pairs", manifest.Path),
+        };
     }
 
     /// <summary>Predicts one text.</summary>
@@ -103,6 +112,7 @@ public sealed class OnnxTextClassifier : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         if (pairs is not null && pairs.Count != texts.Count)
             throw new ArgumentException($"{pairs.Count} pairs were given for {texts.Count} texts.", nameof(pairs));
+        PairCheck.Check(Pairs, pairs is not null);
         for (int i = 0; i < texts.Count; i++)
         {
             if (texts[i] is null) throw new ArgumentNullException(nameof(texts), $"Text {i} is null.");

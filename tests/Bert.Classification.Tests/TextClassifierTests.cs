@@ -64,6 +64,31 @@ public class TextClassifierTests
     }
 
     [Fact]
+    public void A_pair_model_refuses_single_texts_after_a_save_and_in_onnx_and_a_single_text_model_refuses_pairs()
+    {
+        var indexer = ToyData.Indexer();
+        using var dir = new TempDirectory();
+        using (var pairModel = new TextClassifier(ToyData.Model(indexer.VocabSize, seed: 31), indexer, ToyData.Labels, ToyData.SpmModel, 64) { Pairs = true })
+        {
+            pairModel.Save(Path.Combine(dir.Path, "pairs"));
+            ClassifierOnnxExport.Export(pairModel, Path.Combine(dir.Path, "pairs-onnx"));
+        }
+        using var loaded = TextClassifier.Load(Path.Combine(dir.Path, "pairs"));
+        using var served = OnnxTextClassifier.Load(Path.Combine(dir.Path, "pairs-onnx"));
+        loaded.Pairs.Should().BeTrue();
+        served.Pairs.Should().BeTrue();
+        loaded.Invoking(c => c.Predict("京都に行った")).Should().Throw<ArgumentException>().WithMessage("The model was trained on sentence pairs*");
+        served.Invoking(c => c.Predict("京都に行った")).Should().Throw<ArgumentException>().WithMessage("The model was trained on sentence pairs*");
+        loaded.Predict("京都に行った", "寺を見た").Label.Should().NotBeNull();
+        served.Predict("京都に行った", "寺を見た").Label.Should().NotBeNull();
+
+        using var single = new TextClassifier(ToyData.Model(indexer.VocabSize, seed: 32), indexer, ToyData.Labels, ToyData.SpmModel, 64) { Pairs = false };
+        single.Invoking(c => c.Predict("a", "b")).Should().Throw<ArgumentException>().WithMessage("*trained on single texts*");
+        using var unknown = new TextClassifier(ToyData.Model(indexer.VocabSize, seed: 33), indexer, ToyData.Labels, ToyData.SpmModel, 64);
+        unknown.Predict("a", "b").Label.Should().NotBeNull("an unknown input kind is not checked");
+    }
+
+    [Fact]
     public void Saving_into_a_folder_with_other_files_leaves_them_byte_identical()
     {
         var (classifier, texts) = Trained();

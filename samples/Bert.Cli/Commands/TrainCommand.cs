@@ -146,7 +146,7 @@ internal static class TrainCommand
                 "so these numbers are NOT the pretrained-BERT numbers (the reference run reached weighted F1 0.82 from model.ckpt-1400000).");
 
         Directory.CreateDirectory(output);
-        using var classifier = new TextClassifier(model, indexer, labels, tokenizerSource, result.MaxSequenceLength, device: options.Device);
+        using var classifier = new TextClassifier(model, indexer, labels, tokenizerSource, result.MaxSequenceLength, device: options.Device) { Pairs = pairs };
         classifier.Save(Path.Combine(output, "model"), new Dictionary<string, string> { ["report.txt"] = text.ToString() });
         AtomicFile.WriteAllText(Path.Combine(output, "report.txt"), text.ToString());
         AtomicFile.WriteAllText(Path.Combine(output, "history.csv"), HistoryCsv(result.History));

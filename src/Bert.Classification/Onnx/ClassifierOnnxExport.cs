@@ -78,6 +78,7 @@ public static class ClassifierOnnxExport
             ["labels"] = new JsonArray([.. classifier.Labels.Select(l => (JsonNode)JsonValue.Create(l)!)]),
             ["multi_label_threshold"] = classifier.Threshold,   // the head's ClassificationHeadOptions.Threshold
         };
+        if (classifier.Pairs is { } pairs) manifest["pairs"] = pairs;
         return ServingFolder.Write(output, stream => ExportModel(classifier.Model, stream, options),
             classifier.Indexer, classifier.MaxSequenceLength, manifest);
     }
