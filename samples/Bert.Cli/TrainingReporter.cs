@@ -30,8 +30,11 @@ internal sealed class TrainingReporter
         return result!;
     }
 
-    private static string EpochLine(EpochResult e) => string.Create(CultureInfo.InvariantCulture,
-        $"epoch {e.Epoch,2}  train loss {e.TrainLoss:F4}  val loss {e.ValidationLoss:F4}  accuracy {e.Accuracy:F4}  weighted F1 {e.WeightedF1:F4}  lr {e.LearningRate:E2}  {e.Seconds:F0} s");
+    // Regression has no accuracy or F1 (NaN): its line shows the losses (mean squared errors) only.
+    private static string EpochLine(EpochResult e) =>
+        FormattableString.Invariant($"epoch {e.Epoch,2}  train loss {e.TrainLoss:F4}  val loss {e.ValidationLoss:F4}  ") +
+        (double.IsNaN(e.Accuracy) ? "" : FormattableString.Invariant($"accuracy {e.Accuracy:F4}  weighted F1 {e.WeightedF1:F4}  ")) +
+        FormattableString.Invariant($"lr {e.LearningRate:E2}  {e.Seconds:F0} s");
 
     /// <summary>Synchronous IProgress (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
     private sealed class PlainProgress : IProgress<TrainingProgress>

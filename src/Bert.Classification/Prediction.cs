@@ -60,6 +60,7 @@ public sealed class Prediction
     {
         ProblemType.SingleLabel => Label!,
         ProblemType.MultiLabel => string.Join("|", Labels),
-        _ => Value!.Value.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        // The model computes in float32: the value's shortest float text (as the ONNX classifier prints it), not the widened double's.
+        _ => ((float)Value!.Value).ToString("R", System.Globalization.CultureInfo.InvariantCulture),
     };
 }

@@ -39,7 +39,9 @@ internal static class PredictCommand
         if (texts.Length == 0) throw new CliException("No text given: pass texts as arguments or one per line on standard input.");
         string? model = args.GetValue(Model), onnx = args.GetValue(Onnx);
         if ((model is null) == (onnx is null)) throw new CliException("Give either --model (a saved classifier) or --onnx (an exported folder).");
-        var split = texts.Select(t => t.Split('\t', 2)).ToArray();
+        var split = texts.Select(t => t.Split('\t')).ToArray();
+        if (split.FirstOrDefault(s => s.Length > 2) is { } tooMany)
+            throw new CliException($"An input has {tooMany.Length - 1} tabs; a line is one text or one pair (text<TAB>text): '{string.Join("\\t", tooMany)}'.");
         bool pairs = split.Any(s => s.Length == 2);
         if (pairs && split.Any(s => s.Length == 1))
             throw new CliException("Some inputs are pairs (text<TAB>text) and some are not; give all pairs or all single texts.");

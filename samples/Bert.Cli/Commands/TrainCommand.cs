@@ -43,6 +43,7 @@ internal static class TrainCommand
     private static readonly Option<int> Seed = new("--seed") { Description = "Seed of the split, initialisation, shuffling and dropout.", DefaultValueFactory = _ => 42 };
     private static readonly Option<string> Pooling = new("--pooling") { Description = "pooler | cls | mean | max | concat.", DefaultValueFactory = _ => "pooler" };
     private static readonly Option<int?> Patience = new("--patience") { Description = "Early stopping after this many epochs without improvement." };
+    private static readonly Option<string?> SelectBestBy = new("--select-best-by") { Description = "accuracy | macro-f1 | weighted-f1 | loss: the validation metric that picks the best epoch (and early stopping). Default: accuracy (single-label), loss (multi-label, regression)." };
     private static readonly Option<bool> FromScratch = new("--from-scratch") { Description = $"Without --checkpoint, start from random weights even when a pretrained small BERT exists at {DefaultPretrained}." };
     private static readonly Option<bool> MixedBf16 = new("--mixed-bf16") { Description = "Mixed precision: the projections compute in bfloat16 while weights and optimizer state stay float32. Faster only where bfloat16 outruns float32 (AMX, or avx512_bf16 on AMD); elsewhere (emulated, or Intel's avx512_bf16 at half the float32 rate) a warning says so." };
     private static readonly Option<string> Device = DeviceOption.Create();
@@ -63,7 +64,7 @@ internal static class TrainCommand
             """)
         {
             Device, TaskOption, Threshold, Knbc, TrainDir, TestDir, Spm, TokenizerOption, Config, Checkpoint, Epochs, BatchSize, Lr, Warmup, WeightDecay, MaxSeqLen, Split,
-            TestFraction, DropTitles, ValidationSplit, Seed, Pooling, Patience, FromScratch, MixedBf16, Threads, Output,
+            TestFraction, DropTitles, ValidationSplit, Seed, Pooling, Patience, SelectBestBy, FromScratch, MixedBf16, Threads, Output,
         };
         command.SetAction((result, token) => Task.FromResult(Cli.Run(() => Run(result, token))));
         return command;
@@ -80,6 +81,15 @@ internal static class TrainCommand
         string output = Path.GetFullPath(args.GetValue(Output)!);
 
         var problemType = ParseTask(args.GetValue(TaskOption)!);
+        // Options checked before anything is loaded, named as the command line names them.
+        double share = args.GetValue(ValidationSplit), threshold = args.GetValue(Threshold);
+        if (!(share >= 0 && share < 1))
+            throw new CliException($"--validation-split must be at least 0 and below 1; it is {share.ToString(CultureInfo.InvariantCulture)}.");
+        if (!(threshold > 0 && threshold < 1))
+            throw new CliException($"--threshold must be between 0 and 1 (exclusive); it is {threshold.ToString(CultureInfo.InvariantCulture)}.");
+        if (args.GetValue(Patience) is < 1)
+            throw new CliException($"--patience must be at least 1; it is {args.GetValue(Patience)}.");
+        ParseSelection(args.GetValue(SelectBestBy));
         var (train, test, source) = LoadData(args, seed, problemType);
         var labels = LabelsOf(problemType, train, test);
         IReadOnlyList<TextExample> validation = test;
@@ -111,6 +121,7 @@ internal static class TrainCommand
             MaxSequenceLength = args.GetValue(MaxSeqLen),
             Seed = seed,
             EarlyStoppingPatience = args.GetValue(Patience),
+            SelectBestBy = ParseSelection(args.GetValue(SelectBestBy)),
             CheckpointDirectory = Path.Combine(output, "training-checkpoint"),
             Device = DeviceOption.Parse(args.GetValue(Device)!),
         };
@@ -125,7 +136,10 @@ internal static class TrainCommand
             Console.Error.WriteLine("warning: " + warning);
         if (result.ResumedFromEpoch > 0)
             Console.WriteLine($"Resumed the interrupted run of this data and these options from its checkpoint after epoch {result.ResumedFromEpoch} ({options.CheckpointDirectory}).");
-        Console.WriteLine($"Best epoch: {result.BestEpoch} ({trainer.SelectBestBy} {result.Best.Score(trainer.SelectBestBy):F4}); max sequence length {result.MaxSequenceLength}.");
+        if (result.StoppedEarly && result.History.Count < options.Epochs)
+            Console.WriteLine($"Stopped early after epoch {result.History[^1].Epoch}: {options.EarlyStoppingPatience} epoch(s) without a better {trainer.SelectBestBy}.");
+        double bestScore = trainer.SelectBestBy == SelectionMetric.Loss ? result.Best.ValidationLoss : result.Best.Score(trainer.SelectBestBy);
+        Console.WriteLine($"Best epoch: {result.BestEpoch} (validation {trainer.SelectBestBy} {bestScore:F4}); max sequence length {result.MaxSequenceLength}.");
 
         var evaluation = trainer.Evaluate(test, result.MaxSequenceLength, token);
         var text = new StringBuilder();
@@ -157,14 +171,28 @@ internal static class TrainCommand
             .ToArray();
         string? plotError = LearningCurvePlot.TrySave(result.History, schedule, plot);
         ClassificationTrainer.DeleteCheckpoint(options.CheckpointDirectory);
+        // The folder this command made for the checkpoint goes too, when nothing else is in it.
+        if (Directory.Exists(options.CheckpointDirectory) && !Directory.EnumerateFileSystemEntries(options.CheckpointDirectory).Any())
+            Directory.Delete(options.CheckpointDirectory);
         Console.WriteLine($"Saved: {Path.Combine(output, "model")} (classifier), report.txt, history.csv" + (plotError is null ? ", learning-curves.png" : $" (no plot: {plotError})") + $" in {output}");
-        static string Quoted(string text) => "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+        // One line, no tab: a text of the CSV may hold both, which would break the command.
+        static string Quoted(string text) => "'" + text.ReplaceLineEndings(" ").Replace('\t', ' ').Replace("'", "'\\''", StringComparison.Ordinal) + "'";
         string predict = $"dotnet run --project samples/Bert.Cli -c Release -- predict --model {Path.Combine(output, "model")}";
         Console.WriteLine(pairs
             ? $"Try it: printf '%s\\t%s\\n' {Quoted(test[0].Text)} {Quoted(test[0].Text2!)} | {predict}"
             : $"Try it: {predict} {Quoted(test[0].Text)}");
         return 0;
     }
+
+    private static SelectionMetric? ParseSelection(string? name) => name switch
+    {
+        null => null,
+        "accuracy" => SelectionMetric.Accuracy,
+        "macro-f1" => SelectionMetric.MacroF1,
+        "weighted-f1" => SelectionMetric.WeightedF1,
+        "loss" => SelectionMetric.Loss,
+        _ => throw new CliException($"--select-best-by must be accuracy, macro-f1, weighted-f1 or loss, not '{name}'."),
+    };
 
     private static (IReadOnlyList<TextExample> Train, IReadOnlyList<TextExample> Test, string Source) LoadData(ParseResult args, int seed, ProblemType problemType)
     {

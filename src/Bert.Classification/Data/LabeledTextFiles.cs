@@ -301,9 +301,12 @@ public static class LabeledTextFiles
                         JsonValueKind.Number => property.Value.GetRawText(),
                         JsonValueKind.Null => null,
                         JsonValueKind.Array when name == options.LabelColumn && options.ProblemType == ProblemType.MultiLabel =>
-                            property.Value.EnumerateArray().All(v => v.ValueKind == JsonValueKind.String)
-                                ? string.Join(options.LabelSeparator, property.Value.EnumerateArray().Select(v => v.GetString()))
-                                : throw new InvalidDataException($"{where}: '{name}' must be an array of strings."),
+                            !property.Value.EnumerateArray().All(v => v.ValueKind == JsonValueKind.String)
+                                ? throw new InvalidDataException($"{where}: '{name}' must be an array of strings.")
+                                // The labels are joined for the one multi-label parser; a label holding the separator would split.
+                                : property.Value.EnumerateArray().FirstOrDefault(v => v.GetString()!.Contains(options.LabelSeparator)) is { ValueKind: JsonValueKind.String } joined
+                                    ? throw new InvalidDataException($"{where}: the label '{joined.GetString()}' in '{name}' holds the label separator '{options.LabelSeparator}'.")
+                                    : string.Join(options.LabelSeparator, property.Value.EnumerateArray().Select(v => v.GetString())),
                         _ => throw new InvalidDataException($"{where}: '{name}' is a JSON {property.Value.ValueKind}; expected a string{(name == options.LabelColumn ? ", a number or an array of strings" : "")}."),
                     };
                 }

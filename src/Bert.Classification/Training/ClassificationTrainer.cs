@@ -64,7 +64,9 @@ public sealed class ClassificationTrainer
             throw new ArgumentException(
                 $"A multi-label model needs at least two labels; it has {labels.Count}. For one yes/no label, train a single-label model " +
                 "with two classes (for example 'spam' and 'not spam').", nameof(labels));
-        SelectBestBy = this.options.SelectBestBy ?? (ProblemType == ProblemType.Regression ? SelectionMetric.Loss : SelectionMetric.Accuracy);
+        // Single-label: accuracy, as the reference run. Multi-label: the loss (subset accuracy, all labels of a text right,
+        // often stays 0 for many epochs while the model improves). Regression: the loss.
+        SelectBestBy = this.options.SelectBestBy ?? (ProblemType == ProblemType.SingleLabel ? SelectionMetric.Accuracy : SelectionMetric.Loss);
         if (ProblemType == ProblemType.Regression && SelectBestBy != SelectionMetric.Loss)
             throw new ArgumentException($"A regression model's best epoch is chosen by {nameof(SelectionMetric.Loss)}; {SelectBestBy} is a classification metric.", nameof(options));
         this.model = model;

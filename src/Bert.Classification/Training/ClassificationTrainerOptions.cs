@@ -60,8 +60,9 @@ public sealed class ClassificationTrainerOptions
     public IReadOnlyList<string> FreezePrefixes { get; set; } = Array.Empty<string>();
 
     /// <summary>
-    /// The validation metric that picks the best epoch, whose weights are restored at the end. Default null: accuracy
-    /// (subset accuracy for multi-label), or the loss for regression, which accepts only the loss.
+    /// The validation metric that picks the best epoch, whose weights are restored at the end. Default null: accuracy for
+    /// single-label models; the loss for multi-label models (their accuracy is subset accuracy, which often stays 0 while
+    /// the model improves) and for regression, which accepts only the loss.
     /// </summary>
     public SelectionMetric? SelectBestBy { get; set; }
 

@@ -74,6 +74,18 @@ public sealed class LabeledTextFilesTests
     }
 
     [Fact]
+    public void A_multi_label_json_array_label_holding_the_separator_is_refused_not_split()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("x.jsonl");
+        File.WriteAllText(path, "{\"text\": \"京都\", \"label\": [\"京都|グルメ\"]}\n");
+        FluentActions.Invoking(() => LabeledTextFiles.LoadTable(path, new TextTableOptions { ProblemType = ProblemType.MultiLabel }))
+            .Should().Throw<InvalidDataException>().WithMessage("*the label '京都|グルメ' in 'label' holds the label separator '|'*");
+        File.WriteAllText(path, "{\"text\": \"京都\", \"label\": [\"京都\", \"グルメ\"]}\n");
+        LabeledTextFiles.LoadTable(path, new TextTableOptions { ProblemType = ProblemType.MultiLabel }).Single().Labels.Should().Equal("京都", "グルメ");
+    }
+
+    [Fact]
     public void Bad_content_names_the_file_and_line()
     {
         using var temp = new TempFolder();

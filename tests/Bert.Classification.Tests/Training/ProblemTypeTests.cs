@@ -25,7 +25,7 @@ public class ProblemTypeTests
         var options = Fast(12);
         options.LearningRate = 3e-3;
         var trainer = new ClassificationTrainer(model, indexer, ToyData.MultiLabels, options);
-        trainer.SelectBestBy.Should().Be(SelectionMetric.Accuracy);
+        trainer.SelectBestBy.Should().Be(SelectionMetric.Loss, "subset accuracy often stays 0 while a multi-label model improves");
         var before = trainer.Evaluate(validation).MultiLabelReport!;
 
         var result = trainer.Train(train, validation);

@@ -115,6 +115,12 @@ public class CliErrorTests
             ShouldFailInOneLine(Bert("tokenize", "--spm", "/dev/zero"), "*'/dev/zero' holds more than*");
         }
         ShouldFailInOneLine(Bert("tokenize", "--spm", Path.Combine(TestData, "spm-unsupported", "word.model")), "*word.model*model_type is WORD*");
+
+        // Options named as the command line names them, before any data is read; a line with two tabs is not a pair.
+        ShouldFailInOneLine(Bert("train", "--validation-split", "-0.1", "--knbc", dir.Path), "error: --validation-split must be at least 0 and below 1; it is -0.1.");
+        ShouldFailInOneLine(Bert("train", "--patience", "0", "--knbc", dir.Path), "error: --patience must be at least 1; it is 0.");
+        ShouldFailInOneLine(Bert("train", "--select-best-by", "f1", "--knbc", dir.Path), "error: --select-best-by must be accuracy, macro-f1, weighted-f1 or loss, not 'f1'.");
+        ShouldFailInOneLine(BertWithInput(System.Text.Encoding.UTF8.GetBytes("a\tb\tc\n"), "predict", "--model", dir.Path), "error: An input has 2 tabs*");
     }
 
     [Fact]
