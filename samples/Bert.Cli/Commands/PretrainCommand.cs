@@ -110,12 +110,10 @@ internal static class PretrainCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Training: {options.Steps} steps of {options.BatchSize} sequences (<= {maxSeqLen} tokens), lr {options.LearningRate:G3}, warmup {options.EffectiveWarmupSteps} steps, {torch.get_num_threads()} threads; output {output}"));
         var trainer = new Pretrainer(model, generator, options);
-        Directory.CreateDirectory(output);
-        var logPath = Path.Combine(output, "progress.tsv");
-        if (!File.Exists(logPath))
-            File.WriteAllText(logPath, "step\tmlm_loss\tmlm_accuracy\tnsp_loss\tnsp_accuracy\tlearning_rate\tsequences_per_second\telapsed_seconds\n");
-        using var log = new StreamWriter(logPath, append: true);
-        var progress = new ConsoleProgress(log);
+        // progress.tsv is opened at the first report, inside the run, which holds the output folder by then (a second run
+        // on the folder fails before touching it); a resumed run appends to it, a fresh run starts it anew.
+        bool resuming = options.Resume && File.Exists(Path.Combine(trainer.CheckpointDirectory, "trainer.json"));
+        using var progress = new ConsoleProgress(Path.Combine(output, "progress.tsv"), append: resuming);
 
         // Ctrl+C or SIGTERM: finish the current step, write a checkpoint, exit (a second Ctrl+C kills at once).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
@@ -167,11 +165,25 @@ internal static class PretrainCommand
     private static string RequireFile(string path, string option) =>
         File.Exists(path) ? path : throw new CliException($"{option}: file '{path}' not found.", 2);
 
-    /// <summary>Prints each report on one line and appends it to progress.tsv (synchronously, in step order).</summary>
-    private sealed class ConsoleProgress(StreamWriter log) : IProgress<PretrainingProgress>
+    /// <summary>
+    /// Prints each report on one line and writes it to progress.tsv (synchronously, in step order): the file is opened
+    /// at the first report, appended to when <paramref name="append"/> (a resumed run), otherwise started anew.
+    /// </summary>
+    private sealed class ConsoleProgress(string logPath, bool append) : IProgress<PretrainingProgress>, IDisposable
     {
+        private const string Header = "step\tmlm_loss\tmlm_accuracy\tnsp_loss\tnsp_accuracy\tlearning_rate\tsequences_per_second\telapsed_seconds";
+        private StreamWriter? log;
+
+        public void Dispose() => log?.Dispose();
+
         public void Report(PretrainingProgress p)
         {
+            if (log is null)
+            {
+                bool header = !append || !File.Exists(logPath) || new FileInfo(logPath).Length == 0;
+                log = new StreamWriter(logPath, append: append);
+                if (header) log.WriteLine(Header);
+            }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"step {p.Step,6}/{p.TotalSteps}  mlm loss {p.MaskedLmLoss:F3} acc {p.MaskedLmAccuracy:F3}  nsp loss {p.NextSentenceLoss:F3} acc {p.NextSentenceAccuracy:F3}  lr {p.LearningRate:E2}  {p.SequencesPerSecond:F1} seq/s  {p.Elapsed:hh\\:mm\\:ss}"));
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -68,13 +68,21 @@ public sealed class Pretrainer
     /// <param name="progress">Receives a report every <see cref="PretrainerOptions.ProgressEvery"/> steps and at the last one.</param>
     /// <param name="cancellationToken">Stops after the current step (a checkpoint of it is written first).</param>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    /// <exception cref="IOException">Another run (in this or another process) is using <see cref="PretrainerOptions.OutputDirectory"/>
+    /// (the message names it), or <see cref="PretrainerOptions.Resume"/> is false and the folder holds an earlier run's checkpoint.</exception>
     /// <exception cref="InvalidDataException">Resuming from a checkpoint that is damaged, of an older layout, or does not fit the model.</exception>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite (the last checkpoint is intact).</exception>
     public PretrainingResult Run(IProgress<PretrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         TorchRuntime.EnsureAvailable();
         BertWarnings.CheckBFloat16(BertLinear.ComputeTypeOf(_model) ?? _model.parameters().First().dtype, _options.Device);
-        Directory.CreateDirectory(_options.OutputDirectory);
+        // The output folder is this run's while it trains: a second run on it fails fast, naming this one. The run's
+        // saves go into its subfolders (checkpoint/, hf/, tf/), each locked by its own save, never this folder again.
+        using var runLock = FolderLock.Acquire(_options.OutputDirectory, "pretraining");
+        if (!_options.Resume && TrainerCheckpoint.Exists(_options.OutputDirectory))
+            throw new IOException($"'{Path.GetFullPath(_options.OutputDirectory)}' holds the checkpoint of an earlier pretraining run " +
+                $"('{CheckpointDirectory}'); a new run would replace it and its exports. Continue that run with Resume " +
+                "(PretrainerOptions.Resume; the CLI's --resume), or choose another output folder.");
         _device.Place(_model);
         using var optimizer = new AdamWarmup(_model.named_parameters(), new AdamWarmupOptions
         {

@@ -41,7 +41,10 @@ public sealed class PretrainerOptions
     /// </summary>
     public string OutputDirectory { get; set; } = "";
 
-    /// <summary>Continue from <c>OutputDirectory/checkpoint/</c> when it exists (model, optimizer, step, random states). Default false.</summary>
+    /// <summary>
+    /// Continue from <c>OutputDirectory/checkpoint/</c> when it exists (model, optimizer, step, random states). Default
+    /// false: a run that does not resume refuses a folder that already holds a checkpoint rather than replace it.
+    /// </summary>
     public bool Resume { get; set; }
 
     /// <summary>The seed of libtorch's generator (dropout) at the start of a run that does not resume. Default 12345.</summary>

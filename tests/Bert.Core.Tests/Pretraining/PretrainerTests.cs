@@ -209,6 +209,63 @@ public class PretrainerTests
         }
     }
 
+    [Fact]
+    public void A_second_run_on_the_same_output_folder_fails_while_the_first_runs()
+    {
+        var dir = TempDirectory();
+        try
+        {
+            using var model = NewModel(TinyConfig(), 61);
+            using var other = NewModel(TinyConfig(), 62);
+            Exception? second = null;
+            var options = Options(dir, 3);
+            options.WarmupSteps = 1;
+            options.ExportAtEnd = false;
+            var progress = new SynchronousProgress(p =>
+            {
+                if (p.Step != 1) return;
+                var otherOptions = Options(dir, 2);
+                otherOptions.WarmupSteps = 1;
+                otherOptions.ExportAtEnd = false;
+                try { new Pretrainer(other, Generator(seed: 2), otherOptions).Run(); }
+                catch (Exception ex) { second = ex; }
+            });
+            new Pretrainer(model, Generator(), options).Run(progress).Steps.Should().Be(3);
+            second.Should().BeOfType<IOException>().Which.Message.Should().Contain(Path.GetFullPath(dir)).And.Contain("pretraining");
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "checkpoint", "trainer.json")));
+            json.RootElement.GetProperty("Step").GetInt64().Should().Be(3, "the second run wrote nothing");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_run_that_does_not_resume_refuses_a_folder_with_a_checkpoint_and_leaves_it()
+    {
+        var dir = TempDirectory();
+        try
+        {
+            using var model = NewModel(TinyConfig(), 63);
+            var options = Options(dir, 2);
+            options.WarmupSteps = 1;
+            new Pretrainer(model, Generator(), options).Run();
+            var before = File.ReadAllBytes(Path.Combine(dir, "hf", "model.safetensors"));
+
+            using var again = NewModel(TinyConfig(), 64);
+            var act = () => new Pretrainer(again, Generator(seed: 9), Options(dir, 6)).Run();
+            act.Should().Throw<IOException>().WithMessage($"*'{Path.GetFullPath(dir)}'*Resume*--resume*another output folder*");
+            File.ReadAllBytes(Path.Combine(dir, "hf", "model.safetensors")).Should().Equal(before);
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "checkpoint", "trainer.json")));
+            json.RootElement.GetProperty("Step").GetInt64().Should().Be(2);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData(nameof(PretrainerOptions.Steps))]
     [InlineData(nameof(PretrainerOptions.BatchSize))]
