@@ -34,7 +34,7 @@ internal static class PretrainCommand
     private static readonly Option<bool> Resume = new("--resume") { Description = "Continue from OUTPUT/checkpoint when it exists (same corpus, config, batch size and seed)." };
     private static readonly Option<string> Device = DeviceOption.Create();
     private static readonly Option<int> Threads = new("--threads") { Description = "CPU threads for libtorch.", DefaultValueFactory = _ => Environment.ProcessorCount };
-    private static readonly Option<string> Output = new("--output") { Description = "Output folder: checkpoint/, hf/ (config.json + model.safetensors), tf/ (model.ckpt-N + bert_config.json), progress.tsv.", Required = true };
+    private static readonly Option<string> Output = new("--output") { Description = "Output folder: checkpoint/, hf/ (config.json, model.safetensors, the tokenizer), tf/ (model.ckpt-N + bert_config.json), progress.tsv.", Required = true };
 
     public static Command Create()
     {
@@ -109,7 +109,7 @@ internal static class PretrainCommand
         };
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Training: {options.Steps} steps of {options.BatchSize} sequences (<= {maxSeqLen} tokens), lr {options.LearningRate:G3}, warmup {options.EffectiveWarmupSteps} steps, {torch.get_num_threads()} threads; output {output}"));
-        var trainer = new Pretrainer(model, generator, options);
+        var trainer = new Pretrainer(model, generator, options, indexer);
         // progress.tsv is opened at the first report, inside the run, which holds the output folder by then (a second run
         // on the folder fails before touching it); a resumed run appends to it, a fresh run starts it anew.
         bool resuming = options.Resume && File.Exists(Path.Combine(trainer.CheckpointDirectory, "trainer.json"));
@@ -140,7 +140,7 @@ internal static class PretrainCommand
         }
         if (result.ResumedFromStep > 0)
             Console.WriteLine($"Resumed from step {result.ResumedFromStep}.");
-        Console.WriteLine($"Done: {result.Steps} steps. Saved {result.HuggingFaceDirectory} (config.json + model.safetensors) and {result.TensorFlowPrefix} (.index, .data-00000-of-00001, bert_config.json).");
+        Console.WriteLine($"Done: {result.Steps} steps. Saved {result.HuggingFaceDirectory} (config.json, model.safetensors, the tokenizer) and {result.TensorFlowPrefix} (.index, .data-00000-of-00001, bert_config.json).");
         return 0;
     }
 

@@ -21,7 +21,7 @@ namespace Bert.Core.Pretraining;
 /// <para>Layout of <see cref="PretrainerOptions.OutputDirectory"/>: <c>checkpoint/</c>, the training checkpoint layout
 /// shared with the classification trainer (<c>model.safetensors</c>, <c>optimizer.state</c>, <c>trainer.json</c> of kind
 /// <c>pretraining</c> with the step, libtorch's random state, the batch size and the batch generator's state); at the end
-/// <c>hf/</c> (<c>config.json</c> + <c>model.safetensors</c>) and <c>tf/</c> (<c>model.ckpt-N.index</c>,
+/// <c>hf/</c> (<c>config.json</c> + <c>model.safetensors</c>, and the tokenizer's files when one is given) and <c>tf/</c> (<c>model.ckpt-N.index</c>,
 /// <c>model.ckpt-N.data-00000-of-00001</c>, <c>bert_config.json</c>; the exports of earlier steps are removed).</para>
 /// <para>A checkpoint is written in one save transaction (hidden temporaries renamed into place after a journal), so an
 /// interruption at any moment leaves the previous or the new checkpoint. A resumed run continues the same batches,
@@ -38,13 +38,18 @@ public sealed class Pretrainer
     private readonly PretrainingBatchGenerator _generator;
     private readonly PretrainerOptions _options;
     private readonly DevicePlacement _device;
+    private readonly IBertIndexer? _tokenizer;
 
     /// <summary>Prepares a run; nothing happens until <see cref="Run"/>.</summary>
     /// <param name="model">The model to train (updated in place).</param>
     /// <param name="generator">The source of batches (its state is saved and restored with the checkpoints).</param>
     /// <param name="options">The settings (validated and copied).</param>
+    /// <param name="tokenizer">The tokenizer of the corpus, written into <c>hf/</c> with the model (so that the folder is a
+    /// complete Hugging Face model that <c>TextEmbedder.Load</c>, <c>BertIndexer.Load</c> and fine-tuning read with its
+    /// own tokenizer); null to export the model only.</param>
     /// <exception cref="ArgumentException">The options are invalid, or the generator makes sequences longer than the model's positions.</exception>
-    public Pretrainer(BertForPreTraining model, PretrainingBatchGenerator generator, PretrainerOptions options)
+    /// <exception cref="InvalidDataException">The tokenizer's vocabulary or special ids do not fit the model's config.</exception>
+    public Pretrainer(BertForPreTraining model, PretrainingBatchGenerator generator, PretrainerOptions options, IBertIndexer? tokenizer = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(generator);
@@ -54,8 +59,11 @@ public sealed class Pretrainer
         var maxLength = generator.Options.MaxSequenceLength;
         if (maxLength > model.Config.MaxPositionEmbeddings)
             throw new ArgumentException($"The generator makes sequences of up to {maxLength} tokens, but the model has {model.Config.MaxPositionEmbeddings} positions (max_position_embeddings).", nameof(generator));
+        if (tokenizer is not null)
+            model.Config.ValidateIndexer(tokenizer);
         _model = model;
         _generator = generator;
+        _tokenizer = tokenizer;
         _device = new DevicePlacement(_options.Device);
     }
 
@@ -139,7 +147,7 @@ public sealed class Pretrainer
         if (_options.ExportAtEnd)
         {
             hf = Path.Combine(_options.OutputDirectory, "hf");
-            BertPreTrainingCheckpoint.SaveHuggingFace(_model, hf);
+            BertPreTrainingCheckpoint.SaveHuggingFace(_model, hf, _tokenizer);
             var tfDirectory = Path.Combine(_options.OutputDirectory, "tf");
             // One save transaction: the export of an earlier (resumed) segment that this folder's manifest lists is
             // replaced, so loaders find one checkpoint; model.ckpt-* files that Bert.NET did not write stay.

@@ -82,6 +82,9 @@ public class PretrainCommandTests
             var first = Bert(Pretrain(dir, corpus, output, 2));
             first.ExitCode.Should().Be(0, first.StdErr);
             LoggedSteps(output).Should().Equal(1, 2);
+            // hf/ is a complete Hugging Face folder: the pretraining tokenizer is in it (bert train uses it from there).
+            BertIndexer.Load(Path.Combine(output, "hf")).TokenizeToIds("吾輩は猫である。").Should()
+                .Equal(SentencePieceIndexer.Load(Spm).TokenizeToIds("吾輩は猫である。"));
             var weights = File.ReadAllBytes(Path.Combine(output, "hf", "model.safetensors"));
 
             ShouldFailInOneLine(Bert(Pretrain(dir, corpus, output, 3)), $"*'{output}'*checkpoint*--resume*another output folder*");

@@ -266,6 +266,37 @@ public class PretrainerTests
         }
     }
 
+    [Fact]
+    public void The_hugging_face_export_holds_the_pretraining_tokenizer_so_embedder_and_indexer_load_from_it()
+    {
+        var dir = TempDirectory();
+        try
+        {
+            var spm = Path.Combine(AppContext.BaseDirectory, "TestData", "spm", "unigram-ja.model");
+            var indexer = Bert.Tokenization.SentencePieceIndexer.Load(spm);
+            var config = TinyConfig();
+            config.VocabSize = indexer.VocabSize;
+            using var model = NewModel(config, 65);
+            var corpus = Bert.Core.Pretraining.PretrainingCorpus.Parse("吾輩は猫である。\n名前はまだ無い。\n\nどこで生れたかとんと見当がつかぬ。\n何でも薄暗い所で泣いていた。\n");
+            var generator = new PretrainingBatchGenerator(corpus.Tokenize(indexer), PretrainingVocabulary.FromIndexer(indexer),
+                new PretrainingBatchGeneratorOptions { MaxSequenceLength = 24 });
+            var options = Options(dir, 2);
+            options.WarmupSteps = 1;
+            var hf = new Pretrainer(model, generator, options, indexer).Run().HuggingFaceDirectory!;
+
+            const string text = "吾輩は猫である。名前はまだ無い。";
+            var loaded = Bert.Tokenization.BertIndexer.Load(hf);
+            loaded.TokenizeToIds(text).Should().Equal(indexer.TokenizeToIds(text));
+            using var embedder = Bert.Core.Embeddings.TextEmbedder.Load(hf);
+            embedder.Indexer.Encode(text).InputIds.Should().Equal(indexer.Encode(text).InputIds);
+            embedder.Embed(text).Should().HaveCount(config.HiddenSize);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData(nameof(PretrainerOptions.Steps))]
     [InlineData(nameof(PretrainerOptions.BatchSize))]
