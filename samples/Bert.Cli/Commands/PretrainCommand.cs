@@ -31,7 +31,7 @@ internal static class PretrainCommand
     private static readonly Option<long> Seed = new("--seed") { Description = "Seed of the initialisation, the batches and dropout.", DefaultValueFactory = _ => 12345 };
     private static readonly Option<long> CheckpointEvery = new("--checkpoint-every") { Description = "Write a resumable checkpoint every N steps (0: only at the end).", DefaultValueFactory = _ => 500 };
     private static readonly Option<int> LogEvery = new("--log-every") { Description = "Print progress every N steps.", DefaultValueFactory = _ => 10 };
-    private static readonly Option<bool> Resume = new("--resume") { Description = "Continue from OUTPUT/checkpoint when it exists (same corpus, config, batch size and seed)." };
+    private static readonly Option<bool> Resume = new("--resume") { Description = "Continue from OUTPUT/checkpoint when it exists (the same run: same corpus, config and options; only --steps may be raised)." };
     private static readonly Option<string> Device = DeviceOption.Create();
     private static readonly Option<int> Threads = new("--threads") { Description = "CPU threads for libtorch.", DefaultValueFactory = _ => Environment.ProcessorCount };
     private static readonly Option<string> Output = new("--output") { Description = "Output folder: checkpoint/, hf/ (config.json, model.safetensors, the tokenizer), tf/ (model.ckpt-N + bert_config.json), progress.tsv.", Required = true };

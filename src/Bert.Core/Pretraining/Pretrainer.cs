@@ -20,7 +20,9 @@ namespace Bert.Core.Pretraining;
 /// <remarks>
 /// <para>Layout of <see cref="PretrainerOptions.OutputDirectory"/>: <c>checkpoint/</c>, the training checkpoint layout
 /// shared with the classification trainer (<c>model.safetensors</c>, <c>optimizer.state</c>, <c>trainer.json</c> of kind
-/// <c>pretraining</c> with the step, libtorch's random state, the batch size and the batch generator's state); at the end
+/// <c>pretraining</c> with the step, libtorch's random state, the batch size, the batch generator's state and the run's
+/// fingerprint: SHA-256 hashes of the tokenized corpus, the generator's options, the trainer options that change the
+/// result and the model config, so that only the same run resumes; Steps may be raised); at the end
 /// <c>hf/</c> (<c>config.json</c> + <c>model.safetensors</c>, and the tokenizer's files when one is given) and <c>tf/</c> (<c>model.ckpt-N.index</c>,
 /// <c>model.ckpt-N.data-00000-of-00001</c>, <c>bert_config.json</c>; the exports of earlier steps are removed).</para>
 /// <para>A checkpoint is written in one save transaction (hidden temporaries renamed into place after a journal), so an
@@ -39,6 +41,7 @@ public sealed class Pretrainer
     private readonly PretrainerOptions _options;
     private readonly DevicePlacement _device;
     private readonly IBertIndexer? _tokenizer;
+    private PretrainingFingerprint? _fingerprint;
 
     /// <summary>Prepares a run; nothing happens until <see cref="Run"/>.</summary>
     /// <param name="model">The model to train (updated in place).</param>
@@ -78,7 +81,8 @@ public sealed class Pretrainer
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
     /// <exception cref="IOException">Another run (in this or another process) is using <see cref="PretrainerOptions.OutputDirectory"/>
     /// (the message names it), or <see cref="PretrainerOptions.Resume"/> is false and the folder holds an earlier run's checkpoint.</exception>
-    /// <exception cref="InvalidDataException">Resuming from a checkpoint that is damaged, of an older layout, or does not fit the model.</exception>
+    /// <exception cref="InvalidDataException">Resuming from a checkpoint that is damaged, of an older layout, does not fit the
+    /// model, or belongs to another run (another corpus, generator options, trainer options or config; the message names which).</exception>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite (the last checkpoint is intact).</exception>
     public PretrainingResult Run(IProgress<PretrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -172,7 +176,15 @@ public sealed class Pretrainer
 
     private void SaveCheckpoint(AdamWarmup optimizer) =>
         TrainerCheckpoint.Save(_options.OutputDirectory, TrainerCheckpoint.Pretraining, _model, optimizer,
-            new PretrainingRunState { BatchSize = _options.BatchSize, Generator = _generator.GetState() });
+            new PretrainingRunState { BatchSize = _options.BatchSize, Generator = _generator.GetState(), Fingerprint = Fingerprint() });
+
+    // What identifies this run (see PretrainingFingerprint); computed once per run.
+    private PretrainingFingerprint Fingerprint() => _fingerprint ??= new PretrainingFingerprint(
+        _generator.CorpusFingerprint(),
+        _generator.OptionsFingerprint(),
+        PretrainingFingerprint.Hash(add => add(PretrainingFingerprint.Invariant("trainer-v1", _options.BatchSize, _options.LearningRate,
+            _options.WarmupSteps, _options.WarmupProportion, _options.WeightDecay, _options.MaxGradNorm, _options.Seed))),
+        PretrainingFingerprint.Hash(add => add(_model.Config.ToJson())));
 
     private long? TryLoadCheckpoint(AdamWarmup optimizer)
     {
@@ -183,6 +195,12 @@ public sealed class Pretrainer
                     throw new InvalidDataException($"'{statePath}' lacks the batch generator's state.");
                 if (saved.BatchSize != _options.BatchSize)
                     throw new InvalidDataException($"'{statePath}' was written with BatchSize {saved.BatchSize}; resume with the same batch size, not {_options.BatchSize}.");
+                if (saved.Fingerprint is null)
+                    throw new InvalidDataException($"'{statePath}' has no run fingerprint (written by an earlier Bert.NET), so this run cannot " +
+                        "tell whether it is the same; start the run again in another output folder.");
+                if (saved.Fingerprint.Differences(Fingerprint()) is { Count: > 0 } differences)
+                    throw new InvalidDataException($"'{statePath}' belongs to another run: {string.Join(", ", differences)} differ. " +
+                        "Resume with the same corpus, tokenizer, config and options (Steps may be raised), or choose another output folder.");
             },
             pathOf => BertPreTrainingCheckpoint.Load(_model, pathOf(TrainerCheckpoint.ModelFile), strict: true));
         if (state is null)

@@ -43,7 +43,9 @@ public sealed class PretrainerOptions
 
     /// <summary>
     /// Continue from <c>OutputDirectory/checkpoint/</c> when it exists (model, optimizer, step, random states). Default
-    /// false: a run that does not resume refuses a folder that already holds a checkpoint rather than replace it.
+    /// false: a run that does not resume refuses a folder that already holds a checkpoint rather than replace it. Only the
+    /// same run resumes (same corpus, generator options, config and options other than <see cref="Steps"/>, which may be
+    /// raised); another run's checkpoint is refused naming what differs.
     /// </summary>
     public bool Resume { get; set; }
 

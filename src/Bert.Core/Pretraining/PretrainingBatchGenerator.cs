@@ -83,6 +83,28 @@ public sealed class PretrainingBatchGenerator
     /// <summary>The number of examples produced so far.</summary>
     public long ExamplesGenerated { get; private set; }
 
+    /// <summary>A SHA-256 of the documents this generator draws from (their piece ids, document by document).</summary>
+    internal string CorpusFingerprint() => PretrainingFingerprint.Hash(add =>
+    {
+        add("corpus-v1");
+        foreach (var document in _documents)
+        {
+            add("document");
+            foreach (var sentence in document)
+                add(Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(sentence.AsSpan())));
+        }
+    });
+
+    /// <summary>A SHA-256 of the options (seed included) and the vocabulary.</summary>
+    internal string OptionsFingerprint() => PretrainingFingerprint.Hash(add =>
+    {
+        var o = _options;
+        var v = _vocabulary;
+        add(PretrainingFingerprint.Invariant("generator-v1", o.MaxSequenceLength, o.MaskedLmProbability, o.MaxPredictionsPerSequence,
+            o.MaskTokenProbability, o.RandomTokenProbability, o.RandomNextProbability, o.ShortSequenceProbability, o.Seed,
+            v.VocabSize, v.PadId, v.ClsId, v.SepId, v.MaskId, v.NormalCount));
+    });
+
     /// <summary>The state to save for resuming (see <see cref="RestoreState"/>).</summary>
     public PretrainingBatchGeneratorState GetState() => new() { Random = _random.State, ExamplesGenerated = ExamplesGenerated };
 

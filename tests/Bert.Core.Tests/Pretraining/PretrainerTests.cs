@@ -298,6 +298,59 @@ public class PretrainerTests
     }
 
     [Theory]
+    [InlineData("corpus", "*the corpus*")]
+    [InlineData("generator", "*the batch generator's options*")]
+    [InlineData("seed", "*the batch generator's options*the trainer options*")]
+    [InlineData("learning-rate", "*the trainer options*")]
+    [InlineData("config", "*the model config*")]
+    public void Resuming_another_runs_checkpoint_is_refused_naming_what_differs(string change, string message)
+    {
+        var dir = TempDirectory();
+        try
+        {
+            using (var first = NewModel(TinyConfig(), 71))
+            {
+                var options = Options(dir, 2);
+                options.WarmupSteps = 1;
+                options.ExportAtEnd = false;
+                new Pretrainer(first, Generator(), options).Run();
+            }
+            using var model = NewModel(TinyConfig(dropout: change == "config" ? 0 : 0.1), 72);
+            PretrainerOptions ResumeOptions()
+            {
+                var o = Options(dir, 4);
+                o.WarmupSteps = 1;
+                o.ExportAtEnd = false;
+                o.Resume = true;
+                return o;
+            }
+            var resume = ResumeOptions();
+            var generator = Generator();
+            switch (change)
+            {
+                case "corpus":
+                    generator = new PretrainingBatchGenerator(CountingCorpus().Skip(1).ToList(), Vocabulary(),
+                        new PretrainingBatchGeneratorOptions { MaxSequenceLength = 24, Seed = 1 });
+                    break;
+                case "generator": generator = Generator(maxLength: 16); break;
+                case "seed": generator = Generator(seed: 2); resume.Seed = 78; break;
+                case "learning-rate": resume.LearningRate = 1e-3; break;
+            }
+            var act = () => new Pretrainer(model, generator, resume).Run();
+            act.Should().Throw<InvalidDataException>()
+                .WithMessage($"'{Path.Combine(dir, "checkpoint", "trainer.json")}' belongs to another run: {message}another output folder*");
+
+            // The same run resumes.
+            using var same = NewModel(TinyConfig(), 73);
+            new Pretrainer(same, Generator(), ResumeOptions()).Run().ResumedFromStep.Should().Be(2);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
     [InlineData(nameof(PretrainerOptions.Steps))]
     [InlineData(nameof(PretrainerOptions.BatchSize))]
     [InlineData(nameof(PretrainerOptions.LearningRate))]
