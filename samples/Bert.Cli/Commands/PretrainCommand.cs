@@ -78,12 +78,23 @@ internal static class PretrainCommand
         long pieces = documents.Sum(d => d.Sum(s => (long)s.Length));
         Console.WriteLine($"Tokenized with {Path.GetFileName(spm)} ({indexer.VocabSize} pieces): {pieces} pieces in {clock.Elapsed.TotalSeconds:F1} s.");
 
-        var generator = new PretrainingBatchGenerator(documents, PretrainingVocabulary.FromIndexer(indexer), new PretrainingBatchGeneratorOptions
+        PretrainingBatchGenerator generator;
+        try
         {
-            MaxSequenceLength = maxSeqLen,
-            MaxPredictionsPerSequence = args.GetValue(MaxPredictions),
-            Seed = seed,
-        });
+            generator = new PretrainingBatchGenerator(documents, PretrainingVocabulary.FromIndexer(indexer), new PretrainingBatchGeneratorOptions
+            {
+                MaxSequenceLength = maxSeqLen,
+                MaxPredictionsPerSequence = args.GetValue(MaxPredictions),
+                Seed = seed,
+            });
+        }
+        catch (ArgumentException ex) when (ex.ParamName == "documents")
+        {
+            // The corpus cannot make pretraining pairs (empty, one line, one document): name the files it came from.
+            var files = (args.GetValue(Corpus) ?? []).Select(p => $"--corpus '{p}'").Concat((args.GetValue(Aozora) ?? []).Select(p => $"--aozora '{p}'"));
+            throw new CliException($"{string.Join(", ", files)}: {corpus.Documents.Count} documents, {corpus.SentenceCount} sentences. " +
+                ex.Message.Replace($" (Parameter '{ex.ParamName}')", "", StringComparison.Ordinal), 2);
+        }
 
         torch.manual_seed(seed);
         using var model = new BertForPreTraining(config);

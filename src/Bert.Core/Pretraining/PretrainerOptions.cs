@@ -80,8 +80,8 @@ public sealed class PretrainerOptions
             throw new ArgumentException($"WarmupSteps ({WarmupSteps}) must not exceed Steps ({Steps}).", nameof(WarmupSteps));
         if (double.IsNaN(WarmupProportion) || WarmupProportion < 0 || WarmupProportion > 1)
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"WarmupProportion must be in [0, 1], not {WarmupProportion}."), nameof(WarmupProportion));
-        if (double.IsNaN(WeightDecay) || WeightDecay < 0)
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"WeightDecay must not be negative, not {WeightDecay}."), nameof(WeightDecay));
+        if (!double.IsFinite(WeightDecay) || WeightDecay < 0)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"WeightDecay must be a finite number, 0 or more, not {WeightDecay}."), nameof(WeightDecay));
         if (MaxGradNorm is { } clip && !(clip > 0))
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"MaxGradNorm must be positive or null, not {clip}."), nameof(MaxGradNorm));
         if (CheckpointEvery < 0)

@@ -65,10 +65,12 @@ public sealed class PretrainingBatchGenerator
         _pairStarts = _documents.SelectMany((doc, d) => Enumerable.Range(0, doc.Length - 1).Select(s => (d, s))).ToArray();
         if (_options.RandomNextProbability > 0 && _documents.Length < 2)
             throw new ArgumentException($"Random next sentences need at least two non-empty documents; the corpus has {_documents.Length}. " +
-                "Separate documents with empty lines, or set RandomNextProbability to 0.", nameof(documents));
+                "Give more text, documents separated by an empty line, each of two or more sentences, one per line " +
+                "(through the API, RandomNextProbability 0 also trains without random next sentences).", nameof(documents));
         if (_options.RandomNextProbability < 1 && _pairStarts.Length == 0)
             throw new ArgumentException("Actual next sentences need a document with at least two sentences; the corpus has none. " +
-                "Put one sentence per line, or set RandomNextProbability to 1.", nameof(documents));
+                "Put one sentence per line, with no empty line between the sentences of a document " +
+                "(through the API, RandomNextProbability 1 also trains without actual next sentences).", nameof(documents));
     }
 
     /// <summary>The settings in use (a copy).</summary>

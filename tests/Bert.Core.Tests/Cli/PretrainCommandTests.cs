@@ -69,6 +69,28 @@ public class PretrainCommandTests
     }
 
     [Fact]
+    public void An_empty_or_one_line_corpus_is_refused_naming_the_file_with_advice_the_cli_can_follow()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "bert-pretrain-cli-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            foreach (var text in new[] { "", "吾輩は猫である。\n" })
+            {
+                string corpus = Path.Combine(dir, "small.txt");
+                File.WriteAllText(corpus, text);
+                var run = Bert(Pretrain(dir, corpus, Path.Combine(dir, "out"), 2));
+                ShouldFailInOneLine(run, $"*--corpus '{corpus}'*two non-empty documents*separated by an empty line*");
+                run.StdErr.Should().NotContain("(Parameter");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_fresh_run_starts_progress_tsv_a_second_run_without_resume_is_refused_and_a_resumed_run_appends()
     {
         var dir = Path.Combine(Path.GetTempPath(), "bert-pretrain-cli-" + Guid.NewGuid().ToString("N")[..8]);

@@ -355,6 +355,7 @@ public class PretrainerTests
     [InlineData(nameof(PretrainerOptions.BatchSize))]
     [InlineData(nameof(PretrainerOptions.LearningRate))]
     [InlineData(nameof(PretrainerOptions.OutputDirectory))]
+    [InlineData(nameof(PretrainerOptions.WeightDecay))]
     public void Invalid_options_name_the_property(string property)
     {
         var options = new PretrainerOptions { OutputDirectory = "/tmp/x" };
@@ -364,6 +365,7 @@ public class PretrainerTests
             case nameof(options.BatchSize): options.BatchSize = 0; break;
             case nameof(options.LearningRate): options.LearningRate = double.NaN; break;
             case nameof(options.OutputDirectory): options.OutputDirectory = " "; break;
+            case nameof(options.WeightDecay): options.WeightDecay = double.PositiveInfinity; break;
         }
         options.Invoking(o => o.Validate()).Should().Throw<ArgumentException>().Which.ParamName.Should().Be(property);
     }
