@@ -37,13 +37,14 @@ public class PretrainerTests
         try
         {
             using var model = NewModel(TinyConfig(dropout: 0), 11);
-            var options = Options(dir, 100);
+            // 300 steps: with Google's random front/back truncation the windows vary more than when only the end was cut.
+            var options = Options(dir, 300);
             options.LearningRate = 5e-3;
             options.ExportAtEnd = false;
             var result = new Pretrainer(model, Generator(), options).Run();
             var history = result.History;
-            history.Should().HaveCount(100);
-            history.Select(h => h.Step).Should().Equal(Enumerable.Range(1, 100).Select(i => (long)i));
+            history.Should().HaveCount(300);
+            history.Select(h => h.Step).Should().Equal(Enumerable.Range(1, 300).Select(i => (long)i));
             var first = history.Take(10).Average(h => h.MaskedLmLoss);
             var last = history.TakeLast(10).Average(h => h.MaskedLmLoss);
             _output.WriteLine($"MLM loss: first 10 steps {first:F3}, last 10 {last:F3}; accuracy last 10 {history.TakeLast(10).Average(h => h.MaskedLmAccuracy):F3}");
