@@ -31,10 +31,10 @@ internal static class PretrainCommand
     private static readonly Option<long> Seed = new("--seed") { Description = "Seed of the initialisation, the batches and dropout.", DefaultValueFactory = _ => 12345 };
     private static readonly Option<long> CheckpointEvery = new("--checkpoint-every") { Description = "Write a resumable checkpoint every N steps (0: only at the end).", DefaultValueFactory = _ => 500 };
     private static readonly Option<int> LogEvery = new("--log-every") { Description = "Print progress every N steps.", DefaultValueFactory = _ => 10 };
-    private static readonly Option<bool> Resume = new("--resume") { Description = "Continue from OUTPUT/checkpoint when it exists (same corpus, config, batch size and seed)." };
+    private static readonly Option<bool> Resume = new("--resume") { Description = "Continue from OUTPUT/checkpoint when it exists (the same run: same corpus, config and options; only --steps may be raised)." };
     private static readonly Option<string> Device = DeviceOption.Create();
     private static readonly Option<int> Threads = new("--threads") { Description = "CPU threads for libtorch.", DefaultValueFactory = _ => Environment.ProcessorCount };
-    private static readonly Option<string> Output = new("--output") { Description = "Output folder: checkpoint/, hf/ (config.json + model.safetensors), tf/ (model.ckpt-N + bert_config.json), progress.tsv.", Required = true };
+    private static readonly Option<string> Output = new("--output") { Description = "Output folder: checkpoint/, hf/ (config.json, model.safetensors, the tokenizer), tf/ (model.ckpt-N + bert_config.json), progress.tsv.", Required = true };
 
     public static Command Create()
     {
@@ -78,12 +78,23 @@ internal static class PretrainCommand
         long pieces = documents.Sum(d => d.Sum(s => (long)s.Length));
         Console.WriteLine($"Tokenized with {Path.GetFileName(spm)} ({indexer.VocabSize} pieces): {pieces} pieces in {clock.Elapsed.TotalSeconds:F1} s.");
 
-        var generator = new PretrainingBatchGenerator(documents, PretrainingVocabulary.FromIndexer(indexer), new PretrainingBatchGeneratorOptions
+        PretrainingBatchGenerator generator;
+        try
         {
-            MaxSequenceLength = maxSeqLen,
-            MaxPredictionsPerSequence = args.GetValue(MaxPredictions),
-            Seed = seed,
-        });
+            generator = new PretrainingBatchGenerator(documents, PretrainingVocabulary.FromIndexer(indexer), new PretrainingBatchGeneratorOptions
+            {
+                MaxSequenceLength = maxSeqLen,
+                MaxPredictionsPerSequence = args.GetValue(MaxPredictions),
+                Seed = seed,
+            });
+        }
+        catch (ArgumentException ex) when (ex.ParamName == "documents")
+        {
+            // The corpus cannot make pretraining pairs (empty, one line, one document): name the files it came from.
+            var files = (args.GetValue(Corpus) ?? []).Select(p => $"--corpus '{p}'").Concat((args.GetValue(Aozora) ?? []).Select(p => $"--aozora '{p}'"));
+            throw new CliException($"{string.Join(", ", files)}: {corpus.Documents.Count} documents, {corpus.SentenceCount} sentences. " +
+                ex.Message.Replace($" (Parameter '{ex.ParamName}')", "", StringComparison.Ordinal), 2);
+        }
 
         torch.manual_seed(seed);
         using var model = new BertForPreTraining(config);
@@ -109,13 +120,11 @@ internal static class PretrainCommand
         };
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Training: {options.Steps} steps of {options.BatchSize} sequences (<= {maxSeqLen} tokens), lr {options.LearningRate:G3}, warmup {options.EffectiveWarmupSteps} steps, {torch.get_num_threads()} threads; output {output}"));
-        var trainer = new Pretrainer(model, generator, options);
-        Directory.CreateDirectory(output);
-        var logPath = Path.Combine(output, "progress.tsv");
-        if (!File.Exists(logPath))
-            File.WriteAllText(logPath, "step\tmlm_loss\tmlm_accuracy\tnsp_loss\tnsp_accuracy\tlearning_rate\tsequences_per_second\telapsed_seconds\n");
-        using var log = new StreamWriter(logPath, append: true);
-        var progress = new ConsoleProgress(log);
+        var trainer = new Pretrainer(model, generator, options, indexer);
+        // progress.tsv is opened at the first report, inside the run, which holds the output folder by then (a second run
+        // on the folder fails before touching it); a resumed run appends to it, a fresh run starts it anew.
+        bool resuming = options.Resume && File.Exists(Path.Combine(trainer.CheckpointDirectory, "trainer.json"));
+        using var progress = new ConsoleProgress(Path.Combine(output, "progress.tsv"), append: resuming);
 
         // Ctrl+C or SIGTERM: finish the current step, write a checkpoint, exit (a second Ctrl+C kills at once).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
@@ -142,7 +151,7 @@ internal static class PretrainCommand
         }
         if (result.ResumedFromStep > 0)
             Console.WriteLine($"Resumed from step {result.ResumedFromStep}.");
-        Console.WriteLine($"Done: {result.Steps} steps. Saved {result.HuggingFaceDirectory} (config.json + model.safetensors) and {result.TensorFlowPrefix} (.index, .data-00000-of-00001, bert_config.json).");
+        Console.WriteLine($"Done: {result.Steps} steps. Saved {result.HuggingFaceDirectory} (config.json, model.safetensors, the tokenizer) and {result.TensorFlowPrefix} (.index, .data-00000-of-00001, bert_config.json).");
         return 0;
     }
 
@@ -167,11 +176,25 @@ internal static class PretrainCommand
     private static string RequireFile(string path, string option) =>
         File.Exists(path) ? path : throw new CliException($"{option}: file '{path}' not found.", 2);
 
-    /// <summary>Prints each report on one line and appends it to progress.tsv (synchronously, in step order).</summary>
-    private sealed class ConsoleProgress(StreamWriter log) : IProgress<PretrainingProgress>
+    /// <summary>
+    /// Prints each report on one line and writes it to progress.tsv (synchronously, in step order): the file is opened
+    /// at the first report, appended to when <paramref name="append"/> (a resumed run), otherwise started anew.
+    /// </summary>
+    private sealed class ConsoleProgress(string logPath, bool append) : IProgress<PretrainingProgress>, IDisposable
     {
+        private const string Header = "step\tmlm_loss\tmlm_accuracy\tnsp_loss\tnsp_accuracy\tlearning_rate\tsequences_per_second\telapsed_seconds";
+        private StreamWriter? log;
+
+        public void Dispose() => log?.Dispose();
+
         public void Report(PretrainingProgress p)
         {
+            if (log is null)
+            {
+                bool header = !append || !File.Exists(logPath) || new FileInfo(logPath).Length == 0;
+                log = new StreamWriter(logPath, append: append);
+                if (header) log.WriteLine(Header);
+            }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"step {p.Step,6}/{p.TotalSteps}  mlm loss {p.MaskedLmLoss:F3} acc {p.MaskedLmAccuracy:F3}  nsp loss {p.NextSentenceLoss:F3} acc {p.NextSentenceAccuracy:F3}  lr {p.LearningRate:E2}  {p.SequencesPerSecond:F1} seq/s  {p.Elapsed:hh\\:mm\\:ss}"));
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -162,17 +162,30 @@ public static partial class BertPreTrainingCheckpoint
     /// Saves the model as a Hugging Face folder: <c>model.safetensors</c> with the keys of
     /// <see cref="BertForPreTraining"/> (<c>bert.*</c>, <c>cls.*</c>; the tied decoder aliases are not written, as
     /// transformers does not write them either) and <c>config.json</c> (<c>architectures</c> ["BertForPreTraining"]),
-    /// in one save transaction (other files in the folder are never touched).
+    /// and, when <paramref name="tokenizer"/> is given, its Hugging Face tokenizer files (<c>spiece.model</c> or
+    /// <c>vocab.txt</c>, <c>tokenizer_config.json</c>, <c>special_tokens_map.json</c>), so that the folder is a complete
+    /// Hugging Face model that <c>TextEmbedder.Load</c>, <c>BertIndexer.Load</c> and fine-tuning read with its own
+    /// tokenizer; in one save transaction (other files in the folder are never touched).
     /// </summary>
-    public static void SaveHuggingFace(BertForPreTraining model, string directory)
+    /// <param name="model">The model to save.</param>
+    /// <param name="directory">The folder (created when missing).</param>
+    /// <param name="tokenizer">The tokenizer the model was trained with; null to write the model only.</param>
+    /// <exception cref="InvalidDataException">The tokenizer's vocabulary or special ids do not fit the model's config.</exception>
+    public static void SaveHuggingFace(BertForPreTraining model, string directory, IBertIndexer? tokenizer = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(directory);
+        if (tokenizer is not null)
+            model.Config.ValidateIndexer(tokenizer);
         var weights = ModelWeights.ToSave(model, "The BertForPreTraining model");   // a disposed model writes nothing
         var config = model.Config.Clone();
         config.ExtraFields["model_type"] = "bert";
         config.ExtraFields["architectures"] = new System.Text.Json.Nodes.JsonArray("BertForPreTraining");
-        HuggingFaceFolder.Save(directory, config.ToJson(), weights);
+        using var save = SaveTransaction.Begin(directory, SaveKind.HuggingFaceModel, "saving a Hugging Face model folder");
+        HuggingFaceFolder.WriteModel(save, config.ToJson(), weights);
+        if (tokenizer is not null)
+            HuggingFaceTokenizerFolder.Write(tokenizer, save.Write);
+        save.Commit();
     }
 
     /// <summary>

@@ -20,8 +20,10 @@ namespace Bert.Core.Pretraining;
 /// <remarks>
 /// <para>Layout of <see cref="PretrainerOptions.OutputDirectory"/>: <c>checkpoint/</c>, the training checkpoint layout
 /// shared with the classification trainer (<c>model.safetensors</c>, <c>optimizer.state</c>, <c>trainer.json</c> of kind
-/// <c>pretraining</c> with the step, libtorch's random state, the batch size and the batch generator's state); at the end
-/// <c>hf/</c> (<c>config.json</c> + <c>model.safetensors</c>) and <c>tf/</c> (<c>model.ckpt-N.index</c>,
+/// <c>pretraining</c> with the step, libtorch's random state, the batch size, the batch generator's state and the run's
+/// fingerprint: SHA-256 hashes of the tokenized corpus, the generator's options, the trainer options that change the
+/// result and the model config, so that only the same run resumes; Steps may be raised); at the end
+/// <c>hf/</c> (<c>config.json</c> + <c>model.safetensors</c>, and the tokenizer's files when one is given) and <c>tf/</c> (<c>model.ckpt-N.index</c>,
 /// <c>model.ckpt-N.data-00000-of-00001</c>, <c>bert_config.json</c>; the exports of earlier steps are removed).</para>
 /// <para>A checkpoint is written in one save transaction (hidden temporaries renamed into place after a journal), so an
 /// interruption at any moment leaves the previous or the new checkpoint. A resumed run continues the same batches,
@@ -38,13 +40,19 @@ public sealed class Pretrainer
     private readonly PretrainingBatchGenerator _generator;
     private readonly PretrainerOptions _options;
     private readonly DevicePlacement _device;
+    private readonly IBertIndexer? _tokenizer;
+    private PretrainingFingerprint? _fingerprint;
 
     /// <summary>Prepares a run; nothing happens until <see cref="Run"/>.</summary>
     /// <param name="model">The model to train (updated in place).</param>
     /// <param name="generator">The source of batches (its state is saved and restored with the checkpoints).</param>
     /// <param name="options">The settings (validated and copied).</param>
+    /// <param name="tokenizer">The tokenizer of the corpus, written into <c>hf/</c> with the model (so that the folder is a
+    /// complete Hugging Face model that <c>TextEmbedder.Load</c>, <c>BertIndexer.Load</c> and fine-tuning read with its
+    /// own tokenizer); null to export the model only.</param>
     /// <exception cref="ArgumentException">The options are invalid, or the generator makes sequences longer than the model's positions.</exception>
-    public Pretrainer(BertForPreTraining model, PretrainingBatchGenerator generator, PretrainerOptions options)
+    /// <exception cref="InvalidDataException">The tokenizer's vocabulary or special ids do not fit the model's config.</exception>
+    public Pretrainer(BertForPreTraining model, PretrainingBatchGenerator generator, PretrainerOptions options, IBertIndexer? tokenizer = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(generator);
@@ -54,8 +62,11 @@ public sealed class Pretrainer
         var maxLength = generator.Options.MaxSequenceLength;
         if (maxLength > model.Config.MaxPositionEmbeddings)
             throw new ArgumentException($"The generator makes sequences of up to {maxLength} tokens, but the model has {model.Config.MaxPositionEmbeddings} positions (max_position_embeddings).", nameof(generator));
+        if (tokenizer is not null)
+            model.Config.ValidateIndexer(tokenizer);
         _model = model;
         _generator = generator;
+        _tokenizer = tokenizer;
         _device = new DevicePlacement(_options.Device);
     }
 
@@ -68,13 +79,22 @@ public sealed class Pretrainer
     /// <param name="progress">Receives a report every <see cref="PretrainerOptions.ProgressEvery"/> steps and at the last one.</param>
     /// <param name="cancellationToken">Stops after the current step (a checkpoint of it is written first).</param>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
-    /// <exception cref="InvalidDataException">Resuming from a checkpoint that is damaged, of an older layout, or does not fit the model.</exception>
+    /// <exception cref="IOException">Another run (in this or another process) is using <see cref="PretrainerOptions.OutputDirectory"/>
+    /// (the message names it), or <see cref="PretrainerOptions.Resume"/> is false and the folder holds an earlier run's checkpoint.</exception>
+    /// <exception cref="InvalidDataException">Resuming from a checkpoint that is damaged, of an older layout, does not fit the
+    /// model, or belongs to another run (another corpus, generator options, trainer options or config; the message names which).</exception>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite (the last checkpoint is intact).</exception>
     public PretrainingResult Run(IProgress<PretrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         TorchRuntime.EnsureAvailable();
         BertWarnings.CheckBFloat16(BertLinear.ComputeTypeOf(_model) ?? _model.parameters().First().dtype, _options.Device);
-        Directory.CreateDirectory(_options.OutputDirectory);
+        // The output folder is this run's while it trains: a second run on it fails fast, naming this one. The run's
+        // saves go into its subfolders (checkpoint/, hf/, tf/), each locked by its own save, never this folder again.
+        using var runLock = FolderLock.Acquire(_options.OutputDirectory, "pretraining");
+        if (!_options.Resume && TrainerCheckpoint.Exists(_options.OutputDirectory))
+            throw new IOException($"'{Path.GetFullPath(_options.OutputDirectory)}' holds the checkpoint of an earlier pretraining run " +
+                $"('{CheckpointDirectory}'); a new run would replace it and its exports. Continue that run with Resume " +
+                "(PretrainerOptions.Resume; the CLI's --resume), or choose another output folder.");
         _device.Place(_model);
         using var optimizer = new AdamWarmup(_model.named_parameters(), new AdamWarmupOptions
         {
@@ -131,7 +151,7 @@ public sealed class Pretrainer
         if (_options.ExportAtEnd)
         {
             hf = Path.Combine(_options.OutputDirectory, "hf");
-            BertPreTrainingCheckpoint.SaveHuggingFace(_model, hf);
+            BertPreTrainingCheckpoint.SaveHuggingFace(_model, hf, _tokenizer);
             var tfDirectory = Path.Combine(_options.OutputDirectory, "tf");
             // One save transaction: the export of an earlier (resumed) segment that this folder's manifest lists is
             // replaced, so loaders find one checkpoint; model.ckpt-* files that Bert.NET did not write stay.
@@ -156,7 +176,15 @@ public sealed class Pretrainer
 
     private void SaveCheckpoint(AdamWarmup optimizer) =>
         TrainerCheckpoint.Save(_options.OutputDirectory, TrainerCheckpoint.Pretraining, _model, optimizer,
-            new PretrainingRunState { BatchSize = _options.BatchSize, Generator = _generator.GetState() });
+            new PretrainingRunState { BatchSize = _options.BatchSize, Generator = _generator.GetState(), Fingerprint = Fingerprint() });
+
+    // What identifies this run (see PretrainingFingerprint); computed once per run.
+    private PretrainingFingerprint Fingerprint() => _fingerprint ??= new PretrainingFingerprint(
+        _generator.CorpusFingerprint(),
+        _generator.OptionsFingerprint(),
+        PretrainingFingerprint.Hash(add => add(PretrainingFingerprint.Invariant("trainer-v1", _options.BatchSize, _options.LearningRate,
+            _options.WarmupSteps, _options.WarmupProportion, _options.WeightDecay, _options.MaxGradNorm, _options.Seed))),
+        PretrainingFingerprint.Hash(add => add(_model.Config.ToJson())));
 
     private long? TryLoadCheckpoint(AdamWarmup optimizer)
     {
@@ -167,6 +195,12 @@ public sealed class Pretrainer
                     throw new InvalidDataException($"'{statePath}' lacks the batch generator's state.");
                 if (saved.BatchSize != _options.BatchSize)
                     throw new InvalidDataException($"'{statePath}' was written with BatchSize {saved.BatchSize}; resume with the same batch size, not {_options.BatchSize}.");
+                if (saved.Fingerprint is null)
+                    throw new InvalidDataException($"'{statePath}' has no run fingerprint (written by an earlier Bert.NET), so this run cannot " +
+                        "tell whether it is the same; start the run again in another output folder.");
+                if (saved.Fingerprint.Differences(Fingerprint()) is { Count: > 0 } differences)
+                    throw new InvalidDataException($"'{statePath}' belongs to another run: {string.Join(", ", differences)} differ. " +
+                        "Resume with the same corpus, tokenizer, config and options (Steps may be raised), or choose another output folder.");
             },
             pathOf => BertPreTrainingCheckpoint.Load(_model, pathOf(TrainerCheckpoint.ModelFile), strict: true));
         if (state is null)

@@ -41,7 +41,12 @@ public sealed class PretrainerOptions
     /// </summary>
     public string OutputDirectory { get; set; } = "";
 
-    /// <summary>Continue from <c>OutputDirectory/checkpoint/</c> when it exists (model, optimizer, step, random states). Default false.</summary>
+    /// <summary>
+    /// Continue from <c>OutputDirectory/checkpoint/</c> when it exists (model, optimizer, step, random states). Default
+    /// false: a run that does not resume refuses a folder that already holds a checkpoint rather than replace it. Only the
+    /// same run resumes (same corpus, generator options, config and options other than <see cref="Steps"/>, which may be
+    /// raised); another run's checkpoint is refused naming what differs.
+    /// </summary>
     public bool Resume { get; set; }
 
     /// <summary>The seed of libtorch's generator (dropout) at the start of a run that does not resume. Default 12345.</summary>
@@ -75,8 +80,8 @@ public sealed class PretrainerOptions
             throw new ArgumentException($"WarmupSteps ({WarmupSteps}) must not exceed Steps ({Steps}).", nameof(WarmupSteps));
         if (double.IsNaN(WarmupProportion) || WarmupProportion < 0 || WarmupProportion > 1)
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"WarmupProportion must be in [0, 1], not {WarmupProportion}."), nameof(WarmupProportion));
-        if (double.IsNaN(WeightDecay) || WeightDecay < 0)
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"WeightDecay must not be negative, not {WeightDecay}."), nameof(WeightDecay));
+        if (!double.IsFinite(WeightDecay) || WeightDecay < 0)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"WeightDecay must be a finite number, 0 or more, not {WeightDecay}."), nameof(WeightDecay));
         if (MaxGradNorm is { } clip && !(clip > 0))
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"MaxGradNorm must be positive or null, not {clip}."), nameof(MaxGradNorm));
         if (CheckpointEvery < 0)

@@ -4,8 +4,10 @@ namespace Bert.Core.Pretraining;
 /// Makes BERT pretraining examples from documents of tokenized sentences, as Google's
 /// <c>create_pretraining_data.py</c> does, but on the fly and seeded: a pair of segments A/B whose B follows A in the
 /// same document, or (with <see cref="PretrainingBatchGeneratorOptions.RandomNextProbability"/>) comes from another
-/// document; the pair truncated longest-first to <c>MaxSequenceLength - 3</c> pieces; <c>[CLS] A [SEP] B [SEP]</c> with
-/// segment ids 0/1; 15% of the pieces chosen for prediction (never <c>[CLS]</c>, <c>[SEP]</c>, <c>[PAD]</c> or
+/// document; the pair truncated longest-first to <c>MaxSequenceLength - 3</c> pieces (each piece removed from the front
+/// or the back of the longer segment at random, as Google's <c>truncate_seq_pair</c>); <c>[CLS] A [SEP] B [SEP]</c> with
+/// segment ids 0/1; <c>round(MaskedLmProbability × length)</c> pieces chosen for prediction (the length counts
+/// <c>[CLS]</c> and the <c>[SEP]</c>s, rounded half to even as Python, at least 1, at most MaxPredictionsPerSequence; never <c>[CLS]</c>, <c>[SEP]</c>, <c>[PAD]</c> or
 /// <c>[MASK]</c>), of which 80% become <c>[MASK]</c>, 10% a random normal piece and 10% stay.
 /// </summary>
 /// <remarks>
@@ -65,10 +67,12 @@ public sealed class PretrainingBatchGenerator
         _pairStarts = _documents.SelectMany((doc, d) => Enumerable.Range(0, doc.Length - 1).Select(s => (d, s))).ToArray();
         if (_options.RandomNextProbability > 0 && _documents.Length < 2)
             throw new ArgumentException($"Random next sentences need at least two non-empty documents; the corpus has {_documents.Length}. " +
-                "Separate documents with empty lines, or set RandomNextProbability to 0.", nameof(documents));
+                "Give more text, documents separated by an empty line, each of two or more sentences, one per line " +
+                "(through the API, RandomNextProbability 0 also trains without random next sentences).", nameof(documents));
         if (_options.RandomNextProbability < 1 && _pairStarts.Length == 0)
             throw new ArgumentException("Actual next sentences need a document with at least two sentences; the corpus has none. " +
-                "Put one sentence per line, or set RandomNextProbability to 1.", nameof(documents));
+                "Put one sentence per line, with no empty line between the sentences of a document " +
+                "(through the API, RandomNextProbability 1 also trains without actual next sentences).", nameof(documents));
     }
 
     /// <summary>The settings in use (a copy).</summary>
@@ -82,6 +86,28 @@ public sealed class PretrainingBatchGenerator
 
     /// <summary>The number of examples produced so far.</summary>
     public long ExamplesGenerated { get; private set; }
+
+    /// <summary>A SHA-256 of the documents this generator draws from (their piece ids, document by document).</summary>
+    internal string CorpusFingerprint() => PretrainingFingerprint.Hash(add =>
+    {
+        add("corpus-v1");
+        foreach (var document in _documents)
+        {
+            add("document");
+            foreach (var sentence in document)
+                add(Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(sentence.AsSpan())));
+        }
+    });
+
+    /// <summary>A SHA-256 of the options (seed included) and the vocabulary.</summary>
+    internal string OptionsFingerprint() => PretrainingFingerprint.Hash(add =>
+    {
+        var o = _options;
+        var v = _vocabulary;
+        add(PretrainingFingerprint.Invariant("generator-v1", o.MaxSequenceLength, o.MaskedLmProbability, o.MaxPredictionsPerSequence,
+            o.MaskTokenProbability, o.RandomTokenProbability, o.RandomNextProbability, o.ShortSequenceProbability, o.Seed,
+            v.VocabSize, v.PadId, v.ClsId, v.SepId, v.MaskId, v.NormalCount));
+    });
 
     /// <summary>The state to save for resuming (see <see cref="RestoreState"/>).</summary>
     public PretrainingBatchGeneratorState GetState() => new() { Random = _random.State, ExamplesGenerated = ExamplesGenerated };
@@ -167,13 +193,14 @@ public sealed class PretrainingBatchGenerator
         return chunk;
     }
 
-    // Removes the last piece of the longer segment (B on ties, as Google's truncate_seq_pair) until the pair fits.
-    private static void TruncateLongestFirst(List<int> a, List<int> b, int maxTokens)
+    // Google's truncate_seq_pair: until the pair fits, removes a piece of the longer segment (B on ties), the first or
+    // the last one at random ("rng.random() < 0.5: del trunc_tokens[0] else pop()"), from this generator's seeded source.
+    private void TruncateLongestFirst(List<int> a, List<int> b, int maxTokens)
     {
         while (a.Count + b.Count > maxTokens)
         {
             var longer = a.Count > b.Count ? a : b;
-            longer.RemoveAt(longer.Count - 1);
+            longer.RemoveAt(_random.NextDouble() < 0.5 ? 0 : longer.Count - 1);
         }
     }
 
@@ -196,7 +223,9 @@ public sealed class PretrainingBatchGenerator
             if (i != a.Count + 1 && !IsNeverMasked(ids[i]))
                 candidates.Add(i);
         }
-        var count = (int)Math.Round(candidates.Count * _options.MaskedLmProbability, MidpointRounding.AwayFromZero);
+        // Google's num_to_predict = min(max_predictions_per_seq, max(1, int(round(len(tokens) * masked_lm_prob)))), where
+        // tokens counts [CLS] and both [SEP]s and Python's round() rounds half to even; never more than the candidates.
+        var count = (int)Math.Round(length * _options.MaskedLmProbability, MidpointRounding.ToEven);
         count = Math.Min(Math.Min(_options.MaxPredictionsPerSequence, Math.Max(1, count)), candidates.Count);
 
         var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(candidates);

@@ -1,4 +1,3 @@
-using System.Text;
 using Bert.Tokenization;
 
 namespace Bert.Core.Pretraining;
@@ -24,24 +23,25 @@ public sealed class PretrainingCorpus
     /// <summary>The number of sentences in all documents.</summary>
     public int SentenceCount { get; }
 
-    /// <summary>Reads a UTF-8 corpus file.</summary>
+    /// <summary>Reads a UTF-8 corpus file (a byte-order mark is skipped).</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">A line is longer than <see cref="MaxLineChars"/> (a file with no line breaks, a device).</exception>
+    /// <exception cref="InvalidDataException">A line is not UTF-8 text (a Shift_JIS or Latin-1 file), or is longer than
+    /// <see cref="MaxLineChars"/> (a file with no line breaks, a device); the message names the file and the line.</exception>
     public static PretrainingCorpus Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path))
             throw new FileNotFoundException($"Corpus file '{path}' not found.", path);
-        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        return Load(reader, $"corpus '{path}'");
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        return LoadUtf8(stream, $"corpus '{path}'");
     }
 
-    /// <summary>Reads a UTF-8 corpus from a stream (not disposed).</summary>
+    /// <summary>Reads a UTF-8 corpus from a stream (not disposed; a byte-order mark is skipped).</summary>
+    /// <exception cref="InvalidDataException">A line is not UTF-8 text, or is longer than <see cref="MaxLineChars"/>; the message names the line.</exception>
     public static PretrainingCorpus Load(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
-        return Load(reader);
+        return LoadUtf8(stream, "corpus");
     }
 
     /// <summary>Reads a corpus from a text reader (not disposed).</summary>
@@ -51,10 +51,63 @@ public sealed class PretrainingCorpus
     private static PretrainingCorpus Load(TextReader reader, string source)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        var documents = new List<IReadOnlyList<string>>();
-        var current = new List<string>();
+        var builder = new Builder();
         int lineNumber = 0;
         while (BoundedFile.ReadLine(reader, MaxLineChars, source, ++lineNumber) is { } line)
+            builder.Add(line);
+        return builder.Build();
+    }
+
+    // Lines are split on '\n' as bytes and each is decoded by the strict UTF-8 decoder of BoundedFile, so that bytes that
+    // are not UTF-8 fail naming the line (a StreamReader would turn them into U+FFFD, or fail blocks away from them).
+    private static PretrainingCorpus LoadUtf8(Stream stream, string source)
+    {
+        var builder = new Builder();
+        var buffer = new byte[1 << 16];
+        var line = new MemoryStream();
+        int lineNumber = 1;
+        bool first = true;
+        void Emit()
+        {
+            var bytes = line.GetBuffer().AsSpan(0, (int)line.Length);
+            if (bytes.EndsWith("\r"u8)) bytes = bytes[..^1];
+            if (first && bytes.StartsWith("\uFEFF"u8)) bytes = bytes[3..];
+            first = false;
+            var text = BoundedFile.DecodeUtf8(bytes.ToArray(), $"{source}, line {lineNumber}");
+            if (text.Length > MaxLineChars) throw TooLong(source, lineNumber);
+            builder.Add(text);
+            line.SetLength(0);
+            lineNumber++;
+        }
+        int read;
+        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            var chunk = buffer.AsSpan(0, read);
+            int newline;
+            while ((newline = chunk.IndexOf((byte)'\n')) >= 0)
+            {
+                line.Write(chunk[..newline]);
+                Emit();
+                chunk = chunk[(newline + 1)..];
+            }
+            line.Write(chunk);
+            if (line.Length > 4L * MaxLineChars) // UTF-8 takes at most 4 bytes per character: certainly too long
+                throw TooLong(source, lineNumber);
+        }
+        if (line.Length > 0)
+            Emit();
+        return builder.Build();
+    }
+
+    private static InvalidDataException TooLong(string source, int lineNumber) =>
+        new($"{source}, line {lineNumber}: longer than {MaxLineChars} characters (not a text file of lines?).");
+
+    private sealed class Builder
+    {
+        private readonly List<IReadOnlyList<string>> documents = [];
+        private List<string> current = [];
+
+        public void Add(string line)
         {
             var sentence = line.Trim();
             if (sentence.Length > 0)
@@ -67,9 +120,13 @@ public sealed class PretrainingCorpus
                 current = [];
             }
         }
-        if (current.Count > 0)
-            documents.Add(current.AsReadOnly());
-        return new PretrainingCorpus(documents.AsReadOnly());
+
+        public PretrainingCorpus Build()
+        {
+            if (current.Count > 0)
+                documents.Add(current.AsReadOnly());
+            return new PretrainingCorpus(documents.AsReadOnly());
+        }
     }
 
     /// <summary>Parses corpus text (one sentence per line, empty lines between documents).</summary>

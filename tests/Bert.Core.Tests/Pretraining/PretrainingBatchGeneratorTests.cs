@@ -37,11 +37,11 @@ public class PretrainingBatchGeneratorTests
         var (docs, vocabulary) = TracedCorpus();
         var generator = new PretrainingBatchGenerator(docs, vocabulary,
             new PretrainingBatchGeneratorOptions { MaxSequenceLength = 64, MaxPredictionsPerSequence = 64, Seed = 7 });
-        long candidates = 0, predicted = 0, masked = 0, random = 0, kept = 0, randomNext = 0;
+        long tokens = 0, predicted = 0, masked = 0, random = 0, kept = 0, randomNext = 0;
         const int n = 5000;
         foreach (var e in generator.NextExamples(n))
         {
-            candidates += e.Length - 3;
+            tokens += e.Length; // Google's num_to_predict counts [CLS] and both [SEP]s
             predicted += e.MaskedPositions.Length;
             for (var k = 0; k < e.MaskedPositions.Length; k++)
             {
@@ -52,7 +52,7 @@ public class PretrainingBatchGeneratorTests
             }
             if (e.IsRandomNext) randomNext++;
         }
-        ((double)predicted / candidates).Should().BeApproximately(0.15, 0.005);
+        ((double)predicted / tokens).Should().BeApproximately(0.15, 0.005);
         ((double)masked / predicted).Should().BeApproximately(0.80, 0.015);
         ((double)random / predicted).Should().BeApproximately(0.10, 0.01);
         ((double)kept / predicted).Should().BeApproximately(0.10, 0.01);
@@ -142,6 +142,60 @@ public class PretrainingBatchGeneratorTests
             new[] { lengthA, lengthB }.Should().BeEquivalentTo([14, 15]);
             lengthA.Should().Be(15, "ties remove from B first, as Google's truncate_seq_pair");
         }
+    }
+
+    [Fact]
+    public void Truncation_removes_from_the_front_or_the_back_at_random_as_googles_truncate_seq_pair()
+    {
+        // Every sentence is 100 pieces counting up (mod 50) from FirstNormal: a segment that lost pieces from its front
+        // starts elsewhere; either way what is left is a contiguous run of the sentence.
+        var docs = Enumerable.Range(0, 4).Select(d => (IReadOnlyList<int[]>)Enumerable.Range(0, 3)
+            .Select(s => Enumerable.Range(0, 100).Select(i => FirstNormal + i % 50).ToArray()).ToList()).ToList();
+        var vocabulary = new PretrainingVocabulary(FirstNormal + 50, Pad, Cls, Sep, Mask);
+        var generator = new PretrainingBatchGenerator(docs, vocabulary, new PretrainingBatchGeneratorOptions
+        {
+            MaxSequenceLength = 32, ShortSequenceProbability = 0, Seed = 5, MaskedLmProbability = 0.01, MaxPredictionsPerSequence = 1,
+        });
+        int startsAtFirstPiece = 0;
+        const int n = 400;
+        foreach (var e in generator.NextExamples(n))
+        {
+            var ids = (int[])e.InputIds.Clone();
+            for (var k = 0; k < e.MaskedPositions.Length; k++) ids[e.MaskedPositions[k]] = e.MaskedLabels[k];
+            var a = ids[1..Array.IndexOf(ids, Sep, 1)];
+            for (var i = 1; i < a.Length; i++)
+                (a[i] - FirstNormal).Should().Be((a[i - 1] - FirstNormal + 1) % 50, "a truncated segment is contiguous");
+            if (a[0] == FirstNormal) startsAtFirstPiece++;
+        }
+        ((double)startsAtFirstPiece / n).Should().BeLessThan(0.2, "about half the removals are from the front");
+    }
+
+    [Fact]
+    public void The_number_of_masked_pieces_is_googles_num_to_predict_over_all_tokens_rounded_half_to_even()
+    {
+        // num_to_predict = min(max_predictions_per_seq, max(1, int(round(len(tokens) * masked_lm_prob)))), tokens with
+        // [CLS] and both [SEP]s. Sequences of 32 tokens: round(32 * 0.15) = 5 (not round(29 * 0.15) = 4 over the pieces).
+        var docs = Enumerable.Range(0, 4).Select(d => (IReadOnlyList<int[]>)Enumerable.Range(0, 3)
+            .Select(s => Enumerable.Range(0, 100).Select(i => FirstNormal + i % 50).ToArray()).ToList()).ToList();
+        var vocabulary = new PretrainingVocabulary(FirstNormal + 50, Pad, Cls, Sep, Mask);
+        var generator = new PretrainingBatchGenerator(docs, vocabulary,
+            new PretrainingBatchGeneratorOptions { MaxSequenceLength = 32, ShortSequenceProbability = 0, Seed = 3 });
+        generator.NextExamples(50).Should().OnlyContain(e => e.Length == 32 && e.MaskedPositions.Length == 5);
+
+        // 18 tokens * 0.25 = 4.5: Python's round() gives 4 (half to even), not 5.
+        var half = new PretrainingBatchGenerator(docs, vocabulary, new PretrainingBatchGeneratorOptions
+        {
+            MaxSequenceLength = 18, ShortSequenceProbability = 0, MaskedLmProbability = 0.25, Seed = 3,
+        });
+        half.NextExamples(50).Should().OnlyContain(e => e.Length == 18 && e.MaskedPositions.Length == 4);
+
+        // Short sequences: the same formula at every length, never more than MaxPredictionsPerSequence.
+        var varied = new PretrainingBatchGenerator(docs, vocabulary, new PretrainingBatchGeneratorOptions
+        {
+            MaxSequenceLength = 64, ShortSequenceProbability = 1, MaxPredictionsPerSequence = 6, Seed = 4,
+        });
+        foreach (var e in varied.NextExamples(300))
+            e.MaskedPositions.Length.Should().Be(Math.Min(6, Math.Max(1, (int)Math.Round(e.Length * 0.15, MidpointRounding.ToEven))), $"length {e.Length}");
     }
 
     [Fact]

@@ -29,6 +29,33 @@ public class PretrainingCorpusTests
     }
 
     [Fact]
+    public void A_file_that_is_not_utf8_is_refused_naming_the_file_and_the_line_not_read_as_replacement_characters()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "bert-corpus-" + Guid.NewGuid().ToString("N")[..8] + ".txt");
+        try
+        {
+            // Line 3 is 「吾輩は猫である。」 in Shift_JIS; lines 1-2 are UTF-8 (a BOM first), and CRLF line ends.
+            byte[] sjis = [0x8C, 0xE1, 0x94, 0x79, 0x82, 0xCD, 0x94, 0x4C, 0x82, 0xC5, 0x82, 0xA0, 0x82, 0xE9, 0x81, 0x42];
+            File.WriteAllBytes(path, [.. "\uFEFF名前はまだ無い。\r\n\r\n"u8, .. sjis, .. "\r\n"u8]);
+            var act = () => PretrainingCorpus.Load(path);
+            act.Should().Throw<InvalidDataException>().WithMessage($"corpus '{path}', line 3 is not UTF-8 text*");
+            using var stream = File.OpenRead(path);
+            ((Action)(() => PretrainingCorpus.Load(stream))).Should().Throw<InvalidDataException>().WithMessage("corpus, line 3 is not UTF-8 text*");
+
+            // Valid UTF-8 with a BOM and CRLF reads as before.
+            File.WriteAllBytes(path, "\uFEFF名前はまだ無い。\r\n\r\n吾輩は猫である。\r\n二文目\n"u8.ToArray());
+            var corpus = PretrainingCorpus.Load(path);
+            corpus.Documents.Should().HaveCount(2);
+            corpus.Documents[0].Should().Equal("名前はまだ無い。");
+            corpus.Documents[1].Should().Equal("吾輩は猫である。", "二文目");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void A_missing_file_is_named()
     {
         var act = () => PretrainingCorpus.Load("/nonexistent/corpus.txt");
