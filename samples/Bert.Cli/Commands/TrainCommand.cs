@@ -106,9 +106,16 @@ internal static class TrainCommand
             (problemType == ProblemType.Regression ? "one value." : $"labels: {string.Join(", ", labels)}."));
         var stats = SequenceLengthStats.Measure(indexer, train.Select(e => e.Text).Concat(train.Where(e => e.Text2 is not null).Select(e => e.Text2!)));
         Console.WriteLine($"Tokenizer: {tokenizerSource} ({indexer.VocabSize} pieces). Training texts: {stats}");
+        int measuredLength = stats.MaxSequenceLength;
+        if (pairs)
+        {
+            // The statistics above count each text of a pair on its own; a pair is [CLS] a [SEP] b [SEP].
+            measuredLength = indexer.EncodeMany(train.Select(e => e.Text).ToArray(), train.Select(e => e.Text2!).ToArray()).Max(x => x.Length);
+            Console.WriteLine($"Longest pair with [CLS]/[SEP]: {measuredLength} pieces (the training length unless --max-seq-len is given).");
+        }
 
         torch.manual_seed(seed);
-        var bert = BuildModel(args, indexer, seed, stats.MaxSequenceLength);
+        var bert = BuildModel(args, indexer, seed, measuredLength);
         var head = new ClassificationHeadOptions { Pooling = ParsePooling(args.GetValue(Pooling)!), ProblemType = problemType, Threshold = args.GetValue(Threshold) };
         using var model = new BertForSequenceClassification(bert, labels.Length, head);
         var options = new ClassificationTrainerOptions
