@@ -27,6 +27,7 @@ internal static class InputLines
     {
         int number = 0;
         while (BoundedFile.ReadLine(reader, PretrainingCorpus.MaxLineChars, source, ++number) is { } line)
-            yield return line;
+            // A byte order mark (Windows editors write one) is not part of the first text.
+            yield return number == 1 && line.StartsWith('\uFEFF') ? line[1..] : line;
     }
 }

@@ -77,6 +77,8 @@ internal static class EmbedCommand
         if (model is not null)
         {
             if (config is not null || checkpoint is not null) throw new CliException("Give --model, or --config with --checkpoint, not both.");
+            if (File.Exists(Path.Combine(model, "serving.json")) && !File.Exists(Path.Combine(model, "config.json")))
+                throw new CliException($"{model} is an ONNX export (serving.json): embed reads a model folder (config.json with model.safetensors or pytorch_model.bin), e.g. the classifier folder it was exported from.");
             if (tokenizer is null) return TextEmbedder.Load(model, options);
             config = model;
             checkpoint = model;

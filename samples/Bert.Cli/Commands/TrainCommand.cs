@@ -137,10 +137,11 @@ internal static class TrainCommand
             ? $"The best epoch is chosen on a validation set of {validation.Count} training sentences; the test set is used once, at the end."
             : "The best epoch is chosen on the test set, as the reference run did (use --validation-split 0.1 for an honest estimate).");
 
+        // The data's warnings before the run, not after it.
+        foreach (var warning in trainer.CheckData(train, validation))
+            Console.Error.WriteLine("warning: " + warning);
         var reporter = new TrainingReporter();
         var result = reporter.Run(p => trainer.Train(train, validation, p, token));
-        foreach (var warning in result.Warnings)
-            Console.Error.WriteLine("warning: " + warning);
         if (result.ResumedFromEpoch > 0)
             Console.WriteLine($"Resumed the interrupted run of this data and these options from its checkpoint after epoch {result.ResumedFromEpoch} ({options.CheckpointDirectory}).");
         if (result.StoppedEarly && result.History.Count < options.Epochs)

@@ -107,9 +107,7 @@ public sealed class ClassificationTrainer
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(validation);
         BertWarnings.CheckBFloat16(BertLinear.ComputeTypeOf(model) ?? model.parameters().First().dtype, options.Device);
-        if (train.Count == 0) throw new ArgumentException("The training set is empty.", nameof(train));
-        if (validation.Count == 0) throw new ArgumentException("The validation set is empty.", nameof(validation));
-        var warnings = TrainingDataChecks.Check(Labels, ProblemType, train, validation);
+        var warnings = CheckData(train, validation);
         var trainTargets = Targets(train, nameof(train));
         var validationTargets = Targets(validation, nameof(validation));
 
@@ -215,6 +213,26 @@ public sealed class ClassificationTrainer
         }
         stoppedEarly |= state.Epoch < options.Epochs;
         return new TrainingResult(state.History.ToArray(), state.BestEpoch, maxLen, stoppedEarly, resumedFrom, totalSteps, warmupSteps) { Warnings = warnings };
+    }
+
+    /// <summary>
+    /// The checks <see cref="Train"/> runs on its data before anything is trained, for callers that want the warnings
+    /// first (labels without training examples, labels seen once): throws as <see cref="Train"/> would, else returns
+    /// the warnings that <see cref="TrainingResult.Warnings"/> will hold.
+    /// </summary>
+    /// <param name="train">Training examples of the model's problem type.</param>
+    /// <param name="validation">Validation examples.</param>
+    /// <exception cref="ArgumentException">The data fail a check (see the remarks of <see cref="ClassificationTrainer"/>).</exception>
+    public IReadOnlyList<string> CheckData(IReadOnlyList<TextExample> train, IReadOnlyList<TextExample> validation)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(validation);
+        if (train.Count == 0) throw new ArgumentException("The training set is empty.", nameof(train));
+        if (validation.Count == 0) throw new ArgumentException("The validation set is empty.", nameof(validation));
+        var warnings = TrainingDataChecks.Check(Labels, ProblemType, train, validation);
+        _ = Targets(train, nameof(train));
+        _ = Targets(validation, nameof(validation));
+        return warnings;
     }
 
     /// <summary>Predicts every example and measures the loss and the report of the problem type.</summary>

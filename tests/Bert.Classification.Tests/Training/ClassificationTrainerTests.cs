@@ -125,6 +125,20 @@ public class ClassificationTrainerTests
     }
 
     [Fact]
+    public void CheckData_gives_the_warnings_before_training_and_trains_nothing()
+    {
+        var indexer = ToyData.Indexer();
+        using var model = ToyData.Model(indexer.VocabSize, seed: 14, numLabels: 3);
+        var trainer = new ClassificationTrainer(model, indexer, [.. ToyData.Labels, "京都"], Fast());
+        var before = model.state_dict()["classifier.weight"].data<float>().ToArray();
+        trainer.CheckData(ToyData.Make(16, 1), ToyData.Make(8, 2)).Should().ContainSingle().Which.Should().Contain("京都").And.Contain("no training example");
+        model.state_dict()["classifier.weight"].data<float>().ToArray().Should().Equal(before);
+        var bad = ToyData.Make(8, 2);
+        bad[1] = new TextExample(bad[1].Text, "大阪");
+        trainer.Invoking(t => t.CheckData(ToyData.Make(16, 1), bad)).Should().Throw<ArgumentException>().WithMessage("*'大阪'*");
+    }
+
+    [Fact]
     public void Options_and_targets_that_would_fail_later_are_named_up_front()
     {
         var indexer = ToyData.Indexer();

@@ -121,6 +121,14 @@ public class CliErrorTests
         ShouldFailInOneLine(Bert("train", "--patience", "0", "--knbc", dir.Path), "error: --patience must be at least 1; it is 0.");
         ShouldFailInOneLine(Bert("train", "--select-best-by", "f1", "--knbc", dir.Path), "error: --select-best-by must be accuracy, macro-f1, weighted-f1 or loss, not 'f1'.");
         ShouldFailInOneLine(BertWithInput(System.Text.Encoding.UTF8.GetBytes("a\tb\tc\n"), "predict", "--model", dir.Path), "error: An input has 2 tabs*");
+        string export = Directory.CreateDirectory(Path.Combine(dir.Path, "export")).FullName;
+        File.WriteAllText(Path.Combine(export, "serving.json"), "{}");
+        ShouldFailInOneLine(BertWithInput(System.Text.Encoding.UTF8.GetBytes("x\n"), "embed", "--model", export), "error: *is an ONNX export (serving.json): embed reads a model folder*");
+
+        // A byte order mark on standard input is not part of the first text.
+        var bom = BertWithInput([0xEF, 0xBB, 0xBF, .. System.Text.Encoding.UTF8.GetBytes("京都\n")], "tokenize", "--spm", Path.Combine(TestData, "spm", "unigram-ja.model"));
+        bom.ExitCode.Should().Be(0, bom.StdErr);
+        bom.StdOut.Should().StartWith("京都\t").And.NotContain("\uFEFF");
     }
 
     [Fact]
