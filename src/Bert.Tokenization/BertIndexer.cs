@@ -29,7 +29,11 @@ public static class BertIndexer
         if (Directory.Exists(path))
         {
             if (BertJapaneseConfig.IsMeCab(path))
-                return BertJapaneseIndexer.Load(path, options as BertJapaneseIndexerOptions ?? options?.CopySharedTo(new BertJapaneseIndexerOptions()));
+            {
+                // Added tokens are not read with MeCab: a folder that has them is refused (as the Hugging Face loader does), not tokenized without them.
+                var japanese = BertJapaneseIndexer.Load(path, options as BertJapaneseIndexerOptions ?? options?.CopySharedTo(new BertJapaneseIndexerOptions()));
+                return HuggingFaceTokenizerFolder.CheckAddedTokens(path, japanese, "a MeCab folder");
+            }
             var models = SaveManifest.Scan(path, "*.model");
             if (models.Length > 1)
                 throw new ArgumentException($"'{path}' holds several SentencePiece models ({string.Join(", ", models.Select(Path.GetFileName))}); pass the file.", nameof(path));

@@ -85,6 +85,10 @@ internal static class BertJapaneseConfig
         }
         if (options.MeCabDictionaryFolder is { Length: > 0 } folder)
             return folder;
+        // MecabTokenizer puts mecab_dic's "-d" before mecab_option, and MeCab takes the last -d: a folder named in the
+        // option wins whatever mecab_dic says.
+        if (DictionaryOption(option, path) is { } named)
+            return named;
         if (dic is not null)
             throw new ArgumentException($"'{path}' asks for the MeCab dictionary of the Python package '{dic}' (mecab_kwargs.mecab_dic), which is not downloaded here: set BertJapaneseIndexerOptions.MeCabDictionaryFolder (CLI: --mecab-dicdir) to a compiled dictionary folder, e.g. /var/lib/mecab/dic/ipadic-utf8 (Debian package mecab-ipadic-utf8) for 'ipadic', or the dicdir of the unidic-lite package for 'unidic_lite'.");
         return DictionaryOption(option, path)

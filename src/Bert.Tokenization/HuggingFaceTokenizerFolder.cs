@@ -117,6 +117,18 @@ internal static class HuggingFaceTokenizerFolder
         throw new FileNotFoundException($"'{folder}' holds no tokenizer: expected vocab.txt, a SentencePiece *.model or tokenizer.json.", Path.Combine(folder, VocabFile));
     }
 
+    /// <summary>Refuses a plain folder's added tokens that <paramref name="indexer"/> (of <paramref name="kind"/>, not WordPiece) does not read.</summary>
+    internal static T CheckAddedTokens<T>(string folder, T indexer, string kind)
+        where T : IBertIndexer
+    {
+        var pathOf = PlainFolder(folder);
+        var configPath = pathOf(ConfigFile);
+        var specialPath = pathOf(SpecialTokensFile);
+        var added = HuggingFaceAddedTokens.Read(configPath is null ? new JsonObject() : ReadJson(configPath), configPath,
+            specialPath is null ? new JsonObject() : ReadJson(specialPath), specialPath, pathOf(AddedTokensFile));
+        return added.Check(indexer, kind);
+    }
+
     /// <summary>Writes the tokenizer files of <paramref name="indexer"/> through <paramref name="write"/> (name, content writer).</summary>
     /// <exception cref="NotSupportedException">The indexer is neither a <see cref="WordPieceIndexer"/> nor a <see cref="SentencePieceIndexer"/>.</exception>
     public static void Write(IBertIndexer indexer, Action<string, Action<Stream>> write)

@@ -15,7 +15,7 @@ internal static class TokenizeCommand
     {
         Description = "Compiled MeCab dictionary folder for a MeCab tokenizer whose config names a Python package (ipadic, unidic_lite), e.g. /var/lib/mecab/dic/ipadic-utf8.",
     };
-    private static readonly Option<bool> Lower = new("--lower") { Description = "Lower-case before encoding (keeps [CLS]-style tokens)." };
+    private static readonly Option<bool> Lower = new("--lower") { Description = "Lower-case before encoding (keeps [CLS]-style tokens); a MeCab folder's tokenizer_config.json (do_lower_case) decides for itself." };
     private static readonly Option<string> Data = new("--data") { Description = "Text file, one text per line.", Required = true };
 
     public static Command CreateTokenize()

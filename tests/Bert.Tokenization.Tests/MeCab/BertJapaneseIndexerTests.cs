@@ -63,6 +63,19 @@ public sealed class BertJapaneseIndexerTests : IDisposable
     }
 
     [MeCabFact(false, MeCabFixtures.Ipadic)]
+    public void A_folder_in_mecab_option_wins_over_the_default_mecab_dic_and_added_tokens_are_refused_not_ignored()
+    {
+        // MecabTokenizer passes mecab_dic's -d first and mecab_option after it; MeCab takes the last -d.
+        var folder = Folder("wordpiece", false, $"\"mecab_kwargs\": {{\"mecab_option\": \"-d {MeCabFixtures.Ipadic}\"}}");
+        BertIndexer.Load(folder).Should().BeOfType<BertJapaneseIndexer>().Which.Tagger.Dictionary.Folder.Should().Be(MeCabFixtures.Ipadic);
+
+        int size = File.ReadAllLines(Path.Combine(folder, "vocab.txt")).Length;
+        File.WriteAllText(Path.Combine(folder, "added_tokens.json"), $"{{\"[NEW]\": {size}}}");
+        FluentActions.Invoking(() => BertIndexer.Load(folder)).Should().Throw<InvalidDataException>()
+            .WithMessage("*adds the token '[NEW]'*not with a MeCab folder.");
+    }
+
+    [MeCabFact(false, MeCabFixtures.Ipadic)]
     public void A_python_dictionary_package_needs_a_folder()
     {
         // cl-tohoku/bert-base-japanese's configuration.
