@@ -69,7 +69,9 @@ internal sealed record ServingManifest(string ModelPath, int MaxSequenceLength, 
     {
         var problem = JsonFields.RequiredEnum<OnnxProblemType>(Root, "problem_type", "problem_type", Path);   // exact names: not "1", not "SingleLabel, MultiLabel"
         var labels = (Root["labels"] as JsonArray ?? throw Missing(Path, "labels"))
-            .Select((l, i) => l is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : throw new InvalidDataException($"{Path}: labels[{i}] must be a string."))
+            .Select((l, i) => l is JsonValue v && v.GetValueKind() == JsonValueKind.String && v.GetValue<string>() is { } name && !string.IsNullOrWhiteSpace(name)
+                ? name
+                : throw new InvalidDataException($"{Path}: labels[{i}] must be a label name (a non-empty string); it is {l?.ToJsonString() ?? "null"}."))
             .ToArray();
         if (labels.Length == 0 || (problem == OnnxProblemType.Regression && labels.Length != 1))
             throw new InvalidDataException($"{Path}: 'labels' must list {(problem == OnnxProblemType.Regression ? "exactly one name" : "at least one label")}; it has {labels.Length}.");

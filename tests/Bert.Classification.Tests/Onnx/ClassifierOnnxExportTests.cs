@@ -194,6 +194,8 @@ public class ClassifierOnnxExportTests(ITestOutputHelper output)
     [InlineData("multi_label_threshold", "5", "*'multi_label_threshold' is 5; expected a number in (0, 1)*")]
     [InlineData("max_seq_len", "65", "*'max_seq_len' is 65; expected 3..64 (the model model.onnx has 64 positions)*")]
     [InlineData("max_seq_len", "\"32\"", "*'max_seq_len' is \"32\"; expected a whole number of at least 3*")]
+    [InlineData("labels", "[\"グルメ\", \"\"]", "*labels[1] must be a label name (a non-empty string); it is \"\".")]
+    [InlineData("labels", "[\"グルメ\", 3]", "*labels[1] must be a label name (a non-empty string); it is 3.")]
     public void A_hand_edited_serving_json_is_refused_at_load_naming_the_field(string key, string json, string message)
     {
         var indexer = ToyData.Indexer();
