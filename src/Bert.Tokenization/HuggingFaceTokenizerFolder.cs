@@ -21,11 +21,6 @@ internal static class HuggingFaceTokenizerFolder
     public const string SentencePieceFile = "spiece.model";
     public const string AddedTokensFile = "added_tokens.json";
 
-    /// <summary>True when <paramref name="folder"/> has a Hugging Face tokenizer settings file.</summary>
-    public static bool HasSettings(string folder) =>
-        File.Exists(Path.Combine(folder, ConfigFile)) || File.Exists(Path.Combine(folder, SpecialTokensFile))
-        || File.Exists(Path.Combine(folder, FastTokenizerFile));
-
     /// <summary>
     /// Loads the tokenizer of a folder. <paramref name="pathOf"/> gives the path of a file of the folder, or null
     /// when it has none (a saved folder resolves names through its manifest); <paramref name="fallbackLowerCase"/> sets

@@ -107,9 +107,7 @@ public sealed class ClassificationTrainer
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(validation);
         BertWarnings.CheckBFloat16(BertLinear.ComputeTypeOf(model) ?? model.parameters().First().dtype, options.Device);
-        var warnings = CheckData(train, validation);
-        var trainTargets = Targets(train, nameof(train));
-        var validationTargets = Targets(validation, nameof(validation));
+        var (warnings, trainTargets, validationTargets) = Checked(train, validation);
 
         if (train[0].Text2 is not null && options.MaxSequenceLength is < 3)
             throw new ArgumentException(
@@ -223,16 +221,18 @@ public sealed class ClassificationTrainer
     /// <param name="train">Training examples of the model's problem type.</param>
     /// <param name="validation">Validation examples.</param>
     /// <exception cref="ArgumentException">The data fail a check (see the remarks of <see cref="ClassificationTrainer"/>).</exception>
-    public IReadOnlyList<string> CheckData(IReadOnlyList<TextExample> train, IReadOnlyList<TextExample> validation)
+    public IReadOnlyList<string> CheckData(IReadOnlyList<TextExample> train, IReadOnlyList<TextExample> validation) =>
+        Checked(train, validation).Warnings;
+
+    /// <summary>The checks of <see cref="CheckData"/>, with the targets they build (which <see cref="Train"/> uses).</summary>
+    private (IReadOnlyList<string> Warnings, Targets Train, Targets Validation) Checked(IReadOnlyList<TextExample> train, IReadOnlyList<TextExample> validation)
     {
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(validation);
         if (train.Count == 0) throw new ArgumentException("The training set is empty.", nameof(train));
         if (validation.Count == 0) throw new ArgumentException("The validation set is empty.", nameof(validation));
         var warnings = TrainingDataChecks.Check(Labels, ProblemType, train, validation);
-        _ = Targets(train, nameof(train));
-        _ = Targets(validation, nameof(validation));
-        return warnings;
+        return (warnings, Targets(train, nameof(train)), Targets(validation, nameof(validation)));
     }
 
     /// <summary>Predicts every example and measures the loss and the report of the problem type.</summary>
