@@ -86,6 +86,15 @@ internal static class OpsBench
                 return nn.functional.linear(x.to(ScalarType.BFloat16), wHI.to(ScalarType.BFloat16), bI.to(ScalarType.BFloat16))
                     .to(ScalarType.Float32).MoveToOuterDisposeScope();
             });
+
+            // The same product with float16 operands already cast (libtorch's own half-precision path, forward and
+            // forward+backward): whether float16 products, which avx512_fp16 issues at twice the float32 rate
+            // (bench/isa_peak.c), run faster through libtorch than float32 ones.
+            var xHalf = x.to(ScalarType.Float16);
+            var wHIHalf = wHI.to(ScalarType.Float16);
+            var bIHalf = bI.to(ScalarType.Float16);
+            r["linear_h_i_fp16_ms"] = Ms(() => nn.functional.linear(xHalf, wHIHalf, bIHalf));
+            r["linear_h_i_fwd_bwd_fp16_ms"] = ForwardBackwardMs(xHalf, wHIHalf, bIHalf, LinearKernel.Gemm);
         }
         r["sdpa_ms"] = Ms(() => nn.functional.scaled_dot_product_attention(q, q, q, mask));
         r["gelu_i_ms"] = Ms(() => nn.functional.gelu(xi));
