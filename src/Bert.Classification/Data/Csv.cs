@@ -4,8 +4,8 @@ namespace Bert.Classification.Data;
 
 /// <summary>
 /// RFC 4180 reading and writing: fields separated by a delimiter, optionally enclosed in double quotes, a quote
-/// inside a quoted field doubled (<c>""</c>), delimiters and line breaks allowed inside quoted fields, LF or CRLF
-/// line ends, UTF-8 with or without a byte-order mark. Blank lines between records are skipped (as pandas does).
+/// inside a quoted field doubled (<c>""</c>), delimiters and line breaks allowed inside quoted fields, LF, CRLF or (a file
+/// without LF) classic Mac CR line ends, UTF-8 with or without a byte-order mark. Blank lines between records are skipped (as pandas does).
 /// A quote inside an unquoted field is kept literally (as Python's csv module does).
 /// </summary>
 internal static class Csv

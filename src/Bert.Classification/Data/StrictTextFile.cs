@@ -55,7 +55,9 @@ internal static class StrictTextFile
     /// <summary>
     /// Decodes <paramref name="bytes"/> into physical lines (without their '\n'; a trailing '\r' is removed
     /// unless <paramref name="keepCarriageReturn"/>, which a CSV parser needs inside quoted fields).
-    /// A final empty line after a last '\n' is not returned. A UTF-8 byte-order mark is skipped when
+    /// A final empty line after a last '\n' is not returned. A file with no '\n' but some '\r' has classic Mac line ends
+    /// (Excel for Mac's "CSV (Macintosh)", old editors): its lines are split at '\r' instead, as Python's universal
+    /// newlines and pandas read them, and returned without it. A UTF-8 byte-order mark is skipped when
     /// <paramref name="allowUtf8Bom"/> is true and rejected otherwise (it means the file is UTF-8, not the named encoding).
     /// </summary>
     /// <exception cref="InvalidDataException">A line holds bytes invalid in <paramref name="encoding"/>: names the file, line and byte.</exception>
@@ -70,13 +72,15 @@ internal static class StrictTextFile
         }
         var lines = new List<string>();
         var lineNumber = 0;
+        var body = bytes.AsSpan(start);
+        var lineEnd = body.IndexOf((byte)'\n') < 0 && body.IndexOf((byte)'\r') >= 0 ? (byte)'\r' : (byte)'\n';
         while (start < bytes.Length)
         {
             lineNumber++;
-            var end = Array.IndexOf(bytes, (byte)'\n', start);
+            var end = Array.IndexOf(bytes, lineEnd, start);
             var stop = end < 0 ? bytes.Length : end;
             var length = stop - start;
-            if (!keepCarriageReturn && length > 0 && bytes[stop - 1] == (byte)'\r')
+            if (lineEnd == (byte)'\n' && !keepCarriageReturn && length > 0 && bytes[stop - 1] == (byte)'\r')
                 length--;
             lines.Add(Decode(bytes, start, length, encoding, sourceName, lineNumber));
             if (end < 0)

@@ -35,6 +35,29 @@ public sealed class LabeledTextFilesTests
     }
 
     [Fact]
+    public void Reads_classic_mac_line_ends_as_pythons_csv_module_does()
+    {
+        // mac.csv: Python's csv.writer with lineterminator "\r" (Excel for Mac's "CSV (Macintosh)"); the expected rows are
+        // what Python's csv.reader reads back. Before, the whole file was one line: "a header but no data rows".
+        var expected = JsonSerializer.Deserialize<List<Dictionary<string, string>>>(File.ReadAllText(Path.Combine(PythonCsv, "expected_mac.json")))!
+            .Select(d => new TextExample(d["text"], d["label"])).ToList();
+        expected.Should().HaveCountGreaterThan(5);
+        var path = Path.Combine(PythonCsv, "mac.csv");
+        File.ReadAllBytes(path).Should().NotContain((byte)'\n').And.Contain((byte)'\r');
+        LabeledTextFiles.LoadTable(path).Should().Equal(expected);
+
+        // The same lines as TSV and as JSON lines, and a file without a final line end.
+        using var temp = new TempFolder();
+        var tsv = temp.File("mac.tsv");
+        var plain = expected.Where(e => !e.Text.Contains('"', StringComparison.Ordinal) && !e.Text.Contains('\t', StringComparison.Ordinal)).ToList();
+        File.WriteAllText(tsv, "text\tlabel\r" + string.Join("\r", plain.Select(e => e.Text + "\t" + e.Label)));
+        LabeledTextFiles.LoadTable(tsv).Should().Equal(plain);
+        var jsonl = temp.File("mac.jsonl");
+        File.WriteAllText(jsonl, "{\"text\": \"a\", \"label\": \"x\"}\r{\"text\": \"b\", \"label\": \"y\"}\r");
+        LabeledTextFiles.LoadTable(jsonl).Should().Equal(new TextExample("a", "x"), new TextExample("b", "y"));
+    }
+
+    [Fact]
     public void Features_and_labels_round_trip_quotes_commas_and_newlines()
     {
         using var temp = new TempFolder();

@@ -6,6 +6,9 @@
 #   python_csv/labels.csv    pandas-like: index column then "label"; UTF-8, LF
 #   python_csv/texts.tsv     "text<TAB>label", csv.writer(delimiter="\t"), UTF-8, CRLF
 #   python_csv/expected.json the texts and labels those files hold
+#   python_csv/mac.csv       "text,label", classic Mac line ends (lineterminator "\r", as Excel for Mac's "CSV (Macintosh)"),
+#                            the rows without line breaks inside; UTF-8
+#   python_csv/expected_mac.json what Python's csv.reader reads back from mac.csv (header dropped)
 import csv
 import json
 import os
@@ -45,6 +48,16 @@ def main():
             w.writerow([text, label])
     with open(os.path.join(HERE, "expected.json"), "w", encoding="utf-8") as f:
         json.dump([{"text": t, "label": l} for t, l in ROWS], f, ensure_ascii=False, indent=1)
+    with open(os.path.join(HERE, "mac.csv"), "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\r")
+        w.writerow(["text", "label"])
+        for text, label in ROWS:
+            if "\n" not in text and "\r" not in text:
+                w.writerow([text, label])
+    with open(os.path.join(HERE, "mac.csv"), encoding="utf-8", newline="") as f:
+        read = list(csv.reader(f))
+    with open(os.path.join(HERE, "expected_mac.json"), "w", encoding="utf-8") as f:
+        json.dump([{"text": t, "label": l} for t, l in read[1:]], f, ensure_ascii=False, indent=1)
 
 
 if __name__ == "__main__":
