@@ -191,6 +191,8 @@ internal static class PretrainCommand
         {
             if (log is null)
             {
+                if (append && File.Exists(logPath))
+                    DropRowsFrom(p.FirstStep);
                 bool header = !append || !File.Exists(logPath) || new FileInfo(logPath).Length == 0;
                 log = new StreamWriter(logPath, append: append);
                 if (header) log.WriteLine(Header);
@@ -200,6 +202,21 @@ internal static class PretrainCommand
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{p.Step}\t{p.MaskedLmLoss:F4}\t{p.MaskedLmAccuracy:F4}\t{p.NextSentenceLoss:F4}\t{p.NextSentenceAccuracy:F4}\t{p.LearningRate:E4}\t{p.SequencesPerSecond:F2}\t{p.Elapsed.TotalSeconds:F1}"));
             log.Flush();
+        }
+
+        /// <summary>
+        /// Removes the rows of steps from <paramref name="firstStep"/> on: a killed run reported them after its last
+        /// checkpoint, and the resumed run does those steps again (replaced through a temporary, so a kill leaves either log).
+        /// </summary>
+        private void DropRowsFrom(long firstStep)
+        {
+            var lines = File.ReadAllLines(logPath);
+            var kept = lines.Where((line, i) => i == 0 && line.StartsWith("step", StringComparison.Ordinal)
+                || !long.TryParse(line.Split('\t')[0], NumberStyles.None, CultureInfo.InvariantCulture, out long step) || step < firstStep).ToArray();
+            if (kept.Length == lines.Length) return;
+            string temporary = logPath + ".tmp";
+            File.WriteAllLines(temporary, kept);
+            File.Move(temporary, logPath, overwrite: true);
         }
     }
 }

@@ -116,6 +116,7 @@ public sealed class Pretrainer
         var total = Stopwatch.StartNew();
         var windowClock = Stopwatch.StartNew();
         long lastCheckpoint = step;
+        long windowStart = step + 1;
 
         _model.train();
         var loop = new TrainingLoop(optimizer);
@@ -136,7 +137,8 @@ public sealed class Pretrainer
             if (step % _options.ProgressEvery == 0 || step == _options.Steps)
             {
                 var seconds = Math.Max(windowClock.Elapsed.TotalSeconds, 1e-9);
-                var report = window.Report(step, _options.Steps, optimizer.CurrentLearningRate, window.Sequences / seconds, total.Elapsed);
+                var report = window.Report(step, _options.Steps, optimizer.CurrentLearningRate, window.Sequences / seconds, total.Elapsed) with { FirstStep = windowStart };
+                windowStart = step + 1;
                 history.Add(report);
                 progress?.Report(report);
                 window = new Window();

@@ -19,4 +19,11 @@ public sealed record PretrainingProgress(
     double NextSentenceAccuracy,
     double LearningRate,
     double SequencesPerSecond,
-    TimeSpan Elapsed);
+    TimeSpan Elapsed)
+{
+    /// <summary>
+    /// The first step these means cover: the step after the previous report, or after the checkpoint a resumed run
+    /// started from (a log can drop what a killed run reported from there on, since the resumed run does those steps again).
+    /// </summary>
+    public long FirstStep { get; init; } = 1;
+}

@@ -113,9 +113,13 @@ public class PretrainCommandTests
             File.ReadAllBytes(Path.Combine(output, "hf", "model.safetensors")).Should().Equal(weights);
             LoggedSteps(output).Should().Equal(1, 2);
 
+            // As if a run killed after the checkpoint at step 2 had logged steps 3 and 4: the resumed run does them again
+            // and its rows replace those (they were logged twice before).
+            File.AppendAllText(Path.Combine(output, "progress.tsv"), "3\t9.0\n4\t9.0\n");
             var resumed = Bert(Pretrain(dir, corpus, output, 3, "--resume"));
             resumed.ExitCode.Should().Be(0, resumed.StdErr);
             LoggedSteps(output).Should().Equal(1, 2, 3);
+            File.ReadAllText(Path.Combine(output, "progress.tsv")).Should().NotContain("\t9.0\n");
         }
         finally
         {

@@ -95,6 +95,8 @@ public class PretrainerTests
             result.ResumedFromStep.Should().Be(3);
             result.Steps.Should().Be(8);
             result.History.First().Step.Should().Be(4);
+            result.History.First().FirstStep.Should().Be(4, "the resumed run's first report covers the steps after the checkpoint");
+            result.History.Zip(result.History.Skip(1)).Should().OnlyContain(p => p.Second.FirstStep == p.First.Step + 1);
 
             foreach (var (name, value) in straight.state_dict())
                 Values(resumed.state_dict()[name]).Should().Equal(Values(value), name);
