@@ -34,11 +34,15 @@ public sealed class BertForSequenceClassification : nn.Module<Tensor, Tensor, Te
         this.bert = bert;
         var config = bert.Config;
         dropout = new BertDropout(Options.Dropout ?? config.HiddenDropoutProb);
-        classifier = nn.Linear(BertPooling.OutputSize(Options.Pooling, config.HiddenSize, Options.ConcatLayers), numLabels);
+        long features = BertPooling.OutputSize(Options.Pooling, config.HiddenSize, Options.ConcatLayers);
+        // Created empty (libtorch's default initialisation would draw from the global generator), then initialised as
+        // BertPreTrainedModel._init_weights does, from the seeded generator when there is one.
+        classifier = nn.Linear(new Parameter(empty(numLabels, features)), new Parameter(empty(numLabels)));
         using (no_grad())
+        using (var generator = Options.Seed is { } seed ? new Generator(unchecked((ulong)seed), CPU) : null)
         {
-            nn.init.normal_(classifier.weight, 0, config.InitializerRange);
-            nn.init.zeros_(classifier.bias);
+            classifier.weight!.normal_(0, config.InitializerRange, generator);
+            classifier.bias!.zero_();
         }
         RegisterComponents();
     }

@@ -23,6 +23,14 @@ public sealed class ClassificationHeadOptions
     /// </summary>
     public double Threshold { get; set; } = 0.5;
 
+    /// <summary>
+    /// Seeds the head's initial weights (normal(0, <c>initializer_range</c>)) from a private generator, so the same seed
+    /// gives the same head and libtorch's global generator is not advanced; null draws them from libtorch's global
+    /// generator (<c>torch.manual_seed</c>). Default 42, as <c>ClassificationTrainerOptions.Seed</c>: with both, a
+    /// fine-tuning run from a checkpoint repeats on the same machine without any other call.
+    /// </summary>
+    public long? Seed { get; set; } = 42;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the property that is out of range.</summary>
     /// <param name="numLayers">The BERT's number of layers, to check <see cref="ConcatLayers"/>.</param>
     public void Validate(int numLayers)

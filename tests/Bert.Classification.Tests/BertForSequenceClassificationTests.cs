@@ -73,6 +73,38 @@ public class BertForSequenceClassificationTests
     }
 
     [Fact]
+    public void The_head_is_seeded_by_its_options_and_leaves_the_global_generator_alone()
+    {
+        using var bert = new BertModelBuilder(ToyData.TinyConfig(100)).WithSeed(1).Build();
+        float[] Head(ClassificationHeadOptions? options)
+        {
+            using var model = new BertForSequenceClassification(bert, 3, options);
+            model.state_dict()["classifier.bias"].data<float>().ToArray().Should().AllBeEquivalentTo(0f);
+            return model.state_dict()["classifier.weight"].data<float>().ToArray();
+        }
+
+        // Default (Seed 42): the same head whatever the global generator did before (the README's path calls no manual_seed).
+        TorchSharp.torch.manual_seed(1);
+        var first = Head(null);
+        TorchSharp.torch.manual_seed(2);
+        Head(null).Should().Equal(first);
+        Head(new ClassificationHeadOptions { Seed = 43 }).Should().NotEqual(first);
+        double std = Math.Sqrt(first.Select(v => (double)v * v).Average());
+        std.Should().BeApproximately(0.02, 0.004, "normal(0, initializer_range) over 3 x 32 weights");
+
+        // The global generator is not advanced by a seeded head; with Seed null it decides, as torch.manual_seed does.
+        TorchSharp.torch.manual_seed(5);
+        var expected = TorchSharp.torch.randn(4).data<float>().ToArray();
+        TorchSharp.torch.manual_seed(5);
+        Head(null);
+        TorchSharp.torch.randn(4).data<float>().ToArray().Should().Equal(expected);
+        TorchSharp.torch.manual_seed(5);
+        var fromGlobal = Head(new ClassificationHeadOptions { Seed = null });
+        TorchSharp.torch.manual_seed(5);
+        Head(new ClassificationHeadOptions { Seed = null }).Should().Equal(fromGlobal).And.NotEqual(first);
+    }
+
+    [Fact]
     public void Bad_head_options_are_rejected_with_the_property_name()
     {
         TorchSharp.torch.manual_seed(0);

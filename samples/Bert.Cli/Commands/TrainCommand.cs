@@ -116,7 +116,7 @@ internal static class TrainCommand
 
         torch.manual_seed(seed);
         var bert = BuildModel(args, indexer, seed, measuredLength);
-        var head = new ClassificationHeadOptions { Pooling = ParsePooling(args.GetValue(Pooling)!), ProblemType = problemType, Threshold = args.GetValue(Threshold) };
+        var head = new ClassificationHeadOptions { Pooling = ParsePooling(args.GetValue(Pooling)!), ProblemType = problemType, Threshold = args.GetValue(Threshold), Seed = seed };
         using var model = new BertForSequenceClassification(bert, labels.Length, head);
         var options = new ClassificationTrainerOptions
         {

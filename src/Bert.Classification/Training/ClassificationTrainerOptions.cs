@@ -47,7 +47,11 @@ public sealed class ClassificationTrainerOptions
     /// <summary>Group texts of similar length into batches (within shuffled windows). Default true.</summary>
     public bool LengthBucketing { get; set; } = true;
 
-    /// <summary>Seed of shuffling, dropout and initialisation of the head: same seed, same data, same machine, same result. Default 42.</summary>
+    /// <summary>
+    /// Seed of shuffling and dropout: same seed, same data, same machine, same result. Default 42. The head's initial
+    /// weights are seeded by <see cref="ClassificationHeadOptions.Seed"/> (also 42 by default), a random encoder's by
+    /// <c>BertModelBuilder.WithSeed</c>.
+    /// </summary>
     public int Seed { get; set; } = 42;
 
     /// <summary>Optional loss weight per label name (labels not listed weigh 1); each positive and finite.</summary>

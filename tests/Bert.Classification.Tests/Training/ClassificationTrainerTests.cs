@@ -57,6 +57,27 @@ public class ClassificationTrainerTests
     }
 
     [Fact]
+    public void Default_options_repeat_a_run_without_any_manual_seed()
+    {
+        // The README's path: an encoder from a checkpoint (here: a fixed seeded one), a head and a trainer with their
+        // default options, no torch.manual_seed anywhere; the global generator is disturbed between the runs.
+        var indexer = ToyData.Indexer();
+        var train = ToyData.Make(64, seed: 4);
+        var validation = ToyData.Make(16, seed: 5);
+        float[] Run(int disturbance)
+        {
+            TorchSharp.torch.manual_seed(disturbance);
+            using var bert = new Bert.Core.Modeling.BertModelBuilder(ToyData.TinyConfig(indexer.VocabSize)).WithSeed(6).Build();
+            using var model = new BertForSequenceClassification(bert, ToyData.Labels.Length);
+            new ClassificationTrainer(model, indexer, ToyData.Labels, new ClassificationTrainerOptions { Epochs = 1, BatchSize = 16, LearningRate = 1e-3 })
+                .Train(train, validation);
+            return model.state_dict()["classifier.weight"].data<float>().ToArray()
+                .Concat(model.state_dict()["bert.pooler.dense.weight"].data<float>().ToArray()).ToArray();
+        }
+        Run(100).Should().Equal(Run(200));
+    }
+
+    [Fact]
     public void A_run_cancelled_mid_epoch_resumes_from_its_checkpoint_to_the_same_weights()
     {
         var indexer = ToyData.Indexer();
