@@ -39,6 +39,8 @@ internal static class PredictCommand
         if (texts.Length == 0) throw new CliException("No text given: pass texts as arguments or one per line on standard input.");
         string? model = args.GetValue(Model), onnx = args.GetValue(Onnx);
         if ((model is null) == (onnx is null)) throw new CliException("Give either --model (a saved classifier) or --onnx (an exported folder).");
+        if (onnx is not null && args.GetValue(Device) is { } device && device != "cpu")
+            throw new CliException($"--device {device} applies to --model; an --onnx folder runs on ONNX Runtime's CPU provider.");
         var split = texts.Select(t => t.Split('\t')).ToArray();
         if (split.FirstOrDefault(s => s.Length > 2) is { } tooMany)
             throw new CliException($"An input has {tooMany.Length - 1} tabs; a line is one text or one pair (text<TAB>text): '{string.Join("\\t", tooMany)}'.");

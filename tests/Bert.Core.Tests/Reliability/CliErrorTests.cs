@@ -211,6 +211,8 @@ public class CliErrorTests
         File.CreateSymbolicLink(Path.Combine(onnx, "serving.json"), "/dev/zero");
         var run = Bert("predict", "--onnx", onnx, "京都");
         ShouldFailInOneLine(run, "*serving manifest '*serving.json' holds more than the 67108864 bytes*");
+        // --device is for --model: with --onnx it was accepted and ignored (ONNX Runtime ran on the CPU).
+        ShouldFailInOneLine(Bert("predict", "--onnx", onnx, "--device", "cuda", "京都"), "*--device cuda applies to --model*ONNX Runtime's CPU*");
         run.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(15));
 
         string model = Directory.CreateDirectory(Path.Combine(dir.Path, "model")).FullName;
