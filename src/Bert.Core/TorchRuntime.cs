@@ -113,29 +113,11 @@ public static class TorchRuntime
         }
         catch (TypeInitializationException ex)
         {
-            return new InvalidOperationException(Explain(ex), ex);
+            return new InvalidOperationException(TorchLoadFailure.Describe(ex), ex);
         }
         catch (DllNotFoundException ex)
         {
-            return new InvalidOperationException(Explain(ex), ex);
+            return new InvalidOperationException(TorchLoadFailure.Describe(ex), ex);
         }
-    }
-
-    private static string Explain(Exception ex)
-    {
-        var root = ex;
-        while (root.InnerException is not null) root = root.InnerException;
-        var text = "TorchSharp's native runtime could not be loaded: " + root.Message + ". ";
-        if (!OperatingSystem.IsLinux())
-            return text + "Reference a libtorch backend package (for example TorchSharp-cpu) from the application.";
-        return text +
-            "Check that the application references a libtorch backend (TorchSharp-cpu or libtorch-cpu-linux-x64). " +
-            "On Linux distributions whose libstdc++ predates GCC 13 (Debian 12, Ubuntu 22.04), TorchSharp 0.107's " +
-            "libLibTorchSharp.so requires GLIBCXX_3.4.32 for one unused marker symbol. Bert.Core's build targets " +
-            "(buildTransitive/Bert.Core.targets) mark that requirement weak in the build and publish outputs; make sure " +
-            "they ran (BertPatchLibTorchSharp is not false, the app was built with 'dotnet build' or 'dotnet publish' on Linux; " +
-            "an app that references Bert.Core as a project rather than a NuGet package must import that targets file itself) " +
-            "and that libLibTorchSharp.so is loaded from the output folder, not the NuGet cache (LD_DEBUG=files shows which). " +
-            "Runtime: " + RuntimeInformation.RuntimeIdentifier + ".";
     }
 }
