@@ -21,13 +21,14 @@ namespace Bert.Classification;
 /// <c>bert.*</c>, <c>classifier.*</c>), the tokenizer files and a manifest (see <see cref="Save"/>).
 /// <see cref="Dispose"/> releases the model: afterwards <see cref="Model"/>, <see cref="Predict"/>, the
 /// <c>PredictBatch</c> overloads and <see cref="Save"/> throw <see cref="ObjectDisposedException"/> (a save never
-/// writes an empty model over a good one); the labels and settings stay readable.
+/// writes an empty model over a good one); the labels and settings stay readable. Disposing while other threads
+/// predict is safe: their running calls finish first.
 /// </remarks>
 public sealed class TextClassifier : IDisposable
 {
     private readonly IBertIndexer indexer;
     private readonly BertForSequenceClassification model;
-    private volatile bool disposed;
+    private readonly DisposalGuard guard;
 
     /// <summary>Wraps a trained model for inference.</summary>
     /// <param name="model">The classifier (it is switched to eval mode and moved to <paramref name="device"/>).</param>
@@ -55,6 +56,7 @@ public sealed class TextClassifier : IDisposable
             throw new ArgumentOutOfRangeException(nameof(maxSequenceLength), maxSequenceLength,
                 $"The truncation length must be 2..{model.Bert.Config.MaxPositionEmbeddings} (the model's max_position_embeddings, at least [CLS] and [SEP]).");
         this.model = model;
+        guard = new DisposalGuard(model.Dispose);
         this.indexer = indexer;
         Labels = labels.ToArray();
         TokenizerFile = tokenizerFile;
@@ -126,7 +128,7 @@ public sealed class TextClassifier : IDisposable
     /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public Prediction Predict(string text, string? pair = null)
     {
-        ThrowIfDisposed();
+        using var call = guard.Enter(this);
         ArgumentNullException.ThrowIfNull(text);
         return PredictBatch([text], pair is null ? null : [pair])[0];
     }
@@ -147,7 +149,7 @@ public sealed class TextClassifier : IDisposable
     /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs, int batchSize = 32, CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
+        using var call = guard.Enter(this);
         ArgumentNullException.ThrowIfNull(texts);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         PairCheck.Check(Pairs, pairs is not null);
@@ -183,7 +185,7 @@ public sealed class TextClassifier : IDisposable
     /// <exception cref="ObjectDisposedException">The classifier was disposed (nothing is written).</exception>
     public void Save(string directory, IReadOnlyDictionary<string, string>? extraFiles = null)
     {
-        ThrowIfDisposed();
+        using var call = guard.Enter(this);
         ArgumentException.ThrowIfNullOrEmpty(directory);
         var weights = ModelWeights.ToSave(model, "The classifier");
         using var save = SaveTransaction.Begin(directory, SaveKind.Classifier, "saving a classifier");
@@ -381,13 +383,12 @@ public sealed class TextClassifier : IDisposable
         return labelCount == 1 ? ProblemType.Regression : ProblemType.SingleLabel;
     }
 
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(guard.IsDisposed, this);
 
-    /// <summary>Releases the model; later calls that need it throw <see cref="ObjectDisposedException"/>. Calling it again does nothing.</summary>
-    public void Dispose()
-    {
-        if (disposed) return;
-        disposed = true;
-        model.Dispose();
-    }
+    /// <summary>
+    /// Releases the model once the predictions and saves running on other threads have finished; calls that start
+    /// from now on throw <see cref="ObjectDisposedException"/>. Called from inside one of this classifier's calls, it
+    /// returns at once and the model is released when that call leaves. Calling it again does nothing.
+    /// </summary>
+    public void Dispose() => guard.Dispose();
 }

@@ -16,11 +16,12 @@ public sealed class OnnxTextClassifier : IDisposable
     private readonly OnnxBertSession session;
     private readonly IBertIndexer indexer;
     private readonly string[] labels;
-    private volatile bool disposed;
+    private readonly DisposalGuard guard;
 
     private OnnxTextClassifier(OnnxBertSession session, IBertIndexer indexer, string[] labels, OnnxProblemType problemType, int maxLength, float threshold)
     {
         this.session = session;
+        guard = new DisposalGuard(session.Dispose);
         this.indexer = indexer;
         this.labels = labels;
         ProblemType = problemType;
@@ -84,7 +85,7 @@ public sealed class OnnxTextClassifier : IDisposable
     /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public OnnxPrediction Predict(string text)
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
+        using var call = guard.Enter(this);
         ArgumentNullException.ThrowIfNull(text);
         return PredictBatch([text])[0];
     }
@@ -93,7 +94,7 @@ public sealed class OnnxTextClassifier : IDisposable
     /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public OnnxPrediction Predict(string text, string pair)
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
+        using var call = guard.Enter(this);
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(pair);
         return PredictBatch([text], [pair])[0];
@@ -107,7 +108,7 @@ public sealed class OnnxTextClassifier : IDisposable
     /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public IReadOnlyList<OnnxPrediction> PredictBatch(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null, int batchSize = 32, CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
+        using var call = guard.Enter(this);
         ArgumentNullException.ThrowIfNull(texts);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         if (pairs is not null && pairs.Count != texts.Count)
@@ -164,11 +165,10 @@ public sealed class OnnxTextClassifier : IDisposable
 
     private static float Sigmoid(float x) => (float)(1.0 / (1.0 + Math.Exp(-x)));
 
-    /// <summary>Releases the ONNX Runtime session; later predictions throw <see cref="ObjectDisposedException"/>. Calling it again does nothing.</summary>
-    public void Dispose()
-    {
-        if (disposed) return;
-        disposed = true;
-        session.Dispose();
-    }
+    /// <summary>
+    /// Releases the ONNX Runtime session once the calls running on other threads have finished; predictions that start
+    /// from now on throw <see cref="ObjectDisposedException"/>. Called from inside one of this classifier's calls, it returns
+    /// at once and the session is released when that call leaves. Calling it again does nothing.
+    /// </summary>
+    public void Dispose() => guard.Dispose();
 }

@@ -14,11 +14,12 @@ public sealed class OnnxTextEmbedder : IDisposable
 
     private readonly OnnxBertSession session;
     private readonly IBertIndexer indexer;
-    private volatile bool disposed;
+    private readonly DisposalGuard guard;
 
     private OnnxTextEmbedder(OnnxBertSession session, IBertIndexer indexer, string pooling, bool normalized, int maxLength)
     {
         this.session = session;
+        guard = new DisposalGuard(session.Dispose);
         this.indexer = indexer;
         Pooling = pooling;
         Normalized = normalized;
@@ -68,7 +69,7 @@ public sealed class OnnxTextEmbedder : IDisposable
     /// <exception cref="ObjectDisposedException">The embedder was disposed.</exception>
     public float[] Embed(string text, string? pair = null)
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
+        using var call = guard.Enter(this);
         ArgumentNullException.ThrowIfNull(text);
         return EmbedBatch([text], pair is null ? null : [pair])[0];
     }
@@ -81,18 +82,17 @@ public sealed class OnnxTextEmbedder : IDisposable
     /// <exception cref="ObjectDisposedException">The embedder was disposed.</exception>
     public IReadOnlyList<float[]> EmbedBatch(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null, int batchSize = 32, CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
+        using var call = guard.Enter(this);
         ArgumentNullException.ThrowIfNull(texts);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         if (texts.Count == 0) return [];
         return session.Run(indexer.EncodeMany(texts, pairs), indexer.PadId, batchSize, cancellationToken);
     }
 
-    /// <summary>Releases the ONNX Runtime session; later calls to embed throw <see cref="ObjectDisposedException"/>. Calling it again does nothing.</summary>
-    public void Dispose()
-    {
-        if (disposed) return;
-        disposed = true;
-        session.Dispose();
-    }
+    /// <summary>
+    /// Releases the ONNX Runtime session once the calls running on other threads have finished; calls to embed that start
+    /// from now on throw <see cref="ObjectDisposedException"/>. Called from inside one of this embedder's calls, it returns
+    /// at once and the session is released when that call leaves. Calling it again does nothing.
+    /// </summary>
+    public void Dispose() => guard.Dispose();
 }

@@ -14,7 +14,8 @@ namespace Bert.Core.Embeddings;
 /// Sentence embeddings from a BERT: each text is encoded, run through the model and pooled into one vector
 /// (<see cref="PoolingStrategy"/>: [CLS], pooler, or mean/max over the real tokens), optionally scaled to unit length.
 /// Runs in eval mode without gradients, longest texts first in batches padded to a multiple of 8, and is safe to
-/// call from many threads at once. <see cref="AsEmbeddingGenerator"/> plugs it into Microsoft.Extensions.AI.
+/// call from many threads at once, also while one of them disposes it (running calls finish first).
+/// <see cref="AsEmbeddingGenerator"/> plugs it into Microsoft.Extensions.AI.
 /// </summary>
 /// <example>
 /// <code>
@@ -57,13 +58,14 @@ public sealed class TextEmbedder : IDisposable
         device.Place(model);
         model.eval();
         this.model = model;
+        guard = new DisposalGuard(model.Dispose);
         Indexer = indexer;
         ModelId = this.options.ModelId ?? "bert";
         Dimensions = BertPooling.OutputSize(this.options.Pooling, config.HiddenSize, this.options.ConcatLayers);
     }
 
     private readonly BertModel model;
-    private volatile bool disposed;
+    private readonly DisposalGuard guard;
 
     /// <summary>The encoder.</summary>
     /// <exception cref="ObjectDisposedException">The embedder was disposed.</exception>
@@ -71,7 +73,7 @@ public sealed class TextEmbedder : IDisposable
     {
         get
         {
-            ObjectDisposedException.ThrowIf(disposed, this);
+            ObjectDisposedException.ThrowIf(guard.IsDisposed, this);
             return model;
         }
     }
@@ -134,7 +136,7 @@ public sealed class TextEmbedder : IDisposable
     /// <exception cref="ObjectDisposedException">The embedder was disposed.</exception>
     public float[] Embed(string text)
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
+        using var call = guard.Enter(this);
         ArgumentNullException.ThrowIfNull(text);
         return EmbedBatch([text])[0];
     }
@@ -146,7 +148,7 @@ public sealed class TextEmbedder : IDisposable
     /// <exception cref="ObjectDisposedException">The embedder was disposed.</exception>
     public IReadOnlyList<float[]> EmbedBatch(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
+        using var call = guard.Enter(this);
         ArgumentNullException.ThrowIfNull(texts);
         for (int i = 0; i < texts.Count; i++)
         {
@@ -170,13 +172,12 @@ public sealed class TextEmbedder : IDisposable
     /// <summary>This embedder as a Microsoft.Extensions.AI <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> (which does not dispose it).</summary>
     public IEmbeddingGenerator<string, Embedding<float>> AsEmbeddingGenerator() => new TextEmbeddingGenerator(this);
 
-    /// <summary>Disposes the model; later calls to embed throw <see cref="ObjectDisposedException"/>. Calling it again does nothing.</summary>
-    public void Dispose()
-    {
-        if (disposed) return;
-        disposed = true;
-        model.Dispose();
-    }
+    /// <summary>
+    /// Disposes the model once the calls running on other threads have finished; calls that start from now on throw
+    /// <see cref="ObjectDisposedException"/>. Called from inside one of this embedder's calls, it returns at once and
+    /// the model is disposed when that call leaves. Calling it again does nothing.
+    /// </summary>
+    public void Dispose() => guard.Dispose();
 
     /// <summary>One forward pass: the row-major (B, Dimensions) float32 embeddings of a batch (the caller holds the dispose scope).</summary>
     private float[] EmbedRows(EncodedInput[] batchInputs)
