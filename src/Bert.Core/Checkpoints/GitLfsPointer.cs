@@ -1,5 +1,5 @@
-using Bert.Tokenization;
 using System.Text;
+using Bert.Tokenization;
 
 namespace Bert.Core.Checkpoints;
 

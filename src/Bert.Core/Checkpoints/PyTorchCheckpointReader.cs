@@ -1,6 +1,6 @@
-using Bert.Tokenization;
 using System.Globalization;
 using System.IO.Compression;
+using Bert.Tokenization;
 using static TorchSharp.torch;
 
 namespace Bert.Core.Checkpoints;

@@ -1,9 +1,9 @@
-using Bert.Tokenization;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Bert.Tokenization;
 using static TorchSharp.torch;
 using Bert.Core.IO;
 

@@ -1,6 +1,6 @@
-using Bert.Tokenization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Bert.Tokenization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
