@@ -253,7 +253,9 @@ public sealed class TextClassifier : IDisposable
         if (!Directory.Exists(directory))
             throw new DirectoryNotFoundException($"No saved classifier at {directory}.");
         TorchRuntime.EnsureAvailable();
-        var files = SaveManifest.Resolve(directory);
+        // A saved folder is read from one verified snapshot of its save (a save committing meanwhile changes nothing read).
+        using var snapshot = SaveSnapshot.Take(directory);
+        var files = snapshot?.Paths;
         string? PathOf(string name) => files is not null
             ? files.GetValueOrDefault(name)
             : File.Exists(Path.Combine(directory, name)) ? Path.Combine(directory, name) : null;

@@ -20,7 +20,10 @@ internal sealed class OnnxBertSession : IDisposable
         using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = intraOpThreads };
         try
         {
-            session = new InferenceSession(modelPath, options);
+            // A model of a saved folder is parsed from the bytes its snapshot verified (ONNX Runtime would reopen the path).
+            session = SaveSnapshot.VerifiedBytes(modelPath, MaxModelBytes, "ONNX model") is { } verified
+                ? new InferenceSession(verified, options)
+                : new InferenceSession(modelPath, options);
         }
         catch (OnnxRuntimeException ex)
         {
@@ -42,6 +45,9 @@ internal sealed class OnnxBertSession : IDisposable
                 : throw new InvalidDataException($"{modelPath}: the metadata '{MaxPositionsKey}' is '{positions}'; expected a positive whole number.");
         }
     }
+
+    /// <summary>The largest ONNX model read into memory: 2 GiB, protobuf's limit for one file (the exporter writes no external data).</summary>
+    private const long MaxModelBytes = int.MaxValue;
 
     /// <summary>The model metadata key holding the position count (Bert.Core's <c>OnnxExport.MaxPositionsMetadataKey</c>).</summary>
     public const string MaxPositionsKey = "max_position_embeddings";

@@ -60,7 +60,7 @@ public sealed class OnnxTextClassifier : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(folder);
         options ??= new OnnxTextClassifierOptions();
         options.Validate();
-        var manifest = ServingManifest.Read(folder, ServingManifest.ClassifierFormat);
+        using var manifest = ServingManifest.Read(folder, ServingManifest.ClassifierFormat);
         var (problemType, labels, threshold) = manifest.ReadClassifier();
         var indexer = manifest.LoadIndexer();
         var session = new OnnxBertSession(manifest.ModelPath, LogitsOutput, options.IntraOpThreads);

@@ -47,7 +47,7 @@ public sealed class OnnxTextEmbedder : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         ArgumentOutOfRangeException.ThrowIfNegative(intraOpThreads);
-        var manifest = ServingManifest.Read(folder, ServingManifest.EmbedderFormat);
+        using var manifest = ServingManifest.Read(folder, ServingManifest.EmbedderFormat);
         var (pooling, normalized, dimensions) = manifest.ReadEmbedder();
         var indexer = manifest.LoadIndexer();
         var session = new OnnxBertSession(manifest.ModelPath, EmbeddingOutput, intraOpThreads);

@@ -7,9 +7,11 @@ namespace Bert.Serving;
 /// <summary>
 /// The <c>serving.json</c> of an exported folder (written by <c>Bert.Classification.Onnx.ClassifierOnnxExport</c> or
 /// <c>Bert.Core.Onnx.OnnxExport.ExportEmbedderFolder</c>): format, model file, maximum length, tokenizer file and
-/// settings, and the keys of its kind (<see cref="ReadClassifier"/>, <see cref="ReadEmbedder"/>).
+/// settings, and the keys of its kind (<see cref="ReadClassifier"/>, <see cref="ReadEmbedder"/>). When the folder has a save
+/// manifest, its files are read from <see cref="Snapshot"/> until this is disposed: load the model and the tokenizer before.
 /// </summary>
-internal sealed record ServingManifest(string ModelPath, int MaxSequenceLength, string Folder, JsonObject Root, string Path, Func<string, string?> PathOf)
+internal sealed record ServingManifest(string ModelPath, int MaxSequenceLength, string Folder, JsonObject Root, string Path, Func<string, string?> PathOf, SaveSnapshot? Snapshot)
+    : IDisposable
 {
     public const string FileName = "serving.json";
     public const string ClassifierFormat = "bert-net-onnx-classifier";
@@ -18,7 +20,8 @@ internal sealed record ServingManifest(string ModelPath, int MaxSequenceLength, 
     /// <summary>
     /// Reads and checks <c>serving.json</c> in <paramref name="folder"/>, which must be of <paramref name="format"/>.
     /// When the folder has a save manifest (every export writes one), each file is read from the save it lists, and
-    /// checked against its size and SHA-256 first: a file changed or left half-written is refused by name.
+    /// checked against its size and SHA-256 first: a file changed or left half-written is refused by name, and a save
+    /// committed meanwhile changes nothing that is read (<see cref="SaveSnapshot"/>).
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="InvalidDataException">The manifest or a file it names is missing, malformed or changed (the message says which).</exception>
@@ -26,31 +29,43 @@ internal sealed record ServingManifest(string ModelPath, int MaxSequenceLength, 
     {
         if (!Directory.Exists(folder))
             throw new DirectoryNotFoundException($"No exported model folder at {folder}.");
-        var saved = SaveManifest.Resolve(folder);
-        Func<string, string?> pathOf = saved is not null ? name => saved.GetValueOrDefault(name) : HuggingFaceTokenizerFolder.PlainFolder(folder);
-        string path = pathOf(FileName) ?? System.IO.Path.Combine(folder, FileName);
-        if (!File.Exists(path))
-            throw new InvalidDataException($"{folder} holds no {FileName}: it is not a folder written by 'bert export-onnx' (ClassifierOnnxExport.Export).");
-        JsonObject root;
+        var snapshot = SaveSnapshot.Take(folder);
         try
         {
-            root = JsonNode.Parse(BoundedFile.ReadAllText(path, BoundedFile.MaxJsonBytes, "serving manifest")) as JsonObject
-                ?? throw new InvalidDataException($"{path} must hold a JSON object.");
-        }
-        catch (JsonException ex)
-        {
-            throw new InvalidDataException($"{path} is not valid JSON: {ex.Message}", ex);
-        }
-        if (JsonFields.RequiredString(root, "format", "format", path) is var found && found != format)
-            throw new InvalidDataException($"{path}: 'format' is '{found}' but '{format}' is needed here.");
-        int version = JsonFields.RequiredInt(root, "format_version", "format_version", path);
-        if (version != 2)
-            throw new InvalidDataException($"{path}: format_version {version}; this Bert.Serving reads 2 (export again with this version).");
+            var saved = snapshot?.Paths;
+            Func<string, string?> pathOf = saved is not null ? name => saved.GetValueOrDefault(name) : HuggingFaceTokenizerFolder.PlainFolder(folder);
+            string path = pathOf(FileName) ?? System.IO.Path.Combine(folder, FileName);
+            if (!SaveSnapshot.FileExists(path))
+                throw new InvalidDataException($"{folder} holds no {FileName}: it is not a folder written by 'bert export-onnx' (ClassifierOnnxExport.Export).");
+            JsonObject root;
+            try
+            {
+                root = JsonNode.Parse(BoundedFile.ReadAllText(path, BoundedFile.MaxJsonBytes, "serving manifest")) as JsonObject
+                    ?? throw new InvalidDataException($"{path} must hold a JSON object.");
+            }
+            catch (JsonException ex)
+            {
+                throw new InvalidDataException($"{path} is not valid JSON: {ex.Message}", ex);
+            }
+            if (JsonFields.RequiredString(root, "format", "format", path) is var found && found != format)
+                throw new InvalidDataException($"{path}: 'format' is '{found}' but '{format}' is needed here.");
+            int version = JsonFields.RequiredInt(root, "format_version", "format_version", path);
+            if (version != 2)
+                throw new InvalidDataException($"{path}: format_version {version}; this Bert.Serving reads 2 (export again with this version).");
 
-        string model = ExistingFile(folder, JsonFields.RequiredString(root, "model", "model", path), path, "model", pathOf);
-        int maxLength = JsonFields.RequiredInt(root, "max_seq_len", "max_seq_len", path, min: 3);
-        return new ServingManifest(model, maxLength, folder, root, path, pathOf);
+            string model = ExistingFile(folder, JsonFields.RequiredString(root, "model", "model", path), path, "model", pathOf);
+            int maxLength = JsonFields.RequiredInt(root, "max_seq_len", "max_seq_len", path, min: 3);
+            return new ServingManifest(model, maxLength, folder, root, path, pathOf, snapshot);
+        }
+        catch
+        {
+            snapshot?.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>Closes the snapshot's files.</summary>
+    public void Dispose() => Snapshot?.Dispose();
 
     /// <summary>
     /// Checks <see cref="MaxSequenceLength"/> against the graph's position count (when the export recorded it), so a
@@ -100,7 +115,7 @@ internal sealed record ServingManifest(string ModelPath, int MaxSequenceLength, 
         if (name.Length == 0 || name != System.IO.Path.GetFileName(name))
             throw new InvalidDataException($"{path}: '{key}' must be a file name inside the folder, not '{name}'.");
         string? file = pathOf(name);
-        return file is not null && File.Exists(file) ? file
+        return file is not null && SaveSnapshot.FileExists(file) ? file
             : throw new InvalidDataException($"The file {System.IO.Path.Combine(folder, name)} named by '{key}' in {path} is missing{(file is null ? " from the folder's save manifest" : "")}.");
     }
 

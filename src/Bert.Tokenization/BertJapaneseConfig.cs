@@ -17,7 +17,7 @@ internal static class BertJapaneseConfig
     public static bool IsMeCab(string folder)
     {
         var path = Path.Combine(folder, FileName);
-        if (!File.Exists(path))
+        if (!SaveSnapshot.FileExists(path))
             return false;
         try
         {

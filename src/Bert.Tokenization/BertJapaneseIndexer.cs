@@ -84,7 +84,7 @@ public sealed class BertJapaneseIndexer : IBertIndexer
         options = options?.Copy<BertJapaneseIndexerOptions>() ?? new BertJapaneseIndexerOptions();
         var config = Path.Combine(folder, BertJapaneseConfig.FileName);
         string dictionary;
-        if (File.Exists(config))
+        if (SaveSnapshot.FileExists(config))
         {
             dictionary = BertJapaneseConfig.Apply(config, options);
             if (!Path.IsPathRooted(dictionary) && Directory.Exists(Path.Combine(folder, dictionary)))

@@ -27,10 +27,10 @@ internal static class BoundedFile
     public static byte[] ReadAllBytes(string path, long maxBytes, string what)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
+        if (!SaveSnapshot.FileExists(path))
             throw new FileNotFoundException(
                 Directory.Exists(path) ? $"{what} '{path}' is a folder, not a file." : $"{what} '{path}' not found.", path);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        using var stream = SaveSnapshot.OpenRead(path, bufferSize: 1, FileOptions.SequentialScan);
         return ReadAllBytes(stream, maxBytes, $"{what} '{path}'");
     }
 

@@ -7,7 +7,7 @@ namespace Bert.Tokenization;
 
 /// <summary>
 /// The list of files a save owns, written last by Bert.Core's <c>SaveTransaction</c>: <c>bert_net_manifest.json</c> with
-/// the kind of save that wrote it and each file's name, size and SHA-256. <see cref="Resolve"/> checks a folder against it, so that a save interrupted
+/// the kind of save that wrote it and each file's name, size and SHA-256. <see cref="SaveSnapshot"/> checks a folder against it, so that a save interrupted
 /// between files, or a file changed afterwards, is reported by name instead of loading mixed weights. It lives here,
 /// in the package without native code, so that every loader (Bert.Core, Bert.Classification, Bert.Serving) checks
 /// saves the same way.
@@ -25,6 +25,9 @@ internal static class SaveManifest
 
     /// <summary>The length of the TOKEN of a temporary name.</summary>
     public const int TempTokenLength = 12;
+
+    /// <summary>The largest manifest or journal read (16 MiB).</summary>
+    public const int MaxManifestBytes = 16 << 20;
 
     private const int Format = 1;
 
@@ -52,7 +55,7 @@ internal static class SaveManifest
     /// <summary>
     /// The files of <paramref name="folder"/> whose names match <paramref name="searchPattern"/> as a folder scan of a
     /// loader must see them: never a save's temporary, and while a save is pending (journal written, renames not
-    /// finished) each of its files at its temporary copy, as <see cref="Resolve"/> reads it. Sorted by name.
+    /// finished) each of its files at its temporary copy, as <see cref="SaveSnapshot"/> reads it. Sorted by name.
     /// </summary>
     public static string[] Scan(string folder, string searchPattern)
     {
@@ -76,35 +79,8 @@ internal static class SaveManifest
     }
 
     /// <summary>
-    /// The files of the save in <paramref name="directory"/> by name, checked against its manifest (a pending save is
-    /// read as committed: each file from its temporary copy when that is still there); null when the folder has no
-    /// manifest (written by another tool, or by an older version).
-    /// </summary>
-    /// <exception cref="InvalidDataException">A listed file is missing or differs from the manifest; the message names it.</exception>
-    public static IReadOnlyDictionary<string, string>? Resolve(string directory)
-    {
-        string pending = Path.Combine(directory, PendingName);
-        string manifest = Path.Combine(directory, FileName);
-        bool isPending = File.Exists(pending);
-        if (!isPending && !File.Exists(manifest))
-            return null;
-        string source = isPending ? pending : manifest;
-        var paths = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var entry in Read(source))
-        {
-            string target = Path.Combine(directory, entry.Name);
-            string temp = Path.Combine(directory, entry.TempName);
-            string path = isPending && entry.TempName.Length > 0 && File.Exists(temp) ? temp : target;
-            Check(path, entry, source);
-            paths[entry.Name] = path;
-        }
-        paths[FileName] = source;
-        return paths;
-    }
-
-    /// <summary>
     /// True when the save in <paramref name="directory"/> (committed or pending) lists <paramref name="name"/>; reads
-    /// only the manifest, so that asking costs nothing next to <see cref="Resolve"/>, which hashes every file.
+    /// only the manifest, so that asking costs nothing next to <see cref="SaveSnapshot.Take"/>, which hashes every file.
     /// </summary>
     public static bool Lists(string directory, string name)
     {
@@ -122,9 +98,19 @@ internal static class SaveManifest
     /// <exception cref="InvalidDataException">It is not one.</exception>
     public static Contents ReadContents(string path)
     {
+        // Read from the folder itself, never through a loader's snapshot: a save decides by the manifest that is there.
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+        string source = $"save manifest '{path}'";
+        return ParseContents(BoundedFile.DecodeUtf8(BoundedFile.ReadAllBytes(stream, MaxManifestBytes, source), source), path);
+    }
+
+    /// <summary>The kind, entries and obsolete entries of the text of a manifest or journal read from <paramref name="path"/>.</summary>
+    /// <exception cref="InvalidDataException">It is not one.</exception>
+    public static Contents ParseContents(string text, string path)
+    {
         try
         {
-            var root = JsonNode.Parse(BoundedFile.ReadAllText(path, 16 << 20, "save manifest"))?.AsObject()
+            var root = JsonNode.Parse(text)?.AsObject()
                 ?? throw new InvalidDataException($"'{path}' is empty; expected a Bert.NET save manifest.");
             if (root["format"]?.GetValue<int>() != Format)
                 throw new InvalidDataException($"'{path}': unknown manifest format '{root["format"]}'; expected {Format}.");
@@ -198,18 +184,6 @@ internal static class SaveManifest
     /// <summary>Whether a name is a plain file name in the folder (no separators, not '.' or '..').</summary>
     public static bool IsPlainName(string name) =>
         name.Length > 0 && name is not ("." or "..") && name.IndexOfAny(['/', '\\', '\0']) < 0 && name.IndexOfAny(Path.GetInvalidFileNameChars()) < 0;
-
-    private static void Check(string path, Entry entry, string manifest)
-    {
-        var info = new FileInfo(path);
-        if (!info.Exists)
-            throw new InvalidDataException($"'{Path.Combine(Path.GetDirectoryName(path)!, entry.Name)}' is listed in '{manifest}' but missing: the save is incomplete.");
-        if (info.Length != entry.Size)
-            throw new InvalidDataException($"'{path}' has {info.Length} bytes but '{manifest}' lists {entry.Size}: the save was interrupted or the file was changed after saving.");
-        string hash = Sha256Of(path);
-        if (!string.Equals(hash, entry.Sha256, StringComparison.OrdinalIgnoreCase))
-            throw new InvalidDataException($"'{path}' has SHA-256 {hash} but '{manifest}' lists {entry.Sha256}: the save was interrupted or the file was changed after saving.");
-    }
 
     private static string Sha256Of(string path)
     {

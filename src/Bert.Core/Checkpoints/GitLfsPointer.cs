@@ -1,4 +1,5 @@
 using System.Text;
+using Bert.Tokenization;
 
 namespace Bert.Core.Checkpoints;
 
@@ -15,13 +16,16 @@ internal static class GitLfsPointer
     public static void ThrowIfPointer(string path)
     {
         // A pointer is about 130 bytes; anything else (also a pipe or device, whose length is 0) is left to the readers.
-        var info = new FileInfo(path);
-        if (!info.Exists || info.Length < Signature.Length || info.Length > 1024)
+        if (!SaveSnapshot.FileExists(path))
             return;
         var head = new byte[Signature.Length];
         int read;
-        using (var stream = File.OpenRead(path))
+        using (var stream = SaveSnapshot.OpenRead(path, 1))
+        {
+            if (stream.Length < Signature.Length || stream.Length > 1024)
+                return;
             read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        }
         if (read == head.Length && head.AsSpan().SequenceEqual(Signature))
             throw new InvalidDataException(
                 $"'{path}' is a Git LFS pointer, not the file it stands for: fetch the real file (`git lfs install` and `git lfs pull` in the clone, or download it) and load again.");

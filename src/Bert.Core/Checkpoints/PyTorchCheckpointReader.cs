@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.IO.Compression;
+using Bert.Tokenization;
 using static TorchSharp.torch;
 
 namespace Bert.Core.Checkpoints;
@@ -49,9 +50,9 @@ public static class PyTorchCheckpointReader
     internal static Dictionary<string, Tensor> Read(string path, ICollection<CheckpointTensorRecord>? skipped)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
+        if (!SaveSnapshot.FileExists(path))
             throw new FileNotFoundException($"PyTorch checkpoint '{path}' not found", path);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using var stream = SaveSnapshot.OpenRead(path, 1 << 16);
         return Read(stream, path, skipped);
     }
 
@@ -62,9 +63,9 @@ public static class PyTorchCheckpointReader
     internal static List<(string Name, long[] Shape)> ReadShapes(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
+        if (!SaveSnapshot.FileExists(path))
             throw new FileNotFoundException($"PyTorch checkpoint '{path}' not found", path);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using var stream = SaveSnapshot.OpenRead(path, 1 << 16);
         return WithRecords(stream, path, null, (names, records, _) => names.Zip(records, (n, r) => (n, r.Size)).ToList());
     }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Bert.Tokenization;
 using static TorchSharp.torch;
 using Bert.Core.IO;
 
@@ -161,13 +162,13 @@ public static class SafeTensors
         }
     }
 
-    private static FileStream OpenRead(string path)
+    private static Stream OpenRead(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
+        if (!SaveSnapshot.FileExists(path))
             throw new FileNotFoundException($"safetensors file '{path}' not found", path);
         EnsureLittleEndian();
-        return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        return SaveSnapshot.OpenRead(path, 1 << 16);
     }
 
     private static void EnsureLittleEndian()

@@ -11,7 +11,7 @@ namespace Bert.Core.IO;
 internal sealed class FolderLock : IDisposable
 {
     internal const string LockName = ".bert_net.lock";
-    internal const string OwnerName = ".bert_net.lock.owner";
+    internal const string OwnerName = Bert.Tokenization.SaveSnapshot.LockOwnerName; // loaders wait while it is there
     private static readonly Dictionary<string, (FileStream Stream, string Owner)> Held = new(StringComparer.Ordinal);
     private readonly string directory;
     private bool disposed;

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Bert.Tokenization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -410,9 +411,9 @@ public sealed class AdamWarmup : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
+        if (!SaveSnapshot.FileExists(path))
             throw new FileNotFoundException($"The optimizer state file '{path}' does not exist.", path);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        using var stream = SaveSnapshot.OpenRead(path, 1 << 20);
         try
         {
             LoadState(stream);

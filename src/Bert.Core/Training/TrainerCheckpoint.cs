@@ -100,7 +100,9 @@ internal static class TrainerCheckpoint
         where TRun : class
     {
         string folder = Path.Combine(directory, Folder);
-        var files = Directory.Exists(folder) ? SaveManifest.Resolve(folder) : null;
+        // Every file is read from one verified snapshot of the checkpoint (a save committing meanwhile changes nothing read).
+        using var snapshot = Directory.Exists(folder) ? SaveSnapshot.Take(folder) : null;
+        var files = snapshot?.Paths;
         if (files is null || !files.TryGetValue(StateFile, out var statePath))
             return null;
         string PathOf(string name) => files.GetValueOrDefault(name)

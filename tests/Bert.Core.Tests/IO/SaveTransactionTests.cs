@@ -48,10 +48,10 @@ public class SaveTransactionTests : IDisposable
 
     private string? ReadVersion()
     {
-        var files = SaveManifest.Resolve(dir);
-        if (files is null) return null;
-        string a = File.ReadAllText(files["a.txt"])[2..];
-        string b = File.ReadAllText(files["b.bin"])[1000..];
+        using var snapshot = SaveSnapshot.Take(dir);
+        if (snapshot is null) return null;
+        string a = BoundedFile.ReadAllText(snapshot.Paths["a.txt"], 1 << 20, "a")[2..];
+        string b = BoundedFile.ReadAllText(snapshot.Paths["b.bin"], 1 << 20, "b")[1000..];
         a.Should().Be(b, "a.txt and b.bin must come from the same save");
         return a;
     }
@@ -113,7 +113,7 @@ public class SaveTransactionTests : IDisposable
         var bytes = File.ReadAllBytes(b);
         bytes[10] ^= 1;
         File.WriteAllBytes(b, bytes);
-        var changed = () => SaveManifest.Resolve(dir);
+        var changed = () => SaveSnapshot.Take(dir)?.Dispose();
         changed.Should().Throw<InvalidDataException>().WithMessage("*b.bin*SHA-256*");
 
         File.WriteAllText(b, "short");
