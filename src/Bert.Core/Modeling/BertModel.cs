@@ -32,9 +32,13 @@ public sealed class BertModel : Module<Tensor, Tensor, Tensor, BertModelOutput>
         config.Validate();
         config.EnsureWeightsFitInMemory();
         Config = config.Clone();
+        // With a private generator the global one must not move: libtorch's own default initialisation of the
+        // embeddings and the pooler (overwritten below) draws from it, which would change every later global draw.
+        using var globalState = generator is null ? null : torch.get_rng_state();
         embeddings = new BertEmbeddings(Config);
         encoder = new BertEncoder(Config);
         pooler = new BertPooler(Config);
+        if (globalState is not null) torch.set_rng_state(globalState);
         RegisterComponents();
         BertWeightInitializer.Apply(this, Config.InitializerRange, generator);
     }
