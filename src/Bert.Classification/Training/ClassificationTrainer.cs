@@ -95,7 +95,8 @@ public sealed class ClassificationTrainer
     /// <param name="validation">Validation examples, used to pick the best epoch.</param>
     /// <param name="progress">Receives a report after every batch and every epoch.</param>
     /// <param name="cancellationToken">Stops between batches; the last complete checkpoint stays intact, and the model is left
-    /// with the best complete epoch's weights (as after a divergence), in eval mode.</param>
+    /// with the best complete epoch's weights (as after a divergence), or the weights it started from when no epoch
+    /// completed, in eval mode.</param>
     /// <exception cref="ArgumentException">The data fail a check (see the remarks of <see cref="ClassificationTrainer"/>).</exception>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
     public TrainingResult Train(
@@ -165,6 +166,10 @@ public sealed class ClassificationTrainer
             resumedFrom = state.Epoch;
         }
 
+        // Until an epoch completes, the weights the run started from are the ones to give back if it is cancelled or
+        // diverges (the copy would exist after the first epoch anyway).
+        if (best.Count == 0)
+            Snapshot(best);
         bool stoppedEarly = false;
         // AdamWarmup takes the word embeddings' gradient as the rows of the batch's tokens (same bits, no dense table).
         var sparseWordGradients = model.Bert.Embeddings.SparseWordGradients;
@@ -201,9 +206,9 @@ public sealed class ClassificationTrainer
         }
         finally
         {
-            // Also when cancelled or diverged: the model keeps the best complete epoch, not a half-trained one.
-            if (best.Count > 0)
-                model.load_state_dict(best, strict: true);
+            // Also when cancelled or diverged: the model keeps the best complete epoch (or, before one completed, the
+            // weights it started from), not a half-trained one.
+            model.load_state_dict(best, strict: true);
             model.eval();
             model.Bert.Embeddings.SparseWordGradients = sparseWordGradients;
             foreach (var t in best.Values) t.Dispose();

@@ -146,6 +146,22 @@ public class ClassificationTrainerTests
     }
 
     [Fact]
+    public void A_run_cancelled_in_its_first_epoch_gives_back_the_weights_it_started_from()
+    {
+        var indexer = ToyData.Indexer();
+        using var model = ToyData.Model(indexer.VocabSize, seed: 10);
+        var before = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.data<float>().ToArray());
+        var trainer = new ClassificationTrainer(model, indexer, ToyData.Labels, Fast(epochs: 2));
+        using var cts = new CancellationTokenSource();
+        var progress = new SyncProgress(p => { if (p.Epoch == 1 && p.Batch == 3) cts.Cancel(); });
+        trainer.Invoking(t => t.Train(ToyData.Make(96, seed: 8), ToyData.Make(32, seed: 9), progress, cts.Token))
+            .Should().Throw<OperationCanceledException>();
+        model.training.Should().BeFalse();
+        foreach (var (name, value) in model.state_dict())
+            value.data<float>().ToArray().Should().Equal(before[name], $"{name}: no epoch completed, so nothing half-trained is kept");
+    }
+
+    [Fact]
     public void CheckData_gives_the_warnings_before_training_and_trains_nothing()
     {
         var indexer = ToyData.Indexer();
