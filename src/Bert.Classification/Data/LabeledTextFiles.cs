@@ -139,18 +139,27 @@ public static class LabeledTextFiles
 
     /// <summary>
     /// Writes a CSV/TSV table atomically with columns <c>text</c>, <c>label</c>, and <c>text2</c>, <c>id</c>,
-    /// <c>group</c> when any example has them, so that <see cref="LoadTable(string, TextTableOptions?)"/> (with the
-    /// examples' problem type) gives the examples back.
+    /// <c>group</c> when any example has them, or JSON lines with those fields when <paramref name="path"/> ends in
+    /// <c>.jsonl</c> or <c>.ndjson</c> (the label a string, an array of strings for multi-label, or a number), so that
+    /// <see cref="LoadTable(string, TextTableOptions?)"/> (with the examples' problem type) gives the examples back.
     /// </summary>
     /// <param name="path">The destination file.</param>
     /// <param name="examples">The examples.</param>
     /// <param name="delimiter">The field delimiter; null: tab for a <c>.tsv</c> or <c>.tab</c> file, comma otherwise.</param>
-    /// <exception cref="ArgumentException">A null example, mixed problem types or pairs mixed with single texts, or <paramref name="path"/> is a directory.</exception>
+    /// <exception cref="ArgumentException">A null example, mixed problem types or pairs mixed with single texts, a
+    /// multi-label label holding '|', a delimiter given for JSON lines, or <paramref name="path"/> is a directory.</exception>
     public static void SaveTable(string path, IEnumerable<TextExample> examples, char? delimiter = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var list = CheckForWriting(examples);
         var defaults = new TextTableOptions();
+        if (IsJsonLines(path))
+        {
+            if (delimiter is not null)
+                throw new ArgumentException($"'{path}' is written as JSON lines, which have no delimiter; name it .csv or .tsv for a table.", nameof(delimiter));
+            AtomicFile.Write(path, s => WriteJsonLines(s, list, defaults));
+            return;
+        }
         var withText2 = list.Count > 0 && list[0].Text2 is not null;
         var withId = list.Any(e => e.Id is not null);
         var withGroup = list.Any(e => e.GroupId is not null);
@@ -170,6 +179,38 @@ public static class LabeledTextFiles
             }
         }
         AtomicFile.Write(path, s => Csv.Write(s, header, Rows(), delimiter ?? DelimiterFor(path)));
+    }
+
+    private static void WriteJsonLines(Stream stream, List<TextExample> examples, TextTableOptions names)
+    {
+        var settings = new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        foreach (var e in examples)
+        {
+            using (var writer = new Utf8JsonWriter(stream, settings))
+            {
+                writer.WriteStartObject();
+                writer.WriteString(names.TextColumn, e.Text);
+                switch (e.ProblemType)
+                {
+                    case ProblemType.SingleLabel:
+                        writer.WriteString(names.LabelColumn, e.Label);
+                        break;
+                    case ProblemType.MultiLabel:
+                        writer.WriteStartArray(names.LabelColumn);
+                        foreach (var label in e.Labels!) writer.WriteStringValue(label);
+                        writer.WriteEndArray();
+                        break;
+                    default:
+                        writer.WriteNumber(names.LabelColumn, e.Value!.Value);
+                        break;
+                }
+                if (e.Text2 is not null) writer.WriteString(names.Text2Column, e.Text2);
+                if (e.Id is not null) writer.WriteString(names.IdColumn, e.Id);
+                if (e.GroupId is not null) writer.WriteString(names.GroupColumn, e.GroupId);
+                writer.WriteEndObject();
+            }
+            stream.WriteByte((byte)'\n');
+        }
     }
 
     private static TextTableOptions Checked(TextTableOptions? options)
@@ -195,6 +236,7 @@ public static class LabeledTextFiles
     {
         ArgumentNullException.ThrowIfNull(examples);
         var list = examples.ToList();
+        var separator = new TextTableOptions().LabelSeparator;
         for (var i = 0; i < list.Count; i++)
         {
             if (list[i] is null)
@@ -203,6 +245,8 @@ public static class LabeledTextFiles
                 throw new ArgumentException($"Example {i} is {list[i].ProblemType} but example 0 is {list[0].ProblemType}; a file holds one kind of target.", nameof(examples));
             if ((list[i].Text2 is null) != (list[0].Text2 is null))
                 throw new ArgumentException($"Example {i} {(list[i].Text2 is null ? "has no" : "has a")} second text but example 0 {(list[0].Text2 is null ? "has none" : "has one")}; pairs and single texts cannot share a file.", nameof(examples));
+            if (list[i].Labels?.FirstOrDefault(l => l.Contains(separator, StringComparison.Ordinal)) is { } joined)
+                throw new ArgumentException($"Example {i}'s label '{joined}' holds the multi-label separator '{separator}'; the files' readers would split it into several labels.", nameof(examples));
         }
         return list;
     }

@@ -86,6 +86,33 @@ public sealed class LabeledTextFilesTests
     }
 
     [Fact]
+    public void A_jsonl_path_is_written_as_json_lines_and_a_label_holding_the_separator_is_refused()
+    {
+        // SaveTable wrote CSV into a .jsonl file, which LoadTable then refused ("not a JSON object"); a multi-label label
+        // holding '|' was written joined and read back as two labels.
+        using var temp = new TempFolder();
+        var singles = Tricky.Select((e, i) => e with { Id = "s" + i, GroupId = i % 2 == 0 ? null : "g" }).ToList();
+        var multi = new List<TextExample> { new("a", ["x", "y"]), new("b \"quoted\"\n", []), new("c", ["京都"]) };
+        var values = new List<TextExample> { new("a", 0.1), new("b", -3e-300), new("c", 1.0 / 3) };
+        var pairs = new List<TextExample> { new("a", "x") { Text2 = "b" } };
+        foreach (var (examples, type) in new[] { (singles, ProblemType.SingleLabel), (multi, ProblemType.MultiLabel), (values, ProblemType.Regression), (pairs, ProblemType.SingleLabel) })
+        {
+            var path = temp.File("data.jsonl");
+            LabeledTextFiles.SaveTable(path, examples);
+            LabeledTextFiles.LoadTable(path, new TextTableOptions { ProblemType = type }).Should().Equal(examples);
+            File.ReadAllLines(path).Should().HaveCount(examples.Count).And.OnlyContain(l => l.StartsWith("{\"text\":", StringComparison.Ordinal));
+        }
+        File.ReadAllText(temp.File("data.jsonl")).Should().NotContain("\\u", "Japanese and quotes are written as text, not escapes");
+
+        var joined = new[] { new TextExample("t", ["x|y", "z"]) };
+        foreach (var name in new[] { "m.csv", "m.jsonl" })
+            FluentActions.Invoking(() => LabeledTextFiles.SaveTable(temp.File(name), joined))
+                .Should().Throw<ArgumentException>().WithMessage("*'x|y'*separator*");
+        FluentActions.Invoking(() => LabeledTextFiles.SaveFeaturesAndLabels(temp.File("fl"), joined)).Should().Throw<ArgumentException>();
+        File.Exists(temp.File("m.csv")).Should().BeFalse();
+    }
+
+    [Fact]
     public void Reads_from_a_stream()
     {
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes("label,text\nA,\"x, y\"\nB,z\n"));
