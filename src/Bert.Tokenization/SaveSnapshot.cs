@@ -131,6 +131,13 @@ internal sealed class SaveSnapshot : IDisposable
         return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize, options);
     }
 
+    /// <summary>
+    /// The open file and its length that a snapshot of this flow holds at <paramref name="path"/>, for a reader that
+    /// reads at offsets (<see cref="RandomAccess"/>); null when none holds it. The handle stays the snapshot's: do not
+    /// dispose it, and do not read it after the snapshot is disposed.
+    /// </summary>
+    public static (SafeFileHandle Handle, long Length)? HeldFile(string path) => Find(path);
+
     /// <summary>True when a snapshot of this flow holds <paramref name="path"/>, or a file is there (<see cref="File.Exists"/>).</summary>
     public static bool FileExists(string path) => Find(path) is not null || File.Exists(path);
 

@@ -107,6 +107,31 @@ public class EmbedderAndIndexerLoadWhileSavingTests
     }
 
     [Fact]
+    public void An_embedder_load_of_a_saved_tensorflow_checkpoint_reads_the_data_files_it_verified_after_a_later_save_removed_them()
+    {
+        using var dir = new TempDirectory();
+        var indexer = ToyData.Indexer();
+        using var first = new BertForPreTraining(new BertModelBuilder(ToyData.TinyConfig(indexer.VocabSize)).WithSeed(1).Build());
+        using var second = new BertForPreTraining(new BertModelBuilder(ToyData.TinyConfig(indexer.VocabSize)).WithSeed(2).Build());
+        string Saved(string name, BertForPreTraining model, long step)
+        {
+            string folder = Path.Combine(dir.Path, name);
+            BertPreTrainingCheckpoint.SaveTensorFlow(model, folder, step);
+            File.Copy(ToyData.SpmModel, Path.Combine(folder, "spiece.model"), overwrite: true); // the tokenizer, put beside the save by hand
+            return folder;
+        }
+        string expected = EmbeddingsOf(Saved("first", first, 1));
+        EmbeddingsOf(Saved("second", second, 2)).Should().NotBe(expected);
+        string tf = Saved("tf", first, 1);
+
+        // The later save (step 2) removes model.ckpt-1.* and replaces bert_config.json while the load holds them.
+        using (var loaded = LoadWhile(() => BertPreTrainingCheckpoint.SaveTensorFlow(second, tf, 2), () => TextEmbedder.Load(tf, Options)))
+            Signature(loaded).Should().Be(expected, "the load reads the checkpoint it verified");
+        File.Exists(Path.Combine(tf, "model.ckpt-1.index")).Should().BeFalse();
+        EmbeddingsOf(tf).Should().Be(EmbeddingsOf(Path.Combine(dir.Path, "second")));
+    }
+
+    [Fact]
     public void An_indexer_load_of_a_saved_folder_refuses_a_changed_tokenizer_file_by_name_and_reads_it_without_a_manifest()
     {
         using var dir = new TempDirectory();
