@@ -59,6 +59,9 @@ internal static class SaveManifest
     /// </summary>
     public static string[] Scan(string folder, string searchPattern)
     {
+        // Under a loader's snapshot of this folder, the save it verified (not a save committed or pending since).
+        if (SaveSnapshot.Of(folder) is { } snapshot)
+            return snapshot.Scan(searchPattern);
         var found = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var path in Directory.GetFiles(folder, searchPattern))
         {

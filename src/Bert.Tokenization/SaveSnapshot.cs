@@ -18,7 +18,8 @@ namespace Bert.Tokenization;
 /// While the snapshot is not disposed, the libraries' file reads on the same thread or async flow
 /// (<see cref="OpenRead"/>, <see cref="FileExists"/>, <see cref="BoundedFile"/>) of a path it holds (the file's name in
 /// the folder, or the temporary copy a pending save reads it from) read the open file, so the parsers keep taking
-/// paths and naming them in their messages.
+/// paths and naming them in their messages; lookups of the folder's files by name (<see cref="FileIn"/>,
+/// <see cref="SaveManifest.Scan"/>) give the files of its save, and files no save lists as they are.
 /// </remarks>
 internal sealed class SaveSnapshot : IDisposable
 {
@@ -130,8 +131,104 @@ internal sealed class SaveSnapshot : IDisposable
         return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize, options);
     }
 
+    /// <summary>
+    /// The open file and its length that a snapshot of this flow holds at <paramref name="path"/>, for a reader that
+    /// reads at offsets (<see cref="RandomAccess"/>); null when none holds it. The handle stays the snapshot's: do not
+    /// dispose it, and do not read it after the snapshot is disposed.
+    /// </summary>
+    public static (SafeFileHandle Handle, long Length)? HeldFile(string path) => Find(path);
+
     /// <summary>True when a snapshot of this flow holds <paramref name="path"/>, or a file is there (<see cref="File.Exists"/>).</summary>
     public static bool FileExists(string path) => Find(path) is not null || File.Exists(path);
+
+    /// <summary>
+    /// The path of the file <paramref name="name"/> of the folder as a loader holding this snapshot reads it: a file the
+    /// save lists, where the snapshot holds it; a file no save lists (put beside the save by hand, e.g. a
+    /// <c>vocab.txt</c> next to a model-only save) at its name in the folder, as it is; null otherwise (also for a
+    /// file that a save committed since this snapshot wrote: it belongs to that save).
+    /// </summary>
+    public string? PathOf(string name)
+    {
+        if (paths.TryGetValue(name, out var held)) return name == SaveManifest.FileName ? null : held;
+        string path = Path.Combine(Directory, name);
+        return !SaveManifest.IsTemporaryName(name) && File.Exists(path) && ListedNow()?.Contains(name) == false ? path : null;
+    }
+
+    /// <summary>
+    /// The files whose names match <paramref name="searchPattern"/> as a folder scan under this snapshot sees them
+    /// (<see cref="SaveManifest.Scan"/>): the save's files where the snapshot holds them, and the files it does not
+    /// list and no save since wrote (as <see cref="PathOf"/>), never a save's temporary. Sorted by name.
+    /// </summary>
+    public string[] Scan(string searchPattern)
+    {
+        var found = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var listed = ListedNow();
+        foreach (var path in System.IO.Directory.GetFiles(Directory, searchPattern))
+        {
+            string name = Path.GetFileName(path);
+            if (!SaveManifest.IsTemporaryName(name) && listed?.Contains(name) == false) found[name] = path;
+        }
+        foreach (var (name, path) in paths)
+        {
+            if (name != SaveManifest.FileName && System.IO.Enumeration.FileSystemName.MatchesSimpleExpression(searchPattern, name))
+                found[name] = path;
+        }
+        return [.. found.Values];
+    }
+
+    /// <summary>
+    /// The names the folder's save lists now (its journal while one is pending, else its manifest), the manifest and
+    /// journal included; null when that listing cannot be read (a save is replacing it), so that no file outside this
+    /// snapshot is taken for one that no save wrote.
+    /// </summary>
+    private HashSet<string>? ListedNow()
+    {
+        string pending = Path.Combine(Directory, SaveManifest.PendingName);
+        string manifest = Path.Combine(Directory, SaveManifest.FileName);
+        try
+        {
+            var names = new HashSet<string>(StringComparer.Ordinal) { SaveManifest.FileName, SaveManifest.PendingName, LockOwnerName };
+            if (File.Exists(pending)) names.UnionWith(SaveManifest.Read(pending).Select(e => e.Name));
+            if (File.Exists(manifest)) names.UnionWith(SaveManifest.Read(manifest).Select(e => e.Name));
+            return names;
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The path of the file <paramref name="name"/> in <paramref name="folder"/> for a loader's lookup: under a snapshot
+    /// of this flow that holds the folder, its <see cref="PathOf"/>; otherwise the file there when it exists
+    /// (<see cref="File.Exists"/>), else null.
+    /// </summary>
+    public static string? FileIn(string folder, string name)
+    {
+        if (Of(folder) is { } snapshot) return snapshot.PathOf(name);
+        string path = Path.Combine(folder, name);
+        return File.Exists(path) ? path : null;
+    }
+
+    /// <summary>The innermost snapshot of this flow that holds the folder <paramref name="directory"/>; null when none does.</summary>
+    public static SaveSnapshot? Of(string directory)
+    {
+        if (Innermost.Value is null || string.IsNullOrEmpty(directory)) return null;
+        string full;
+        try
+        {
+            full = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar);
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            return null;
+        }
+        for (var s = Innermost.Value; s is not null; s = s.outer)
+        {
+            if (!s.disposed && string.Equals(s.Directory, full, StringComparison.Ordinal)) return s;
+        }
+        return null;
+    }
 
     /// <summary>Closes the files; reads by path on this flow go to the folder again.</summary>
     public void Dispose()

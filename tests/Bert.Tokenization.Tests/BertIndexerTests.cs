@@ -49,8 +49,9 @@ public class BertIndexerTests
             // Before the journal (or left by a killed save): the temporary does not exist for loaders.
             BertIndexer.Load(dir).Should().BeOfType<SentencePieceIndexer>().Which.IsBpe.Should().BeTrue();
 
-            // After the journal, the pending save's model is read from its temporary.
-            var entry = new SaveManifest.Entry("spiece.model", temp, new FileInfo(Path.Combine(dir, temp)).Length, new string('0', 64));
+            // After the journal, the pending save's model is read from its temporary (checked against the journal's SHA-256).
+            var entry = new SaveManifest.Entry("spiece.model", temp, new FileInfo(Path.Combine(dir, temp)).Length,
+                Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(dir, temp)))));
             File.WriteAllText(Path.Combine(dir, SaveManifest.PendingName), SaveManifest.ToJson("classifier", [entry], withTemp: true));
             BertIndexer.Load(dir).Should().BeOfType<SentencePieceIndexer>().Which.IsBpe.Should().BeFalse();
         }

@@ -277,24 +277,21 @@ public static class BertCheckpointLoader
 
     private static CheckpointLocation LocateInFolder(string folder)
     {
-        string single = Path.Combine(folder, "model.safetensors");
-        if (File.Exists(single))
+        // Each file by name through SaveSnapshot.FileIn: under a loader's snapshot of the folder, the save it verified.
+        if (SaveSnapshot.FileIn(folder, "model.safetensors") is { } single)
             return new(CheckpointKind.SafeTensors, [single], "Hugging Face folder");
-        string index = Path.Combine(folder, "model.safetensors.index.json");
-        if (File.Exists(index))
+        if (SaveSnapshot.FileIn(folder, "model.safetensors.index.json") is { } index)
             return new(CheckpointKind.SafeTensors, ShardsOf(index), "Hugging Face folder (sharded)");
         // A TensorFlow training folder: the checkpoint its 'checkpoint' state file names (the latest), or its only one.
         var tfIndexes = SaveManifest.Scan(folder, "*.index");
-        bool stateFile = File.Exists(Path.Combine(folder, "checkpoint"));
+        bool stateFile = SaveSnapshot.FileIn(folder, "checkpoint") is not null;
         if (tfIndexes.Length == 1 && !stateFile)
             return new(CheckpointKind.TensorFlow, [tfIndexes[0]], "TensorFlow");
         if (tfIndexes.Length > 0 || stateFile)
             return new(CheckpointKind.TensorFlow, [TensorBundleFiles.PrefixInFolder(folder)], "TensorFlow");
-        string bin = Path.Combine(folder, "pytorch_model.bin");
-        if (File.Exists(bin))
+        if (SaveSnapshot.FileIn(folder, "pytorch_model.bin") is { } bin)
             return new(CheckpointKind.PyTorch, [bin], "Hugging Face folder (pytorch_model.bin)");
-        string binIndex = Path.Combine(folder, "pytorch_model.bin.index.json");
-        if (File.Exists(binIndex))
+        if (SaveSnapshot.FileIn(folder, "pytorch_model.bin.index.json") is { } binIndex)
             return new(CheckpointKind.PyTorch, ShardsOf(binIndex), "Hugging Face folder (pytorch_model.bin, sharded)");
         throw new FileNotFoundException(
             $"'{folder}' holds no model.safetensors, model.safetensors.index.json, pytorch_model.bin, pytorch_model.bin.index.json or TensorFlow checkpoint (.index)", folder);
@@ -302,7 +299,7 @@ public static class BertCheckpointLoader
 
     private static List<string> ShardsOf(string indexPath)
     {
-        if (!File.Exists(indexPath))
+        if (!SaveSnapshot.FileExists(indexPath))
             throw new FileNotFoundException($"Shard index '{indexPath}' not found", indexPath);
         try
         {

@@ -41,10 +41,9 @@ internal static class TensorBundleFiles
     /// </summary>
     internal static string PrefixInFolder(string folder)
     {
-        string state = Path.Combine(folder, "checkpoint");
-        if (File.Exists(state))
+        if (SaveSnapshot.FileIn(folder, "checkpoint") is { } state)
         {
-            using var reader = new StreamReader(state);
+            using var reader = new StreamReader(SaveSnapshot.OpenRead(state));
             int number = 0;
             while (BoundedFile.ReadLine(reader, MaxStateLineChars, $"TensorFlow checkpoint state '{state}'", ++number) is { } line)
             {

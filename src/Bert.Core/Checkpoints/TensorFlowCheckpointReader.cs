@@ -27,6 +27,9 @@ public sealed class TensorFlowCheckpointReader : IDisposable
 
     private readonly Dictionary<string, TensorFlowTensorInfo> _byName;
     private readonly Dictionary<int, SafeFileHandle> _shards = [];
+
+    /// <summary>The shards read from a loader's <see cref="SaveSnapshot"/> (its handles, not closed here).</summary>
+    private readonly HashSet<int> _borrowed = [];
     private readonly object _gate = new();
     private bool _disposed;
 
@@ -73,7 +76,7 @@ public sealed class TensorFlowCheckpointReader : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(prefixOrIndexPath);
         string prefix = Path.GetFullPath(TensorBundleFiles.ResolvePrefix(prefixOrIndexPath));
         string indexPath = TensorBundleFiles.IndexPath(prefix);
-        if (!File.Exists(indexPath))
+        if (!SaveSnapshot.FileExists(indexPath))
             throw new FileNotFoundException(
                 $"TensorFlow checkpoint index '{indexPath}' not found (give the checkpoint prefix, e.g. '.../bert_model.ckpt', or its .index file)",
                 indexPath);
@@ -132,11 +135,11 @@ public sealed class TensorFlowCheckpointReader : IDisposable
             if (!shardLengths.TryGetValue(info.ShardId, out long shardLength))
             {
                 string dataPath = TensorBundleFiles.DataPath(prefix, info.ShardId, header.NumShards);
-                if (!File.Exists(dataPath))
+                if (!SaveSnapshot.FileExists(dataPath))
                     throw new FileNotFoundException(
                         $"Data file '{dataPath}' of TensorFlow checkpoint '{indexPath}' not found (tensor '{name}' is in shard {info.ShardId})",
                         dataPath);
-                shardLength = new FileInfo(dataPath).Length;
+                shardLength = SaveSnapshot.HeldFile(dataPath)?.Length ?? new FileInfo(dataPath).Length;
                 shardLengths[info.ShardId] = shardLength;
             }
             if (info.Offset > shardLength || info.Size > shardLength - info.Offset)
@@ -255,7 +258,10 @@ public sealed class TensorFlowCheckpointReader : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            foreach (var h in _shards.Values) h.Dispose();
+            foreach (var (shardId, h) in _shards)
+            {
+                if (!_borrowed.Contains(shardId)) h.Dispose();   // a snapshot's handle stays the snapshot's
+            }
         }
     }
 
@@ -305,9 +311,18 @@ public sealed class TensorFlowCheckpointReader : IDisposable
             if (!_shards.TryGetValue(shardId, out var handle))
             {
                 string path = DataPath(shardId);
-                if (!File.Exists(path))
-                    throw new FileNotFoundException($"Data file '{path}' of TensorFlow checkpoint '{IndexPath}' has disappeared", path);
-                handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
+                if (SaveSnapshot.HeldFile(path) is { } held)
+                {
+                    // A saved folder read under a loader's snapshot: the data file it verified.
+                    handle = held.Handle;
+                    _borrowed.Add(shardId);
+                }
+                else
+                {
+                    if (!File.Exists(path))
+                        throw new FileNotFoundException($"Data file '{path}' of TensorFlow checkpoint '{IndexPath}' has disappeared", path);
+                    handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
+                }
                 _shards[shardId] = handle;
             }
             return handle;

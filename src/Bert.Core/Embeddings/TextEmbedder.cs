@@ -99,17 +99,25 @@ public sealed class TextEmbedder : IDisposable
     /// <c>do_lower_case</c> is read from <c>tokenizer_config.json</c> and the truncation length from
     /// <c>sentence_bert_config.json</c> (sentence-transformers models) when present. Loading is strict: every encoder
     /// weight must be there with its shape (the pooler may be missing unless <see cref="PoolingStrategy.Pooler"/> is used).
+    /// A folder saved by Bert.NET (a saved classifier, whose head is left aside, or a Hugging Face folder it wrote) is
+    /// read from the save its manifest lists, each file checked against its size and SHA-256 first: a file changed after
+    /// saving is refused by name, and a save committed into the folder meanwhile changes nothing that is read.
     /// </summary>
     /// <param name="modelDirectory">The folder.</param>
     /// <param name="options">Pooling, normalisation, batching, device; null for the defaults.</param>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException">The config, weights or tokenizer is missing (the message names the file).</exception>
-    /// <exception cref="InvalidDataException">A file is malformed or a weight is missing or misshapen.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed or a weight is missing or misshapen, or a file of a saved
+    /// folder is missing or differs from its manifest.</exception>
     public static TextEmbedder Load(string modelDirectory, TextEmbedderOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelDirectory);
         if (!Directory.Exists(modelDirectory))
             throw new DirectoryNotFoundException($"No model folder at {modelDirectory}.");
+        // A Bert.NET save (a saved classifier, a Hugging Face folder it wrote) is read from one verified snapshot of it:
+        // a save committed meanwhile changes nothing read, and a file changed after saving is refused by name. A folder
+        // without a save manifest gives none and is read as it is.
+        using var snapshot = SaveSnapshot.Take(modelDirectory);
         var builder = BertModelBuilder.FromPretrained(modelDirectory);
         var indexer = LoadIndexer(modelDirectory, builder.Config, options);
         return Build(builder, modelDirectory, indexer, options, NameOf(modelDirectory));
@@ -229,15 +237,15 @@ public sealed class TextEmbedder : IDisposable
             throw new ArgumentException($"MaxSequenceLength {length} exceeds the model's {config.MaxPositionEmbeddings} positions (max_position_embeddings in {folder}).", nameof(options));
         // The folder's tokenizer as Hugging Face reads it (the same loader as TextClassifier.Load), with the length and
         // an explicit LowerCase on top.
-        return HuggingFaceTokenizerFolder.Load(folder, HuggingFaceTokenizerFolder.PlainFolder(folder), length, lowerCase: options?.LowerCase);
+        var pathOf = SaveSnapshot.Of(folder) is { } snapshot ? snapshot.PathOf : HuggingFaceTokenizerFolder.PlainFolder(folder);
+        return HuggingFaceTokenizerFolder.Load(folder, pathOf, length, lowerCase: options?.LowerCase);
     }
 
     /// <summary>A setting of a Hugging Face side file in the folder (<c>tokenizer_config.json</c>, <c>sentence_bert_config.json</c>); null when the file or key is absent.</summary>
     private static T? ReadSetting<T>(string folder, string file, string key, string expected)
         where T : struct
     {
-        string path = Path.Combine(folder, file);
-        if (!File.Exists(path)) return null;
+        if (SaveSnapshot.FileIn(folder, file) is not { } path) return null;
         try
         {
             var value = JsonNode.Parse(BoundedFile.ReadAllText(path, BoundedFile.MaxJsonBytes, "model setting file"))?[key];

@@ -57,7 +57,7 @@ public sealed class BertModelBuilder
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string folder = Directory.Exists(path) ? path : Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
-        string? config = new[] { "config.json", "bert_config.json" }.Select(name => Path.Combine(folder, name)).FirstOrDefault(File.Exists);
+        string? config = new[] { "config.json", "bert_config.json" }.Select(name => Bert.Tokenization.SaveSnapshot.FileIn(folder, name)).FirstOrDefault(path => path is not null);
         if (config is null)
             throw new FileNotFoundException(
                 $"No config.json or bert_config.json in '{folder}' for checkpoint '{path}'; use FromConfigFile(...).WithCheckpoint(...)",

@@ -122,6 +122,30 @@ public class SaveSnapshotTests : IDisposable
     }
 
     [Fact]
+    public void Lookups_by_name_under_a_snapshot_see_its_save_and_files_no_save_lists_but_not_what_a_later_save_added()
+    {
+        Save("1");
+        File.WriteAllText(Path.Combine(dir, "mine.txt"), "put here by hand");
+        string[] TextFiles() => [.. SaveManifest.Scan(dir, "*.txt").Select(Path.GetFileName)!];
+        using (var snapshot = SaveSnapshot.Take(dir)!)
+        {
+            using (var save = SaveTransaction.Begin(dir, "test", "test"))
+            {
+                save.WriteText("a.txt", "a 2");
+                save.Write("b.bin", s => s.Write(Encoding.UTF8.GetBytes(new string('b', 1000) + "2")));
+                save.WriteText("c.txt", "c 2");
+                save.Commit();
+            }
+            TextFiles().Should().Equal(["a.txt", "mine.txt"], "c.txt belongs to the save committed after the snapshot");
+            SaveSnapshot.FileIn(dir, "c.txt").Should().BeNull();
+            SaveSnapshot.FileIn(dir, "mine.txt").Should().Be(Path.Combine(dir, "mine.txt"));
+            BoundedFile.ReadAllText(SaveSnapshot.FileIn(dir, "a.txt")!, 100, "a").Should().Be("a 1");
+        }
+        TextFiles().Should().Equal("a.txt", "c.txt", "mine.txt");
+        SaveSnapshot.FileIn(dir, "c.txt").Should().Be(Path.Combine(dir, "c.txt"));
+    }
+
+    [Fact]
     public void A_folder_without_a_manifest_has_no_snapshot_and_reads_go_to_the_folder()
     {
         File.WriteAllText(Path.Combine(dir, "config.json"), "{}");
