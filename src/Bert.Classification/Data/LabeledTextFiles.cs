@@ -183,33 +183,32 @@ public static class LabeledTextFiles
 
     private static void WriteJsonLines(Stream stream, List<TextExample> examples, TextTableOptions names)
     {
-        var settings = new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         foreach (var e in examples)
         {
-            using (var writer = new Utf8JsonWriter(stream, settings))
+            writer.WriteStartObject();
+            writer.WriteString(names.TextColumn, e.Text);
+            switch (e.ProblemType)
             {
-                writer.WriteStartObject();
-                writer.WriteString(names.TextColumn, e.Text);
-                switch (e.ProblemType)
-                {
-                    case ProblemType.SingleLabel:
-                        writer.WriteString(names.LabelColumn, e.Label);
-                        break;
-                    case ProblemType.MultiLabel:
-                        writer.WriteStartArray(names.LabelColumn);
-                        foreach (var label in e.Labels!) writer.WriteStringValue(label);
-                        writer.WriteEndArray();
-                        break;
-                    default:
-                        writer.WriteNumber(names.LabelColumn, e.Value!.Value);
-                        break;
-                }
-                if (e.Text2 is not null) writer.WriteString(names.Text2Column, e.Text2);
-                if (e.Id is not null) writer.WriteString(names.IdColumn, e.Id);
-                if (e.GroupId is not null) writer.WriteString(names.GroupColumn, e.GroupId);
-                writer.WriteEndObject();
+                case ProblemType.SingleLabel:
+                    writer.WriteString(names.LabelColumn, e.Label);
+                    break;
+                case ProblemType.MultiLabel:
+                    writer.WriteStartArray(names.LabelColumn);
+                    foreach (var label in e.Labels!) writer.WriteStringValue(label);
+                    writer.WriteEndArray();
+                    break;
+                default:
+                    writer.WriteNumber(names.LabelColumn, e.Value!.Value);
+                    break;
             }
+            if (e.Text2 is not null) writer.WriteString(names.Text2Column, e.Text2);
+            if (e.Id is not null) writer.WriteString(names.IdColumn, e.Id);
+            if (e.GroupId is not null) writer.WriteString(names.GroupColumn, e.GroupId);
+            writer.WriteEndObject();
+            writer.Flush();
             stream.WriteByte((byte)'\n');
+            writer.Reset();   // one writer for the file: each line is its own JSON value
         }
     }
 
